@@ -1,0 +1,316 @@
+//! The contract as Runink reads it: schema objects and their columns.
+
+use runink_model::Sha256Hex;
+use serde_json::Value;
+
+use crate::{ContractError, canonical_hash};
+
+/// How a sensitive column is hidden (`customProperties` `mask`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaskRule {
+    Redact,
+    Hash,
+    Tokenize,
+    None,
+}
+
+impl MaskRule {
+    pub const NAMES: [&'static str; 4] = ["redact", "hash", "tokenize", "none"];
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "redact" => Some(Self::Redact),
+            "hash" => Some(Self::Hash),
+            "tokenize" => Some(Self::Tokenize),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub logical_type: Option<String>,
+    pub required: bool,
+    pub unique: bool,
+    pub primary_key: bool,
+    pub classification: Option<String>,
+    pub mask: Option<MaskRule>,
+}
+
+impl Column {
+    /// PII and other sensitive classes are masked by the `mask` step.
+    pub fn is_sensitive(&self) -> bool {
+        match self.mask {
+            Some(MaskRule::None) => false,
+            Some(_) => true,
+            None => self
+                .classification
+                .as_deref()
+                .is_some_and(|c| matches!(c, "pii" | "restricted" | "confidential" | "sensitive")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaObject {
+    pub name: String,
+    pub columns: Vec<Column>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contract {
+    pub api_version: String,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub objects: Vec<SchemaObject>,
+    pub hash: Sha256Hex,
+}
+
+impl Contract {
+    pub fn from_yaml(text: &str) -> Result<Self, ContractError> {
+        let value: Value = serde_yaml_ng::from_str(text).map_err(|e| {
+            let location = e.location();
+            ContractError::Yaml {
+                message: e.to_string(),
+                line: location.as_ref().map(|l| l.line()),
+                column: location.as_ref().map(|l| l.column()),
+            }
+        })?;
+        Self::from_value(&value)
+    }
+
+    fn from_value(value: &Value) -> Result<Self, ContractError> {
+        let root = expect_object(value, "")?;
+        let api_version = expect_str(root.get("apiVersion"), "apiVersion")?;
+        let supported = ["v3.0.", "v3.1."]
+            .iter()
+            .any(|prefix| api_version.starts_with(prefix));
+        if !supported {
+            return Err(ContractError::UnsupportedVersion {
+                found: api_version.to_owned(),
+            });
+        }
+        let objects = match root.get("schema") {
+            None => Vec::new(),
+            Some(schema) => expect_array(schema, "schema")?
+                .iter()
+                .enumerate()
+                .map(|(i, object)| schema_object(object, &format!("schema[{i}]")))
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(Self {
+            api_version: api_version.to_owned(),
+            id: optional_str(root.get("id"), "id")?,
+            name: optional_str(root.get("name"), "name")?,
+            version: optional_str(root.get("version"), "version")?,
+            objects,
+            hash: canonical_hash(value),
+        })
+    }
+
+    pub fn object(&self, name: &str) -> Option<&SchemaObject> {
+        self.objects.iter().find(|o| o.name == name)
+    }
+}
+
+fn schema_object(value: &Value, path: &str) -> Result<SchemaObject, ContractError> {
+    let object = expect_object(value, path)?;
+    let name = expect_str(object.get("name"), &format!("{path}.name"))?.to_owned();
+    let columns = match object.get("properties") {
+        None => Vec::new(),
+        Some(properties) => expect_array(properties, &format!("{path}.properties"))?
+            .iter()
+            .enumerate()
+            .map(|(i, p)| column(p, &format!("{path}.properties[{i}]")))
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(SchemaObject { name, columns })
+}
+
+fn column(value: &Value, path: &str) -> Result<Column, ContractError> {
+    let object = expect_object(value, path)?;
+    let flag = |key: &str| -> Result<bool, ContractError> {
+        match object.get(key) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(shape(&format!("{path}.{key}"), "a boolean", other)),
+        }
+    };
+    Ok(Column {
+        name: expect_str(object.get("name"), &format!("{path}.name"))?.to_owned(),
+        logical_type: optional_str(object.get("logicalType"), &format!("{path}.logicalType"))?,
+        required: flag("required")?,
+        unique: flag("unique")?,
+        primary_key: flag("primaryKey")?,
+        classification: optional_str(
+            object.get("classification"),
+            &format!("{path}.classification"),
+        )?,
+        mask: mask_rule(object.get("customProperties"), path)?,
+    })
+}
+
+fn mask_rule(custom: Option<&Value>, path: &str) -> Result<Option<MaskRule>, ContractError> {
+    let Some(custom) = custom else {
+        return Ok(None);
+    };
+    let list_path = format!("{path}.customProperties");
+    for (i, entry) in expect_array(custom, &list_path)?.iter().enumerate() {
+        let entry_path = format!("{list_path}[{i}]");
+        let entry = expect_object(entry, &entry_path)?;
+        if entry.get("property").and_then(Value::as_str) != Some("mask") {
+            continue;
+        }
+        let value_path = format!("{entry_path}.value");
+        let text = expect_str(entry.get("value"), &value_path)?;
+        return MaskRule::parse(text).map(Some).ok_or_else(|| ContractError::Shape {
+            path: value_path,
+            expected: "one of `redact`, `hash`, `tokenize`, `none`",
+            found: format!("`{text}`"),
+        });
+    }
+    Ok(None)
+}
+
+fn shape(path: &str, expected: &'static str, found: &Value) -> ContractError {
+    ContractError::Shape {
+        path: path.to_owned(),
+        expected,
+        found: describe(found),
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "nothing".to_owned(),
+        Value::Bool(b) => format!("the boolean `{b}`"),
+        Value::Number(n) => format!("the number `{n}`"),
+        Value::String(s) => format!("the string `{s}`"),
+        Value::Array(_) => "a list".to_owned(),
+        Value::Object(_) => "a mapping".to_owned(),
+    }
+}
+
+fn expect_object<'a>(
+    value: &'a Value,
+    path: &str,
+) -> Result<&'a serde_json::Map<String, Value>, ContractError> {
+    value.as_object().ok_or_else(|| {
+        let path = if path.is_empty() { "(document)" } else { path };
+        shape(path, "a mapping", value)
+    })
+}
+
+fn expect_array<'a>(value: &'a Value, path: &str) -> Result<&'a Vec<Value>, ContractError> {
+    value.as_array().ok_or_else(|| shape(path, "a list", value))
+}
+
+fn expect_str<'a>(value: Option<&'a Value>, path: &str) -> Result<&'a str, ContractError> {
+    match value {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(shape(path, "a string", other)),
+        None => Err(shape(path, "a string", &Value::Null)),
+    }
+}
+
+fn optional_str(value: Option<&Value>, path: &str) -> Result<Option<String>, ContractError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(shape(path, "a string", other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORDERS: &str = r#"
+apiVersion: v3.0.2
+kind: DataContract
+id: urn:example:orders
+version: 1.2.0
+status: active
+name: orders
+schema:
+  - name: orders
+    logicalType: object
+    properties:
+      - name: order_id
+        logicalType: string
+        required: true
+        primaryKey: true
+      - name: email
+        logicalType: string
+        classification: pii
+        customProperties:
+          - { property: mask, value: hash }
+      - name: note
+        logicalType: string
+"#;
+
+    #[test]
+    fn reads_columns_and_governance() {
+        let contract = Contract::from_yaml(ORDERS).unwrap();
+        let orders = contract.object("orders").unwrap();
+        let names: Vec<_> = orders.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["order_id", "email", "note"]);
+        assert!(orders.columns[0].required && orders.columns[0].primary_key);
+        assert_eq!(orders.columns[1].mask, Some(MaskRule::Hash));
+        assert!(orders.columns[1].is_sensitive());
+        assert!(!orders.columns[2].is_sensitive());
+    }
+
+    #[test]
+    fn hash_ignores_layout_order_and_comments() {
+        let reordered = r#"
+# a comment
+name: orders
+kind: DataContract
+apiVersion: v3.0.2
+status: active
+version: 1.2.0
+id: urn:example:orders
+schema:
+  - logicalType: object
+    name: orders
+    properties:
+      - { name: order_id, logicalType: string, primaryKey: true, required: true }
+      - name: email
+        classification: pii
+        logicalType: string
+        customProperties: [{ value: hash, property: mask }]
+      - name: note
+        logicalType: string
+"#;
+        let a = Contract::from_yaml(ORDERS).unwrap();
+        let b = Contract::from_yaml(reordered).unwrap();
+        assert_eq!(a.hash, b.hash);
+        let changed = ORDERS.replace("value: hash", "value: redact");
+        assert_ne!(a.hash, Contract::from_yaml(&changed).unwrap().hash);
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let bad = ORDERS.replace("value: hash", "value: scramble");
+        let error = Contract::from_yaml(&bad).unwrap_err().to_string();
+        assert!(
+            error.contains("schema[0].properties[1].customProperties[0].value"),
+            "{error}"
+        );
+        let old = ORDERS.replace("v3.0.2", "v2.2.0");
+        assert!(matches!(
+            Contract::from_yaml(&old),
+            Err(ContractError::UnsupportedVersion { .. })
+        ));
+        let broken = "apiVersion: [v3";
+        assert!(matches!(
+            Contract::from_yaml(broken),
+            Err(ContractError::Yaml { line: Some(_), .. })
+        ));
+    }
+}
