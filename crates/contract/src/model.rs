@@ -167,11 +167,13 @@ fn mask_rule(custom: Option<&Value>, path: &str) -> Result<Option<MaskRule>, Con
         }
         let value_path = format!("{entry_path}.value");
         let text = expect_str(entry.get("value"), &value_path)?;
-        return MaskRule::parse(text).map(Some).ok_or_else(|| ContractError::Shape {
-            path: value_path,
-            expected: "one of `redact`, `hash`, `tokenize`, `none`",
-            found: format!("`{text}`"),
-        });
+        return MaskRule::parse(text)
+            .map(Some)
+            .ok_or_else(|| ContractError::Shape {
+                path: value_path,
+                expected: "one of `redact`, `hash`, `tokenize`, `none`",
+                found: format!("`{text}`"),
+            });
     }
     Ok(None)
 }

@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not a duration; expected a whole number and a unit, like `30s`, `5m`, `2h` or `1d`")]
+#[error(
+    "`{text}` is not a duration; expected a whole number and a unit, like `30s`, `5m`, `2h` or `1d`"
+)]
 pub struct ParseDurationError {
     pub text: String,
 }
@@ -47,7 +49,7 @@ impl fmt::Display for DurationSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (symbol, scale) = UNITS
             .iter()
-            .find(|(_, scale)| self.seconds % scale == 0)
+            .find(|(_, scale)| self.seconds.is_multiple_of(*scale))
             .copied()
             .unwrap_or(('s', 1));
         write!(f, "{}{symbol}", self.seconds / scale)
@@ -68,7 +70,16 @@ mod tests {
 
     #[test]
     fn refuses_malformed() {
-        for bad in ["", "m", "5", "5x", "-5m", "0s", "5 m", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "m",
+            "5",
+            "5x",
+            "-5m",
+            "0s",
+            "5 m",
+            "99999999999999999999d",
+        ] {
             assert!(DurationSpec::parse(bad).is_err(), "{bad:?} should fail");
         }
     }

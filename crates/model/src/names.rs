@@ -10,7 +10,11 @@ pub enum NameError {
     #[error("a herd name cannot be empty")]
     Empty,
     #[error("a herd name has at most {max} characters, `{name}` has {len}")]
-    TooLong { name: String, len: usize, max: usize },
+    TooLong {
+        name: String,
+        len: usize,
+        max: usize,
+    },
     #[error(
         "a herd name uses lowercase letters, digits, `-` and `_` and starts with a letter; `{name}` does not"
     )]

@@ -52,7 +52,9 @@ pub fn parse_cpu_millis(text: &str) -> Result<u64, ParseQuantityError> {
             return Err(error());
         }
         let whole = parse_whole(whole).ok_or_else(error)?;
-        let fraction_millis = format!("{fraction:0<3}").parse::<u64>().map_err(|_| error())?;
+        let fraction_millis = format!("{fraction:0<3}")
+            .parse::<u64>()
+            .map_err(|_| error())?;
         whole
             .checked_mul(1000)
             .and_then(|m| m.checked_add(fraction_millis))

@@ -1,1 +1,41 @@
-fn main() {}
+//! `runi`: Runink's one binary. This file parses the command line, sets up
+//! logging, runs the command and turns its outcome into an exit code. The
+//! commands hold no logic of their own; they call the library crates.
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+mod scenario_file;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::exit::Exit;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version on stdout (exit 0) and usage errors on stderr (exit 2).
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                Exit::Usage as u8
+            } else {
+                Exit::Ok as u8
+            });
+        }
+    };
+    output::init_logging(&cli.global);
+    let outcome = commands::run(&cli);
+    let exit = match outcome {
+        Ok(exit) => exit,
+        Err(failure) => {
+            output::print_error(&cli.global, &failure.error);
+            failure.exit
+        }
+    };
+    ExitCode::from(exit as u8)
+}

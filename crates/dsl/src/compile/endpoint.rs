@@ -1,0 +1,291 @@
+//! Source, sink and DLQ URIs (`csv://data/orders.csv`) and their options.
+
+use std::collections::BTreeMap;
+
+use runink_plan::{DataFormat, Endpoint, Location, OptionValue};
+
+use super::args::{Args, backticked, value_text};
+use crate::ast::{ArgValue, StrLit};
+use crate::diagnostic::Diagnostic;
+use crate::suggest::did_you_mean;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Read,
+    Write,
+}
+
+const FILE_SCHEMES: [&str; 5] = ["csv", "jsonl", "json", "parquet", "arrow"];
+const LATER_SCHEMES: [&str; 5] = ["postgres", "nats", "s3", "kafka", "http"];
+
+/// Parses `SCHEME://PATH`; reports what is wrong with it.
+pub fn parse_endpoint(
+    lit: &StrLit,
+    direction: Direction,
+    format_option: Option<&ArgValue>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Endpoint> {
+    let uri = lit.value.as_str();
+    let Some((scheme, path)) = uri.split_once("://") else {
+        diagnostics.push(
+            Diagnostic::error(lit.span, format!("`{uri}` is not a URI"))
+                .expected("`SCHEME://PATH`, like `csv://data/orders.csv`")
+                .help_opt(guess_scheme(uri)),
+        );
+        return None;
+    };
+    let scheme_span = lit.sub_span(0, scheme.len());
+    match scheme {
+        "stdin" | "stdout" => {
+            stream_endpoint(lit, scheme, path, direction, format_option, diagnostics)
+        }
+        _ if FILE_SCHEMES.contains(&scheme) => {
+            let format = match scheme {
+                "csv" => DataFormat::Csv,
+                "jsonl" | "json" => DataFormat::Jsonl,
+                "parquet" => DataFormat::Parquet,
+                _ => DataFormat::Arrow,
+            };
+            if path.is_empty() || path.contains('\0') {
+                diagnostics.push(
+                    Diagnostic::error(lit.span, format!("`{uri}` names no file")).expected(
+                        format!(
+                            "a path after `{scheme}://`, like `{scheme}://data/input.{}`",
+                            format.as_str()
+                        ),
+                    ),
+                );
+                return None;
+            }
+            Some(Endpoint {
+                uri: format!("{}://{path}", format.as_str()),
+                format,
+                location: Location::File {
+                    path: path.to_owned(),
+                },
+            })
+        }
+        _ if LATER_SCHEMES.contains(&scheme) => {
+            diagnostics.push(
+                Diagnostic::error(scheme_span, format!("`{scheme}://` is not supported yet"))
+                    .expected(format!("one of {}", backticked(&all_schemes()))),
+            );
+            None
+        }
+        _ => {
+            diagnostics.push(
+                Diagnostic::error(scheme_span, format!("unknown URI scheme `{scheme}`"))
+                    .expected(format!("one of {}", backticked(&all_schemes())))
+                    .help_opt(did_you_mean(scheme, all_schemes())),
+            );
+            None
+        }
+    }
+}
+
+fn all_schemes() -> Vec<&'static str> {
+    let mut schemes = FILE_SCHEMES.to_vec();
+    schemes.extend(["stdin", "stdout"]);
+    schemes
+}
+
+fn guess_scheme(uri: &str) -> Option<String> {
+    let extension = uri.rsplit('.').next()?;
+    let scheme = match extension {
+        "csv" | "gz" | "zst" => "csv",
+        "jsonl" | "json" | "ndjson" => "jsonl",
+        "parquet" => "parquet",
+        "arrow" | "ipc" => "arrow",
+        _ => return None,
+    };
+    Some(format!("write `{scheme}://{uri}`"))
+}
+
+fn stream_endpoint(
+    lit: &StrLit,
+    scheme: &str,
+    path: &str,
+    direction: Direction,
+    format_option: Option<&ArgValue>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Endpoint> {
+    let (location, wrong) = match (scheme, direction) {
+        ("stdin", Direction::Read) => (Location::Stdin, None),
+        ("stdout", Direction::Write) => (Location::Stdout, None),
+        ("stdin", Direction::Write) => (
+            Location::Stdin,
+            Some("`stdin://` can only be read; write to `stdout://`"),
+        ),
+        _ => (
+            Location::Stdout,
+            Some("`stdout://` can only be written; read from `stdin://`"),
+        ),
+    };
+    if let Some(message) = wrong {
+        diagnostics.push(Diagnostic::error(lit.span, message).expected("a file URI here"));
+        return None;
+    }
+    if !path.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(lit.span, format!("`{scheme}://` takes no path")).expected(format!(
+                "`{scheme}://` with `format=\"jsonl\"` or `format=\"csv\"`"
+            )),
+        );
+        return None;
+    }
+    let format = match format_option.map(value_text) {
+        None | Some("jsonl" | "json") => DataFormat::Jsonl,
+        Some("csv") => DataFormat::Csv,
+        Some("arrow") => DataFormat::Arrow,
+        Some(other) => {
+            let span = format_option.map_or(lit.span, ArgValue::span);
+            diagnostics.push(
+                Diagnostic::error(span, format!("unknown stream format `{other}`"))
+                    .expected("`jsonl`, `csv` or `arrow`"),
+            );
+            return None;
+        }
+    };
+    Some(Endpoint {
+        uri: format!("{scheme}://"),
+        format,
+        location,
+    })
+}
+
+const CSV_READ: [&str; 6] = [
+    "delimiter",
+    "header",
+    "quote",
+    "escape",
+    "compression",
+    "encoding",
+];
+const CSV_WRITE: [&str; 5] = ["delimiter", "header", "quote", "escape", "compression"];
+const JSONL_OPTIONS: [&str; 1] = ["compression"];
+const PARQUET_WRITE: [&str; 2] = ["compression", "row_group_size"];
+
+/// The format options an endpoint accepts.
+pub fn format_option_keys(endpoint: &Endpoint, direction: Direction) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = match (endpoint.format, direction) {
+        (DataFormat::Csv, Direction::Read) => CSV_READ.to_vec(),
+        (DataFormat::Csv, Direction::Write) => CSV_WRITE.to_vec(),
+        (DataFormat::Jsonl, _) => JSONL_OPTIONS.to_vec(),
+        (DataFormat::Parquet, Direction::Write) => PARQUET_WRITE.to_vec(),
+        (DataFormat::Parquet | DataFormat::Arrow, _) => Vec::new(),
+    };
+    if !matches!(endpoint.location, Location::File { .. }) {
+        keys.retain(|k| *k != "compression");
+        keys.push("format");
+    }
+    keys
+}
+
+/// Checks and collects the format options present among `keys`.
+pub fn read_options(
+    args: &Args<'_>,
+    endpoint: &Endpoint,
+    keys: &[&str],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, OptionValue> {
+    let mut options = BTreeMap::new();
+    for key in keys {
+        let Some(value) = args.get(key) else { continue };
+        let text = value_text(value);
+        let parsed = match *key {
+            "delimiter" | "quote" | "escape" => single_char(text)
+                .map(|c| OptionValue::Text(c.to_string()))
+                .ok_or("a single character, like `\";\"` or `\"\\t\"`"),
+            "header" => match text {
+                "true" => Ok(OptionValue::Flag(true)),
+                "false" => Ok(OptionValue::Flag(false)),
+                _ => Err("`true` or `false`"),
+            },
+            "compression" => compression(endpoint.format, text),
+            "encoding" => match text.to_ascii_lowercase().as_str() {
+                "utf-8" | "utf8" => Ok(OptionValue::Text("utf-8".to_owned())),
+                _ => Err("`utf-8` (with or without a BOM); other encodings are not read"),
+            },
+            "row_group_size" => match text.parse::<i64>() {
+                Ok(n) if n >= 1 => Ok(OptionValue::Integer(n)),
+                _ => Err("a whole number of rows of at least 1"),
+            },
+            // `format` for stdin/stdout was read with the endpoint.
+            _ => Ok(OptionValue::Text(text.to_owned())),
+        };
+        match parsed {
+            Ok(value) => {
+                options.insert((*key).to_owned(), value);
+            }
+            Err(expected) => diagnostics.push(
+                Diagnostic::error(value.span(), format!("`{text}` is not a valid `{key}`"))
+                    .expected(expected),
+            ),
+        }
+    }
+    options
+}
+
+fn single_char(text: &str) -> Option<char> {
+    let mut chars = text.chars();
+    let c = chars.next()?;
+    chars.next().is_none().then_some(c)
+}
+
+fn compression(format: DataFormat, text: &str) -> Result<OptionValue, &'static str> {
+    let allowed: &[&str] = match format {
+        DataFormat::Parquet => &["snappy", "zstd", "gzip", "lz4", "none"],
+        _ => &["auto", "gzip", "zstd", "none"],
+    };
+    if allowed.contains(&text) {
+        Ok(OptionValue::Text(text.to_owned()))
+    } else if format == DataFormat::Parquet {
+        Err("one of `snappy`, `zstd`, `gzip`, `lz4`, `none`")
+    } else {
+        Err("one of `auto` (by file extension), `gzip`, `zstd`, `none`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Span;
+
+    fn lit(text: &str) -> StrLit {
+        StrLit {
+            value: text.to_owned(),
+            span: Span::new(0, text.len() + 2),
+            verbatim: true,
+        }
+    }
+
+    #[test]
+    fn parses_file_and_stream_uris() {
+        let mut d = Vec::new();
+        let e = parse_endpoint(&lit("json://out/a.json"), Direction::Write, None, &mut d).unwrap();
+        assert_eq!(e.uri, "jsonl://out/a.json");
+        assert_eq!(e.format, DataFormat::Jsonl);
+        let e = parse_endpoint(&lit("stdin://"), Direction::Read, None, &mut d).unwrap();
+        assert_eq!(e.location, Location::Stdin);
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn reports_bad_uris() {
+        for (uri, direction, message) in [
+            ("data/orders.csv", Direction::Read, "is not a URI"),
+            ("cvs://a.csv", Direction::Read, "unknown URI scheme `cvs`"),
+            ("csv://", Direction::Read, "names no file"),
+            ("s3://bucket/x", Direction::Read, "not supported yet"),
+            ("stdout://", Direction::Read, "can only be written"),
+            ("stdin://x", Direction::Read, "takes no path"),
+        ] {
+            let mut d = Vec::new();
+            assert!(
+                parse_endpoint(&lit(uri), direction, None, &mut d).is_none(),
+                "{uri}"
+            );
+            assert!(d[0].message.contains(message), "{uri}: {}", d[0].message);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! `runi fmt`: rewrites a scenario in the canonical spelling. Comments and
+//! prose stay; original-docs spellings become canonical; layout is fixed
+//! (header tags at column 0, body lines indented two spaces, one tag per line).
+
+use crate::ast::{Arg, ArgValue, Document, Item, ItemKind, Tag};
+use crate::diagnostic::Diagnostic;
+use crate::parse;
+use crate::structure::{Region, regions};
+
+const INDENT: &str = "  ";
+
+/// The canonical text of `source`, or the parse errors that prevent it.
+pub fn format_source(source: &str) -> Result<String, Vec<Diagnostic>> {
+    let (doc, diagnostics) = parse(source);
+    let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(format_document(&doc, source))
+}
+
+fn format_document(doc: &Document, source: &str) -> String {
+    let regions = regions(doc);
+    let mut lines: Vec<String> = Vec::new();
+    for (item, region) in doc.items.iter().zip(regions) {
+        let indent = match region {
+            Region::Top | Region::Header(_) => "",
+            Region::Description | Region::Body(_) => INDENT,
+        };
+        match &item.kind {
+            ItemKind::Blank => {
+                if lines.last().is_some_and(|l| !l.is_empty()) {
+                    lines.push(String::new());
+                }
+            }
+            ItemKind::Comment(text) => {
+                let at_column_zero = item.span.start == 0
+                    || source.as_bytes().get(item.span.start - 1) == Some(&b'\n');
+                let indent = if at_column_zero { "" } else { indent };
+                lines.push(format!("{indent}#{text}"));
+            }
+            ItemKind::Separator => lines.push("---".to_owned()),
+            ItemKind::Feature { name } => lines.push(format!("Feature: {}", name.value)),
+            ItemKind::Description(text) => lines.push(format!("{INDENT}{}", text.trim())),
+            ItemKind::Scenario { name } => lines.push(format!("Scenario: {}", name.value)),
+            ItemKind::Prose { keyword, text } => {
+                let keyword = keyword.canonical().as_str();
+                lines.push(
+                    format!("{INDENT}{keyword} {}", text.value)
+                        .trim_end()
+                        .to_owned(),
+                );
+            }
+            ItemKind::Tags(tags) => lines.extend(tag_lines(item, tags, indent)),
+            // format_source refuses documents with parse errors.
+            ItemKind::Invalid => {}
+        }
+    }
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
+}
+
+fn tag_lines(item: &Item, tags: &[Tag], indent: &str) -> Vec<String> {
+    let mut lines: Vec<String> = tags
+        .iter()
+        .map(|tag| format!("{indent}{}", tag_text(tag)))
+        .collect();
+    if let (Some(comment), Some(last)) = (&item.trailing_comment, lines.last_mut()) {
+        last.push_str(&format!(" #{comment}"));
+    }
+    lines
+}
+
+/// A tag in canonical spelling: `@name("positional", key="value", flag=true)`.
+pub fn tag_text(tag: &Tag) -> String {
+    let args: Vec<String> = tag.args.iter().filter_map(arg_text).collect();
+    if args.is_empty() {
+        format!("@{}", tag.name.value)
+    } else {
+        format!("@{}({})", tag.name.value, args.join(", "))
+    }
+}
+
+fn arg_text(arg: &Arg) -> Option<String> {
+    let value = match &arg.value {
+        // `key=` means unset: the canonical spelling leaves it out.
+        ArgValue::Empty(_) => return None,
+        ArgValue::Str(s) => quote(&s.value),
+        ArgValue::Bare(b) => b.value.clone(),
+    };
+    Some(match &arg.key {
+        Some(key) => format!("{}={value}", key.value),
+        None => value,
+    })
+}
+
+/// A double-quoted string with the escapes the parser reads.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            other => out.push(other),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_original_spellings_and_layout() {
+        let source = "# keep me\nFeature:   Legacy\n    A description.\n\n\n@module(layer=\"bronze\", domain=)   @herd(\"ops\")\nScenario:  Old style\n@source(\"csv://in.csv\" @meta(region=\"us\"))\n      @sink(\"jsonl://out.jsonl\" when \"amount > 1\") # big ones\n  @sink(\"csv://ops.csv\" with \"role=ops\")\nDo   the thing\n---\n## Next\n";
+        let formatted = format_source(source).unwrap();
+        assert_eq!(
+            formatted,
+            "# keep me\nFeature: Legacy\n  A description.\n\n@module(layer=\"bronze\")\n@herd(\"ops\")\nScenario: Old style\n  @source(\"csv://in.csv\", meta.region=\"us\")\n  @sink(\"jsonl://out.jsonl\", when=\"amount > 1\") # big ones\n  @sink(\"csv://ops.csv\", role=\"ops\")\n  And the thing\n---\n## Next\n"
+        );
+        assert_eq!(format_source(&formatted).unwrap(), formatted, "idempotent");
+    }
+
+    #[test]
+    fn refuses_files_that_do_not_parse() {
+        assert!(format_source("Feature: f\n  @step(\"x\"\n").is_err());
+    }
+
+    #[test]
+    fn quotes_round_trip() {
+        assert_eq!(quote("a \"b\" \\ c"), r#""a \"b\" \\ c""#);
+    }
+}

@@ -1,0 +1,116 @@
+//! The command line, declared with clap. Doc comments here are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Runink: data pipelines with contracts, isolation and lineage, in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "runi", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 ok; 1 the run or check found failures; 2 usage or input error; 3 infrastructure error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalOptions {
+    /// Print machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: -v for progress, -vv for debugging, -vvv for everything.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to colour output; `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColourChoice::Auto)]
+    pub color: ColourChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColourChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and compile scenario files; report every error with its place.
+    Check(CheckArgs),
+    /// Describe the compiled plan of a scenario in words (or JSON).
+    Explain(ExplainArgs),
+    /// Draw a scenario's pipeline as Graphviz dot or Mermaid.
+    Graph(GraphArgs),
+    /// Rewrite scenario files in the canonical spelling.
+    Fmt(FmtArgs),
+    /// Run a scenario: read, check, transform and write its data.
+    Run(RunArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files (`.dsl`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A scenario file (`.dsl`).
+    pub file: PathBuf,
+    /// Only the scenario with this name.
+    #[arg(long)]
+    pub scenario: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// A scenario file (`.dsl`).
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormatArg::Dot)]
+    pub format: GraphFormatArg,
+    /// Only the scenario with this name.
+    #[arg(long)]
+    pub scenario: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormatArg {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Scenario files (`.dsl`) to rewrite in place.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Change nothing; exit 1 if any file is not in canonical form.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A scenario file (`.dsl`).
+    pub file: PathBuf,
+    /// Only the scenario with this name.
+    #[arg(long)]
+    pub scenario: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,90 @@
+//! `runi check FILE...`: compile every file, report every problem.
+
+use serde::Serialize;
+
+use runink_dsl::diagnostic::LocatedDiagnostic;
+
+use crate::cli::{CheckArgs, GlobalOptions};
+use crate::exit::{Exit, Failure, Outcome};
+use crate::output::print_json;
+use crate::scenario_file::ScenarioFile;
+
+#[derive(Serialize)]
+struct FileReport {
+    file: String,
+    ok: bool,
+    scenarios: Vec<ScenarioReport>,
+    diagnostics: Vec<LocatedDiagnostic>,
+}
+
+#[derive(Serialize)]
+struct ScenarioReport {
+    name: String,
+    dag_hash: String,
+}
+
+pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
+    let mut reports = Vec::new();
+    let (mut errors, mut warnings) = (0, 0);
+    for path in &args.files {
+        let file = ScenarioFile::read(path)?;
+        let compilation = file.compile();
+        if !global.json {
+            file.print_diagnostics(global, &compilation);
+        }
+        let file_errors = compilation
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .count();
+        errors += file_errors;
+        warnings += compilation.diagnostics.len() - file_errors;
+        if !global.json && !global.quiet && file_errors == 0 {
+            let count = compilation.plans.len();
+            println!(
+                "ok: {} ({count} scenario{})",
+                file.shown,
+                if count == 1 { "" } else { "s" }
+            );
+        }
+        reports.push(FileReport {
+            file: file.shown.clone(),
+            ok: file_errors == 0,
+            scenarios: compilation
+                .plans
+                .iter()
+                .map(|p| ScenarioReport {
+                    name: p.scenario.clone(),
+                    dag_hash: p.dag_hash.to_string(),
+                })
+                .collect(),
+            diagnostics: file.located(&compilation),
+        });
+    }
+    if global.json {
+        print_json(&serde_json::json!({
+            "ok": errors == 0,
+            "errors": errors,
+            "warnings": warnings,
+            "files": reports,
+        }))
+        .map_err(Failure::infra)?;
+    }
+    if errors > 0 {
+        if !global.json {
+            eprintln!(
+                "{errors} error{} and {warnings} warning{} in {} file{}",
+                plural(errors),
+                plural(warnings),
+                args.files.len(),
+                plural(args.files.len())
+            );
+        }
+        return Ok(Exit::Usage);
+    }
+    Ok(Exit::Ok)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,23 @@
+//! One module per command; each turns arguments into library calls and
+//! prints the result.
+
+mod check;
+mod completions;
+mod explain;
+mod fmt;
+mod graph;
+mod run;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Outcome;
+
+pub fn run(cli: &Cli) -> Outcome {
+    match &cli.command {
+        Command::Check(args) => check::check(&cli.global, args),
+        Command::Explain(args) => explain::explain(&cli.global, args),
+        Command::Graph(args) => graph::graph(&cli.global, args),
+        Command::Fmt(args) => fmt::fmt(&cli.global, args),
+        Command::Run(args) => run::run(&cli.global, args),
+        Command::Completions(args) => completions::completions(args),
+    }
+}
