@@ -3,6 +3,7 @@
 use runink_model::Sha256Hex;
 use serde_json::Value;
 
+use crate::schema::{self, OdcsSchema};
 use crate::{ContractError, canonical_hash};
 
 /// How a sensitive column is hidden (`customProperties` `mask`).
@@ -71,7 +72,12 @@ pub struct Contract {
 }
 
 impl Contract {
+    /// Reads a contract, first checking it against the ODCS JSON Schema of
+    /// its `apiVersion` (every schema violation is reported, with its line
+    /// and column), then reading the parts Runink uses.
     pub fn from_yaml(text: &str) -> Result<Self, ContractError> {
+        // serde_yaml_ng leaves YAML dates and timestamps as strings, which
+        // is what the ODCS schemas expect (upstream checks with ajv on JSON).
         let value: Value = serde_yaml_ng::from_str(text).map_err(|e| {
             let location = e.location();
             ContractError::Yaml {
@@ -80,20 +86,13 @@ impl Contract {
                 column: location.as_ref().map(|l| l.column()),
             }
         })?;
+        schema::validate(declared_schema(&value)?, &value, text)?;
         Self::from_value(&value)
     }
 
     fn from_value(value: &Value) -> Result<Self, ContractError> {
         let root = expect_object(value, "")?;
         let api_version = expect_str(root.get("apiVersion"), "apiVersion")?;
-        let supported = ["v3.0.", "v3.1."]
-            .iter()
-            .any(|prefix| api_version.starts_with(prefix));
-        if !supported {
-            return Err(ContractError::UnsupportedVersion {
-                found: api_version.to_owned(),
-            });
-        }
         let objects = match root.get("schema") {
             None => Vec::new(),
             Some(schema) => expect_array(schema, "schema")?
@@ -115,6 +114,15 @@ impl Contract {
     pub fn object(&self, name: &str) -> Option<&SchemaObject> {
         self.objects.iter().find(|o| o.name == name)
     }
+}
+
+/// The schema for the document's `apiVersion`, which must be one Runink knows.
+fn declared_schema(value: &Value) -> Result<OdcsSchema, ContractError> {
+    let root = expect_object(value, "")?;
+    let api_version = expect_str(root.get("apiVersion"), "apiVersion")?;
+    OdcsSchema::for_api_version(api_version).ok_or_else(|| ContractError::UnsupportedVersion {
+        found: api_version.to_owned(),
+    })
 }
 
 fn schema_object(value: &Value, path: &str) -> Result<SchemaObject, ContractError> {
