@@ -15,7 +15,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .filter(|c| *c != word)
-        .map(|c| (strsim::levenshtein(&lower, &c.to_lowercase()), c))
+        .map(|c| (strsim::osa_distance(&lower, &c.to_lowercase()), c))
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
@@ -31,5 +31,6 @@ mod tests {
         assert_eq!(closest("filtr", steps), Some("filter"));
         assert_eq!(closest("Filter", steps), Some("filter"));
         assert_eq!(closest("zzzzzz", steps), None);
+        assert_eq!(closest("cvs", ["csv", "jsonl"]), Some("csv"));
     }
 }

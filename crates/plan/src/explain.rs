@@ -191,7 +191,12 @@ fn step_lines(kind: &StepKind) -> Vec<String> {
             } else {
                 "the contract's sensitive columns"
             };
-            vec![format!("masks {from}: {}", fields.join(", "))]
+            let fields = if fields.is_empty() {
+                "none".to_owned()
+            } else {
+                fields.join(", ")
+            };
+            vec![format!("masks {from}: {fields}")]
         }
         StepKind::Filter { predicate } => vec![format!("keeps rows where {predicate}")],
         StepKind::Derive { columns } => columns
@@ -247,10 +252,10 @@ fn placement_text(placement: &Placement) -> String {
     let mut parts = resources_parts(&placement.resources);
     if let Some(affinity) = &placement.affinity {
         if let Some(label) = &affinity.label {
-            parts.push(format!("label {label}"));
+            parts.push(format!("node label `{label}`"));
         }
         if let Some(step) = &affinity.colocate_with {
-            parts.push(format!("with {step}"));
+            parts.push(format!("colocated with step `{step}`"));
         }
     }
     if parts.is_empty() {
@@ -260,13 +265,29 @@ fn placement_text(placement: &Placement) -> String {
     }
 }
 
+/// Bytes in the largest binary unit that divides them exactly.
+fn bytes_text(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [
+        ("Ti", 1 << 40),
+        ("Gi", 1 << 30),
+        ("Mi", 1 << 20),
+        ("Ki", 1 << 10),
+    ];
+    UNITS
+        .iter()
+        .find(|(_, size)| bytes.is_multiple_of(*size))
+        .map_or(format!("{bytes} bytes"), |(unit, size)| {
+            format!("{}{unit}", bytes / size)
+        })
+}
+
 fn resources_parts(resources: &Resources) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(cpu) = resources.cpu_millis {
         parts.push(format!("cpu {}m", cpu));
     }
     if let Some(memory) = resources.memory_bytes {
-        parts.push(format!("memory {memory} bytes"));
+        parts.push(format!("memory {}", bytes_text(memory)));
     }
     if let Some(gpus) = resources.gpus {
         parts.push(format!("gpu {gpus}"));

@@ -15,6 +15,9 @@ pub struct Draft<'d> {
     pub name: &'d Spanned<String>,
     pub header: Vec<&'d Tag>,
     pub body: Vec<BodyLine<'d>>,
+    /// A line of this scenario did not parse; checks that the whole
+    /// scenario has something are then skipped, as that line may hold it.
+    pub has_invalid_lines: bool,
 }
 
 pub enum BodyLine<'d> {
@@ -78,6 +81,7 @@ pub fn outline<'d>(doc: &'d Document, diagnostics: &mut Vec<Diagnostic>) -> Outl
                     name,
                     header,
                     body: Vec::new(),
+                    has_invalid_lines: false,
                 });
             }
             (ItemKind::Tags(tags), Region::Header(n)) => {
@@ -91,6 +95,11 @@ pub fn outline<'d>(doc: &'d Document, diagnostics: &mut Vec<Diagnostic>) -> Outl
             (ItemKind::Prose { keyword, text }, Region::Body(_)) => {
                 if let Some(draft) = scenarios.last_mut() {
                     draft.body.push(BodyLine::Prose(*keyword, text));
+                }
+            }
+            (ItemKind::Invalid, Region::Body(_)) => {
+                if let Some(draft) = scenarios.last_mut() {
+                    draft.has_invalid_lines = true;
                 }
             }
             (ItemKind::Tags(_) | ItemKind::Prose { .. }, _) => {

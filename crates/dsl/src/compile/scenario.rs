@@ -244,7 +244,16 @@ pub fn compile_scenario(
                 .expected("the tag directly above the `@step` it places, or above `Scenario:` for the whole scenario"),
         );
     }
-    if sources.is_empty() {
+    // A tag that was written but failed has its own error; saying the
+    // scenario has none would only repeat it.
+    let written = |tag: &str| {
+        draft.has_invalid_lines
+            || draft
+                .body
+                .iter()
+                .any(|line| matches!(line, BodyLine::Tag(t) if t.name.value == tag))
+    };
+    if !written("source") {
         diagnostics.push(
             Diagnostic::error(
                 draft.name.span,
@@ -253,7 +262,7 @@ pub fn compile_scenario(
             .expected("at least one `@source(\"csv://PATH\")` in the scenario body"),
         );
     }
-    if sinks.is_empty() {
+    if !written("sink") {
         diagnostics.push(
             Diagnostic::error(
                 draft.name.span,
@@ -269,15 +278,21 @@ pub fn compile_scenario(
         &output_contract,
         sink_columns.as_ref().and_then(|c| c.0.as_ref()),
     ) {
-        for column in &output.reference.columns {
-            if !known.iter().any(|k| k.eq_ignore_ascii_case(column)) {
-                diagnostics.push(Diagnostic::warning(
+        let missing: Vec<&str> = output
+            .reference
+            .columns
+            .iter()
+            .filter(|column| !known.iter().any(|k| k.eq_ignore_ascii_case(column)))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            diagnostics.push(
+                Diagnostic::warning(
                     output.span,
-                    format!(
-                        "the output contract's column `{column}` is not produced by the pipeline"
-                    ),
-                ));
-            }
+                    format!("the pipeline does not produce the output contract's {}", backticked(&missing)),
+                )
+                .help("rows will reach the output check without these columns; add them with `derive` or drop them from the contract"),
+            );
         }
     }
 

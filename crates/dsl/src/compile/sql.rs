@@ -262,10 +262,22 @@ fn sql_error(text: &str, error: ParserError) -> SqlError {
         }
         None => (raw, None),
     };
-    let message = message.replace("sql parser error: ", "");
+    let message = readable_parser_message(&message.replace("sql parser error: ", ""));
     SqlError {
         message: lowercase_first(&message),
         offset,
+    }
+}
+
+/// sqlparser says `Expected: an expression, found: EOF`; say it our way.
+fn readable_parser_message(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("Expected: ") else {
+        return message.to_owned();
+    };
+    match rest.rsplit_once(", found: ") {
+        Some((expected, "EOF")) => format!("expected {expected}, found the end of the text"),
+        Some((expected, found)) => format!("expected {expected}, found `{found}`"),
+        None => format!("expected {rest}"),
     }
 }
 

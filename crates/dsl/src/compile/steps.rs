@@ -342,10 +342,13 @@ pub fn check_expression(
 
 fn sql_diagnostic(lit: &StrLit, error: &sql::SqlError, what: &str) -> Diagnostic {
     let span = error.offset.map_or(lit.span, |offset| {
-        let end = lit.value[offset..]
-            .chars()
-            .next()
-            .map_or(offset, |c| offset + c.len_utf8());
+        // Underline the word at the offset, or one character.
+        let rest = &lit.value[offset..];
+        let word = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let first = rest.chars().next().map_or(0, char::len_utf8);
+        let end = offset + word.max(first);
         lit.sub_span(offset, end.max(offset))
     });
     Diagnostic::error(span, format!("{what}: {}", error.message)).expected(

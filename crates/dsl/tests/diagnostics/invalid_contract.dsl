@@ -1,0 +1,5 @@
+Feature: Contracts
+Scenario: Contract that is not ODCS
+  @source("csv://in.csv")
+  @sink("jsonl://out.jsonl")
+  Given the contract: contracts/broken.yaml

@@ -1,0 +1,1 @@
+SELECT order_id, lower(email) AS email, amount, currency FROM input

@@ -1,0 +1,5 @@
+Feature: Syntax
+Scenario: Unclosed
+  @source("csv://in.csv"
+  @sink("jsonl://out.jsonl")
+  Given the contract: contracts/orders.yaml

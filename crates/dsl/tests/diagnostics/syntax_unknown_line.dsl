@@ -1,0 +1,5 @@
+Feature: Syntax
+Scenario: Misspelled keyword
+  @source("csv://in.csv")
+  @sink("jsonl://out.jsonl")
+  Gven the contract: contracts/orders.yaml
