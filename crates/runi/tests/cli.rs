@@ -1,0 +1,301 @@
+//! The `runi` binary as a user meets it: real files in, exit codes, text
+//! and JSON out.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use runink_testkit::{example_scenarios, repo_root};
+
+fn runi() -> Command {
+    let mut command = Command::cargo_bin("runi").expect("the runi binary is built");
+    command.env_remove("NO_COLOR").env_remove("RUNINK_STEPS_PATH");
+    command
+}
+
+fn json_of(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output).expect("stdout is JSON")
+}
+
+/// Copies an example folder into a fresh temporary folder.
+fn copy_example(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let target = temp.path().join(name);
+    copy_tree(&repo_root().join("examples").join(name), &target);
+    (temp, target)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("list folder").flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy file");
+        }
+    }
+}
+
+fn dag_hash(file: &Path) -> String {
+    let output = runi().args(["--json", "explain"]).arg(file).output().expect("runi runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    json_of(&output.stdout)["plans"][0]["dag_hash"]
+        .as_str()
+        .expect("a dag_hash")
+        .to_owned()
+}
+
+#[test]
+fn version_help_and_completions() {
+    runi()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("runi "));
+    runi()
+        .args(["help", "check"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Parse and compile scenario files"));
+    for shell in ["bash", "zsh", "fish"] {
+        runi()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("explain"));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    runi().arg("--no-such-flag").assert().code(2);
+    runi().arg("check").assert().code(2);
+    runi()
+        .args(["check", "no/such/file.dsl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: cannot read scenario file `no/such/file.dsl`"))
+        .stderr(predicate::str::contains("caused by: No such file"));
+}
+
+#[test]
+fn every_example_checks_clean() {
+    let examples = example_scenarios();
+    assert!(examples.len() >= 5, "examples are missing: {examples:?}");
+    runi()
+        .arg("check")
+        .args(&examples)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok: ").count(examples.len()));
+}
+
+#[test]
+fn check_reports_every_error_and_exits_2() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let bad = temp.path().join("bad.dsl");
+    std::fs::write(
+        &bad,
+        "Feature: F\nScenario: S\n  @source(\"csv://in.csv\")\n  @step(\"filtr\", where=\"a > 0\")\n  @sinc(\"jsonl://out.jsonl\")\n  @sink(\"jsonl://out.jsonl\")\n",
+    )
+    .expect("write");
+    let good = repo_root().join("examples/orders/orders.dsl");
+    let shown = bad.display().to_string();
+    runi()
+        .arg("check")
+        .arg(&good)
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("ok: "))
+        .stderr(predicate::str::contains(format!("{shown}:4:9: error: unknown step `filtr`")))
+        .stderr(predicate::str::contains("did you mean `filter`?"))
+        .stderr(predicate::str::contains(format!("{shown}:5:4: error: unknown tag `@sinc`")))
+        .stderr(predicate::str::contains("2 errors and 0 warnings in 2 files"));
+
+    let output = runi().args(["--json", "check"]).arg(&bad).output().expect("runi runs");
+    assert_eq!(output.status.code(), Some(2));
+    let report = json_of(&output.stdout);
+    assert_eq!(report["errors"], 2);
+    let first = &report["files"][0]["diagnostics"][0];
+    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(4), Some(9)));
+    assert_eq!(first["help"], "did you mean `filter`?");
+}
+
+#[test]
+fn colour_only_when_asked_and_never_with_no_color() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let bad = temp.path().join("bad.dsl");
+    std::fs::write(&bad, "Feature: F\nScenario: S\n  @sinc(\"x\")\n").expect("write");
+    let escape = predicate::str::contains("\u{1b}[");
+    // Not a terminal: no colour by default.
+    runi().arg("check").arg(&bad).assert().code(2).stderr(escape.clone().not());
+    runi().args(["--color", "always", "check"]).arg(&bad).assert().code(2).stderr(escape.clone());
+    runi()
+        .env("NO_COLOR", "1")
+        .arg("check")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(escape.not());
+}
+
+#[test]
+fn explain_describes_the_plan_in_words_and_json() {
+    let orders = repo_root().join("examples/orders/orders.dsl");
+    runi()
+        .arg("explain")
+        .arg(&orders)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("dag_hash:"))
+        .stdout(predicate::str::contains("herd:      finance"))
+        .stdout(predicate::str::contains("when amount >= 1000"))
+        .stdout(predicate::str::contains("slice 1: step 1, 2, 3"))
+        .stdout(predicate::str::contains("DLQ: jsonl://out/orders.dlq.jsonl"))
+        .stdout(predicate::str::contains("Given the contract: contracts/orders.yaml"));
+    let output = runi().args(["--json", "explain"]).arg(&orders).output().expect("runi runs");
+    let plan = &json_of(&output.stdout)["plans"][0];
+    assert_eq!(plan["herd"], "finance");
+    assert_eq!(plan["steps"].as_array().map(Vec::len), Some(3));
+    assert_eq!(plan["sinks"][1]["when"], "amount >= 1000");
+    assert_eq!(plan["input_contract"]["sensitive_columns"][0], "email");
+
+    let legacy = repo_root().join("examples/legacy/legacy.dsl");
+    runi()
+        .arg("explain")
+        .arg(&legacy)
+        .args(["--scenario", "no such"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has no scenario named `no such`"));
+}
+
+#[test]
+fn graph_dot_renders_with_graphviz_and_mermaid_is_a_flowchart() {
+    let dot_available = Command::new("dot").arg("-V").output().is_ok_and(|o| o.status.success());
+    assert!(
+        dot_available,
+        "Graphviz's `dot` is needed to check that graphs render: `apt-get install graphviz` (scripts/test installs it)"
+    );
+    for example in example_scenarios() {
+        let output = runi().args(["graph", "--format", "dot"]).arg(&example).output().expect("runi runs");
+        assert!(output.status.success());
+        Command::new("dot")
+            .arg("-Tsvg")
+            .write_stdin(output.stdout)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("<svg"));
+    }
+    let orders = repo_root().join("examples/orders/orders.dsl");
+    runi()
+        .args(["graph", "--format", "mermaid"])
+        .arg(&orders)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("flowchart LR"))
+        .stdout(predicate::str::contains("|\"amount >= 1000\"|"));
+}
+
+#[test]
+fn fmt_rewrites_original_spellings_keeps_meaning_and_is_idempotent() {
+    let (_temp, folder) = copy_example("legacy");
+    let file = folder.join("legacy.dsl");
+    let before = std::fs::read_to_string(&file).expect("read");
+    let hash_before = dag_hash(&file);
+    runi().args(["fmt", "--check"]).arg(&file).assert().code(1).stdout(predicate::str::contains("would reformat"));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), before, "--check writes nothing");
+    runi().arg("fmt").arg(&file).assert().success();
+    let after = std::fs::read_to_string(&file).expect("read");
+    assert!(!after.contains(" when \"") && !after.contains("@meta("), "{after}");
+    assert!(after.contains("# "), "comments are kept:\n{after}");
+    runi().args(["fmt", "--check"]).arg(&file).assert().success();
+    assert_eq!(dag_hash(&file), hash_before, "formatting does not change the plan");
+}
+
+#[test]
+fn fmt_refuses_a_file_that_does_not_parse_and_leaves_it_alone() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let file = temp.path().join("broken.dsl");
+    let text = "Feature: F\nScenario: S\n  @step(\"x\"\n";
+    std::fs::write(&file, text).expect("write");
+    runi()
+        .arg("fmt")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("this `(` is never closed"))
+        .stderr(predicate::str::contains("nothing was written"));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), text);
+}
+
+#[test]
+fn dag_hash_ignores_prose_comments_and_layout_but_not_behaviour() {
+    let (_temp, folder) = copy_example("orders");
+    let file = folder.join("orders.dsl");
+    let original = std::fs::read_to_string(&file).expect("read");
+    let base = dag_hash(&file);
+
+    let cosmetic = original
+        .replace("Scenario:", "# a comment\nScenario:")
+        .replace("When data is received from the vendor feed", "When the vendor's feed arrives")
+        .replace("  @step(\"mask\")", "      @step( \"mask\" )")
+        .replace("@module(layer=\"silver\", domain=\"sales\")", "@module(layer=\"gold\", domain=\"sales\")");
+    std::fs::write(&file, &cosmetic).expect("write");
+    assert_eq!(dag_hash(&file), base, "prose, comments, layout and catalog metadata");
+
+    for executable_change in [
+        ("amount > 0", "amount > 1"),
+        ("parquet://out/orders.parquet", "parquet://out/orders2.parquet"),
+        ("@herd(\"finance\")", "@herd(\"sales\")"),
+        ("rows_out >= 1", "rows_out >= 2"),
+    ] {
+        std::fs::write(&file, original.replace(executable_change.0, executable_change.1)).expect("write");
+        assert_ne!(dag_hash(&file), base, "changing {executable_change:?} changes the hash");
+    }
+    std::fs::write(&file, &original).expect("write");
+    let contract = folder.join("contracts/orders.yaml");
+    let text = std::fs::read_to_string(&contract).expect("read");
+    std::fs::write(&contract, text.replace("maximum: 1000000", "maximum: 2000000")).expect("write");
+    assert_ne!(dag_hash(&file), base, "a contract change changes the hash");
+}
+
+#[test]
+fn named_steps_come_from_steps_folder_then_runink_steps_path() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let shared = temp.path().join("shared-steps");
+    std::fs::create_dir_all(&shared).expect("mkdir");
+    std::fs::write(shared.join("Upper.sql"), "SELECT upper(x) AS x FROM input").expect("write");
+    std::fs::write(
+        temp.path().join("s.dsl"),
+        "Feature: F\nScenario: S\n  @source(\"jsonl://in.jsonl\")\n  @step(\"Upper\")\n  @sink(\"jsonl://out.jsonl\")\n",
+    )
+    .expect("write");
+    runi()
+        .arg("check")
+        .arg(temp.path().join("s.dsl"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown step `Upper`"));
+    runi()
+        .env("RUNINK_STEPS_PATH", &shared)
+        .arg("explain")
+        .arg(temp.path().join("s.dsl"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("named step `Upper`"));
+}
+
+#[test]
+fn run_compiles_then_says_execution_is_not_built() {
+    let orders = repo_root().join("examples/orders/orders.dsl");
+    runi()
+        .arg("run")
+        .arg(&orders)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("nothing was read or written"));
+}
