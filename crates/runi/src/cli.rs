@@ -52,8 +52,26 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Run a scenario: read, check, transform and write its data.
     Run(RunArgs),
+    /// Work with ODCS data contracts.
+    #[command(subcommand)]
+    Contract(ContractCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContractCommand {
+    /// Validate contracts against the ODCS JSON Schema of their `apiVersion`; list every problem.
+    Check(ContractFilesArgs),
+    /// Print each contract's canonical hash (SHA-256; layout, key order and comments do not change it).
+    Hash(ContractFilesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContractFilesArgs {
+    /// Contract files (ODCS v3 YAML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

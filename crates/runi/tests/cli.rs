@@ -9,7 +9,9 @@ use runink_testkit::{example_scenarios, repo_root};
 
 fn runi() -> Command {
     let mut command = Command::cargo_bin("runi").expect("the runi binary is built");
-    command.env_remove("NO_COLOR").env_remove("RUNINK_STEPS_PATH");
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("RUNINK_STEPS_PATH");
     command
 }
 
@@ -39,8 +41,16 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 fn dag_hash(file: &Path) -> String {
-    let output = runi().args(["--json", "explain"]).arg(file).output().expect("runi runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = runi()
+        .args(["--json", "explain"])
+        .arg(file)
+        .output()
+        .expect("runi runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     json_of(&output.stdout)["plans"][0]["dag_hash"]
         .as_str()
         .expect("a dag_hash")
@@ -76,7 +86,9 @@ fn usage_errors_exit_2() {
         .args(["check", "no/such/file.dsl"])
         .assert()
         .code(2)
-        .stderr(predicate::str::starts_with("error: cannot read scenario file `no/such/file.dsl`"))
+        .stderr(predicate::str::starts_with(
+            "error: cannot read scenario file `no/such/file.dsl`",
+        ))
         .stderr(predicate::str::contains("caused by: No such file"));
 }
 
@@ -110,17 +122,30 @@ fn check_reports_every_error_and_exits_2() {
         .assert()
         .code(2)
         .stdout(predicate::str::contains("ok: "))
-        .stderr(predicate::str::contains(format!("{shown}:4:9: error: unknown step `filtr`")))
+        .stderr(predicate::str::contains(format!(
+            "{shown}:4:9: error: unknown step `filtr`"
+        )))
         .stderr(predicate::str::contains("did you mean `filter`?"))
-        .stderr(predicate::str::contains(format!("{shown}:5:4: error: unknown tag `@sinc`")))
-        .stderr(predicate::str::contains("2 errors and 0 warnings in 2 files"));
+        .stderr(predicate::str::contains(format!(
+            "{shown}:5:4: error: unknown tag `@sinc`"
+        )))
+        .stderr(predicate::str::contains(
+            "2 errors and 0 warnings in 2 files",
+        ));
 
-    let output = runi().args(["--json", "check"]).arg(&bad).output().expect("runi runs");
+    let output = runi()
+        .args(["--json", "check"])
+        .arg(&bad)
+        .output()
+        .expect("runi runs");
     assert_eq!(output.status.code(), Some(2));
     let report = json_of(&output.stdout);
     assert_eq!(report["errors"], 2);
     let first = &report["files"][0]["diagnostics"][0];
-    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(4), Some(9)));
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(4), Some(9))
+    );
     assert_eq!(first["help"], "did you mean `filter`?");
 }
 
@@ -131,8 +156,18 @@ fn colour_only_when_asked_and_never_with_no_color() {
     std::fs::write(&bad, "Feature: F\nScenario: S\n  @sinc(\"x\")\n").expect("write");
     let escape = predicate::str::contains("\u{1b}[");
     // Not a terminal: no colour by default.
-    runi().arg("check").arg(&bad).assert().code(2).stderr(escape.clone().not());
-    runi().args(["--color", "always", "check"]).arg(&bad).assert().code(2).stderr(escape.clone());
+    runi()
+        .arg("check")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(escape.clone().not());
+    runi()
+        .args(["--color", "always", "check"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(escape.clone());
     runi()
         .env("NO_COLOR", "1")
         .arg("check")
@@ -154,9 +189,17 @@ fn explain_describes_the_plan_in_words_and_json() {
         .stdout(predicate::str::contains("herd:      finance"))
         .stdout(predicate::str::contains("when amount >= 1000"))
         .stdout(predicate::str::contains("slice 1: step 1, 2, 3"))
-        .stdout(predicate::str::contains("DLQ: jsonl://out/orders.dlq.jsonl"))
-        .stdout(predicate::str::contains("Given the contract: contracts/orders.yaml"));
-    let output = runi().args(["--json", "explain"]).arg(&orders).output().expect("runi runs");
+        .stdout(predicate::str::contains(
+            "DLQ: jsonl://out/orders.dlq.jsonl",
+        ))
+        .stdout(predicate::str::contains(
+            "Given the contract: contracts/orders.yaml",
+        ));
+    let output = runi()
+        .args(["--json", "explain"])
+        .arg(&orders)
+        .output()
+        .expect("runi runs");
     let plan = &json_of(&output.stdout)["plans"][0];
     assert_eq!(plan["herd"], "finance");
     assert_eq!(plan["steps"].as_array().map(Vec::len), Some(3));
@@ -175,13 +218,20 @@ fn explain_describes_the_plan_in_words_and_json() {
 
 #[test]
 fn graph_dot_renders_with_graphviz_and_mermaid_is_a_flowchart() {
-    let dot_available = Command::new("dot").arg("-V").output().is_ok_and(|o| o.status.success());
+    let dot_available = Command::new("dot")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
     assert!(
         dot_available,
         "Graphviz's `dot` is needed to check that graphs render: `apt-get install graphviz` (scripts/test installs it)"
     );
     for example in example_scenarios() {
-        let output = runi().args(["graph", "--format", "dot"]).arg(&example).output().expect("runi runs");
+        let output = runi()
+            .args(["graph", "--format", "dot"])
+            .arg(&example)
+            .output()
+            .expect("runi runs");
         assert!(output.status.success());
         Command::new("dot")
             .arg("-Tsvg")
@@ -206,14 +256,34 @@ fn fmt_rewrites_original_spellings_keeps_meaning_and_is_idempotent() {
     let file = folder.join("legacy.dsl");
     let before = std::fs::read_to_string(&file).expect("read");
     let hash_before = dag_hash(&file);
-    runi().args(["fmt", "--check"]).arg(&file).assert().code(1).stdout(predicate::str::contains("would reformat"));
-    assert_eq!(std::fs::read_to_string(&file).expect("read"), before, "--check writes nothing");
+    runi()
+        .args(["fmt", "--check"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("would reformat"));
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        before,
+        "--check writes nothing"
+    );
     runi().arg("fmt").arg(&file).assert().success();
     let after = std::fs::read_to_string(&file).expect("read");
-    assert!(!after.contains(" when \"") && !after.contains("@meta("), "{after}");
+    assert!(
+        !after.contains(" when \"") && !after.contains("@meta("),
+        "{after}"
+    );
     assert!(after.contains("# "), "comments are kept:\n{after}");
-    runi().args(["fmt", "--check"]).arg(&file).assert().success();
-    assert_eq!(dag_hash(&file), hash_before, "formatting does not change the plan");
+    runi()
+        .args(["fmt", "--check"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(
+        dag_hash(&file),
+        hash_before,
+        "formatting does not change the plan"
+    );
 }
 
 #[test]
@@ -241,25 +311,50 @@ fn dag_hash_ignores_prose_comments_and_layout_but_not_behaviour() {
 
     let cosmetic = original
         .replace("Scenario:", "# a comment\nScenario:")
-        .replace("When data is received from the vendor feed", "When the vendor's feed arrives")
+        .replace(
+            "When data is received from the vendor feed",
+            "When the vendor's feed arrives",
+        )
         .replace("  @step(\"mask\")", "      @step( \"mask\" )")
-        .replace("@module(layer=\"silver\", domain=\"sales\")", "@module(layer=\"gold\", domain=\"sales\")");
+        .replace(
+            "@module(layer=\"silver\", domain=\"sales\")",
+            "@module(layer=\"gold\", domain=\"sales\")",
+        );
     std::fs::write(&file, &cosmetic).expect("write");
-    assert_eq!(dag_hash(&file), base, "prose, comments, layout and catalog metadata");
+    assert_eq!(
+        dag_hash(&file),
+        base,
+        "prose, comments, layout and catalog metadata"
+    );
 
     for executable_change in [
         ("amount > 0", "amount > 1"),
-        ("parquet://out/orders.parquet", "parquet://out/orders2.parquet"),
+        (
+            "parquet://out/orders.parquet",
+            "parquet://out/orders2.parquet",
+        ),
         ("@herd(\"finance\")", "@herd(\"sales\")"),
         ("rows_out >= 1", "rows_out >= 2"),
     ] {
-        std::fs::write(&file, original.replace(executable_change.0, executable_change.1)).expect("write");
-        assert_ne!(dag_hash(&file), base, "changing {executable_change:?} changes the hash");
+        std::fs::write(
+            &file,
+            original.replace(executable_change.0, executable_change.1),
+        )
+        .expect("write");
+        assert_ne!(
+            dag_hash(&file),
+            base,
+            "changing {executable_change:?} changes the hash"
+        );
     }
     std::fs::write(&file, &original).expect("write");
     let contract = folder.join("contracts/orders.yaml");
     let text = std::fs::read_to_string(&contract).expect("read");
-    std::fs::write(&contract, text.replace("maximum: 1000000", "maximum: 2000000")).expect("write");
+    std::fs::write(
+        &contract,
+        text.replace("maximum: 1000000", "maximum: 2000000"),
+    )
+    .expect("write");
     assert_ne!(dag_hash(&file), base, "a contract change changes the hash");
 }
 
@@ -298,4 +393,65 @@ fn run_compiles_then_says_execution_is_not_built() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("nothing was read or written"));
+}
+
+#[test]
+fn contract_check_lists_every_problem_with_its_place() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let bad = temp.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: v3.1.0\nkind: DataContract\nid: urn:x\nversion: 1.0.0\nstatus: active\nschema:\n  - name: t\n    properties:\n      - name: a\n        logicalType: strng\n      - name: b\n        logicalType: numbr\n",
+    )
+    .expect("write");
+    let shown = bad.display().to_string();
+    runi()
+        .args(["contract", "check"])
+        .arg(repo_root().join("examples/orders/contracts/orders.yaml"))
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("ok: "))
+        .stderr(predicate::str::contains(format!(
+            "{shown}:10:22: error: `schema[0].properties[0].logicalType`: found `strng`"
+        )))
+        .stderr(predicate::str::contains(format!(
+            "{shown}:12:22: error: `schema[0].properties[1].logicalType`: found `numbr`"
+        )));
+    let output = runi()
+        .args(["--json", "contract", "check"])
+        .arg(&bad)
+        .output()
+        .expect("runi runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        json_of(&output.stdout)["files"][0]["violations"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+#[test]
+fn contract_hash_ignores_layout_key_order_and_comments() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let a = temp.path().join("a.yaml");
+    let b = temp.path().join("b.yaml");
+    std::fs::write(&a, "apiVersion: v3.1.0\nkind: DataContract\nid: urn:x\nversion: 1.0.0\nstatus: active\nschema:\n  - name: t\n    properties:\n      - name: a\n        logicalType: string\n").expect("write");
+    std::fs::write(&b, "# reordered\nstatus: active\nversion: 1.0.0\nid: urn:x\nkind: DataContract\napiVersion: v3.1.0\nschema: [{ properties: [{ logicalType: string, name: a }], name: t }]\n").expect("write");
+    let hash_of = |path: &Path| {
+        let output = runi()
+            .args(["--json", "contract", "hash"])
+            .arg(path)
+            .output()
+            .expect("runi runs");
+        assert!(output.status.success());
+        json_of(&output.stdout)["files"][0]["hash"]
+            .as_str()
+            .expect("a hash")
+            .to_owned()
+    };
+    assert_eq!(hash_of(&a), hash_of(&b));
+    std::fs::write(&b, "apiVersion: v3.1.0\nkind: DataContract\nid: urn:x\nversion: 1.0.0\nstatus: active\nschema:\n  - name: t\n    properties:\n      - name: a\n        logicalType: integer\n").expect("write");
+    assert_ne!(hash_of(&a), hash_of(&b));
 }

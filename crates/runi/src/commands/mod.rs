@@ -3,6 +3,7 @@
 
 mod check;
 mod completions;
+mod contract;
 mod explain;
 mod fmt;
 mod graph;
@@ -18,6 +19,7 @@ pub fn run(cli: &Cli) -> Outcome {
         Command::Graph(args) => graph::graph(&cli.global, args),
         Command::Fmt(args) => fmt::fmt(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
+        Command::Contract(command) => contract::contract(&cli.global, command),
         Command::Completions(args) => completions::completions(args),
     }
 }
