@@ -95,7 +95,9 @@ impl<'a> Parser<'a> {
             span: Span::new(text_start, text_end),
             trailing_comment: None,
         };
-        if text.is_empty() {
+        // Any whitespace counts as blank, not only spaces and tabs (found by fuzzing:
+        // a line of `\u{b}` read as description text and did not format stably).
+        if text.trim().is_empty() {
             self.skip_to_next_line();
             return Item {
                 kind: ItemKind::Blank,

@@ -3,6 +3,7 @@
 //! only through a `Loader` and never touches data.
 
 mod args;
+mod contracts;
 mod endpoint;
 mod io;
 mod outline;
@@ -55,6 +56,7 @@ pub(crate) struct Context<'a> {
     pub loader: &'a dyn Loader,
     pub options: &'a CompileOptions,
     pub lines: LineIndex<'a>,
+    pub contracts: contracts::ContractCache,
 }
 
 /// Compiles `source`, the text of the scenario file `file` in folder `base_dir`.
@@ -72,6 +74,7 @@ pub fn compile(
         loader,
         options,
         lines: LineIndex::new(source),
+        contracts: contracts::ContractCache::default(),
     };
     let outline = outline::outline(&doc, &mut diagnostics);
     let mut plans = Vec::new();

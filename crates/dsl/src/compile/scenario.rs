@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use runink_contract::Contract;
 use runink_model::{DagHash, HerdName, Sha256Hex};
 use runink_plan::{
     ContractRef, Dlq, Golden, Module, Placement, Plan, Prose, Sink, Source, Step, Window,
@@ -13,6 +12,7 @@ use runink_plan::{
 
 use super::Context;
 use super::args::{Args, backticked};
+use super::contracts::LoadFailure;
 use super::io::{compile_dlq, compile_sink, compile_source, default_dlq};
 use super::outline::{BodyLine, Draft};
 use super::placement::{affinity, check_cron, parse_window, requires};
@@ -620,19 +620,16 @@ fn load_contract(
         );
         return None;
     }
-    let text = match ctx.loader.read_to_string(&full) {
-        Ok(text) => text,
-        Err(error) => {
+    let contract = match ctx.contracts.load(&full, ctx.loader) {
+        Ok(contract) => contract,
+        Err(LoadFailure::Unreadable(error)) => {
             diagnostics.push(Diagnostic::error(
                 written.span,
                 format!("cannot read contract `{path}`: {error}"),
             ));
             return None;
         }
-    };
-    let contract = match Contract::from_yaml(&text) {
-        Ok(contract) => contract,
-        Err(error) => {
+        Err(LoadFailure::Invalid(error)) => {
             diagnostics.push(
                 Diagnostic::error(
                     written.span,
