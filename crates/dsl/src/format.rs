@@ -132,7 +132,11 @@ mod tests {
 
     #[test]
     fn lines_of_any_whitespace_are_blank() {
-        for source in ["Feature: x\n\u{b}\n", "Feature: x\n\u{a0}\n", "Feature: x\n \u{2003}\t\n"] {
+        for source in [
+            "Feature: x\n\u{b}\n",
+            "Feature: x\n\u{a0}\n",
+            "Feature: x\n \u{2003}\t\n",
+        ] {
             let formatted = format_source(source).unwrap();
             assert_eq!(formatted, "Feature: x\n", "{source:?}");
         }
