@@ -14,7 +14,7 @@ use super::schema::{Columns, check_refs};
 use super::sql;
 use crate::ast::{ArgValue, StrLit};
 use crate::diagnostic::Diagnostic;
-use crate::span::Span;
+use crate::span::{Span, Spanned};
 use crate::suggest::did_you_mean;
 
 pub const BUILTIN_STEPS: [&str; 9] = [
@@ -188,37 +188,53 @@ fn mask(
     })
 }
 
+/// The `NAME="VALUE"` arguments of `derive`, `rename` and `cast`, in order;
+/// reports a step that has none.
+fn column_pairs<'t>(
+    args: &Args<'t>,
+    step: &str,
+    example: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Vec<(&'t Spanned<String>, &'t StrLit)>> {
+    if args.named.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(
+                args.tag_span(),
+                format!("`{step}` needs at least one `NAME=\"...\"`"),
+            )
+            .expected(example.to_owned()),
+        );
+        return None;
+    }
+    let pairs = args
+        .named
+        .iter()
+        .filter_map(|(key, value)| string_value(value, &key.value, diagnostics).map(|v| (*key, v)))
+        .collect();
+    Some(pairs)
+}
+
 fn derive(
     args: &Args<'_>,
     columns: &mut Columns,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<StepKind> {
+    let pairs = column_pairs(
+        args,
+        "derive",
+        "`@step(\"derive\", total=\"amount * 2\")`",
+        diagnostics,
+    )?;
     let mut derived = Vec::new();
-    for (key, value) in &args.named {
-        let Some(expr) = string_value(value, &key.value, diagnostics) else {
-            continue;
-        };
-        if !is_column_name(&key.value) {
-            diagnostics.push(
-                Diagnostic::error(key.span, format!("`{}` is not a column name", key.value))
-                    .expected("letters, digits and `_`"),
-            );
+    for (name, expr) in pairs {
+        if !is_column_name(&name.value) {
+            diagnostics.push(not_a_column_name(name.span, &name.value));
             continue;
         }
         // Each expression sees the columns derived before it in the same step.
-        check_expression(expr, columns, &format!("`{}`", key.value), diagnostics);
-        columns.add(&key.value);
-        derived.push((key.value.clone(), expr.value.clone()));
-    }
-    if derived.is_empty() && args.named.is_empty() {
-        diagnostics.push(
-            Diagnostic::error(
-                args.tag_span(),
-                "`derive` needs at least one `NAME=\"EXPR\"`",
-            )
-            .expected("`@step(\"derive\", total=\"amount * 2\")`"),
-        );
-        return None;
+        check_expression(expr, columns, &format!("`{}`", name.value), diagnostics);
+        columns.add(&name.value);
+        derived.push((name.value.clone(), expr.value.clone()));
     }
     Some(StepKind::Derive { columns: derived })
 }
@@ -228,46 +244,38 @@ fn rename(
     columns: &mut Columns,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<StepKind> {
-    let mut pairs = Vec::new();
-    for (key, value) in &args.named {
-        let Some(new) = string_value(value, &key.value, diagnostics) else {
-            continue;
-        };
-        if !columns.contains(&key.value) {
-            diagnostics.push(columns.missing(&key.value, key.span, "`rename`"));
-            continue;
+    let pairs = column_pairs(
+        args,
+        "rename",
+        "`@step(\"rename\", amt=\"amount\")`",
+        diagnostics,
+    )?;
+    let mut renamed = Vec::new();
+    for (old, new) in pairs {
+        if !columns.contains(&old.value) {
+            diagnostics.push(columns.missing(&old.value, old.span, "`rename`"));
+        } else if !is_column_name(&new.value) {
+            diagnostics.push(not_a_column_name(new.span, &new.value));
+        } else {
+            columns.rename(&old.value, &new.value);
+            renamed.push((old.value.clone(), new.value.clone()));
         }
-        if !is_column_name(&new.value) {
-            diagnostics.push(
-                Diagnostic::error(new.span, format!("`{}` is not a column name", new.value))
-                    .expected("letters, digits and `_`"),
-            );
-            continue;
-        }
-        columns.rename(&key.value, &new.value);
-        pairs.push((key.value.clone(), new.value.clone()));
     }
-    if pairs.is_empty() && args.named.is_empty() {
-        diagnostics.push(
-            Diagnostic::error(args.tag_span(), "`rename` needs at least one `OLD=\"NEW\"`")
-                .expected("`@step(\"rename\", amt=\"amount\")`"),
-        );
-        return None;
-    }
-    Some(StepKind::Rename { pairs })
+    Some(StepKind::Rename { pairs: renamed })
 }
 
 fn cast(args: &Args<'_>, columns: &Columns, diagnostics: &mut Vec<Diagnostic>) -> Option<StepKind> {
+    let pairs = column_pairs(
+        args,
+        "cast",
+        "`@step(\"cast\", amount=\"DOUBLE\")`",
+        diagnostics,
+    )?;
     let mut casts = Vec::new();
-    for (key, value) in &args.named {
-        let Some(ty) = string_value(value, &key.value, diagnostics) else {
-            continue;
-        };
-        if !columns.contains(&key.value) {
-            diagnostics.push(columns.missing(&key.value, key.span, "`cast`"));
-            continue;
-        }
-        if let Err(error) = sql::parse_type(&ty.value) {
+    for (name, ty) in pairs {
+        if !columns.contains(&name.value) {
+            diagnostics.push(columns.missing(&name.value, name.span, "`cast`"));
+        } else if let Err(error) = sql::parse_type(&ty.value) {
             diagnostics.push(
                 Diagnostic::error(
                     ty.span,
@@ -277,18 +285,16 @@ fn cast(args: &Args<'_>, columns: &Columns, diagnostics: &mut Vec<Diagnostic>) -
                     "a SQL type such as `BIGINT`, `DOUBLE`, `DECIMAL(10,2)`, `DATE` or `TIMESTAMP`",
                 ),
             );
-            continue;
+        } else {
+            casts.push((name.value.clone(), ty.value.clone()));
         }
-        casts.push((key.value.clone(), ty.value.clone()));
-    }
-    if casts.is_empty() && args.named.is_empty() {
-        diagnostics.push(
-            Diagnostic::error(args.tag_span(), "`cast` needs at least one `NAME=\"TYPE\"`")
-                .expected("`@step(\"cast\", amount=\"DOUBLE\")`"),
-        );
-        return None;
     }
     Some(StepKind::Cast { columns: casts })
+}
+
+fn not_a_column_name(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::error(span, format!("`{name}` is not a column name"))
+        .expected("letters, digits and `_`")
 }
 
 fn string_value<'v>(
