@@ -25,18 +25,32 @@ pub fn stderr_colour(global: &GlobalOptions) -> Colour {
     }
 }
 
+/// The crates whose logs `-v` and `-vv` show.
+const OUR_LOG_TARGETS: [&str; 5] = [
+    "runi",
+    "runink_dsl",
+    "runink_plan",
+    "runink_contract",
+    "runink_model",
+];
+
 pub fn init_logging(global: &GlobalOptions) {
-    let level = if global.quiet {
-        "error"
-    } else {
-        match global.verbose {
-            0 => "warn",
-            1 => "info",
-            2 => "debug",
-            _ => "trace",
-        }
+    // -v and -vv open up Runink's own logs; -vvv everything, dependencies too.
+    let ours = |level: &str| {
+        let targets: Vec<String> = OUR_LOG_TARGETS
+            .iter()
+            .map(|t| format!("{t}={level}"))
+            .collect();
+        format!("warn,{}", targets.join(","))
     };
-    let filter = std::env::var("RUNINK_LOG").unwrap_or_else(|_| level.to_owned());
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error".to_owned(),
+        (false, 0) => "warn".to_owned(),
+        (false, 1) => ours("info"),
+        (false, 2) => ours("debug"),
+        (false, _) => "trace".to_owned(),
+    };
+    let filter = std::env::var("RUNINK_LOG").unwrap_or(level);
     let ansi = stderr_colour(global) == Colour::Always;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))

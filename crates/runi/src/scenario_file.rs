@@ -39,13 +39,24 @@ impl ScenarioFile {
     }
 
     pub fn compile(&self) -> Compilation {
-        compile(
+        let options = compile_options();
+        tracing::debug!(file = %self.shown, steps_path = ?options.steps_path, "compiling");
+        let started = std::time::Instant::now();
+        let compilation = compile(
             &self.shown,
             &self.source,
             &self.base_dir(),
             &FsLoader,
-            &compile_options(),
-        )
+            &options,
+        );
+        tracing::info!(
+            file = %self.shown,
+            scenarios = compilation.plans.len(),
+            diagnostics = compilation.diagnostics.len(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "compiled"
+        );
+        compilation
     }
 
     /// Prints every diagnostic to stderr in the rendered form.
