@@ -98,6 +98,22 @@ pub struct Arg {
     pub span: Span,
 }
 
+impl Arg {
+    /// The argument as a window word: `5m`, `sliding:10m`, `every:2m`.
+    /// `key=value` and `key:value` mean the same inside `@window(...)`.
+    pub fn window_word(&self) -> String {
+        let value = match &self.value {
+            ArgValue::Str(s) => s.value.as_str(),
+            ArgValue::Bare(b) => b.value.as_str(),
+            ArgValue::Empty(_) => "",
+        };
+        match &self.key {
+            Some(key) => format!("{}:{value}", key.value),
+            None => value.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArgValue {
     Str(StrLit),

@@ -130,10 +130,11 @@ pub fn render(file: &str, source: &str, diagnostic: &Diagnostic, colour: Colour)
     let paint = Paint { colour };
     let index = LineIndex::new(source);
     let (line, column) = index.line_col(diagnostic.span.start);
-    let severity = match diagnostic.severity {
-        Severity::Error => paint.wrap("1;31", "error"),
-        Severity::Warning => paint.wrap("1;33", "warning"),
+    let colour_code = match diagnostic.severity {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
     };
+    let severity = paint.wrap(colour_code, diagnostic.severity.as_str());
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(
@@ -158,10 +159,6 @@ pub fn render(file: &str, source: &str, diagnostic: &Diagnostic, colour: Colour)
         .take(column - 1)
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
-    let colour_code = match diagnostic.severity {
-        Severity::Error => "1;31",
-        Severity::Warning => "1;33",
-    };
     let carets = paint.wrap(colour_code, &"^".repeat(width));
     match &diagnostic.expected {
         Some(expected) => {
@@ -175,16 +172,6 @@ pub fn render(file: &str, source: &str, diagnostic: &Diagnostic, colour: Colour)
         let _ = writeln!(out, "{gutter} = {}: {help}", paint.wrap("1;36", "help"));
     }
     out
-}
-
-/// One-line form for logs: `FILE:LINE:COL: error: message`.
-pub fn render_short(file: &str, source: &str, diagnostic: &Diagnostic) -> String {
-    let (line, column) = LineIndex::new(source).line_col(diagnostic.span.start);
-    format!(
-        "{file}:{line}:{column}: {}: {}",
-        diagnostic.severity.as_str(),
-        diagnostic.message
-    )
 }
 
 #[cfg(test)]

@@ -117,13 +117,13 @@ impl<'a> Parser<'a> {
             self.in_description = false;
             return self.tag_line();
         }
-        if let Some(name) = keyword_value(text, "Feature:") {
+        if let Some(name) = text.strip_prefix("Feature:") {
             self.skip_to_next_line();
             self.in_description = true;
             let name = spanned_trimmed(name, text_start + "Feature:".len());
             return item(ItemKind::Feature { name });
         }
-        if let Some(name) = keyword_value(text, "Scenario:") {
+        if let Some(name) = text.strip_prefix("Scenario:") {
             self.skip_to_next_line();
             self.in_description = false;
             let name = spanned_trimmed(name, text_start + "Scenario:".len());
@@ -473,7 +473,7 @@ impl<'a> Parser<'a> {
                 })
                 .collect(),
             "window" => {
-                let words: Vec<String> = tag.args.iter().map(window_word).collect();
+                let words: Vec<String> = tag.args.iter().map(Arg::window_word).collect();
                 Ok(vec![Arg {
                     key: Some(Spanned::new("window".to_owned(), tag.name.span)),
                     value: ArgValue::Str(StrLit {
@@ -550,27 +550,11 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn window_word(arg: &Arg) -> String {
-    let value = match &arg.value {
-        ArgValue::Str(s) => s.value.clone(),
-        ArgValue::Bare(b) => b.value.clone(),
-        ArgValue::Empty(_) => String::new(),
-    };
-    match &arg.key {
-        Some(key) => format!("{}:{value}", key.value),
-        None => value,
-    }
-}
-
 fn is_key(text: &str) -> bool {
     text.split('.').all(|part| {
         part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     })
-}
-
-fn keyword_value<'t>(text: &'t str, keyword: &str) -> Option<&'t str> {
-    text.strip_prefix(keyword)
 }
 
 fn prose_keyword(text: &str) -> Option<(Keyword, &str)> {

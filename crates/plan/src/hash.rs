@@ -6,7 +6,7 @@ use runink_model::{DagHash, HerdName, Sha256Hex};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{ContractRef, Dlq, OptionValue, Placement, Plan, Slice, StepKind, Window};
+use crate::{ContractRef, OptionValue, Placement, Plan, Slice, StepKind, Window};
 
 /// What a run does, borrowed from the plan. Names, prose, line numbers,
 /// catalog metadata (`@module`, `meta.*`) and test settings (`@golden`) are
@@ -93,7 +93,7 @@ pub fn compute_dag_hash(plan: &Plan) -> DagHash {
                 options: &s.options,
             })
             .collect(),
-        dlq: dlq_uri(&plan.dlq),
+        dlq: &plan.dlq.endpoint.uri,
         asserts: &plan.asserts,
     };
     let canonical =
@@ -106,8 +106,4 @@ fn slice_identity(slice: &Slice) -> SliceIdentity<'_> {
         steps: &slice.steps,
         placement: &slice.placement,
     }
-}
-
-fn dlq_uri(dlq: &Dlq) -> &str {
-    &dlq.endpoint.uri
 }

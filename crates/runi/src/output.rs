@@ -61,15 +61,17 @@ pub fn init_logging(global: &GlobalOptions) {
         .try_init();
 }
 
+/// The word `error` for stderr, red when stderr is coloured.
+pub fn error_label(global: &GlobalOptions) -> &'static str {
+    match stderr_colour(global) {
+        Colour::Always => "\x1b[1;31merror\x1b[0m",
+        Colour::Never => "error",
+    }
+}
+
 /// `error: what happened` then one `caused by:` line per cause.
 pub fn print_error(global: &GlobalOptions, error: &anyhow::Error) {
-    let colour = stderr_colour(global) == Colour::Always;
-    let label = if colour {
-        "\x1b[1;31merror\x1b[0m"
-    } else {
-        "error"
-    };
-    eprintln!("{label}: {error}");
+    eprintln!("{}: {error}", error_label(global));
     for cause in error.chain().skip(1) {
         eprintln!("  caused by: {cause}");
     }

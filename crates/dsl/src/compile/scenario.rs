@@ -21,7 +21,7 @@ use super::slices::{StepShape, slice_steps};
 use super::sql;
 use super::steps::{ContractView, compile_step};
 use super::tags::{KNOWN_TAGS, PLACEMENT_TAGS, SCENARIO_TAGS};
-use crate::ast::{StrLit, Tag};
+use crate::ast::{Arg, StrLit, Tag};
 use crate::diagnostic::Diagnostic;
 use crate::span::{Span, Spanned};
 use crate::structure::PIPELINE_TAGS;
@@ -71,6 +71,7 @@ pub fn compile_scenario(
     let mut prose = Vec::new();
     let mut input_contract: Option<LoadedContract> = None;
     let mut output_contract: Option<LoadedContract> = None;
+    let (mut first_input, mut first_output): (Option<Span>, Option<Span>) = (None, None);
 
     for line in &draft.body {
         let BodyLine::Prose(keyword, text) = line else {
@@ -80,25 +81,29 @@ pub fn compile_scenario(
             keyword: keyword.canonical().as_str().to_owned(),
             text: text.value.clone(),
         });
-        for (prefix, slot) in [
-            ("the contract:", &mut input_contract),
-            ("the output contract:", &mut output_contract),
+        for (prefix, slot, first) in [
+            ("the contract:", &mut input_contract, &mut first_input),
+            (
+                "the output contract:",
+                &mut output_contract,
+                &mut first_output,
+            ),
         ] {
-            if let Some(path) = prose_path(text, prefix) {
-                if let Some(earlier) = slot {
-                    diagnostics.push(
-                        Diagnostic::error(
-                            path.span,
-                            format!("{} named twice", prefix.trim_end_matches(':')),
-                        )
-                        .expected(format!(
-                            "one `{prefix} PATH` line; the first is on byte {}",
-                            earlier.span.start
-                        )),
-                    );
-                } else {
-                    *slot = load_contract(ctx, &path, diagnostics);
-                }
+            let Some(path) = prose_path(text, prefix) else {
+                continue;
+            };
+            // Remember the first line even when its contract fails to load,
+            // so a second line is still reported rather than used.
+            if let Some(first) = first {
+                let first_line = ctx.lines.line_col(first.start).0;
+                diagnostics.push(
+                    Diagnostic::error(path.span, format!("`{prefix}` is given twice")).expected(
+                        format!("one `{prefix} PATH` line; the first is on line {first_line}"),
+                    ),
+                );
+            } else {
+                *first = Some(path.span);
+                *slot = load_contract(ctx, &path, diagnostics);
             }
         }
     }
@@ -468,17 +473,7 @@ fn scenario_tag(settings: &mut Settings, tag: &Tag, diagnostics: &mut Vec<Diagno
                 None,
                 diagnostics,
             );
-            let words: Vec<String> = tag
-                .args
-                .iter()
-                .map(|a| {
-                    let value = super::args::value_text(&a.value).to_owned();
-                    match &a.key {
-                        Some(key) => format!("{}:{value}", key.value),
-                        None => value,
-                    }
-                })
-                .collect();
+            let words: Vec<String> = tag.args.iter().map(Arg::window_word).collect();
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
             match parse_window(&words) {
                 Ok(window) => settings.windows.push(window),

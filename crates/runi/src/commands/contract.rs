@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{ContractCommand, ContractFilesArgs, GlobalOptions};
 use crate::exit::{Exit, Failure, Outcome};
-use crate::output::{print_json, stderr_colour};
+use crate::output::{error_label, print_json};
 
 #[derive(Serialize)]
 struct ContractReport {
@@ -86,11 +86,7 @@ fn violation_report(violation: &Violation) -> ViolationReport {
 }
 
 fn check(global: &GlobalOptions, args: &ContractFilesArgs) -> Outcome {
-    let label = if stderr_colour(global) == runink_dsl::Colour::Always {
-        "\x1b[1;31merror\x1b[0m"
-    } else {
-        "error"
-    };
+    let label = error_label(global);
     let mut reports = Vec::new();
     for path in &args.files {
         let (file, loaded) = load(path)?;
