@@ -18,6 +18,10 @@ pub enum ContractError {
     },
     #[error("`apiVersion` `{found}` is not supported; expected ODCS v3.0.0 to v3.0.2 or v3.1.x")]
     UnsupportedVersion { found: String },
+    /// A rule the contract states that Runink cannot run as written (a
+    /// regular expression it cannot compile, a bound of the wrong kind).
+    #[error("column `{column}`: {message}")]
+    Rule { column: String, message: String },
     /// The document breaks the ODCS JSON Schema of its `apiVersion`; every
     /// violation is listed, in the order they appear in the text.
     #[error(

@@ -1,19 +1,35 @@
-//! ODCS v3 data contracts. This first cut checks a contract against the
-//! upstream ODCS JSON Schema of its `apiVersion`, loads the parts the
-//! scenario compiler needs (schema objects, their columns and governance
-//! fields) and computes a contract's canonical hash; row enforcement builds
-//! on it.
+//! ODCS v3 data contracts: loading (checked against the upstream ODCS JSON
+//! Schema of the document's `apiVersion`), the canonical hash, and the
+//! enforcement of row rules over Arrow record batches.
 
 mod canonical;
+mod column_check;
 mod error;
+mod finding;
+mod jdk_format;
 mod json_path;
+mod logical_type;
 mod model;
+mod quality;
+mod reading;
+mod row_check;
 mod schema;
 mod schema_message;
+mod type_options;
+mod unique;
+mod value_read;
 mod violation;
 mod yaml_positions;
 
 pub use canonical::canonical_hash;
 pub use error::ContractError;
+pub use finding::{Finding, RuleKind};
+pub use jdk_format::TemporalFormat;
+pub use logical_type::LogicalType;
 pub use model::{Column, Contract, MaskRule, SchemaObject};
+pub use quality::{Operator, QualityCheck, QualityRule, Severity};
+pub use row_check::{
+    CheckError, CheckOptions, CheckedBatch, Drift, RowChecker, UNIQUE_KEYS_MAX_DEFAULT,
+};
+pub use type_options::{Bound, BoundValue, TypeOptions};
 pub use violation::Violation;

@@ -3,7 +3,10 @@
 use runink_model::Sha256Hex;
 use serde_json::Value;
 
+use crate::quality::QualityRule;
 use crate::schema::{self, OdcsSchema};
+use crate::type_options::TypeOptions;
+use crate::value_read::{expect_array, expect_object, expect_str, optional_str, shape};
 use crate::{ContractError, canonical_hash};
 
 /// How a sensitive column is hidden (`customProperties` `mask`).
@@ -39,6 +42,8 @@ pub struct Column {
     pub primary_key: bool,
     pub classification: Option<String>,
     pub mask: Option<MaskRule>,
+    pub options: TypeOptions,
+    pub quality: Vec<QualityRule>,
 }
 
 impl Column {
@@ -59,6 +64,8 @@ impl Column {
 pub struct SchemaObject {
     pub name: String,
     pub columns: Vec<Column>,
+    /// Dataset-level rules (`rowCount`, `type: sql`, ...).
+    pub quality: Vec<QualityRule>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,7 +143,12 @@ fn schema_object(value: &Value, path: &str) -> Result<SchemaObject, ContractErro
             .map(|(i, p)| column(p, &format!("{path}.properties[{i}]")))
             .collect::<Result<_, _>>()?,
     };
-    Ok(SchemaObject { name, columns })
+    let quality = QualityRule::read_list(object.get("quality"), path)?;
+    Ok(SchemaObject {
+        name,
+        columns,
+        quality,
+    })
 }
 
 fn column(value: &Value, path: &str) -> Result<Column, ContractError> {
@@ -159,6 +171,8 @@ fn column(value: &Value, path: &str) -> Result<Column, ContractError> {
             &format!("{path}.classification"),
         )?,
         mask: mask_rule(object.get("customProperties"), path)?,
+        options: TypeOptions::read(object.get("logicalTypeOptions"), path)?,
+        quality: QualityRule::read_list(object.get("quality"), path)?,
     })
 }
 
@@ -184,55 +198,6 @@ fn mask_rule(custom: Option<&Value>, path: &str) -> Result<Option<MaskRule>, Con
             });
     }
     Ok(None)
-}
-
-fn shape(path: &str, expected: &'static str, found: &Value) -> ContractError {
-    ContractError::Shape {
-        path: path.to_owned(),
-        expected,
-        found: describe(found),
-    }
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "nothing".to_owned(),
-        Value::Bool(b) => format!("the boolean `{b}`"),
-        Value::Number(n) => format!("the number `{n}`"),
-        Value::String(s) => format!("the string `{s}`"),
-        Value::Array(_) => "a list".to_owned(),
-        Value::Object(_) => "a mapping".to_owned(),
-    }
-}
-
-fn expect_object<'a>(
-    value: &'a Value,
-    path: &str,
-) -> Result<&'a serde_json::Map<String, Value>, ContractError> {
-    value.as_object().ok_or_else(|| {
-        let path = if path.is_empty() { "(document)" } else { path };
-        shape(path, "a mapping", value)
-    })
-}
-
-fn expect_array<'a>(value: &'a Value, path: &str) -> Result<&'a Vec<Value>, ContractError> {
-    value.as_array().ok_or_else(|| shape(path, "a list", value))
-}
-
-fn expect_str<'a>(value: Option<&'a Value>, path: &str) -> Result<&'a str, ContractError> {
-    match value {
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(shape(path, "a string", other)),
-        None => Err(shape(path, "a string", &Value::Null)),
-    }
-}
-
-fn optional_str(value: Option<&Value>, path: &str) -> Result<Option<String>, ContractError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(shape(path, "a string", other)),
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,522 @@
+//! One column's row rules, compiled once from the contract and evaluated
+//! over whole Arrow arrays: each rule yields a bitmap of the rows it fails.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Scalar, StringArray,
+    Time64MicrosecondArray, TimestampMicrosecondArray,
+};
+use arrow::buffer::BooleanBuffer;
+use arrow::compute::kernels::cmp;
+use arrow::compute::{CastOptions, cast_with_options};
+use arrow::datatypes::{DataType, Float64Type};
+use arrow::error::ArrowError;
+use regex::Regex;
+
+use crate::ContractError;
+use crate::finding::RuleKind;
+use crate::jdk_format::TemporalFormat;
+use crate::logical_type::LogicalType;
+use crate::model::Column;
+use crate::quality::QualityCheck;
+use crate::reading::{ColumnReader, ReadColumn, as_utf8};
+use crate::type_options::{Bound, BoundValue};
+
+#[derive(Debug, Clone)]
+enum CompiledBound {
+    Number {
+        value: f64,
+        exclusive: bool,
+    },
+    /// Days, or microseconds, in the column's own representation.
+    Temporal {
+        value: i64,
+        exclusive: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum ValueSet {
+    Text(HashSet<String>),
+    /// Numbers compare by value, so `1` and `1.0` are the same.
+    Number(Vec<f64>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnCheck {
+    pub name: String,
+    pub reader: ColumnReader,
+    required: bool,
+    /// A row rule from a property-level `nullValues` with `mustBe: 0`.
+    null_values: Option<HashSet<String>>,
+    pattern: Option<(Regex, String)>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    minimum: Option<(CompiledBound, String)>,
+    maximum: Option<(CompiledBound, String)>,
+    multiple_of: Option<f64>,
+    valid_values: Option<(ValueSet, Vec<String>)>,
+    invalid_values: Option<(ValueSet, Vec<String>)>,
+}
+
+/// The rows one rule fails in one batch.
+#[derive(Debug)]
+pub(crate) struct RuleFailures {
+    pub rule: RuleKind,
+    pub fails: BooleanBuffer,
+}
+
+impl ColumnCheck {
+    pub fn compile(column: &Column) -> Result<Self, ContractError> {
+        let rule_error = |message: String| ContractError::Rule {
+            column: column.name.clone(),
+            message,
+        };
+        let kind = LogicalType::of(column.logical_type.as_deref());
+        let options = &column.options;
+        let format = match (&options.format, kind.is_temporal()) {
+            (Some(pattern), true) => Some(
+                TemporalFormat::compile(pattern)
+                    .map_err(|e| rule_error(format!("`format` `{pattern}`: {e}")))?,
+            ),
+            _ => None,
+        };
+        let default_offset_seconds = match options.default_timezone.as_deref() {
+            None => 0,
+            Some(zone) => fixed_offset_seconds(zone).ok_or_else(|| rule_error(format!("`defaultTimezone` `{zone}` is not supported; use `UTC` or a fixed offset such as `+02:00`")))?,
+        };
+        let reader = ColumnReader {
+            kind,
+            format,
+            default_offset_seconds,
+            target: kind.arrow_type(options.timezone != Some(false)),
+        };
+        let pattern = match &options.pattern {
+            None => None,
+            Some(text) => Some((
+                Regex::new(text).map_err(|e| {
+                    rule_error(format!(
+                        "`pattern` `{text}` is not a regular expression Runink can run: {e}"
+                    ))
+                })?,
+                text.clone(),
+            )),
+        };
+        let compile_bound = |bound: &Option<Bound>,
+                             key: &str|
+         -> Result<Option<(CompiledBound, String)>, ContractError> {
+            let Some(bound) = bound else { return Ok(None) };
+            let compiled = match (&bound.value, kind) {
+                (BoundValue::Number(value), k) if k.is_numeric() => CompiledBound::Number {
+                    value: *value,
+                    exclusive: bound.exclusive,
+                },
+                (BoundValue::Text(text), k) if k.is_temporal() => CompiledBound::Temporal {
+                    value: reader.read_bound_text(text).ok_or_else(|| {
+                        rule_error(format!(
+                            "`{key}` `{text}` is not a {} this column can read",
+                            kind.name()
+                        ))
+                    })?,
+                    exclusive: bound.exclusive,
+                },
+                (value, _) => {
+                    return Err(rule_error(format!(
+                        "`{key}` `{value}` does not apply to a `{}` column",
+                        kind.name()
+                    )));
+                }
+            };
+            Ok(Some((compiled, bound.value.to_string())))
+        };
+        let minimum = compile_bound(&options.minimum, "minimum")?;
+        let maximum = compile_bound(&options.maximum, "maximum")?;
+        let mut check = Self {
+            name: column.name.clone(),
+            reader,
+            required: column.required,
+            null_values: None,
+            pattern,
+            min_length: options.min_length,
+            max_length: options.max_length,
+            minimum,
+            maximum,
+            multiple_of: options.multiple_of.filter(|_| kind.is_numeric()),
+            valid_values: None,
+            invalid_values: None,
+        };
+        for rule in column
+            .quality
+            .iter()
+            .filter(|r| r.operator.is_zero_tolerance())
+        {
+            match &rule.check {
+                QualityCheck::NullValues { missing } => {
+                    check.null_values = Some(missing.iter().cloned().collect())
+                }
+                QualityCheck::InvalidValues { valid, invalid } => {
+                    if let Some(valid) = valid {
+                        check.valid_values =
+                            Some((value_set(kind, valid).map_err(rule_error)?, valid.clone()));
+                    }
+                    if let Some(invalid) = invalid {
+                        check.invalid_values = Some((
+                            value_set(kind, invalid).map_err(rule_error)?,
+                            invalid.clone(),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(check)
+    }
+
+    /// Every rule this column fails, in the order the spec gives:
+    /// `required` → `logicalType` → `pattern`/lengths/`format` →
+    /// `minimum`/`maximum` → `validValues`/`invalidValues`.
+    pub fn failures(
+        &self,
+        raw: &ArrayRef,
+        read: &ReadColumn,
+    ) -> Result<Vec<RuleFailures>, ArrowError> {
+        let n = raw.len();
+        let mut out = Vec::new();
+        let mut push = |rule, fails: BooleanBuffer| {
+            if fails.count_set_bits() > 0 {
+                out.push(RuleFailures { rule, fails });
+            }
+        };
+        let raw_text = as_utf8(raw)?;
+        if self.required {
+            let empty = raw_text.as_ref().map(|t| {
+                BooleanBuffer::collect_bool(n, |i| t.is_valid(i) && t.value(i).is_empty())
+            });
+            let nulls = null_bits(raw);
+            push(
+                RuleKind::Required,
+                match empty {
+                    Some(empty) => &nulls | &empty,
+                    None => nulls,
+                },
+            );
+        }
+        if let Some(missing) = &self.null_values {
+            let listed = raw_text.as_ref().map(|t| {
+                BooleanBuffer::collect_bool(n, |i| t.is_valid(i) && missing.contains(t.value(i)))
+            });
+            let nulls = null_bits(raw);
+            push(
+                RuleKind::NullValues,
+                match listed {
+                    Some(listed) => &nulls | &listed,
+                    None => nulls,
+                },
+            );
+        }
+        let unreadable_rule = if self.reader.format.is_some() {
+            RuleKind::Format
+        } else {
+            RuleKind::LogicalType
+        };
+        push(unreadable_rule, read.unreadable.clone());
+
+        let typed = &read.typed;
+        if let Some(text) = typed.as_string_opt::<i32>() {
+            if let Some((regex, _)) = &self.pattern {
+                push(
+                    RuleKind::Pattern,
+                    BooleanBuffer::collect_bool(n, |i| {
+                        text.is_valid(i) && !regex.is_match(text.value(i))
+                    }),
+                );
+            }
+            if let Some(min) = self.min_length {
+                push(
+                    RuleKind::MinLength,
+                    BooleanBuffer::collect_bool(n, |i| {
+                        text.is_valid(i) && (char_count(text.value(i)) as u64) < min
+                    }),
+                );
+            }
+            if let Some(max) = self.max_length {
+                push(
+                    RuleKind::MaxLength,
+                    BooleanBuffer::collect_bool(n, |i| {
+                        text.is_valid(i) && (char_count(text.value(i)) as u64) > max
+                    }),
+                );
+            }
+        }
+        if let Some((bound, _)) = &self.minimum {
+            let exclusive = bound_is_exclusive(bound);
+            let rule = if exclusive {
+                RuleKind::ExclusiveMinimum
+            } else {
+                RuleKind::Minimum
+            };
+            push(
+                rule,
+                compare(typed, bound, if exclusive { cmp::lt_eq } else { cmp::lt })?,
+            );
+        }
+        if let Some((bound, _)) = &self.maximum {
+            let exclusive = bound_is_exclusive(bound);
+            let rule = if exclusive {
+                RuleKind::ExclusiveMaximum
+            } else {
+                RuleKind::Maximum
+            };
+            push(
+                rule,
+                compare(typed, bound, if exclusive { cmp::gt_eq } else { cmp::gt })?,
+            );
+        }
+        if let Some(step) = self.multiple_of {
+            let numbers = to_f64(typed)?;
+            let numbers = numbers.as_primitive::<Float64Type>();
+            push(
+                RuleKind::MultipleOf,
+                BooleanBuffer::collect_bool(n, |i| {
+                    numbers.is_valid(i) && !is_multiple(numbers.value(i), step)
+                }),
+            );
+        }
+        if let Some((set, _)) = &self.valid_values {
+            push(
+                RuleKind::ValidValues,
+                membership(set, typed, raw_text.as_ref(), false)?,
+            );
+        }
+        if let Some((set, _)) = &self.invalid_values {
+            push(
+                RuleKind::InvalidValues,
+                membership(set, typed, raw_text.as_ref(), true)?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// What a person reads in the DLQ for this rule and value.
+    pub fn message(&self, rule: RuleKind, value: Option<&str>) -> String {
+        let shown = || value.map_or_else(|| "null".to_owned(), |v| format!("`{v}`"));
+        let kind = self.reader.kind.name();
+        match rule {
+            RuleKind::Required => "a value is required".to_owned(),
+            RuleKind::NullValues => format!(
+                "{} counts as a missing value, and none are allowed",
+                shown()
+            ),
+            RuleKind::LogicalType => format!("{} is not a valid {kind}", shown()),
+            RuleKind::Format => {
+                let pattern = self.reader.format.as_ref().map_or("", |f| f.pattern());
+                format!("{} is not a {kind} in the format `{pattern}`", shown())
+            }
+            RuleKind::Pattern => format!(
+                "{} does not match the pattern `{}`",
+                shown(),
+                self.pattern.as_ref().map_or("", |p| p.1.as_str())
+            ),
+            RuleKind::MinLength => format!(
+                "{} is shorter than {} characters",
+                shown(),
+                self.min_length.unwrap_or(0)
+            ),
+            RuleKind::MaxLength => format!(
+                "{} is longer than {} characters",
+                shown(),
+                self.max_length.unwrap_or(0)
+            ),
+            RuleKind::Minimum => format!(
+                "{} is below the minimum {}",
+                shown(),
+                bound_text(&self.minimum)
+            ),
+            RuleKind::ExclusiveMinimum => format!(
+                "{} is not above the exclusive minimum {}",
+                shown(),
+                bound_text(&self.minimum)
+            ),
+            RuleKind::Maximum => format!(
+                "{} is above the maximum {}",
+                shown(),
+                bound_text(&self.maximum)
+            ),
+            RuleKind::ExclusiveMaximum => format!(
+                "{} is not below the exclusive maximum {}",
+                shown(),
+                bound_text(&self.maximum)
+            ),
+            RuleKind::MultipleOf => format!(
+                "{} is not a multiple of {}",
+                shown(),
+                self.multiple_of.unwrap_or(1.0)
+            ),
+            RuleKind::ValidValues => format!(
+                "{} is not one of {}",
+                shown(),
+                list_text(&self.valid_values)
+            ),
+            RuleKind::InvalidValues => format!(
+                "{} is one of the invalid values {}",
+                shown(),
+                list_text(&self.invalid_values)
+            ),
+            RuleKind::Drift => "the row's columns differ from the contract".to_owned(),
+            RuleKind::Duplicate => format!("{} was already seen in an earlier row", shown()),
+        }
+    }
+}
+
+fn bound_is_exclusive(bound: &CompiledBound) -> bool {
+    match bound {
+        CompiledBound::Number { exclusive, .. } | CompiledBound::Temporal { exclusive, .. } => {
+            *exclusive
+        }
+    }
+}
+
+fn bound_text(bound: &Option<(CompiledBound, String)>) -> &str {
+    bound.as_ref().map_or("", |b| b.1.as_str())
+}
+
+fn list_text(values: &Option<(ValueSet, Vec<String>)>) -> String {
+    let items: Vec<String> = values
+        .iter()
+        .flat_map(|v| v.1.iter())
+        .map(|v| format!("`{v}`"))
+        .collect();
+    items.join(", ")
+}
+
+fn value_set(kind: LogicalType, values: &[String]) -> Result<ValueSet, String> {
+    if !kind.is_numeric() {
+        return Ok(ValueSet::Text(values.iter().cloned().collect()));
+    }
+    values
+        .iter()
+        .map(|v| {
+            v.parse::<f64>().map_err(|_| {
+                format!(
+                    "the listed value `{v}` is not a number, but the column is a `{}`",
+                    kind.name()
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(ValueSet::Number)
+}
+
+/// Set where the value is present and (not) in the set.
+fn membership(
+    set: &ValueSet,
+    typed: &ArrayRef,
+    raw_text: Option<&StringArray>,
+    fail_if_member: bool,
+) -> Result<BooleanBuffer, ArrowError> {
+    let n = typed.len();
+    Ok(match set {
+        ValueSet::Number(numbers) => {
+            let values = to_f64(typed)?;
+            let values = values.as_primitive::<Float64Type>();
+            BooleanBuffer::collect_bool(n, |i| {
+                values.is_valid(i) && numbers.contains(&values.value(i)) == fail_if_member
+            })
+        }
+        ValueSet::Text(texts) => {
+            let text = typed.as_string_opt::<i32>().or(raw_text);
+            match text {
+                Some(text) => BooleanBuffer::collect_bool(n, |i| {
+                    typed.is_valid(i)
+                        && text.is_valid(i)
+                        && texts.contains(text.value(i)) == fail_if_member
+                }),
+                None => BooleanBuffer::new_unset(n),
+            }
+        }
+    })
+}
+
+type CmpKernel =
+    fn(&dyn arrow::array::Datum, &dyn arrow::array::Datum) -> Result<BooleanArray, ArrowError>;
+
+/// Set where the value compares with the bound as `kernel` says.
+fn compare(
+    typed: &ArrayRef,
+    bound: &CompiledBound,
+    kernel: CmpKernel,
+) -> Result<BooleanBuffer, ArrowError> {
+    let result = match bound {
+        CompiledBound::Number { value, .. } => {
+            let numbers = to_f64(typed)?;
+            kernel(&numbers, &Scalar::new(Float64Array::from(vec![*value])))?
+        }
+        CompiledBound::Temporal { value, .. } => {
+            let scalar: ArrayRef = match typed.data_type() {
+                DataType::Date32 => Arc::new(Date32Array::from(vec![*value as i32])),
+                DataType::Time64(_) => Arc::new(Time64MicrosecondArray::from(vec![*value])),
+                DataType::Timestamp(_, zone) => Arc::new(
+                    TimestampMicrosecondArray::from(vec![*value]).with_timezone_opt(zone.clone()),
+                ),
+                other => {
+                    return Err(ArrowError::InvalidArgumentError(format!(
+                        "a date bound cannot apply to `{other}`"
+                    )));
+                }
+            };
+            kernel(typed, &Scalar::new(scalar))?
+        }
+    };
+    Ok(true_bits(&result))
+}
+
+fn to_f64(typed: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+    cast_with_options(
+        typed,
+        &DataType::Float64,
+        &CastOptions {
+            safe: true,
+            ..CastOptions::default()
+        },
+    )
+}
+
+fn is_multiple(value: f64, step: f64) -> bool {
+    let ratio = value / step;
+    (ratio - ratio.round()).abs() < 1e-9
+}
+
+fn char_count(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
+}
+
+/// Set where the array holds a null.
+pub(crate) fn null_bits(array: &ArrayRef) -> BooleanBuffer {
+    match array.logical_nulls() {
+        Some(nulls) => !nulls.inner(),
+        None => BooleanBuffer::new_unset(array.len()),
+    }
+}
+
+/// Set where the boolean array is true (a null counts as not true).
+fn true_bits(array: &BooleanArray) -> BooleanBuffer {
+    match array.nulls() {
+        Some(nulls) => array.values() & nulls.inner(),
+        None => array.values().clone(),
+    }
+}
+
+/// `UTC`, `Etc/UTC`, `Z`, or `+HH:MM` / `-HH:MM`.
+fn fixed_offset_seconds(zone: &str) -> Option<i32> {
+    if matches!(zone, "UTC" | "Etc/UTC" | "Z" | "GMT" | "Etc/GMT") {
+        return Some(0);
+    }
+    let format = TemporalFormat::compile("XXX").ok()?;
+    format.parse(zone)?.offset_seconds
+}

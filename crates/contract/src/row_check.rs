@@ -1,0 +1,467 @@
+//! Checks record batches against one schema object of a contract: every
+//! row rule over whole columns, uniqueness across the run, and schema
+//! drift. Each batch splits into the rows that pass, typed as the contract
+//! says, and the rows that fail, each with what it broke.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, new_null_array};
+use arrow::buffer::BooleanBuffer;
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::error::ArrowError;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use crate::ContractError;
+use crate::column_check::ColumnCheck;
+use crate::finding::{Finding, RuleKind};
+use crate::model::SchemaObject;
+use crate::unique::{SeenValues, fingerprint};
+
+/// The default bound on distinct keys remembered for `unique` and
+/// `primaryKey` columns, per key: about 1.4 GB of fingerprints.
+pub const UNIQUE_KEYS_MAX_DEFAULT: usize = 100_000_000;
+
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Report every rule a rejected row breaks, not only the first.
+    pub all_violations: bool,
+    /// Bound on the distinct values remembered per unique key.
+    pub unique_keys_max: usize,
+    /// Reject rows whose columns differ from the contract (extra or
+    /// missing columns) rather than report the drift and go on.
+    pub block_on_drift: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            all_violations: false,
+            unique_keys_max: UNIQUE_KEYS_MAX_DEFAULT,
+            block_on_drift: false,
+        }
+    }
+}
+
+/// How the input's columns differ from the contract's.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Drift {
+    /// Input columns the contract does not name (kept, after the
+    /// contract's columns, unless drift blocks).
+    pub extra: Vec<String>,
+    /// Contract columns the input lacks (read as all nulls).
+    pub missing: Vec<String>,
+    /// Typed input columns (Parquet, Arrow) of another type than the
+    /// contract's: `(column, found, expected)`.
+    pub retyped: Vec<(String, String, String)>,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.extra.is_empty() && self.missing.is_empty() && self.retyped.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(
+        "column `{column}` has more than {keys_max} distinct values to keep unique; raise `unique_keys_max` or drop `unique` from the contract"
+    )]
+    UniqueStateFull { column: String, keys_max: usize },
+    #[error("the batch does not have the columns the checker was built for: {0}")]
+    Schema(String),
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+}
+
+/// One batch after checking.
+#[derive(Debug)]
+pub struct CheckedBatch {
+    /// The rows that pass, in input order, with the contract's types.
+    pub valid: RecordBatch,
+    /// Positions (in the input batch) of the rows that fail, ascending.
+    pub rejected_rows: Vec<u32>,
+    /// For each rejected row, what it broke: one finding, or all of them
+    /// with `all_violations`.
+    pub findings: Vec<Vec<Finding>>,
+}
+
+/// A set of columns whose values, together, must not repeat.
+#[derive(Debug)]
+struct UniqueKey {
+    columns: Vec<usize>,
+    label: String,
+    seen: SeenValues,
+}
+
+#[derive(Debug)]
+pub struct RowChecker {
+    columns: Vec<ColumnCheck>,
+    /// For each contract column, its position in the input batch.
+    input_positions: Vec<Option<usize>>,
+    extra_positions: Vec<usize>,
+    keys: Vec<UniqueKey>,
+    options: CheckOptions,
+    input_width: usize,
+    output_schema: SchemaRef,
+    drift: Drift,
+}
+
+impl RowChecker {
+    /// Compiles the rules of `object` for batches shaped like `input`.
+    pub fn new(
+        object: &SchemaObject,
+        input: &Schema,
+        options: CheckOptions,
+    ) -> Result<Self, ContractError> {
+        let columns: Vec<ColumnCheck> = object
+            .columns
+            .iter()
+            .map(ColumnCheck::compile)
+            .collect::<Result<_, _>>()?;
+        let input_positions: Vec<Option<usize>> = columns
+            .iter()
+            .map(|c| input.index_of(&c.name).ok())
+            .collect();
+        let mut drift = Drift::default();
+        for (check, position) in columns.iter().zip(&input_positions) {
+            match position {
+                None => drift.missing.push(check.name.clone()),
+                Some(p) => {
+                    let found = input.field(*p).data_type();
+                    if !is_text(found) && found != &check.reader.target {
+                        drift.retyped.push((
+                            check.name.clone(),
+                            found.to_string(),
+                            check.reader.target.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        let extra_positions: Vec<usize> = (0..input.fields().len())
+            .filter(|p| !input_positions.contains(&Some(*p)))
+            .collect();
+        drift.extra = extra_positions
+            .iter()
+            .map(|p| input.field(*p).name().clone())
+            .collect();
+
+        let mut fields: Vec<Field> = columns
+            .iter()
+            .map(|c| Field::new(&c.name, c.reader.target.clone(), true))
+            .collect();
+        fields.extend(
+            extra_positions
+                .iter()
+                .map(|p| input.field(*p).clone().with_nullable(true)),
+        );
+        let keys = unique_keys(object, options.unique_keys_max);
+        Ok(Self {
+            columns,
+            input_positions,
+            extra_positions,
+            keys,
+            input_width: input.fields().len(),
+            output_schema: Arc::new(Schema::new(fields)),
+            drift,
+            options,
+        })
+    }
+
+    /// The schema of [`CheckedBatch::valid`].
+    pub fn output_schema(&self) -> SchemaRef {
+        Arc::clone(&self.output_schema)
+    }
+
+    pub fn drift(&self) -> &Drift {
+        &self.drift
+    }
+
+    /// Distinct keys remembered so far, over all unique keys.
+    pub fn unique_keys_seen(&self) -> usize {
+        self.keys.iter().map(|k| k.seen.len()).sum()
+    }
+
+    pub fn check(&mut self, batch: &RecordBatch) -> Result<CheckedBatch, CheckError> {
+        if batch.num_columns() != self.input_width {
+            return Err(CheckError::Schema(format!(
+                "expected {} columns, found {}",
+                self.input_width,
+                batch.num_columns()
+            )));
+        }
+        let n = batch.num_rows();
+        let mut marks = Marks::new(n, self.options.all_violations);
+        let mut typed_columns: Vec<ArrayRef> =
+            Vec::with_capacity(self.output_schema.fields().len());
+        let mut raw_columns: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
+        for (index, (check, position)) in self.columns.iter().zip(&self.input_positions).enumerate()
+        {
+            let raw = match position {
+                Some(p) => Arc::clone(batch.column(*p)),
+                None => new_null_array(&DataType::Utf8, n),
+            };
+            let read = check.reader.read(&raw)?;
+            for failure in check.failures(&raw, &read)? {
+                marks.record(failure.rule, index, failure.fails);
+            }
+            typed_columns.push(read.typed);
+            raw_columns.push(raw);
+        }
+        if self.options.block_on_drift
+            && (!self.drift.extra.is_empty() || !self.drift.missing.is_empty())
+        {
+            marks.record(RuleKind::Drift, usize::MAX, BooleanBuffer::new_set(n));
+        }
+        for key_index in 0..self.keys.len() {
+            let duplicates = self.duplicates(key_index, &typed_columns, n)?;
+            marks.record(RuleKind::Duplicate, key_index, duplicates);
+        }
+        typed_columns.extend(
+            self.extra_positions
+                .iter()
+                .map(|p| Arc::clone(batch.column(*p))),
+        );
+
+        let typed = RecordBatch::try_new(Arc::clone(&self.output_schema), typed_columns)?;
+        let valid = filter_record_batch(&typed, &BooleanArray::new(marks.alive.clone(), None))?;
+        let (rejected_rows, findings) = self.findings(&marks, &raw_columns)?;
+        Ok(CheckedBatch {
+            valid,
+            rejected_rows,
+            findings,
+        })
+    }
+
+    /// Rows whose key was seen before, in this batch or an earlier one.
+    /// Every row counts, rejected or not: the first occurrence wins.
+    fn duplicates(
+        &mut self,
+        key_index: usize,
+        typed: &[ArrayRef],
+        n: usize,
+    ) -> Result<BooleanBuffer, CheckError> {
+        let key = &mut self.keys[key_index];
+        let columns: Vec<&ArrayRef> = key.columns.iter().map(|c| &typed[*c]).collect();
+        let mut duplicate = vec![false; n];
+        let mut scratch = Vec::new();
+        for (row, is_duplicate) in duplicate.iter_mut().enumerate() {
+            if columns.iter().any(|c| c.is_null(row)) {
+                continue;
+            }
+            let print = match columns.as_slice() {
+                [single] => match single.as_string_opt::<i32>() {
+                    Some(text) => fingerprint(text.value(row).as_bytes()),
+                    None => {
+                        scratch.clear();
+                        key_bytes(single, row, &mut scratch)?;
+                        fingerprint(&scratch)
+                    }
+                },
+                many => {
+                    scratch.clear();
+                    for column in many {
+                        let start = scratch.len();
+                        key_bytes(column, row, &mut scratch)?;
+                        let len = (scratch.len() - start) as u32;
+                        scratch.extend_from_slice(&len.to_le_bytes());
+                    }
+                    fingerprint(&scratch)
+                }
+            };
+            *is_duplicate =
+                key.seen
+                    .seen_before(print)
+                    .map_err(|_| CheckError::UniqueStateFull {
+                        column: key.label.clone(),
+                        keys_max: self.options.unique_keys_max,
+                    })?;
+        }
+        Ok(BooleanBuffer::from(duplicate))
+    }
+
+    fn findings(
+        &self,
+        marks: &Marks,
+        raw: &[ArrayRef],
+    ) -> Result<(Vec<u32>, Vec<Vec<Finding>>), ArrowError> {
+        let mut by_row: BTreeMap<u32, Vec<Finding>> = BTreeMap::new();
+        for (rule, owner, fails) in &marks.recorded {
+            for row in fails.set_indices() {
+                let (field, value, message) = self.describe(*rule, *owner, raw, row)?;
+                by_row.entry(row as u32).or_default().push(Finding {
+                    rule: *rule,
+                    field,
+                    value,
+                    message,
+                });
+            }
+        }
+        Ok(by_row.into_iter().unzip())
+    }
+
+    fn describe(
+        &self,
+        rule: RuleKind,
+        owner: usize,
+        raw: &[ArrayRef],
+        row: usize,
+    ) -> Result<(String, Option<String>, String), ArrowError> {
+        match rule {
+            RuleKind::Drift => {
+                let mut parts = Vec::new();
+                if !self.drift.extra.is_empty() {
+                    parts.push(format!(
+                        "columns not in the contract: {}",
+                        quoted(&self.drift.extra)
+                    ));
+                }
+                if !self.drift.missing.is_empty() {
+                    parts.push(format!(
+                        "contract columns missing: {}",
+                        quoted(&self.drift.missing)
+                    ));
+                }
+                let field = self
+                    .drift
+                    .extra
+                    .first()
+                    .or(self.drift.missing.first())
+                    .cloned()
+                    .unwrap_or_default();
+                Ok((
+                    field,
+                    None,
+                    format!(
+                        "schema drift and `block_on_drift` is on: {}",
+                        parts.join("; ")
+                    ),
+                ))
+            }
+            RuleKind::Duplicate => {
+                let key = &self.keys[owner];
+                let values: Vec<String> = key
+                    .columns
+                    .iter()
+                    .filter_map(|c| value_text(&raw[*c], row).ok().flatten())
+                    .collect();
+                let value = Some(values.join(", "));
+                let message = self.columns[key.columns[0]].message(rule, value.as_deref());
+                Ok((key.label.clone(), value, message))
+            }
+            _ => {
+                let check = &self.columns[owner];
+                let value = value_text(&raw[owner], row)?;
+                let message = check.message(rule, value.as_deref());
+                Ok((check.name.clone(), value, message))
+            }
+        }
+    }
+}
+
+/// Rules recorded over one batch, in the order they rank.
+#[derive(Debug)]
+struct Marks {
+    alive: BooleanBuffer,
+    all_violations: bool,
+    /// (rule, owning column or key, rows it marks as failing).
+    recorded: Vec<(RuleKind, usize, BooleanBuffer)>,
+}
+
+impl Marks {
+    fn new(rows: usize, all_violations: bool) -> Self {
+        Self {
+            alive: BooleanBuffer::new_set(rows),
+            all_violations,
+            recorded: Vec::new(),
+        }
+    }
+
+    /// Without `all_violations` a row keeps only the first rule it fails.
+    fn record(&mut self, rule: RuleKind, owner: usize, fails: BooleanBuffer) {
+        let marked = if self.all_violations {
+            fails
+        } else {
+            &fails & &self.alive
+        };
+        if marked.count_set_bits() == 0 {
+            return;
+        }
+        self.alive = &self.alive & &!&marked;
+        self.recorded.push((rule, owner, marked));
+    }
+}
+
+/// The primary key (all `primaryKey` columns together) and each `unique`
+/// column on its own.
+fn unique_keys(object: &SchemaObject, keys_max: usize) -> Vec<UniqueKey> {
+    let mut keys = Vec::new();
+    let primary: Vec<usize> = object
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.primary_key)
+        .map(|(i, _)| i)
+        .collect();
+    if !primary.is_empty() {
+        let label = primary
+            .iter()
+            .map(|i| object.columns[*i].name.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        keys.push(UniqueKey {
+            columns: primary.clone(),
+            label,
+            seen: SeenValues::new(keys_max),
+        });
+    }
+    for (i, column) in object.columns.iter().enumerate() {
+        if column.unique && primary != [i] {
+            keys.push(UniqueKey {
+                columns: vec![i],
+                label: column.name.clone(),
+                seen: SeenValues::new(keys_max),
+            });
+        }
+    }
+    keys
+}
+
+/// Bytes that identify a typed value, for fingerprinting.
+fn key_bytes(column: &ArrayRef, row: usize, out: &mut Vec<u8>) -> Result<(), ArrowError> {
+    if let Some(text) = column.as_string_opt::<i32>() {
+        out.extend_from_slice(text.value(row).as_bytes());
+        return Ok(());
+    }
+    let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+    out.extend_from_slice(formatter.value(row).to_string().as_bytes());
+    Ok(())
+}
+
+fn value_text(column: &ArrayRef, row: usize) -> Result<Option<String>, ArrowError> {
+    if column.is_null(row) {
+        return Ok(None);
+    }
+    if let Some(text) = column.as_string_opt::<i32>() {
+        return Ok(Some(text.value(row).to_owned()));
+    }
+    let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+    Ok(Some(formatter.value(row).to_string()))
+}
+
+fn is_text(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
