@@ -9,6 +9,7 @@ mod finding;
 mod jdk_format;
 mod json_path;
 mod logical_type;
+mod mask;
 mod model;
 mod quality;
 mod reading;
@@ -26,10 +27,12 @@ pub use error::ContractError;
 pub use finding::{Finding, RuleKind};
 pub use jdk_format::TemporalFormat;
 pub use logical_type::LogicalType;
+pub use mask::{MaskError, MaskKeys, Masker, REDACTED, TOKEN_KEY_BYTES};
 pub use model::{Column, Contract, MaskRule, SchemaObject};
 pub use quality::{Operator, QualityCheck, QualityRule, Severity};
 pub use row_check::{
     CheckError, CheckOptions, CheckedBatch, Drift, RowChecker, UNIQUE_KEYS_MAX_DEFAULT,
 };
 pub use type_options::{Bound, BoundValue, TypeOptions};
+pub use unique::{SeenValues, SeenValuesFull, fingerprint, row_fingerprints};
 pub use violation::Violation;

@@ -94,7 +94,19 @@ impl Contract {
             }
         })?;
         schema::validate(declared_schema(&value)?, &value, text)?;
-        Self::from_value(&value)
+        let contract = Self::from_value(&value)?;
+        contract.check_rules()?;
+        Ok(contract)
+    }
+
+    /// Compiles every column's rules once, so that a rule Runink cannot run
+    /// (a regular expression it cannot compile, a bound of the wrong kind)
+    /// is reported when the contract loads, not when rows arrive.
+    fn check_rules(&self) -> Result<(), ContractError> {
+        for column in self.objects.iter().flat_map(|o| &o.columns) {
+            crate::column_check::ColumnCheck::compile(column)?;
+        }
+        Ok(())
     }
 
     fn from_value(value: &Value) -> Result<Self, ContractError> {

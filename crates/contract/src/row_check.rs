@@ -17,7 +17,7 @@ use crate::ContractError;
 use crate::column_check::ColumnCheck;
 use crate::finding::{Finding, RuleKind};
 use crate::model::SchemaObject;
-use crate::unique::{SeenValues, fingerprint};
+use crate::unique::{SeenValues, row_fingerprints};
 
 /// The default bound on distinct keys remembered for `unique` and
 /// `primaryKey` columns, per key: about 1.4 GB of fingerprints.
@@ -32,6 +32,9 @@ pub struct CheckOptions {
     /// Reject rows whose columns differ from the contract (extra or
     /// missing columns) rather than report the drift and go on.
     pub block_on_drift: bool,
+    /// Columns whose values must not appear in findings (sensitive ones):
+    /// their value is left out and messages show `***`.
+    pub withheld: Vec<String>,
 }
 
 impl Default for CheckOptions {
@@ -40,6 +43,7 @@ impl Default for CheckOptions {
             all_violations: false,
             unique_keys_max: UNIQUE_KEYS_MAX_DEFAULT,
             block_on_drift: false,
+            withheld: Vec::new(),
         }
     }
 }
@@ -245,39 +249,18 @@ impl RowChecker {
     ) -> Result<BooleanBuffer, CheckError> {
         let key = &mut self.keys[key_index];
         let columns: Vec<&ArrayRef> = key.columns.iter().map(|c| &typed[*c]).collect();
+        let prints = row_fingerprints(&columns, n)?;
         let mut duplicate = vec![false; n];
-        let mut scratch = Vec::new();
-        for (row, is_duplicate) in duplicate.iter_mut().enumerate() {
-            if columns.iter().any(|c| c.is_null(row)) {
-                continue;
+        for (is_duplicate, print) in duplicate.iter_mut().zip(prints) {
+            if let Some(print) = print {
+                *is_duplicate =
+                    key.seen
+                        .seen_before(print)
+                        .map_err(|_| CheckError::UniqueStateFull {
+                            column: key.label.clone(),
+                            keys_max: self.options.unique_keys_max,
+                        })?;
             }
-            let print = match columns.as_slice() {
-                [single] => match single.as_string_opt::<i32>() {
-                    Some(text) => fingerprint(text.value(row).as_bytes()),
-                    None => {
-                        scratch.clear();
-                        key_bytes(single, row, &mut scratch)?;
-                        fingerprint(&scratch)
-                    }
-                },
-                many => {
-                    scratch.clear();
-                    for column in many {
-                        let start = scratch.len();
-                        key_bytes(column, row, &mut scratch)?;
-                        let len = (scratch.len() - start) as u32;
-                        scratch.extend_from_slice(&len.to_le_bytes());
-                    }
-                    fingerprint(&scratch)
-                }
-            };
-            *is_duplicate =
-                key.seen
-                    .seen_before(print)
-                    .map_err(|_| CheckError::UniqueStateFull {
-                        column: key.label.clone(),
-                        keys_max: self.options.unique_keys_max,
-                    })?;
         }
         Ok(BooleanBuffer::from(duplicate))
     }
@@ -348,15 +331,44 @@ impl RowChecker {
                     .filter_map(|c| value_text(&raw[*c], row).ok().flatten())
                     .collect();
                 let value = Some(values.join(", "));
-                let message = self.columns[key.columns[0]].message(rule, value.as_deref());
-                Ok((key.label.clone(), value, message))
+                let withheld = key.columns.iter().any(|c| self.is_withheld(*c));
+                Ok(self.shown(key.columns[0], rule, key.label.clone(), value, withheld))
             }
             _ => {
-                let check = &self.columns[owner];
                 let value = value_text(&raw[owner], row)?;
-                let message = check.message(rule, value.as_deref());
-                Ok((check.name.clone(), value, message))
+                let withheld = self.is_withheld(owner);
+                Ok(self.shown(
+                    owner,
+                    rule,
+                    self.columns[owner].name.clone(),
+                    value,
+                    withheld,
+                ))
             }
+        }
+    }
+}
+
+impl RowChecker {
+    fn is_withheld(&self, column: usize) -> bool {
+        self.options.withheld.contains(&self.columns[column].name)
+    }
+
+    /// A finding's field, value and message; a withheld value shows as `***`.
+    fn shown(
+        &self,
+        column: usize,
+        rule: RuleKind,
+        field: String,
+        value: Option<String>,
+        withheld: bool,
+    ) -> (String, Option<String>, String) {
+        let check = &self.columns[column];
+        if withheld && value.is_some() {
+            (field, None, check.message(rule, Some("***")))
+        } else {
+            let message = check.message(rule, value.as_deref());
+            (field, value, message)
         }
     }
 }
@@ -427,17 +439,6 @@ fn unique_keys(object: &SchemaObject, keys_max: usize) -> Vec<UniqueKey> {
         }
     }
     keys
-}
-
-/// Bytes that identify a typed value, for fingerprinting.
-fn key_bytes(column: &ArrayRef, row: usize, out: &mut Vec<u8>) -> Result<(), ArrowError> {
-    if let Some(text) = column.as_string_opt::<i32>() {
-        out.extend_from_slice(text.value(row).as_bytes());
-        return Ok(());
-    }
-    let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
-    out.extend_from_slice(formatter.value(row).to_string().as_bytes());
-    Ok(())
 }
 
 fn value_text(column: &ArrayRef, row: usize) -> Result<Option<String>, ArrowError> {

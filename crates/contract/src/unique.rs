@@ -11,6 +11,10 @@
 //! of keys is bounded by `unique_keys_max`.
 
 use std::collections::HashSet;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::error::ArrowError;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
 use std::hash::{BuildHasherDefault, Hasher};
 
 const PARTITIONS: usize = 256;
@@ -37,7 +41,7 @@ impl Hasher for PassThrough {
 type Table = HashSet<u64, BuildHasherDefault<PassThrough>>;
 
 #[derive(Debug)]
-pub(crate) struct SeenValues {
+pub struct SeenValues {
     tables: Vec<Table>,
     len: usize,
     keys_max: usize,
@@ -45,7 +49,7 @@ pub(crate) struct SeenValues {
 
 /// The set already holds `keys_max` keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SeenValuesFull;
+pub struct SeenValuesFull;
 
 impl SeenValues {
     pub fn new(keys_max: usize) -> Self {
@@ -75,10 +79,63 @@ impl SeenValues {
     pub fn len(&self) -> usize {
         self.len
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
-pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
+pub fn fingerprint(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+/// One fingerprint per row for the values of `columns` taken together;
+/// `None` where any of them is null (nulls are never duplicates).
+pub fn row_fingerprints(
+    columns: &[&ArrayRef],
+    rows: usize,
+) -> Result<Vec<Option<u64>>, ArrowError> {
+    if let [single] = columns
+        && let Some(text) = single.as_string_opt::<i32>()
+    {
+        {
+            return Ok((0..rows)
+                .map(|row| {
+                    text.is_valid(row)
+                        .then(|| fingerprint(text.value(row).as_bytes()))
+                })
+                .collect());
+        }
+    }
+    let formatters: Vec<ArrayFormatter> = columns
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()))
+        .collect::<Result<_, _>>()?;
+    let mut scratch = Vec::new();
+    let mut prints = Vec::with_capacity(rows);
+    for row in 0..rows {
+        if columns.iter().any(|c| c.is_null(row)) {
+            prints.push(None);
+            continue;
+        }
+        scratch.clear();
+        for (column, formatter) in columns.iter().zip(&formatters) {
+            let start = scratch.len();
+            match column.as_string_opt::<i32>() {
+                Some(text) => scratch.extend_from_slice(text.value(row).as_bytes()),
+                None => {
+                    use std::io::Write;
+                    write!(scratch, "{}", formatter.value(row))
+                        .map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+                }
+            }
+            // The length keeps ("ab", "c") apart from ("a", "bc").
+            let len = (scratch.len() - start) as u32;
+            scratch.extend_from_slice(&len.to_le_bytes());
+        }
+        prints.push(Some(fingerprint(&scratch)));
+    }
+    Ok(prints)
 }
 
 #[cfg(test)]

@@ -125,6 +125,29 @@ pub struct RunArgs {
     /// Only the scenario with this name.
     #[arg(long)]
     pub scenario: Option<String>,
+    /// Read and check every input and report what would be written; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// In the DLQ, list every rule a rejected row breaks, not only the first.
+    #[arg(long)]
+    pub all_violations: bool,
+    /// Reject rows whose columns differ from the contract (extra or missing
+    /// columns) instead of reporting the drift and going on.
+    #[arg(long)]
+    pub block_on_drift: bool,
+    /// The masking salt, instead of the herd's (for reproducible output);
+    /// also read from `RUNINK_MASK_SALT`.
+    #[arg(long, env = "RUNINK_MASK_SALT", hide_env_values = true)]
+    pub mask_salt: Option<String>,
+    /// Rows per record batch.
+    #[arg(long, default_value_t = runink_engine::Limits::default().batch_rows_max as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_rows_max: u32,
+    /// Batches queued between reading and processing (backpressure bound).
+    #[arg(long, default_value_t = runink_engine::Limits::default().queue_len_max as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub queue_len_max: u32,
+    /// Distinct keys remembered per unique key or `dedupe` step.
+    #[arg(long, default_value_t = runink_engine::Limits::default().unique_keys_max)]
+    pub unique_keys_max: usize,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 //! 0 ok; 1 the run or check found failures; 2 usage or input error;
 //! 3 infrastructure error.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Exit {
     Ok = 0,

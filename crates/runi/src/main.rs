@@ -6,7 +6,10 @@ mod cli;
 mod commands;
 mod exit;
 mod output;
+mod run_record;
 mod scenario_file;
+mod state_dir;
+mod summary;
 
 use std::process::ExitCode;
 

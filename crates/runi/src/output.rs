@@ -26,7 +26,8 @@ pub fn stderr_colour(global: &GlobalOptions) -> Colour {
 }
 
 /// The crates whose logs `-v` and `-vv` show.
-const OUR_LOG_TARGETS: [&str; 5] = [
+const OUR_LOG_TARGETS: [&str; 6] = [
+    "runink_engine",
     "runi",
     "runink_dsl",
     "runink_plan",

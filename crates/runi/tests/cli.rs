@@ -385,17 +385,6 @@ fn named_steps_come_from_steps_folder_then_runink_steps_path() {
 }
 
 #[test]
-fn run_compiles_then_says_execution_is_not_built() {
-    let orders = repo_root().join("examples/orders/orders.dsl");
-    runi()
-        .arg("run")
-        .arg(&orders)
-        .assert()
-        .code(3)
-        .stderr(predicate::str::contains("nothing was read or written"));
-}
-
-#[test]
 fn contract_check_lists_every_problem_with_its_place() {
     let temp = tempfile::tempdir().expect("a temporary folder");
     let bad = temp.path().join("bad.yaml");

@@ -45,10 +45,16 @@ pub fn assert_golden(path: &Path, actual: &str) {
 
 /// The repository's root folder.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // At run time, cargo names the tested crate's folder (crates/<name>);
+    // the compile-time value can be stale when one target folder serves
+    // clones at several paths.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest
         .ancestors()
         .nth(2)
-        .expect("the testkit crate lives at crates/testkit")
+        .expect("every crate lives at crates/<name>")
         .to_owned()
 }
 

@@ -61,6 +61,12 @@ fn violations(error: &ContractError) -> Vec<ViolationReport> {
             column: *column,
             message: error.to_string(),
         }],
+        ContractError::Rule { column, .. } => vec![ViolationReport {
+            path: column.clone(),
+            line: None,
+            column: None,
+            message: error.to_string(),
+        }],
         ContractError::Shape { path, .. } => vec![ViolationReport {
             path: path.clone(),
             line: None,

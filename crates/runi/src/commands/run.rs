@@ -1,22 +1,125 @@
-//! `runi run FILE`: compile the scenario, then execute it. Execution lands
-//! with the engine; until then the command checks the scenario and says
-//! plainly that nothing was run.
+//! `runi run FILE`: compile the scenario, run it with the engine, print
+//! the summary (or the JSON report), and record the run in the local state
+//! folder.
+
+use std::io::IsTerminal;
+
+use runink_contract::Masker;
+use runink_engine::{EngineError, Limits, RunError, RunOptions, RunReport, RunRequest, execute};
 
 use crate::cli::{GlobalOptions, RunArgs};
-use crate::exit::{Failure, Outcome};
+use crate::exit::{Exit, Failure, Outcome};
+use crate::output::print_json;
+use crate::run_record::{RunRecord, RunStatus, new_run_id, now_rfc3339, save_record};
 use crate::scenario_file::{compile_or_fail, select_plans};
+use crate::state_dir::{mask_keys, state_dir};
+use crate::summary::render_summary;
 
 pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     let (file, compilation) = compile_or_fail(global, &args.file)?;
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
-    let names: Vec<String> = plans
-        .iter()
-        .map(|p| format!("`{}` ({})", p.scenario, p.dag_hash.0.short()))
-        .collect();
-    Err(Failure::infra(anyhow::anyhow!(
-        "`runi run` cannot execute scenarios yet: the engine is not built; nothing was read or written\n\
-         the scenario compiles: {}; see it with `runi explain {}`",
-        names.join(", "),
-        file.shown
-    )))
+    let state = state_dir().map_err(Failure::infra)?;
+    let base_dir = file.base_dir();
+    let mut worst = Exit::Ok;
+    for plan in &plans {
+        let keys = mask_keys(&state, plan.herd.as_str(), args.mask_salt.as_deref())
+            .map_err(Failure::infra)?;
+        let run_id = new_run_id();
+        let started_at = now_rfc3339();
+        let request = RunRequest {
+            plan,
+            base_dir: &base_dir,
+            run_id: run_id.clone(),
+            masker: Masker::new(keys),
+            options: RunOptions {
+                limits: Limits {
+                    batch_rows_max: args.batch_rows_max as usize,
+                    queue_len_max: args.queue_len_max as usize,
+                    unique_keys_max: args.unique_keys_max,
+                    ..Limits::default()
+                },
+                all_violations: args.all_violations,
+                block_on_drift: args.block_on_drift,
+                dry_run: args.dry_run,
+                ..RunOptions::default()
+            },
+        };
+        let result = execute(request);
+        let (report, status, error) = match result {
+            Ok(report) => (report, RunStatus::Succeeded, None),
+            Err(failure) => {
+                let mut report = failure.report;
+                report.run_id = run_id.clone();
+                report.scenario = plan.scenario.clone();
+                (report, RunStatus::Failed, Some(failure.error))
+            }
+        };
+        let record = RunRecord {
+            run_id: run_id.clone(),
+            scenario: plan.scenario.clone(),
+            file: file.shown.clone(),
+            herd: plan.herd.as_str().to_owned(),
+            dag_hash: plan.dag_hash.0.to_string(),
+            contracts: plan
+                .input_contract
+                .iter()
+                .chain(plan.output_contract.iter())
+                .map(|c| (c.path.clone(), c.hash.to_string()))
+                .collect(),
+            started_at,
+            ended_at: now_rfc3339(),
+            status,
+            error: error.as_ref().map(|e| e.to_string()),
+            report: report.clone(),
+        };
+        if !args.dry_run {
+            save_record(&state, &record).map_err(Failure::infra)?;
+        }
+        print_outcome(global, &report, error.as_ref(), args.dry_run).map_err(Failure::infra)?;
+        if let Some(error) = error {
+            let exit = exit_for(&error);
+            worst = worst.max(exit);
+            if exit == Exit::Usage {
+                return Err(Failure::usage(
+                    anyhow::Error::new(error)
+                        .context(format!("scenario `{}` did not run", plan.scenario)),
+                ));
+            }
+            crate::output::print_error(
+                global,
+                &anyhow::Error::new(error).context(format!(
+                    "run `{run_id}` of `{}` failed; nothing was written",
+                    plan.scenario
+                )),
+            );
+        }
+    }
+    Ok(worst)
+}
+
+/// Problems in the scenario or its contracts are the author's (2); a run
+/// that started and failed, for any other reason, exits 1.
+fn exit_for(error: &RunError) -> Exit {
+    match error {
+        RunError::Engine(
+            EngineError::Plan(_) | EngineError::Step { .. } | EngineError::Contract { .. },
+        ) => Exit::Usage,
+        _ => Exit::Failures,
+    }
+}
+
+fn print_outcome(
+    global: &GlobalOptions,
+    report: &RunReport,
+    error: Option<&RunError>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    if global.json {
+        return print_json(&serde_json::json!({ "ok": error.is_none(), "report": report }));
+    }
+    // A summary for people: on a terminal, or when asked with -v.
+    if !global.quiet && (std::io::stderr().is_terminal() || global.verbose > 0) {
+        eprint!("{}", render_summary(report, dry_run));
+    }
+    Ok(())
 }

@@ -1,0 +1,48 @@
+//! Engine errors, grouped by who must act: the scenario's author (a bad
+//! option, an expression DataFusion cannot plan), the operator (a file
+//! that cannot be read or written), or us (an internal Arrow error).
+//! Bad rows are never errors: they go to the DLQ.
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot open source `{uri}` (`{path}`): {source}")]
+    SourceOpen {
+        uri: String,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot read `{uri}`: {message}")]
+    Read { uri: String, message: String },
+    #[error("cannot write `{target}`: {message}")]
+    Write { target: String, message: String },
+    #[error("{0}")]
+    Plan(String),
+    #[error("step {step} (`{label}`): {message}")]
+    Step {
+        step: usize,
+        label: String,
+        message: String,
+    },
+    #[error("contract `{path}`: {message}")]
+    Contract { path: String, message: String },
+    #[error(transparent)]
+    Check(#[from] runink_contract::CheckError),
+    #[error("internal error (this is a bug in Runink): {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+impl EngineError {
+    pub(crate) fn read(uri: &str, error: impl std::fmt::Display) -> Self {
+        Self::Read {
+            uri: uri.to_owned(),
+            message: error.to_string(),
+        }
+    }
+
+    pub(crate) fn write(target: &str, error: impl std::fmt::Display) -> Self {
+        Self::Write {
+            target: target.to_owned(),
+            message: error.to_string(),
+        }
+    }
+}

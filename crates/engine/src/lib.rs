@@ -1,0 +1,28 @@
+//! The engine: runs a compiled scenario plan over Arrow record batches.
+//! Sources read raw batches (with line numbers), the contract crate checks
+//! them, the steps transform them, sinks write them atomically, and every
+//! rejected row goes to the DLQ with the reason. Memory is bounded by
+//! [`Limits`], never by the input's size.
+
+mod asserts;
+mod dlq;
+mod error;
+mod expr;
+mod limits;
+mod options;
+mod output_file;
+mod report;
+mod run;
+mod sink;
+mod source;
+mod sql_step;
+mod staging;
+mod steps;
+
+pub use error::EngineError;
+pub use limits::Limits;
+pub use report::{
+    AssertResult, DatasetRuleResult, DlqCounts, RuleCounts, RunReport, SinkCounts, SourceCounts,
+    StepCounts,
+};
+pub use run::{RunError, RunFailure, RunOptions, RunRequest, execute};

@@ -1,0 +1,36 @@
+//! Every bound the engine runs under, in one place. Memory use is set by
+//! these, never by the input's size.
+
+/// Bounds for one run. The defaults suit a laptop; `runi run` can change
+/// them (`--batch-rows-max`, `--queue-len-max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Rows per record batch read from a source.
+    pub batch_rows_max: usize,
+    /// Batches waiting between the reader thread and the pipeline; a slow
+    /// pipeline or sink blocks the reader here (backpressure).
+    pub queue_len_max: usize,
+    /// Distinct keys remembered per `unique` contract key and per `dedupe`
+    /// step (64-bit fingerprints, about 14 bytes each).
+    pub unique_keys_max: usize,
+    /// Rows a `sql` step may hold: a SQL query sees its whole input, so its
+    /// input is buffered up to this bound and the run fails beyond it.
+    pub sql_rows_max: usize,
+    /// Bytes of one JSON line or CSV record; a longer one is rejected.
+    pub record_bytes_max: usize,
+    /// Rows per Parquet row group written.
+    pub parquet_row_group_rows_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            batch_rows_max: 65_536,
+            queue_len_max: 4,
+            unique_keys_max: runink_contract::UNIQUE_KEYS_MAX_DEFAULT,
+            sql_rows_max: 10_000_000,
+            record_bytes_max: 16 * 1024 * 1024,
+            parquet_row_group_rows_max: 262_144,
+        }
+    }
+}

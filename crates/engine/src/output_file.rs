@@ -1,0 +1,69 @@
+//! A staged output file, optionally gzip- or zstd-compressed, that can be
+//! finished (flushing the compressor) and then committed or aborted.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use crate::staging::StagedFile;
+
+const WRITE_BUFFER_BYTES: usize = 1 << 20;
+
+pub enum Compressed {
+    Plain(BufWriter<File>),
+    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+    Zstd(zstd::Encoder<'static, BufWriter<File>>),
+}
+
+impl Write for Compressed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(w) => w.write(buf),
+            Self::Gzip(w) => w.write(buf),
+            Self::Zstd(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(w) => w.flush(),
+            Self::Gzip(w) => w.flush(),
+            Self::Zstd(w) => w.flush(),
+        }
+    }
+}
+
+impl Compressed {
+    /// `compression` = `gzip` | `zstd` | `none`, or `auto`/absent: by the
+    /// target's extension (`.gz`, `.zst`).
+    pub fn open(
+        target: &Path,
+        run_id: &str,
+        compression: Option<&str>,
+    ) -> io::Result<(StagedFile, Self)> {
+        let (staged, file) = StagedFile::create(target, run_id)?;
+        let name = target.to_string_lossy();
+        let by_extension = matches!(compression, None | Some("auto"));
+        let buffered = BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
+        let writer = if compression == Some("gzip") || (by_extension && name.ends_with(".gz")) {
+            Self::Gzip(flate2::write::GzEncoder::new(
+                buffered,
+                flate2::Compression::default(),
+            ))
+        } else if compression == Some("zstd") || (by_extension && name.ends_with(".zst")) {
+            Self::Zstd(zstd::Encoder::new(buffered, 3)?)
+        } else {
+            Self::Plain(buffered)
+        };
+        Ok((staged, writer))
+    }
+
+    /// Writes out everything the compressor still holds.
+    pub fn finish(self) -> io::Result<()> {
+        let mut inner = match self {
+            Self::Plain(w) => w,
+            Self::Gzip(w) => w.finish()?,
+            Self::Zstd(w) => w.finish()?,
+        };
+        inner.flush()
+    }
+}

@@ -1,0 +1,727 @@
+//! Runs one compiled scenario: a reader thread feeds raw batches through a
+//! bounded channel; the pipeline checks them against the input contract,
+//! applies the steps, routes rows to the sinks and rejects to the DLQ. All
+//! outputs are staged and committed together only if the run succeeds.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::time::Instant;
+
+use arrow::array::{ArrayRef, BooleanArray, RecordBatch, UInt32Array};
+use arrow::compute::{filter_record_batch, take};
+use arrow::datatypes::SchemaRef;
+use datafusion::prelude::SessionContext;
+use runink_contract::{
+    CheckOptions, CheckedBatch, Contract, MaskRule, Masker, RowChecker, SchemaObject,
+};
+use runink_plan::{ContractRef, Plan};
+use serde_json::Value;
+
+use crate::EngineError;
+use crate::asserts::evaluate_asserts;
+use crate::dlq::{DlqWriter, Rejection, Violation, row_fields};
+use crate::expr::CompiledExpr;
+use crate::limits::Limits;
+use crate::report::{DlqCounts, RejectTally, RunReport, SinkCounts, SourceCounts, StepCounts};
+use crate::sink::SinkWriter;
+use crate::source::{SourceBatch, open_source};
+use crate::staging::StagedFile;
+use crate::steps::{Kept, PlannedStep, StepContext};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub limits: Limits,
+    pub all_violations: bool,
+    pub block_on_drift: bool,
+    /// Read and check everything, write nothing.
+    pub dry_run: bool,
+    /// The herd's masking rule for sensitive columns with no `mask` of
+    /// their own.
+    pub default_mask: MaskRule,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            all_violations: false,
+            block_on_drift: false,
+            dry_run: false,
+            default_mask: MaskRule::Hash,
+        }
+    }
+}
+
+/// One run to execute.
+#[derive(Debug)]
+pub struct RunRequest<'a> {
+    pub plan: &'a Plan,
+    /// The scenario file's folder: relative paths are read from here.
+    pub base_dir: &'a Path,
+    pub run_id: String,
+    pub masker: Masker,
+    pub options: RunOptions,
+}
+
+/// A run that failed; the report says how far it got.
+#[derive(Debug)]
+pub struct RunFailure {
+    pub error: RunError,
+    pub report: RunReport,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{failed} of the scenario's asserts failed: {list}")]
+    Asserts { failed: usize, list: String },
+    #[error("dataset rules with `severity: error` failed: {0}")]
+    DatasetRules(String),
+}
+
+/// Runs the scenario; on success every output has been committed.
+pub fn execute(request: RunRequest<'_>) -> Result<RunReport, Box<RunFailure>> {
+    let started = Instant::now();
+    let mut run = match Run::prepare(&request) {
+        Ok(run) => run,
+        Err(error) => {
+            return Err(Box::new(RunFailure {
+                error: error.into(),
+                report: RunReport::default(),
+            }));
+        }
+    };
+    let outcome = run.stream(&request);
+    run.report.duration_ms = started.elapsed().as_millis() as u64;
+    match outcome {
+        Ok(()) => {
+            let report = run.report.clone();
+            run.commit()
+                .map_err(|error| Box::new(RunFailure { error, report }))
+        }
+        Err(error) => {
+            let report = run.report.clone();
+            run.abort();
+            Err(Box::new(RunFailure { error, report }))
+        }
+    }
+}
+
+struct Run {
+    run_id: String,
+    base_dir: PathBuf,
+    masker: Masker,
+    options: RunOptions,
+    input: Option<(Contract, SchemaObject)>,
+    output: Option<(Contract, SchemaObject)>,
+    sensitive: Vec<(String, MaskRule)>,
+    session: SessionContext,
+    pipeline: Option<Pipeline>,
+    dlq: Option<DlqWriter>,
+    tally: RejectTally,
+    report: RunReport,
+}
+
+/// Everything planned once the input's schema is known.
+struct Pipeline {
+    checker: Option<RowChecker>,
+    steps: Vec<PlannedStep>,
+    output_checker: Option<RowChecker>,
+    sinks: Vec<(SinkWriter, Option<CompiledExpr>)>,
+    raw_schema: SchemaRef,
+}
+
+impl Run {
+    fn prepare(request: &RunRequest<'_>) -> Result<Self, EngineError> {
+        let plan = request.plan;
+        let input = plan
+            .input_contract
+            .as_ref()
+            .map(|c| load_contract(c, request.base_dir))
+            .transpose()?;
+        let output = plan
+            .output_contract
+            .as_ref()
+            .map(|c| load_contract(c, request.base_dir))
+            .transpose()?;
+        let sensitive: Vec<(String, MaskRule)> = input
+            .iter()
+            .chain(output.iter())
+            .flat_map(|(_, object)| object.columns.iter())
+            .filter(|c| c.is_sensitive())
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.mask.unwrap_or(request.options.default_mask),
+                )
+            })
+            .collect();
+        let masked_in_dlq: HashMap<String, MaskRule> = sensitive.iter().cloned().collect();
+        let dlq = DlqWriter::open(
+            &plan.dlq.endpoint,
+            request.base_dir,
+            &request.run_id,
+            masked_in_dlq,
+            request.masker.clone(),
+            request.options.dry_run,
+        )?;
+        let report = RunReport {
+            run_id: request.run_id.clone(),
+            scenario: plan.scenario.clone(),
+            dag_hash: plan.dag_hash.0.to_string(),
+            dry_run: request.options.dry_run,
+            sources: plan
+                .sources
+                .iter()
+                .map(|s| SourceCounts {
+                    uri: s.endpoint.uri.clone(),
+                    ..SourceCounts::default()
+                })
+                .collect(),
+            steps: plan
+                .steps
+                .iter()
+                .map(|s| StepCounts {
+                    number: s.number,
+                    label: s.label.clone(),
+                    ..StepCounts::default()
+                })
+                .collect(),
+            sinks: plan
+                .sinks
+                .iter()
+                .map(|s| SinkCounts {
+                    name: s.name.clone(),
+                    uri: s.endpoint.uri.clone(),
+                    rows_out: 0,
+                })
+                .collect(),
+            dlq: DlqCounts {
+                uri: plan.dlq.endpoint.uri.clone(),
+                rows: 0,
+            },
+            ..RunReport::default()
+        };
+        Ok(Self {
+            run_id: request.run_id.clone(),
+            base_dir: request.base_dir.to_path_buf(),
+            masker: request.masker.clone(),
+            options: request.options.clone(),
+            input,
+            output,
+            sensitive,
+            session: SessionContext::new(),
+            pipeline: None,
+            dlq: Some(dlq),
+            tally: RejectTally::default(),
+            report,
+        })
+    }
+
+    fn stream(&mut self, request: &RunRequest<'_>) -> Result<(), RunError> {
+        let plan = request.plan;
+        let columns: Option<Vec<String>> = self
+            .input
+            .as_ref()
+            .map(|(_, o)| o.columns.iter().map(|c| c.name.clone()).collect());
+        let receiver = spawn_reader(plan, &self.base_dir, columns, &self.options.limits);
+        for event in receiver {
+            let (source_index, batch) = event?;
+            self.take_source_batch(plan, source_index, batch)?;
+        }
+        if self.pipeline.is_none() {
+            // No rows at all: plan from the contract (or nothing) so that
+            // the sinks still write their (empty) outputs.
+            let schema = match &self.input {
+                Some((_, object)) => Arc::new(arrow::datatypes::Schema::new(
+                    object
+                        .columns
+                        .iter()
+                        .map(|c| {
+                            arrow::datatypes::Field::new(
+                                &c.name,
+                                arrow::datatypes::DataType::Utf8,
+                                true,
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )),
+                None => Arc::new(arrow::datatypes::Schema::empty()),
+            };
+            self.pipeline = Some(self.plan_pipeline(plan, &schema)?);
+        }
+        // SQL steps run now, over everything they buffered.
+        let step_count = self.pipeline.as_ref().map_or(0, |p| p.steps.len());
+        for index in 0..step_count {
+            let finished = self
+                .pipeline
+                .as_mut()
+                .map(|p| p.steps[index].finish())
+                .transpose()?
+                .unwrap_or_default();
+            for batch in finished {
+                self.report.steps[index].rows_out += batch.num_rows() as u64;
+                let lines = None;
+                self.push_steps(index + 1, batch, lines, "")?;
+            }
+        }
+        if let Some(drift) = self
+            .pipeline
+            .as_ref()
+            .and_then(|p| p.checker.as_ref())
+            .map(|c| c.drift().clone())
+        {
+            self.report.drift = (!drift.is_empty()).then_some(drift);
+        }
+        let outcomes = evaluate_asserts(&self.session, &plan.asserts, &self.report)
+            .map_err(EngineError::Plan)?;
+        let failed: Vec<String> = outcomes
+            .iter()
+            .filter(|a| !a.passed)
+            .map(|a| format!("`{}`", a.expression))
+            .collect();
+        self.report.asserts = outcomes;
+        if !failed.is_empty() {
+            return Err(RunError::Asserts {
+                failed: failed.len(),
+                list: failed.join(", "),
+            });
+        }
+        Ok(())
+    }
+
+    fn take_source_batch(
+        &mut self,
+        plan: &Plan,
+        source_index: usize,
+        source_batch: SourceBatch,
+    ) -> Result<(), RunError> {
+        let uri = plan.sources[source_index].endpoint.uri.clone();
+        let SourceBatch {
+            batch,
+            lines,
+            bad,
+            bytes_read,
+        } = source_batch;
+        let counts = &mut self.report.sources[source_index];
+        counts.rows_in += (batch.num_rows() + bad.len()) as u64;
+        counts.rows_unreadable += bad.len() as u64;
+        self.report.rows_in += (batch.num_rows() + bad.len()) as u64;
+        self.report.bytes_in = self.report.bytes_in.max(bytes_read);
+        for record in bad {
+            let fields: Vec<(String, Value)> = record
+                .fields
+                .into_iter()
+                .map(|(k, v)| (k, v.map_or(Value::Null, Value::String)))
+                .collect();
+            let rejection = Rejection {
+                step: "source".to_owned(),
+                rule: "parse".to_owned(),
+                field: String::new(),
+                message: record.message,
+                source: uri.clone(),
+                line: Some(record.line),
+                violations: None,
+            };
+            self.reject(&fields, rejection)?;
+        }
+        if self.pipeline.is_none() {
+            self.pipeline = Some(self.plan_pipeline(plan, &batch.schema())?);
+        }
+        let pipeline = self.pipeline.as_mut().expect("planned above");
+        if batch.schema().fields() != pipeline.raw_schema.fields() {
+            return Err(EngineError::Plan(format!(
+                "`{uri}` has the columns {}, but the first source had {}",
+                crate::steps::column_list(&batch.schema()),
+                crate::steps::column_list(&pipeline.raw_schema)
+            ))
+            .into());
+        }
+        let (batch, lines) = match pipeline.checker.as_mut() {
+            None => (batch, lines),
+            Some(checker) => {
+                let checked = checker.check(&batch).map_err(EngineError::from)?;
+                self.reject_checked(&batch, &lines, &checked, "input contract", &uri)?;
+                let kept = keep_lines(&lines, &checked);
+                (checked.valid, kept)
+            }
+        };
+        self.push_steps(0, batch, Some(lines), &uri)
+    }
+
+    /// Pushes a batch through the steps from `first`, then to the sinks.
+    fn push_steps(
+        &mut self,
+        first: usize,
+        batch: RecordBatch,
+        mut lines: Option<Vec<u64>>,
+        source: &str,
+    ) -> Result<(), RunError> {
+        let mut batch = batch;
+        let step_count = self.pipeline.as_ref().map_or(0, |p| p.steps.len());
+        for index in first..step_count {
+            let rows_in = batch.num_rows() as u64;
+            self.report.steps[index].rows_in += rows_in;
+            let pipeline = self.pipeline.as_mut().expect("planned before rows flow");
+            let step = &mut pipeline.steps[index];
+            let label = format!("step {} ({})", step.number, step.label);
+            let Some(output) = step.push(batch, &self.masker)? else {
+                return Ok(());
+            };
+            for reject in &output.rejects {
+                let line = lines.as_ref().map(|l| l[reject.row]);
+                let rejection = Rejection {
+                    step: label.clone(),
+                    rule: "cast".to_owned(),
+                    field: reject.field.clone(),
+                    message: reject.message.clone(),
+                    source: source.to_owned(),
+                    line,
+                    violations: None,
+                };
+                self.reject(
+                    &[(
+                        reject.field.clone(),
+                        reject.value.clone().map_or(Value::Null, Value::String),
+                    )],
+                    rejection,
+                )?;
+            }
+            let rejected = output.rejects.len() as u64;
+            let rows_out = output.batch.num_rows() as u64;
+            self.report.steps[index].rows_out += rows_out;
+            self.report.steps[index].rows_rejected += rejected;
+            self.report.rows_dropped += rows_in - rows_out - rejected;
+            lines = match (&output.kept, lines) {
+                (Kept::All, lines) => lines,
+                (Kept::Some(mask), Some(lines)) => Some(
+                    lines
+                        .iter()
+                        .zip(mask.iter())
+                        .filter(|(_, k)| *k)
+                        .map(|(l, _)| *l)
+                        .collect(),
+                ),
+                _ => None,
+            };
+            batch = output.batch;
+        }
+        self.write_sinks(batch, lines, source)
+    }
+
+    fn write_sinks(
+        &mut self,
+        batch: RecordBatch,
+        lines: Option<Vec<u64>>,
+        source: &str,
+    ) -> Result<(), RunError> {
+        let pipeline = self.pipeline.as_mut().expect("planned before rows flow");
+        let batch = match pipeline.output_checker.as_mut() {
+            None => batch,
+            Some(checker) => {
+                let checked = checker.check(&batch).map_err(EngineError::from)?;
+                let lines = lines.unwrap_or_default();
+                self.reject_checked(&batch, &lines, &checked, "output contract", source)?;
+                checked.valid
+            }
+        };
+        self.report.rows_out += batch.num_rows() as u64;
+        let pipeline = self.pipeline.as_mut().expect("planned before rows flow");
+        for (index, (sink, when)) in pipeline.sinks.iter_mut().enumerate() {
+            let routed = match when {
+                None => batch.clone(),
+                Some(expr) => {
+                    let keep = expr.evaluate_true(&batch).map_err(EngineError::Plan)?;
+                    filter_record_batch(&batch, &BooleanArray::new(keep, None))
+                        .map_err(EngineError::from)?
+                }
+            };
+            self.report.sinks[index].rows_out += routed.num_rows() as u64;
+            if !self.options.dry_run {
+                sink.write(&routed)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn reject_checked(
+        &mut self,
+        raw: &RecordBatch,
+        lines: &[u64],
+        checked: &CheckedBatch,
+        step: &str,
+        source: &str,
+    ) -> Result<(), RunError> {
+        if checked.rejected_rows.is_empty() {
+            return Ok(());
+        }
+        let indices = UInt32Array::from(checked.rejected_rows.clone());
+        let columns: Vec<(String, ArrayRef)> = raw
+            .schema()
+            .fields()
+            .iter()
+            .zip(raw.columns())
+            .map(|(f, c)| Ok((f.name().clone(), take(c.as_ref(), &indices, None)?)))
+            .collect::<Result<_, arrow::error::ArrowError>>()
+            .map_err(EngineError::from)?;
+        for (position, (row, findings)) in checked
+            .rejected_rows
+            .iter()
+            .zip(&checked.findings)
+            .enumerate()
+        {
+            let first = &findings[0];
+            let violations = self.options.all_violations.then(|| {
+                findings
+                    .iter()
+                    .map(|f| Violation {
+                        rule: f.rule.name().to_owned(),
+                        field: f.field.clone(),
+                        message: f.message.clone(),
+                    })
+                    .collect()
+            });
+            let rejection = Rejection {
+                step: step.to_owned(),
+                rule: first.rule.name().to_owned(),
+                field: first.field.clone(),
+                message: first.message.clone(),
+                source: source.to_owned(),
+                line: lines.get(*row as usize).copied(),
+                violations,
+            };
+            self.reject(&row_fields(&columns, position), rejection)?;
+        }
+        Ok(())
+    }
+
+    fn reject(&mut self, fields: &[(String, Value)], rejection: Rejection) -> Result<(), RunError> {
+        self.tally
+            .add(&rejection.step, &rejection.field, &rejection.rule);
+        self.report.rows_rejected += 1;
+        self.report.dlq.rows += 1;
+        if let Some(dlq) = self.dlq.as_mut() {
+            dlq.write(fields, &rejection)?;
+        }
+        Ok(())
+    }
+
+    fn plan_pipeline(&self, plan: &Plan, raw_schema: &SchemaRef) -> Result<Pipeline, EngineError> {
+        let check_options = CheckOptions {
+            all_violations: self.options.all_violations,
+            unique_keys_max: self.options.limits.unique_keys_max,
+            block_on_drift: self.options.block_on_drift,
+            withheld: self.sensitive.iter().map(|(n, _)| n.clone()).collect(),
+        };
+        let checker = self
+            .input
+            .as_ref()
+            .map(|(_, object)| {
+                RowChecker::new(object, raw_schema, check_options.clone()).map_err(|e| {
+                    EngineError::Contract {
+                        path: contract_path(plan.input_contract.as_ref()),
+                        message: e.to_string(),
+                    }
+                })
+            })
+            .transpose()?;
+        let mut schema = checker
+            .as_ref()
+            .map_or_else(|| Arc::clone(raw_schema), RowChecker::output_schema);
+        let context = StepContext {
+            session: &self.session,
+            sensitive: &self.sensitive,
+            default_mask: self.options.default_mask,
+            unique_keys_max: self.options.limits.unique_keys_max,
+            sql_rows_max: self.options.limits.sql_rows_max,
+        };
+        let mut steps = Vec::new();
+        for step in &plan.steps {
+            let planned = PlannedStep::plan(step, &schema, &context)?;
+            schema = Arc::clone(&planned.output_schema);
+            steps.push(planned);
+        }
+        let output_checker = self
+            .output
+            .as_ref()
+            .map(|(_, object)| {
+                RowChecker::new(object, &schema, check_options.clone()).map_err(|e| {
+                    EngineError::Contract {
+                        path: contract_path(plan.output_contract.as_ref()),
+                        message: e.to_string(),
+                    }
+                })
+            })
+            .transpose()?;
+        if let Some(checker) = &output_checker {
+            schema = checker.output_schema();
+        }
+        let mut sinks = Vec::new();
+        for sink in &plan.sinks {
+            let when = sink
+                .when
+                .as_ref()
+                .map(|text| {
+                    CompiledExpr::plan(&self.session, text, &schema).map_err(|m| {
+                        EngineError::Plan(format!("sink `{}`: `when`: {m}", sink.name))
+                    })
+                })
+                .transpose()?;
+            let writer = if self.options.dry_run {
+                None
+            } else {
+                Some(SinkWriter::open(
+                    &sink.endpoint,
+                    &sink.options,
+                    &schema,
+                    &self.base_dir,
+                    &self.run_id,
+                    &self.options.limits,
+                )?)
+            };
+            match writer {
+                Some(writer) => sinks.push((writer, when)),
+                None => sinks.push((SinkWriter::discard(&sink.endpoint.uri), when)),
+            }
+        }
+        Ok(Pipeline {
+            checker,
+            steps,
+            output_checker,
+            sinks,
+            raw_schema: Arc::clone(raw_schema),
+        })
+    }
+
+    /// Finishes every output, then makes all of them visible.
+    fn commit(mut self) -> Result<RunReport, RunError> {
+        let mut staged = Vec::new();
+        let sinks = self.pipeline.take().map(|p| p.sinks).unwrap_or_default();
+        let mut failure = None;
+        for (sink, _) in sinks {
+            if failure.is_some() {
+                sink.abort();
+                continue;
+            }
+            match sink.finish() {
+                Ok(file) => staged.extend(file),
+                Err(e) => failure = Some(e),
+            }
+        }
+        if let Some(dlq) = self.dlq.take() {
+            match failure {
+                Some(_) => dlq.abort(),
+                None => match dlq.finish() {
+                    Ok(file) => staged.extend(file),
+                    Err(e) => failure = Some(e),
+                },
+            }
+        }
+        if let Some(error) = failure {
+            staged.into_iter().for_each(StagedFile::abort);
+            return Err(error.into());
+        }
+        for file in staged {
+            let target = file.target().display().to_string();
+            file.commit().map_err(|e| EngineError::write(&target, e))?;
+        }
+        self.report.rejects = std::mem::take(&mut self.tally).into_counts();
+        Ok(self.report)
+    }
+
+    fn abort(mut self) {
+        if let Some(pipeline) = self.pipeline.take() {
+            for (sink, _) in pipeline.sinks {
+                sink.abort();
+            }
+        }
+        if let Some(dlq) = self.dlq.take() {
+            dlq.abort();
+        }
+    }
+}
+
+type ReadEvent = Result<(usize, SourceBatch), RunError>;
+
+/// Reads every source in order on its own thread. The channel holds at
+/// most `queue_len_max` batches: a slow pipeline blocks the reader.
+fn spawn_reader(
+    plan: &Plan,
+    base_dir: &Path,
+    columns: Option<Vec<String>>,
+    limits: &Limits,
+) -> Receiver<ReadEvent> {
+    let (sender, receiver) = sync_channel(limits.queue_len_max);
+    let sources = plan.sources.clone();
+    let base_dir = base_dir.to_path_buf();
+    let limits = *limits;
+    std::thread::spawn(move || {
+        for (index, source) in sources.iter().enumerate() {
+            let mut reader = match open_source(source, &base_dir, columns.as_deref(), &limits) {
+                Ok(reader) => reader,
+                Err(e) => {
+                    let _ = sender.send(Err(e.into()));
+                    return;
+                }
+            };
+            loop {
+                match reader.next_batch() {
+                    Ok(Some(batch)) => {
+                        if sender.send(Ok((index, batch))).is_err() {
+                            return; // The pipeline stopped; nothing more to read.
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = sender.send(Err(e.into()));
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    receiver
+}
+
+fn keep_lines(lines: &[u64], checked: &CheckedBatch) -> Vec<u64> {
+    if checked.rejected_rows.is_empty() {
+        return lines.to_vec();
+    }
+    let mut rejected = checked.rejected_rows.iter().peekable();
+    let mut kept = Vec::with_capacity(lines.len() - checked.rejected_rows.len());
+    for (row, line) in lines.iter().enumerate() {
+        if rejected.peek().is_some_and(|r| **r as usize == row) {
+            rejected.next();
+        } else {
+            kept.push(*line);
+        }
+    }
+    kept
+}
+
+fn load_contract(
+    reference: &ContractRef,
+    base_dir: &Path,
+) -> Result<(Contract, SchemaObject), EngineError> {
+    let path = base_dir.join(&reference.path);
+    let fail = |message: String| EngineError::Contract {
+        path: reference.path.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+    let contract = Contract::from_yaml(&text).map_err(|e| fail(e.to_string()))?;
+    let object = contract
+        .object(&reference.object)
+        .cloned()
+        .ok_or_else(|| fail(format!("has no schema object `{}`", reference.object)))?;
+    Ok((contract, object))
+}
+
+fn contract_path(reference: Option<&ContractRef>) -> String {
+    reference.map(|r| r.path.clone()).unwrap_or_default()
+}

@@ -1,0 +1,249 @@
+//! Sinks: where rows are written. Files are staged beside their target
+//! and committed only when the whole run succeeds (see `staging`).
+
+use std::fs::File;
+use std::io::{self, BufWriter, Stdout, Write};
+use std::path::Path;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::writer::FileWriter;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use runink_plan::{DataFormat, Endpoint, Location, OptionValue};
+use std::collections::BTreeMap;
+
+use crate::EngineError;
+use crate::limits::Limits;
+use crate::options::{flag_option, integer_option, text_option};
+use crate::output_file::Compressed;
+use crate::staging::StagedFile;
+
+enum Writer {
+    /// `--dry-run`: rows are counted, nothing is written.
+    Discard,
+    Csv(arrow::csv::Writer<Compressed>),
+    Jsonl(arrow::json::LineDelimitedWriter<Compressed>),
+    Parquet(ArrowWriter<BufWriter<File>>),
+    Arrow(FileWriter<BufWriter<File>>),
+    StdoutJsonl(arrow::json::LineDelimitedWriter<Stdout>),
+    StdoutCsv(arrow::csv::Writer<Stdout>),
+    StdoutArrow(arrow::ipc::writer::StreamWriter<Stdout>),
+}
+
+pub struct SinkWriter {
+    uri: String,
+    writer: Writer,
+    staged: Option<StagedFile>,
+}
+
+impl std::fmt::Debug for SinkWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SinkWriter")
+            .field("uri", &self.uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SinkWriter {
+    pub fn open(
+        endpoint: &Endpoint,
+        options: &BTreeMap<String, OptionValue>,
+        schema: &SchemaRef,
+        base_dir: &Path,
+        run_id: &str,
+        limits: &Limits,
+    ) -> Result<Self, EngineError> {
+        let uri = endpoint.uri.clone();
+        let write_error = |e: io::Error| EngineError::write(&uri, e);
+        let (writer, staged) = match &endpoint.location {
+            Location::File { path } => {
+                let target = base_dir.join(path);
+                match endpoint.format {
+                    DataFormat::Csv | DataFormat::Jsonl => {
+                        let (staged, file) = Compressed::open(
+                            &target,
+                            run_id,
+                            text_option(options, "compression").as_deref(),
+                        )
+                        .map_err(write_error)?;
+                        let writer = if endpoint.format == DataFormat::Csv {
+                            Writer::Csv(csv_writer(options, file)?)
+                        } else {
+                            Writer::Jsonl(arrow::json::LineDelimitedWriter::new(file))
+                        };
+                        (writer, Some(staged))
+                    }
+                    DataFormat::Parquet => {
+                        let (staged, file) =
+                            StagedFile::create(&target, run_id).map_err(write_error)?;
+                        let properties = parquet_properties(options, limits)
+                            .map_err(|m| EngineError::Plan(format!("`{uri}`: {m}")))?;
+                        let writer = ArrowWriter::try_new(
+                            BufWriter::with_capacity(1 << 20, file),
+                            schema.clone(),
+                            Some(properties),
+                        )
+                        .map_err(|e| EngineError::write(&uri, e))?;
+                        (Writer::Parquet(writer), Some(staged))
+                    }
+                    DataFormat::Arrow => {
+                        let (staged, file) =
+                            StagedFile::create(&target, run_id).map_err(write_error)?;
+                        (
+                            Writer::Arrow(FileWriter::try_new(BufWriter::new(file), schema)?),
+                            Some(staged),
+                        )
+                    }
+                }
+            }
+            Location::Stdout => {
+                let writer = match endpoint.format {
+                    DataFormat::Csv => Writer::StdoutCsv(
+                        arrow::csv::WriterBuilder::new()
+                            .with_header(flag_option(options, "header").unwrap_or(true))
+                            .build(io::stdout()),
+                    ),
+                    DataFormat::Arrow => Writer::StdoutArrow(
+                        arrow::ipc::writer::StreamWriter::try_new(io::stdout(), schema)?,
+                    ),
+                    _ => Writer::StdoutJsonl(arrow::json::LineDelimitedWriter::new(io::stdout())),
+                };
+                (writer, None)
+            }
+            Location::Stdin => {
+                return Err(EngineError::Plan(format!("`{uri}` cannot be written to")));
+            }
+        };
+        Ok(Self {
+            uri,
+            writer,
+            staged,
+        })
+    }
+
+    pub fn discard(uri: &str) -> Self {
+        Self {
+            uri: uri.to_owned(),
+            writer: Writer::Discard,
+            staged: None,
+        }
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), EngineError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let uri = &self.uri;
+        match &mut self.writer {
+            Writer::Discard => {}
+            Writer::Csv(w) => w.write(batch)?,
+            Writer::Jsonl(w) => w.write(batch)?,
+            Writer::Parquet(w) => w.write(batch).map_err(|e| EngineError::write(uri, e))?,
+            Writer::Arrow(w) => w.write(batch)?,
+            Writer::StdoutJsonl(w) => w.write(batch)?,
+            Writer::StdoutCsv(w) => w.write(batch)?,
+            Writer::StdoutArrow(w) => w.write(batch)?,
+        }
+        Ok(())
+    }
+
+    /// Finishes the file's content (footer, compressor) without making it
+    /// visible; returns the staged file to commit with the others.
+    pub fn finish(self) -> Result<Option<StagedFile>, EngineError> {
+        let uri = self.uri;
+        let io_error = |e: io::Error| EngineError::write(&uri, e);
+        match self.writer {
+            Writer::Discard => {}
+            Writer::Csv(w) => w.into_inner().finish().map_err(io_error)?,
+            Writer::Jsonl(mut w) => {
+                w.finish()?;
+                w.into_inner().finish().map_err(io_error)?;
+            }
+            Writer::Parquet(w) => {
+                let mut file = w.into_inner().map_err(|e| EngineError::write(&uri, e))?;
+                file.flush().map_err(io_error)?;
+            }
+            Writer::Arrow(mut w) => {
+                w.finish()?;
+                w.into_inner()?.flush().map_err(io_error)?;
+            }
+            Writer::StdoutJsonl(mut w) => w.finish()?,
+            Writer::StdoutCsv(w) => w.into_inner().flush().map_err(io_error)?,
+            Writer::StdoutArrow(mut w) => w.finish()?,
+        }
+        Ok(self.staged)
+    }
+
+    pub fn abort(self) {
+        if let Some(staged) = self.staged {
+            staged.abort();
+        }
+    }
+}
+
+fn csv_writer(
+    options: &BTreeMap<String, OptionValue>,
+    file: Compressed,
+) -> Result<arrow::csv::Writer<Compressed>, EngineError> {
+    let byte = |key: &str, default: u8| -> u8 {
+        text_option(options, key)
+            .and_then(|t| t.bytes().next())
+            .unwrap_or(default)
+    };
+    let mut builder = arrow::csv::WriterBuilder::new()
+        .with_header(flag_option(options, "header").unwrap_or(true))
+        .with_delimiter(byte("delimiter", b','))
+        .with_quote(byte("quote", b'"'));
+    if let Some(escape) = text_option(options, "escape").and_then(|t| t.bytes().next()) {
+        builder = builder.with_escape(escape).with_double_quote(false);
+    }
+    Ok(builder.build(file))
+}
+
+/// `compression` = `snappy` (default) | `zstd` | `zstd(LEVEL)` | `gzip` |
+/// `gzip(LEVEL)` | `lz4` | `none`; `row_group_size` in rows.
+fn parquet_properties(
+    options: &BTreeMap<String, OptionValue>,
+    limits: &Limits,
+) -> Result<WriterProperties, String> {
+    let compression = match text_option(options, "compression")
+        .as_deref()
+        .unwrap_or("snappy")
+    {
+        "snappy" => Compression::SNAPPY,
+        "zstd" => Compression::ZSTD(ZstdLevel::default()),
+        "gzip" => Compression::GZIP(GzipLevel::default()),
+        "lz4" => Compression::LZ4_RAW,
+        "none" => Compression::UNCOMPRESSED,
+        other => match level(other, "zstd") {
+            Some(n) => Compression::ZSTD(ZstdLevel::try_new(n).map_err(|e| e.to_string())?),
+            None => match level(other, "gzip") {
+                Some(n) => {
+                    Compression::GZIP(GzipLevel::try_new(n as u32).map_err(|e| e.to_string())?)
+                }
+                None => {
+                    return Err(format!(
+                        "unknown compression `{other}`; expected snappy, zstd, zstd(LEVEL), gzip, gzip(LEVEL), lz4 or none"
+                    ));
+                }
+            },
+        },
+    };
+    let row_group = integer_option(options, "row_group_size")
+        .map_or(limits.parquet_row_group_rows_max, |n| n.max(1) as usize);
+    Ok(WriterProperties::builder()
+        .set_compression(compression)
+        .set_max_row_group_row_count(Some(row_group))
+        .build())
+}
+
+fn level(text: &str, name: &str) -> Option<i32> {
+    text.strip_prefix(name)?
+        .strip_prefix('(')?
+        .strip_suffix(')')?
+        .trim()
+        .parse()
+        .ok()
+}

@@ -1,0 +1,184 @@
+//! CSV with the `csv` crate (RFC 4180 quoting, any delimiter, quote and
+//! escape). Every column is read as text; the contract gives types later.
+//! A record with the wrong number of fields, invalid UTF-8 or too many
+//! bytes becomes a [`BadRecord`] with its line number; the run goes on.
+
+use std::io::BufRead;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use super::{BadRecord, SourceBatch};
+use crate::EngineError;
+use crate::limits::Limits;
+
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    pub delimiter: u8,
+    pub quote: u8,
+    /// With an escape character, `""` is no longer an escaped quote.
+    pub escape: Option<u8>,
+    pub header: bool,
+}
+
+pub struct CsvReader {
+    reader: csv::Reader<Box<dyn BufRead + Send>>,
+    schema: SchemaRef,
+    uri: String,
+    batch_rows_max: usize,
+    record_bytes_max: usize,
+    record: csv::ByteRecord,
+    done: bool,
+}
+
+impl CsvReader {
+    pub fn new<R: BufRead + Send + 'static>(
+        mut input: R,
+        options: &CsvOptions,
+        columns: Option<&[String]>,
+        uri: &str,
+        limits: &Limits,
+    ) -> Result<Self, EngineError> {
+        skip_bom(&mut input).map_err(|e| EngineError::read(uri, e))?;
+        let boxed: Box<dyn BufRead + Send> = Box::new(input);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(options.delimiter)
+            .quote(options.quote)
+            .escape(options.escape)
+            .double_quote(options.escape.is_none())
+            .has_headers(options.header)
+            .flexible(true)
+            .from_reader(boxed);
+        let names: Vec<String> = if options.header {
+            let header = reader
+                .byte_headers()
+                .map_err(|e| EngineError::read(uri, e))?;
+            header
+                .iter()
+                .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+                .collect()
+        } else if let Some(columns) = columns {
+            columns.to_vec()
+        } else {
+            return Err(EngineError::Plan(format!(
+                "`{uri}` has `header=false` and no input contract names its columns; add `Given the contract: …` or a header line"
+            )));
+        };
+        let fields: Vec<Field> = names
+            .iter()
+            .map(|n| Field::new(n, DataType::Utf8, true))
+            .collect();
+        Ok(Self {
+            reader,
+            schema: Arc::new(Schema::new(fields)),
+            uri: uri.to_owned(),
+            batch_rows_max: limits.batch_rows_max,
+            record_bytes_max: limits.record_bytes_max,
+            record: csv::ByteRecord::new(),
+            done: false,
+        })
+    }
+
+    pub fn next_batch(&mut self) -> Result<Option<SourceBatch>, EngineError> {
+        if self.done {
+            return Ok(None);
+        }
+        let width = self.schema.fields().len();
+        let mut builders: Vec<StringBuilder> = (0..width)
+            .map(|_| StringBuilder::with_capacity(self.batch_rows_max, self.batch_rows_max * 16))
+            .collect();
+        let mut lines = Vec::with_capacity(self.batch_rows_max);
+        let mut bad = Vec::new();
+        while lines.len() < self.batch_rows_max {
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| EngineError::read(&self.uri, e))?;
+            if !more {
+                self.done = true;
+                break;
+            }
+            let line = self.record.position().map_or(0, |p| p.line());
+            if let Some(problem) = self.problem(width) {
+                bad.push(BadRecord {
+                    line,
+                    message: problem,
+                    fields: self.readable_fields(),
+                });
+                continue;
+            }
+            for (builder, field) in builders.iter_mut().zip(self.record.iter()) {
+                if field.is_empty() {
+                    builder.append_null();
+                } else {
+                    // `problem` checked that the whole record is UTF-8.
+                    builder.append_value(std::str::from_utf8(field).unwrap_or_default());
+                }
+            }
+            lines.push(line);
+        }
+        if lines.is_empty() && bad.is_empty() {
+            return Ok(None);
+        }
+        let columns: Vec<ArrayRef> = builders
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
+        let bytes_read = self.reader.position().byte();
+        Ok(Some(SourceBatch {
+            batch,
+            lines,
+            bad,
+            bytes_read,
+        }))
+    }
+
+    fn problem(&self, width: usize) -> Option<String> {
+        let record = &self.record;
+        if record.len() != width {
+            return Some(format!("expected {width} fields, found {}", record.len()));
+        }
+        if record.as_slice().len() > self.record_bytes_max {
+            return Some(format!(
+                "the record is longer than {} bytes (`record_bytes_max`)",
+                self.record_bytes_max
+            ));
+        }
+        if std::str::from_utf8(record.as_slice()).is_err() {
+            let at = record
+                .iter()
+                .position(|f| std::str::from_utf8(f).is_err())
+                .unwrap_or(0);
+            return Some(format!(
+                "field `{}` is not valid UTF-8",
+                self.schema.field(at).name()
+            ));
+        }
+        None
+    }
+
+    /// The record's fields under the header's names, as far as both go.
+    fn readable_fields(&self) -> Vec<(String, Option<String>)> {
+        self.schema
+            .fields()
+            .iter()
+            .zip(self.record.iter())
+            .map(|(f, v)| {
+                (
+                    f.name().clone(),
+                    (!v.is_empty()).then(|| String::from_utf8_lossy(v).into_owned()),
+                )
+            })
+            .collect()
+    }
+}
+
+fn skip_bom<R: BufRead>(input: &mut R) -> std::io::Result<()> {
+    let buffer = input.fill_buf()?;
+    if buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        input.consume(3);
+    }
+    Ok(())
+}

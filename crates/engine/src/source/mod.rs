@@ -1,0 +1,35 @@
+//! Sources: where rows come from. Each source yields raw record batches
+//! with the line (text formats) or row (binary formats) each row came
+//! from, plus the records it could not read, which go to the DLQ.
+
+mod csv_reader;
+mod jsonl_reader;
+mod open;
+mod typed_reader;
+
+use arrow::array::RecordBatch;
+
+pub use open::open_source;
+
+/// A record a source could not turn into a row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadRecord {
+    /// 1-based line (CSV, JSONL) or row (Parquet, Arrow).
+    pub line: u64,
+    pub message: String,
+    /// The fields that could be read, by column name, when the record's
+    /// shape was readable at all (a CSV record with a wrong field count).
+    pub fields: Vec<(String, Option<String>)>,
+}
+
+/// One batch read from a source.
+#[derive(Debug)]
+pub struct SourceBatch {
+    pub batch: RecordBatch,
+    /// The 1-based line or row of each row of `batch`.
+    pub lines: Vec<u64>,
+    /// Records in the same stretch of input that could not be read.
+    pub bad: Vec<BadRecord>,
+    /// Bytes of input consumed so far, for progress.
+    pub bytes_read: u64,
+}

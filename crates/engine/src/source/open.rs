@@ -1,0 +1,157 @@
+//! Opens a scenario's source by its URI: the format, the file or stdin,
+//! and `.gz` / `.zst` compression by file extension.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use runink_plan::{DataFormat, Location, Source};
+
+use super::SourceBatch;
+use super::csv_reader::{CsvOptions, CsvReader};
+use super::jsonl_reader::JsonlReader;
+use super::typed_reader::TypedReader;
+use crate::EngineError;
+use crate::limits::Limits;
+use crate::options::{flag_option, text_option};
+
+/// Any source, read batch by batch.
+pub enum SourceReader {
+    Csv(CsvReader),
+    Jsonl(JsonlReader),
+    Typed(TypedReader),
+}
+
+impl std::fmt::Debug for SourceReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Csv(_) => "SourceReader::Csv",
+            Self::Jsonl(_) => "SourceReader::Jsonl",
+            Self::Typed(_) => "SourceReader::Typed",
+        })
+    }
+}
+
+impl SourceReader {
+    pub fn next_batch(&mut self) -> Result<Option<SourceBatch>, EngineError> {
+        match self {
+            Self::Csv(reader) => reader.next_batch(),
+            Self::Jsonl(reader) => reader.next_batch(),
+            Self::Typed(reader) => reader.next_batch(),
+        }
+    }
+}
+
+/// Opens `source`; relative paths are read from `base_dir`. `columns`
+/// names the columns to expect when the data has no header of its own
+/// (the input contract's columns).
+pub fn open_source(
+    source: &Source,
+    base_dir: &Path,
+    columns: Option<&[String]>,
+    limits: &Limits,
+) -> Result<SourceReader, EngineError> {
+    let uri = &source.endpoint.uri;
+    let (input, path): (Box<dyn Read + Send>, Option<String>) = match &source.endpoint.location {
+        Location::File { path } => {
+            let full = base_dir.join(path);
+            let file = File::open(&full).map_err(|e| EngineError::SourceOpen {
+                uri: uri.clone(),
+                path: full.display().to_string(),
+                source: e,
+            })?;
+            (Box::new(file), Some(path.clone()))
+        }
+        Location::Stdin => (Box::new(io::stdin()), None),
+        Location::Stdout => return Err(EngineError::Plan(format!("`{uri}` cannot be read from"))),
+    };
+    let format = source.endpoint.format;
+    let decompressed = match format {
+        DataFormat::Csv | DataFormat::Jsonl => {
+            let compression = text_option(&source.options, "compression");
+            decompress(
+                input,
+                compression.as_deref(),
+                path.as_deref().unwrap_or_default(),
+            )
+            .map_err(|e| EngineError::SourceOpen {
+                uri: uri.clone(),
+                path: path.clone().unwrap_or_default(),
+                source: e,
+            })?
+        }
+        _ => input,
+    };
+    Ok(match format {
+        DataFormat::Csv => {
+            let options = CsvOptions {
+                delimiter: byte_option(source, "delimiter", b',')?,
+                quote: byte_option(source, "quote", b'"')?,
+                escape: text_option(&source.options, "escape")
+                    .map(|e| single_byte(&source.endpoint.uri, "escape", &e))
+                    .transpose()?,
+                header: flag_option(&source.options, "header").unwrap_or(true),
+            };
+            SourceReader::Csv(CsvReader::new(
+                BufReader::with_capacity(1 << 20, decompressed),
+                &options,
+                columns,
+                uri,
+                limits,
+            )?)
+        }
+        DataFormat::Jsonl => SourceReader::Jsonl(JsonlReader::new(
+            BufReader::with_capacity(1 << 20, decompressed),
+            columns,
+            uri,
+            limits,
+        )),
+        DataFormat::Parquet => {
+            let full = base_dir.join(path.as_deref().unwrap_or_default());
+            let file = File::open(&full).map_err(|e| EngineError::SourceOpen {
+                uri: uri.clone(),
+                path: full.display().to_string(),
+                source: e,
+            })?;
+            SourceReader::Typed(TypedReader::parquet(file, uri, limits)?)
+        }
+        DataFormat::Arrow => SourceReader::Typed(TypedReader::arrow_ipc(decompressed, uri)?),
+    })
+}
+
+/// `compression` = `gzip` | `zstd` | `none`, or `auto` (the default): by
+/// the file's extension, `.gz` or `.zst`.
+fn decompress(
+    input: Box<dyn Read + Send>,
+    compression: Option<&str>,
+    path: &str,
+) -> io::Result<Box<dyn Read + Send>> {
+    let gzip = compression == Some("gzip")
+        || (matches!(compression, None | Some("auto")) && path.ends_with(".gz"));
+    let zstd = compression == Some("zstd")
+        || (matches!(compression, None | Some("auto")) && path.ends_with(".zst"));
+    Ok(if gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(input)))
+    } else if zstd {
+        Box::new(zstd::stream::read::Decoder::new(input)?)
+    } else {
+        input
+    })
+}
+
+fn byte_option(source: &Source, key: &str, default: u8) -> Result<u8, EngineError> {
+    match text_option(&source.options, key) {
+        None => Ok(default),
+        Some(text) => single_byte(&source.endpoint.uri, key, &text),
+    }
+}
+
+fn single_byte(uri: &str, key: &str, text: &str) -> Result<u8, EngineError> {
+    let text = if text == "\\t" { "\t" } else { text };
+    match text.as_bytes() {
+        [b] => Ok(*b),
+        _ => Err(EngineError::Plan(format!(
+            "`{uri}`: `{key}` must be a single ASCII character, found `{text}`"
+        ))),
+    }
+}

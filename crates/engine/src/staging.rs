@@ -1,0 +1,106 @@
+//! Atomic output: every file is written beside its target under a
+//! temporary name and renamed over the target only when the whole run has
+//! succeeded. A failed or killed run leaves the previous outputs as they
+//! were; its temporary files are removed by the next run that writes to
+//! the same folder.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Temporary files are named `.<target name>.runink-tmp-<run id>`.
+const TEMP_MARKER: &str = ".runink-tmp-";
+
+#[derive(Debug)]
+pub struct StagedFile {
+    target: PathBuf,
+    temp: PathBuf,
+}
+
+impl StagedFile {
+    /// Creates the temporary file (and the target's folder if needed).
+    pub fn create(target: &Path, run_id: &str) -> io::Result<(Self, File)> {
+        let folder = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(folder)?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        remove_stale(folder, &name)?;
+        let temp = folder.join(format!(".{name}{TEMP_MARKER}{run_id}"));
+        let file = File::create(&temp)?;
+        Ok((
+            Self {
+                target: target.to_path_buf(),
+                temp,
+            },
+            file,
+        ))
+    }
+
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Makes the output visible under its name, after syncing it to disk.
+    pub fn commit(self) -> io::Result<()> {
+        File::open(&self.temp)?.sync_all()?;
+        fs::rename(&self.temp, &self.target)?;
+        if let Some(folder) = self.target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // The rename itself is durable only once the folder is synced.
+            File::open(folder)?.sync_all()?;
+        }
+        Ok(())
+    }
+
+    pub fn abort(self) {
+        // Nothing to keep; a file that cannot be removed now is removed
+        // as stale by the next run.
+        let _ = fs::remove_file(&self.temp);
+    }
+}
+
+/// Removes temporary files of earlier runs (killed ones included) for
+/// the target `name` in `folder`.
+fn remove_stale(folder: &Path, name: &str) -> io::Result<()> {
+    let prefix = format!(".{name}{TEMP_MARKER}");
+    let Ok(entries) = fs::read_dir(folder) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn commit_replaces_abort_keeps_and_stale_files_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.jsonl");
+        fs::write(&target, "old").unwrap();
+        let (staged, mut file) = StagedFile::create(&target, "r1").unwrap();
+        file.write_all(b"new").unwrap();
+        staged.abort();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "old");
+
+        // A killed run leaves its temporary file behind; the next run removes it.
+        fs::write(dir.path().join(".out.jsonl.runink-tmp-dead"), "half").unwrap();
+        let (staged, mut file) = StagedFile::create(&target, "r2").unwrap();
+        assert!(!dir.path().join(".out.jsonl.runink-tmp-dead").exists());
+        file.write_all(b"new").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

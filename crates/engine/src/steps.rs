@@ -1,0 +1,399 @@
+//! The built-in steps as operators over record batches. Each is planned
+//! once against its input schema (so a bad expression or an unknown column
+//! stops the run before any row is read) and then applied batch by batch.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
+use arrow::buffer::BooleanBuffer;
+use arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::prelude::SessionContext;
+use runink_contract::{MaskRule, Masker, SeenValues, row_fingerprints};
+use runink_plan::{Step, StepKind};
+
+use crate::EngineError;
+use crate::expr::CompiledExpr;
+use crate::sql_step::SqlStep;
+
+/// What a step did to the rows it was given.
+#[derive(Debug)]
+pub enum Kept {
+    /// Every row, in order.
+    All,
+    /// The rows set in the mask, in order.
+    Some(BooleanBuffer),
+}
+
+/// A row a step could not process (a failed `cast`): it goes to the DLQ.
+#[derive(Debug)]
+pub struct StepReject {
+    pub row: usize,
+    pub field: String,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct StepOutput {
+    pub batch: RecordBatch,
+    pub kept: Kept,
+    pub rejects: Vec<StepReject>,
+}
+
+#[derive(Debug)]
+enum Operator {
+    Mask(Vec<(usize, MaskRule)>),
+    Filter(CompiledExpr),
+    Derive(Vec<(String, CompiledExpr)>),
+    Select(Vec<usize>),
+    Rename,
+    Cast(Vec<(usize, DataType)>),
+    Dedupe {
+        keys: Vec<usize>,
+        seen: SeenValues,
+        keys_max: usize,
+    },
+    Sql(Box<SqlStep>),
+}
+
+/// A step planned for its input schema.
+#[derive(Debug)]
+pub struct PlannedStep {
+    pub number: usize,
+    pub label: String,
+    pub output_schema: SchemaRef,
+    operator: Operator,
+}
+
+/// What planning a step needs besides the step itself.
+pub struct StepContext<'a> {
+    pub session: &'a SessionContext,
+    /// Masking rule of each sensitive column of the input contract.
+    pub sensitive: &'a [(String, MaskRule)],
+    /// The herd's rule for a listed column the contract does not mark.
+    pub default_mask: MaskRule,
+    pub unique_keys_max: usize,
+    pub sql_rows_max: usize,
+}
+
+impl std::fmt::Debug for StepContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepContext")
+            .field("sensitive", &self.sensitive)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlannedStep {
+    pub fn plan(
+        step: &Step,
+        input: &SchemaRef,
+        context: &StepContext<'_>,
+    ) -> Result<Self, EngineError> {
+        let fail = |message: String| EngineError::Step {
+            step: step.number,
+            label: step.label.clone(),
+            message,
+        };
+        let index = |name: &str| {
+            input.index_of(name).map_err(|_| {
+                fail(format!(
+                    "no column `{name}` here; the columns are {}",
+                    column_list(input)
+                ))
+            })
+        };
+        let (operator, output_schema) = match &step.kind {
+            StepKind::Mask { fields, explicit } => {
+                let mut columns = Vec::new();
+                if *explicit {
+                    for name in fields {
+                        let rule = context
+                            .sensitive
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map_or(context.default_mask, |(_, r)| *r);
+                        columns.push((index(name)?, rule));
+                    }
+                } else {
+                    for (name, rule) in context.sensitive {
+                        if let Ok(i) = input.index_of(name) {
+                            columns.push((i, *rule));
+                        }
+                    }
+                }
+                let fields: Vec<Field> = input
+                    .fields()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| match columns.iter().find(|(c, _)| *c == i) {
+                        Some((_, rule)) if *rule != MaskRule::None => {
+                            Field::new(f.name(), DataType::Utf8, true)
+                        }
+                        _ => f.as_ref().clone(),
+                    })
+                    .collect();
+                (Operator::Mask(columns), Arc::new(Schema::new(fields)))
+            }
+            StepKind::Filter { predicate } => {
+                let expr = CompiledExpr::plan(context.session, predicate, input).map_err(&fail)?;
+                if expr.data_type(input).map_err(&fail)? != DataType::Boolean {
+                    return Err(fail(format!(
+                        "`{predicate}` is not a condition (true or false)"
+                    )));
+                }
+                (Operator::Filter(expr), Arc::clone(input))
+            }
+            StepKind::Derive { columns } => {
+                let mut schema = input.as_ref().clone();
+                let mut planned = Vec::new();
+                for (name, text) in columns {
+                    let expr = CompiledExpr::plan(context.session, text, &schema).map_err(&fail)?;
+                    let field = Field::new(name, expr.data_type(&schema).map_err(&fail)?, true);
+                    schema = with_column(&schema, field);
+                    planned.push((name.clone(), expr));
+                }
+                (Operator::Derive(planned), Arc::new(schema))
+            }
+            StepKind::Select { columns } => {
+                let positions = columns
+                    .iter()
+                    .map(|c| index(c))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let schema = input.project(&positions)?;
+                (Operator::Select(positions), Arc::new(schema))
+            }
+            StepKind::Rename { pairs } => {
+                let mut fields: Vec<Field> =
+                    input.fields().iter().map(|f| f.as_ref().clone()).collect();
+                for (old, new) in pairs {
+                    let i = index(old)?;
+                    fields[i] = fields[i].clone().with_name(new);
+                }
+                (Operator::Rename, Arc::new(Schema::new(fields)))
+            }
+            StepKind::Cast { columns } => {
+                let mut fields: Vec<Field> =
+                    input.fields().iter().map(|f| f.as_ref().clone()).collect();
+                let mut planned = Vec::new();
+                for (name, type_text) in columns {
+                    let i = index(name)?;
+                    let target = sql_type(context.session, type_text).map_err(&fail)?;
+                    fields[i] = Field::new(name, target.clone(), true);
+                    planned.push((i, target));
+                }
+                (Operator::Cast(planned), Arc::new(Schema::new(fields)))
+            }
+            StepKind::Dedupe { keys } => {
+                let positions = keys
+                    .iter()
+                    .map(|c| index(c))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (
+                    Operator::Dedupe {
+                        keys: positions,
+                        seen: SeenValues::new(context.unique_keys_max),
+                        keys_max: context.unique_keys_max,
+                    },
+                    Arc::clone(input),
+                )
+            }
+            StepKind::Sql { query, .. } => {
+                let sql = SqlStep::plan(query, input, context.sql_rows_max).map_err(&fail)?;
+                let schema = sql.output_schema();
+                (Operator::Sql(Box::new(sql)), schema)
+            }
+            StepKind::Exec { .. } => {
+                return Err(fail(
+                    "`exec` steps run as isolated slices, which this build cannot start yet"
+                        .to_owned(),
+                ));
+            }
+        };
+        Ok(Self {
+            number: step.number,
+            label: step.label.clone(),
+            output_schema,
+            operator,
+        })
+    }
+
+    /// Applies the step to one batch. A SQL step keeps its input and
+    /// returns nothing until [`PlannedStep::finish`].
+    pub fn push(
+        &mut self,
+        batch: RecordBatch,
+        masker: &Masker,
+    ) -> Result<Option<StepOutput>, EngineError> {
+        let fail = |message: String| EngineError::Step {
+            step: self.number,
+            label: self.label.clone(),
+            message,
+        };
+        let all = |batch: RecordBatch| {
+            Ok(Some(StepOutput {
+                batch,
+                kept: Kept::All,
+                rejects: Vec::new(),
+            }))
+        };
+        match &mut self.operator {
+            Operator::Mask(columns) => {
+                let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
+                for (i, rule) in columns.iter() {
+                    arrays[*i] = masker
+                        .mask(*rule, &arrays[*i])
+                        .map_err(|e| fail(e.to_string()))?;
+                }
+                all(RecordBatch::try_new(
+                    Arc::clone(&self.output_schema),
+                    arrays,
+                )?)
+            }
+            Operator::Filter(expr) => {
+                let keep = expr.evaluate_true(&batch).map_err(fail)?;
+                let batch = filter_record_batch(&batch, &BooleanArray::new(keep.clone(), None))?;
+                Ok(Some(StepOutput {
+                    batch,
+                    kept: Kept::Some(keep),
+                    rejects: Vec::new(),
+                }))
+            }
+            Operator::Derive(exprs) => {
+                let mut current = batch;
+                for (name, expr) in exprs.iter() {
+                    let values = expr.evaluate(&current).map_err(&fail)?;
+                    let schema = with_column(
+                        current.schema().as_ref(),
+                        Field::new(name, values.data_type().clone(), true),
+                    );
+                    let mut arrays: Vec<ArrayRef> = current.columns().to_vec();
+                    match current.schema().index_of(name) {
+                        Ok(i) => arrays[i] = values,
+                        Err(_) => arrays.push(values),
+                    }
+                    current = RecordBatch::try_new(Arc::new(schema), arrays)?;
+                }
+                all(current.with_schema(Arc::clone(&self.output_schema))?)
+            }
+            Operator::Select(positions) => all(batch.project(positions)?),
+            Operator::Rename => all(batch.with_schema(Arc::clone(&self.output_schema))?),
+            Operator::Cast(columns) => {
+                let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
+                let mut failed = vec![false; batch.num_rows()];
+                let mut rejects = Vec::new();
+                for (i, target) in columns.iter() {
+                    let cast = cast_with_options(
+                        &arrays[*i],
+                        target,
+                        &CastOptions {
+                            safe: true,
+                            ..CastOptions::default()
+                        },
+                    )?;
+                    for (row, row_failed) in failed.iter_mut().enumerate() {
+                        if arrays[*i].is_valid(row) && cast.is_null(row) && !*row_failed {
+                            *row_failed = true;
+                            let name = self.output_schema.field(*i).name().clone();
+                            let value = crate::dlq::value_text(&arrays[*i], row);
+                            let message = format!(
+                                "{} cannot be cast to `{target}`",
+                                value
+                                    .as_deref()
+                                    .map_or("null".to_owned(), |v| format!("`{v}`"))
+                            );
+                            rejects.push(StepReject {
+                                row,
+                                field: name,
+                                value,
+                                message,
+                            });
+                        }
+                    }
+                    arrays[*i] = cast;
+                }
+                let keep = BooleanBuffer::from_iter(failed.iter().map(|f| !f));
+                let batch = RecordBatch::try_new(Arc::clone(&self.output_schema), arrays)?;
+                let batch = filter_record_batch(&batch, &BooleanArray::new(keep.clone(), None))?;
+                Ok(Some(StepOutput {
+                    batch,
+                    kept: Kept::Some(keep),
+                    rejects,
+                }))
+            }
+            Operator::Dedupe {
+                keys,
+                seen,
+                keys_max,
+            } => {
+                let columns: Vec<&ArrayRef> = keys.iter().map(|k| batch.column(*k)).collect();
+                let prints = row_fingerprints(&columns, batch.num_rows())?;
+                let mut keep = Vec::with_capacity(prints.len());
+                for print in prints {
+                    // Rows with a null key are kept: null equals nothing.
+                    keep.push(match print {
+                        None => true,
+                        Some(p) => !seen.seen_before(p).map_err(|_| {
+                            fail(format!(
+                                "more than {keys_max} distinct keys; raise `unique_keys_max`"
+                            ))
+                        })?,
+                    });
+                }
+                let keep = BooleanBuffer::from(keep);
+                let batch = filter_record_batch(&batch, &BooleanArray::new(keep.clone(), None))?;
+                Ok(Some(StepOutput {
+                    batch,
+                    kept: Kept::Some(keep),
+                    rejects: Vec::new(),
+                }))
+            }
+            Operator::Sql(sql) => {
+                sql.buffer(batch).map_err(fail)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// At the end of the input: a SQL step runs its query now.
+    pub fn finish(&mut self) -> Result<Vec<RecordBatch>, EngineError> {
+        match &mut self.operator {
+            Operator::Sql(sql) => {
+                let number = self.number;
+                let label = self.label.clone();
+                sql.run().map_err(|message| EngineError::Step {
+                    step: number,
+                    label,
+                    message,
+                })
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+fn with_column(schema: &Schema, field: Field) -> Schema {
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    match fields.iter().position(|f| f.name() == field.name()) {
+        Some(i) => fields[i] = field,
+        None => fields.push(field),
+    }
+    Schema::new(fields)
+}
+
+/// A SQL type name (`BIGINT`, `DECIMAL(10,2)`, `DATE`) as DataFusion maps it.
+fn sql_type(session: &SessionContext, text: &str) -> Result<DataType, String> {
+    let empty = Schema::empty();
+    let expr = CompiledExpr::plan(session, &format!("CAST(NULL AS {text})"), &empty)?;
+    expr.data_type(&empty)
+}
+
+pub(crate) fn column_list(schema: &Schema) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| format!("`{}`", f.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

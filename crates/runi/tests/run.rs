@@ -1,0 +1,253 @@
+//! `runi run` on real files: outputs, the DLQ with its reasons and line
+//! numbers, masking, atomic commits, bad records, dry runs.
+
+#![allow(clippy::unwrap_used)] // test fixtures: a failure here is a broken test
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use runink_testkit::repo_root;
+use sha2::{Digest, Sha256};
+
+const SALT: &str = "test-salt";
+
+/// A copy of an example folder, so runs write into a temporary place.
+fn example_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("examples").join(name), temp.path());
+    let root = temp.path().to_path_buf();
+    (temp, root)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in
+        fs::read_dir(from).unwrap_or_else(|e| panic!("cannot list `{}`: {e}", from.display()))
+    {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "out" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn runi(state: &Path) -> Command {
+    let mut command = Command::cargo_bin("runi").unwrap();
+    command
+        .env("RUNINK_HOME", state)
+        .env("RUNINK_MASK_SALT", SALT)
+        .env_remove("RUNINK_STEPS_PATH");
+    command
+}
+
+fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn report(output: &[u8]) -> serde_json::Value {
+    let value: serde_json::Value = serde_json::from_slice(output).unwrap();
+    value["report"].clone()
+}
+
+#[test]
+fn orders_example_writes_valid_rows_rejects_and_masks() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    let output = runi(state.path())
+        .args(["--json", "run"])
+        .arg(root.join("orders.dsl"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = report(&output.stdout);
+    assert_eq!(report["rows_in"], 24);
+    assert_eq!(report["rows_rejected"], 6);
+    assert_eq!(report["rows_out"], 16);
+    assert_eq!(report["asserts"][0]["passed"], true);
+
+    let dlq = json_lines(&root.join("out/orders.dlq.jsonl"));
+    assert_eq!(dlq.len(), 6);
+    let reasons: Vec<(String, String, u64)> = dlq
+        .iter()
+        .map(|r| {
+            let meta = &r["_runink"];
+            (
+                meta["field"].as_str().unwrap().to_owned(),
+                meta["rule"].as_str().unwrap().to_owned(),
+                meta["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        reasons.contains(&("order_id".into(), "pattern".into(), 10)),
+        "{reasons:?}"
+    );
+    assert!(reasons.contains(&(
+        "order_id".into(),
+        "duplicate".into(),
+        reasons.iter().find(|r| r.1 == "duplicate").unwrap().2
+    )));
+    for row in &dlq {
+        assert_eq!(row["_runink"]["source"], "csv://data/orders.csv");
+        assert_eq!(row["_runink"]["step"], "input contract");
+        assert!(row["_runink"]["run_id"].as_str().unwrap() == report["run_id"].as_str().unwrap());
+    }
+    // PII is hashed in the DLQ too: the DLQ is never a way around masking.
+    let first = &dlq[0];
+    let email = first["email"].as_str().unwrap();
+    assert_eq!(email.len(), 64);
+    let csv = fs::read_to_string(root.join("data/orders.csv")).unwrap();
+    let line: Vec<&str> = csv
+        .lines()
+        .nth(first["_runink"]["line"].as_u64().unwrap() as usize - 1)
+        .unwrap()
+        .split(',')
+        .collect();
+    assert_eq!(
+        email,
+        format!("{:x}", Sha256::digest(format!("{SALT}{}", line[2])))
+    );
+
+    let big = json_lines(&root.join("out/big_orders.jsonl"));
+    assert_eq!(
+        big.len() as u64,
+        report["sinks"][1]["rows_out"].as_u64().unwrap()
+    );
+    assert!(big.iter().all(|r| r["amount"].as_f64().unwrap() >= 1000.0));
+    assert!(
+        big.iter()
+            .all(|r| r["email"].as_str().unwrap().len() == 64 && r["total_cents"].is_i64())
+    );
+    assert!(root.join("out/orders.parquet").is_file());
+    // The run is recorded in the state folder.
+    let runs: Vec<_> = fs::read_dir(state.path().join("runs")).unwrap().collect();
+    assert_eq!(runs.len(), 1);
+}
+
+#[test]
+fn a_failed_assert_leaves_earlier_outputs_untouched() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    runi(state.path())
+        .arg("run")
+        .arg(root.join("orders.dsl"))
+        .assert()
+        .success();
+    let before = fs::read(root.join("out/orders.parquet")).unwrap();
+    let dsl = fs::read_to_string(root.join("orders.dsl"))
+        .unwrap()
+        .replace("rows_out >= 1", "rows_out >= 1000");
+    fs::write(root.join("orders.dsl"), dsl).unwrap();
+    fs::write(root.join("data/orders.csv"), "order_id,customer_id,email,amount,currency,created_at\nORD-100001,C1,a@b.c,5.00,USD,2026-03-01T10:15:00Z\n").unwrap();
+    let output = runi(state.path())
+        .arg("run")
+        .arg(root.join("orders.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("rows_out >= 1000") && stderr.contains("nothing was written"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(root.join("out/orders.parquet")).unwrap(), before);
+    let leftovers: Vec<_> = fs::read_dir(root.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains("runink-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn bad_records_go_to_the_dlq_with_their_line_and_the_run_goes_on() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    let mut data = b"order_id,customer_id,email,amount,currency,created_at\n".to_vec();
+    data.extend_from_slice(b"ORD-100001,C1,a@b.c,5.00,USD,2026-03-01T10:15:00Z\n");
+    data.extend_from_slice(b"ORD-100002,C2,b@b.c,5.00,USD\n");
+    data.extend_from_slice(b"ORD-100003,C3,\xff@b.c,5.00,USD,2026-03-01T10:15:00Z\n");
+    data.extend_from_slice(b"\"ORD-100004\",C4,\"d,@b.c\",6.00,EUR,2026-03-01T10:15:00Z\n");
+    fs::write(root.join("data/orders.csv"), data).unwrap();
+    let output = runi(state.path())
+        .args(["--json", "run"])
+        .arg(root.join("orders.dsl"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = report(&output.stdout);
+    assert_eq!(
+        (report["rows_in"].as_u64(), report["rows_out"].as_u64()),
+        (Some(4), Some(2))
+    );
+    let dlq = json_lines(&root.join("out/orders.dlq.jsonl"));
+    let parse: Vec<(u64, String)> = dlq
+        .iter()
+        .map(|r| {
+            (
+                r["_runink"]["line"].as_u64().unwrap(),
+                r["_runink"]["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(parse[0], (3, "expected 6 fields, found 5".to_owned()));
+    assert_eq!(parse[1], (4, "field `email` is not valid UTF-8".to_owned()));
+    // The unreadable row's email is masked even there.
+    assert_eq!(dlq[0]["email"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn dry_run_reads_and_checks_but_writes_nothing() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    let output = runi(state.path())
+        .args(["--json", "run", "--dry-run"])
+        .arg(root.join("orders.dsl"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report = report(&output.stdout);
+    assert_eq!(
+        (
+            report["rows_rejected"].as_u64(),
+            report["sinks"][0]["rows_out"].as_u64()
+        ),
+        (Some(6), Some(16))
+    );
+    assert!(!root.join("out").exists());
+    assert!(!state.path().join("runs").exists());
+}
+
+#[test]
+fn a_missing_source_fails_with_its_name_and_writes_nothing() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    fs::remove_file(root.join("data/orders.csv")).unwrap();
+    let output = runi(state.path())
+        .arg("run")
+        .arg(root.join("orders.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("csv://data/orders.csv"), "{stderr}");
+    assert!(!root.join("out/orders.parquet").exists());
+}
