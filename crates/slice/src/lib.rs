@@ -3,7 +3,7 @@
 //! A slice runs in new pid, mount, ipc, uts and (unless asked otherwise)
 //! network namespaces, inside a user namespace that maps its ephemeral host
 //! uid/gid to an unprivileged id, on a minimal read-only root (its program,
-//! the library directories, explicit binds, `/dev/{null,zero,full,random,urandom}`,
+//! the library directories, explicit binds, `/dev/{null,zero,urandom}`,
 //! a fresh `/proc` with `/proc/sys` read-only, a private tmpfs `/tmp`), with
 //! no capabilities, no_new_privs, a seccomp filter, only the descriptors it
 //! was given, and cgroup limits on memory, processes and CPU (v1 or v2,

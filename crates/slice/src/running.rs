@@ -86,7 +86,8 @@ impl RunningSlice {
         }
     }
 
-    /// Closes stdin, waits for the slice to end, removes its cgroups and
+    /// Closes stdin, waits for the slice to end, releases its cgroups (to a
+    /// small pool of reusable groups, or removed) and
     /// returns how it ended. Calling it again returns the same exit.
     pub fn wait(&mut self) -> Result<SliceExit> {
         if let Some(exit) = self.exit {
@@ -110,7 +111,7 @@ impl RunningSlice {
         };
         self.exit = Some(exit);
         drop(lease);
-        cgroup.remove()?;
+        cgroup.release()?;
         Ok(exit)
     }
 }

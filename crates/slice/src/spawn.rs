@@ -39,8 +39,11 @@ pub struct Slicer {
     staging: PathBuf,
     cap_last: libc::c_int,
     filter: Vec<libc::sock_filter>,
-    next_slice: AtomicU64,
 }
+
+/// Numbers slice groups; per process, because every `Slicer` of a process
+/// shares its `runink/<pid>` cgroup parent.
+static NEXT_SLICE: AtomicU64 = AtomicU64::new(0);
 
 /// The process-wide [`Slicer`] behind [`Slice::spawn`].
 static SLICER: OnceLock<Slicer> = OnceLock::new();
@@ -84,7 +87,6 @@ impl Slicer {
             staging,
             cap_last: sys::cap_last_cap(),
             filter: seccomp::program(),
-            next_slice: AtomicU64::new(0),
         })
     }
 
@@ -94,7 +96,7 @@ impl Slicer {
         spec.validate()?;
         let tree = tree::plan(&spec.program, &spec.libraries, &spec.binds_ro)?;
         let lease = self.ids.lease(spec.ids)?;
-        let name = format!("s{}", self.next_slice.fetch_add(1, Ordering::Relaxed));
+        let name = format!("s{}", NEXT_SLICE.fetch_add(1, Ordering::Relaxed));
         let cgroup = self.cgroups.create(&name, &spec.limits)?;
         let fds = Descriptors::new(spec)?;
         let plan = self.child_plan(spec, &tree, &cgroup, &fds, lease.id())?;

@@ -9,13 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::error::{Result, SliceError};
 
 /// The devices a slice gets, bound from the host.
-pub(crate) const DEVICES: &[&str] = &[
-    "/dev/null",
-    "/dev/zero",
-    "/dev/full",
-    "/dev/random",
-    "/dev/urandom",
-];
+pub(crate) const DEVICES: &[&str] = &["/dev/null", "/dev/zero", "/dev/urandom"];
 
 /// Links every slice gets in `/dev`.
 const DEV_LINKS: &[(&str, &str)] = &[

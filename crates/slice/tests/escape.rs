@@ -129,6 +129,8 @@ fn proc_1_root_and_files_outside_the_binds_are_unreachable() {
             "/proc/1/root/",
             "write",
             "/usr/lib/os-release",
+            "ls",
+            "/dev",
         ],
         |_| {},
     );
@@ -171,6 +173,7 @@ fn proc_1_root_and_files_outside_the_binds_are_unreachable() {
         format!("ls ok {top}"),
         "/proc/1/root is the slice's own root"
     );
+    assert_eq!(root[3], "ls ok fd,null,stderr,stdin,stdout,urandom,zero");
     // Bound paths are read-only.
     out.assert_fails("write", &[EROFS, EACCES]);
 }

@@ -90,35 +90,79 @@ fn a_program_that_cannot_be_executed_is_a_setup_error() {
     assert!(matches!(missing, SliceError::Path { .. }), "{missing}");
 }
 
+/// No process of the slice is left in any of its groups.
+fn assert_empty(dirs: &[PathBuf]) {
+    for dir in dirs {
+        if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
+            assert!(
+                procs.trim().is_empty(),
+                "`{}` still has {procs}",
+                dir.display()
+            );
+        }
+    }
+}
+
 #[test]
-fn cgroups_are_removed_after_the_slice() {
+fn cgroups_are_emptied_after_the_slice_and_removed_with_the_slicer() {
     if !isolation_available("cgroup removal") {
         return;
     }
-    let mut slice = Slice::spawn(&SliceSpec::new(PROBE).arg("ids")).unwrap();
+    let slicer = Slicer::new().unwrap();
+    let mut slice = slicer.spawn(&SliceSpec::new(PROBE).arg("ids")).unwrap();
     let dirs = slice.cgroup_dirs();
     assert_eq!(dirs.len(), 3, "memory, pids and cpu here: {dirs:?}");
     assert!(dirs.iter().all(|d| d.is_dir()), "{dirs:?}");
     slice.wait().unwrap();
     assert!(slice.cgroup_dirs().is_empty());
+    assert_empty(&dirs);
+    // Pooled for the next slice until the slicer goes.
+    drop(slicer);
     for dir in dirs {
         assert!(!dir.exists(), "`{}` is left behind", dir.display());
     }
 }
 
 #[test]
-fn a_dropped_slice_is_killed_and_cleaned_up() {
+fn a_dropped_slice_is_killed_and_its_cgroups_emptied() {
     if !isolation_available("drop") {
         return;
     }
+    let slicer = Slicer::new().unwrap();
     let mut spec = SliceSpec::new(PROBE).arg("cat");
     spec.stdin = Stdio::Piped;
-    let slice = Slice::spawn(&spec).unwrap();
+    let slice = slicer.spawn(&spec).unwrap();
     let dirs = slice.cgroup_dirs();
     drop(slice);
+    assert_empty(&dirs);
+    drop(slicer);
     for dir in dirs {
         assert!(!dir.exists(), "`{}` is left behind", dir.display());
     }
+}
+
+#[test]
+fn a_reused_cgroup_gets_new_limits_and_forgets_the_previous_oom() {
+    if !isolation_available("cgroup reuse") {
+        return;
+    }
+    let slicer = Slicer::new().unwrap();
+    let run = |args: &[&str], memory_bytes: u64| {
+        let mut spec = SliceSpec::new(PROBE);
+        spec.args = args.iter().map(Into::into).collect();
+        spec.limits.memory_bytes = memory_bytes;
+        let mut slice = slicer.spawn(&spec).unwrap();
+        let dirs = slice.cgroup_dirs();
+        (slice.wait().unwrap(), dirs)
+    };
+    let (killed, first) = run(&["alloc-mib", "256"], 32 << 20);
+    assert!(killed.oom_killed, "{killed:?}");
+    // The same groups, now with a larger limit than the memsw limit they had.
+    let (fine, second) = run(&["alloc-mib", "64"], 256 << 20);
+    assert_eq!(first, second, "the pooled groups were not reused");
+    assert!(fine.success() && !fine.oom_killed, "{fine:?}");
+    let (back, _) = run(&["ids"], 32 << 20);
+    assert!(back.success() && !back.oom_killed, "{back:?}");
 }
 
 #[test]
