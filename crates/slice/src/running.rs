@@ -1,0 +1,128 @@
+//! A started slice: its pipes, waiting for it, and what its exit means.
+
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+
+use crate::cgroup::SliceCgroup;
+use crate::error::{Result, SliceError};
+use crate::ids::IdLease;
+use crate::spawn::ParentEnds;
+use crate::sys;
+
+/// How a slice ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SliceExit {
+    /// The program's exit status (of the slice's first process).
+    pub status: ExitStatus,
+    /// The kernel killed a process of the slice for exceeding its memory limit.
+    pub oom_killed: bool,
+    /// The most memory the slice used, when the kernel reports it.
+    pub memory_peak_bytes: Option<u64>,
+}
+
+impl SliceExit {
+    /// The program exited with status 0 and nothing was killed for memory.
+    pub fn success(&self) -> bool {
+        self.status.success() && !self.oom_killed
+    }
+}
+
+/// A running slice. Dropping it without [`RunningSlice::wait`] kills it.
+#[derive(Debug)]
+pub struct RunningSlice {
+    pid: libc::pid_t,
+    /// The slice's stdin, when it was [`crate::Stdio::Piped`].
+    pub stdin: Option<io::PipeWriter>,
+    /// The slice's stdout, when it was [`crate::Stdio::Piped`].
+    pub stdout: Option<io::PipeReader>,
+    /// The slice's stderr, when it was [`crate::Stdio::Piped`].
+    pub stderr: Option<io::PipeReader>,
+    live: Option<(SliceCgroup, IdLease)>,
+    uid: u32,
+    exit: Option<SliceExit>,
+}
+
+impl RunningSlice {
+    pub(crate) fn new(
+        pid: libc::pid_t,
+        ends: ParentEnds,
+        cgroup: SliceCgroup,
+        lease: IdLease,
+    ) -> Self {
+        Self {
+            pid,
+            stdin: ends.stdin,
+            stdout: ends.stdout,
+            stderr: ends.stderr,
+            uid: lease.id(),
+            live: Some((cgroup, lease)),
+            exit: None,
+        }
+    }
+
+    /// The host pid of the slice's first process.
+    pub fn pid(&self) -> u32 {
+        self.pid.unsigned_abs()
+    }
+
+    /// The host uid and gid the slice runs as.
+    pub fn host_uid(&self) -> u32 {
+        self.uid
+    }
+
+    /// The slice's cgroup directories, one per hierarchy (empty once waited for).
+    pub fn cgroup_dirs(&self) -> Vec<std::path::PathBuf> {
+        self.live
+            .as_ref()
+            .map(|(c, _)| c.dirs())
+            .unwrap_or_default()
+    }
+
+    /// Kills the slice (every process in it: the first is its pid namespace's init).
+    pub fn kill(&mut self) {
+        if self.exit.is_none() {
+            sys::kill(self.pid, libc::SIGKILL);
+        }
+    }
+
+    /// Closes stdin, waits for the slice to end, releases its cgroups (to a
+    /// small pool of reusable groups, or removed) and
+    /// returns how it ended. Calling it again returns the same exit.
+    pub fn wait(&mut self) -> Result<SliceExit> {
+        if let Some(exit) = self.exit {
+            return Ok(exit);
+        }
+        drop(self.stdin.take());
+        let status = sys::wait_pid(self.pid).map_err(|source| SliceError::Os {
+            call: "waitpid",
+            source,
+        })?;
+        // When the pid namespace's init has been reaped, every other process
+        // of the slice is gone too, so the cgroups are empty.
+        let (cgroup, lease) = self
+            .live
+            .take()
+            .expect("a slice not yet waited for is live");
+        let exit = SliceExit {
+            status: ExitStatus::from_raw(status),
+            oom_killed: cgroup.oom_kills() > 0,
+            memory_peak_bytes: cgroup.memory_peak_bytes(),
+        };
+        self.exit = Some(exit);
+        drop(lease);
+        cgroup.release()?;
+        Ok(exit)
+    }
+}
+
+impl Drop for RunningSlice {
+    fn drop(&mut self) {
+        if self.live.is_some() {
+            self.kill();
+            if let Err(e) = self.wait() {
+                tracing::warn!(error = %e, "cleaning up a dropped slice");
+            }
+        }
+    }
+}

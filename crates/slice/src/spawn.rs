@@ -1,0 +1,414 @@
+//! Starting a slice: the [`Slicer`] prepares everything the child needs
+//! (tree, cgroups, ids, descriptors, seccomp program), clones it into new
+//! namespaces and waits until it has exec'd or failed.
+#![allow(unsafe_code)]
+
+use std::ffi::{CString, OsStr, c_void};
+use std::fs;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use crate::cgroup::{Cgroups, SliceCgroup};
+use crate::child::{Bind, ChildArgs, ChildPlan, Failure, Step, child_main};
+use crate::error::{Result, SliceError};
+use crate::ids::IdAllocator;
+use crate::probe::{cgroup_layout, probe};
+use crate::running::RunningSlice;
+use crate::spec::{INNER_ID, SliceSpec, Stdio};
+use crate::sys::{self, ChildStack, SignalsBlocked};
+use crate::{seccomp, tree};
+
+/// Where the new root is assembled in each child's private mount namespace.
+pub const STAGING_DIR_DEFAULT: &str = "/run/runink-slice-root";
+/// Size of the tmpfs holding the new root's mount points.
+const ROOT_TMPFS_OPTIONS: &str = "mode=0755,size=1m,nr_inodes=4096";
+/// Hostname inside every slice.
+const HOSTNAME: &str = "slice";
+
+/// Starts slices. One per process is enough (see [`Slice::spawn`]); creating
+/// it removes cgroups left behind by dead Runink processes.
+#[derive(Debug)]
+pub struct Slicer {
+    cgroups: Cgroups,
+    ids: IdAllocator,
+    staging: PathBuf,
+    cap_last: libc::c_int,
+    filter: Vec<libc::sock_filter>,
+}
+
+/// Numbers slice groups; per process, because every `Slicer` of a process
+/// shares its `runink/<pid>` cgroup parent.
+static NEXT_SLICE: AtomicU64 = AtomicU64::new(0);
+
+/// The process-wide [`Slicer`] behind [`Slice::spawn`].
+static SLICER: OnceLock<Slicer> = OnceLock::new();
+
+/// Held from clone to the child's exec (see `clone_child`).
+static SPAWN_LOCK: Mutex<()> = Mutex::new(());
+
+/// Shortcut to the process-wide [`Slicer`].
+#[derive(Debug)]
+pub struct Slice;
+
+impl Slice {
+    /// Starts a slice with the process-wide [`Slicer`], creating it on first use.
+    pub fn spawn(spec: &SliceSpec) -> Result<RunningSlice> {
+        if let Some(slicer) = SLICER.get() {
+            return slicer.spawn(spec);
+        }
+        let slicer = Slicer::new()?;
+        // Another thread may have won the race; either Slicer will do.
+        let _ = SLICER.set(slicer);
+        SLICER.get().expect("the slicer was just set").spawn(spec)
+    }
+}
+
+impl Slicer {
+    /// Checks the kernel, opens this process's cgroups and removes stale
+    /// ones, and prepares [`STAGING_DIR_DEFAULT`].
+    pub fn new() -> Result<Self> {
+        Self::with_staging_dir(PathBuf::from(STAGING_DIR_DEFAULT))
+    }
+
+    /// As [`Slicer::new`], with the new roots assembled at `staging` (an
+    /// empty directory owned by root; created if missing).
+    pub fn with_staging_dir(staging: PathBuf) -> Result<Self> {
+        probe().require()?;
+        let cgroups = Cgroups::open(&cgroup_layout())?;
+        prepare_staging(&staging)?;
+        Ok(Self {
+            cgroups,
+            ids: IdAllocator::default(),
+            staging,
+            cap_last: sys::cap_last_cap(),
+            filter: seccomp::program(),
+        })
+    }
+
+    /// Starts `spec` as a confined process. Returns once the program has
+    /// been exec'd; a failure before that is an error naming the step.
+    pub fn spawn(&self, spec: &SliceSpec) -> Result<RunningSlice> {
+        spec.validate()?;
+        let tree = tree::plan(&spec.program, &spec.libraries, &spec.binds_ro)?;
+        let lease = self.ids.lease(spec.ids)?;
+        let name = format!("s{}", NEXT_SLICE.fetch_add(1, Ordering::Relaxed));
+        let cgroup = self.cgroups.create(&name, &spec.limits)?;
+        let fds = Descriptors::new(spec)?;
+        let plan = self.child_plan(spec, &tree, &cgroup, &fds, lease.id())?;
+        let pid = clone_child(&plan, spec.network)?;
+        let Descriptors { parent_ends, .. } = fds;
+        match pid {
+            Ok(pid) => Ok(RunningSlice::new(pid, parent_ends, cgroup, lease)),
+            Err((pid, step, errno)) => {
+                // The child has exited (CLONE_VFORK returned); reap it.
+                if let Err(e) = sys::wait_pid(pid) {
+                    tracing::warn!(error = %e, "cannot reap a failed slice");
+                }
+                cgroup.remove()?;
+                Err(setup_error(step, errno))
+            }
+        }
+    }
+
+    fn child_plan(
+        &self,
+        spec: &SliceSpec,
+        tree: &tree::Tree,
+        cgroup: &SliceCgroup,
+        fds: &Descriptors,
+        id: u32,
+    ) -> Result<ChildPlan> {
+        let inside = |p: &Path| {
+            cstring(
+                self.staging
+                    .join(p.strip_prefix("/").unwrap_or(p))
+                    .as_os_str(),
+            )
+        };
+        let mut binds = Vec::with_capacity(tree.binds.len());
+        for b in &tree.binds {
+            binds.push(Bind {
+                src: cstring(b.path.as_os_str())?,
+                dst: inside(&b.path)?,
+                remount_flags: remount_flags(&b.path)?,
+            });
+        }
+        let mut strings = Vec::with_capacity(1 + spec.args.len() + spec.env.len());
+        strings.push(cstring(spec.program.as_os_str())?);
+        for a in &spec.args {
+            strings.push(cstring(a)?);
+        }
+        let argc = strings.len();
+        for (k, v) in &spec.env {
+            if k.is_empty() || k.as_bytes().contains(&b'=') {
+                return Err(SliceError::InvalidSpec(format!(
+                    "environment name `{}` is empty or contains `=`",
+                    k.to_string_lossy()
+                )));
+            }
+            let mut entry = k.clone();
+            entry.push("=");
+            entry.push(v);
+            strings.push(cstring(&entry)?);
+        }
+        let mut argv: Vec<_> = strings[..argc].iter().map(|s| s.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        let mut envp: Vec<_> = strings[argc..].iter().map(|s| s.as_ptr()).collect();
+        envp.push(std::ptr::null());
+        Ok(ChildPlan {
+            staging: cstring(self.staging.as_os_str())?,
+            root_options: cstring(OsStr::new(ROOT_TMPFS_OPTIONS))?,
+            dirs: tree.dirs.iter().map(|d| inside(d)).collect::<Result<_>>()?,
+            files: tree
+                .files
+                .iter()
+                .map(|f| inside(f))
+                .collect::<Result<_>>()?,
+            symlinks: tree
+                .symlinks
+                .iter()
+                .map(|(target, link)| Ok((cstring(target.as_os_str())?, inside(link)?)))
+                .collect::<Result<_>>()?,
+            binds,
+            devices: tree::DEVICES
+                .iter()
+                .map(|d| Ok((cstring(OsStr::new(d))?, inside(Path::new(d))?)))
+                .collect::<Result<_>>()?,
+            scratch: inside(Path::new("/tmp"))?,
+            scratch_options: cstring(OsStr::new(&format!(
+                "mode=1777,size={}",
+                spec.scratch_bytes
+            )))?,
+            proc_dir: inside(Path::new("/proc"))?,
+            proc_sys: inside(Path::new("/proc/sys"))?,
+            cgroup_procs: cgroup.procs_fds(),
+            kill_on_parent_death: spec.kill_on_parent_death,
+            hostname: cstring(OsStr::new(HOSTNAME))?,
+            uid: id,
+            gid: id,
+            uid_map: cstring(OsStr::new(&format!("{INNER_ID} {id} 1\n")))?,
+            gid_map: cstring(OsStr::new(&format!("{INNER_ID} {id} 1\n")))?,
+            cap_last: self.cap_last,
+            fd_moves: fds
+                .moves
+                .iter()
+                .map(|(fd, target)| (fd.as_raw_fd(), *target))
+                .collect(),
+            close_from: fds.close_from,
+            workdir: cstring(OsStr::new("/tmp"))?,
+            filter: self.filter.clone(),
+            program: cstring(tree.program.as_os_str())?,
+            argv,
+            envp,
+            strings,
+        })
+    }
+}
+
+fn cstring(s: &OsStr) -> Result<CString> {
+    CString::new(s.as_bytes()).map_err(|_| {
+        SliceError::InvalidSpec(format!("`{}` contains a NUL byte", s.to_string_lossy()))
+    })
+}
+
+/// Flags for remounting a bind of `path` read-only. Flags the source mount
+/// already has (noexec, atime) are kept: a remount may not clear them.
+fn remount_flags(path: &Path) -> Result<libc::c_ulong> {
+    let mut flags =
+        libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV;
+    let c = cstring(path.as_os_str())?;
+    // SAFETY: an all-zero statvfs is valid and is overwritten by the call.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is NUL-terminated and `st` is a live, writable statvfs.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(SliceError::Path {
+            path: path.to_owned(),
+            source: io::Error::last_os_error(),
+        });
+    }
+    for (st_flag, ms_flag) in [
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ] {
+        if st.f_flag & st_flag != 0 {
+            flags |= ms_flag;
+        }
+    }
+    Ok(flags)
+}
+
+fn prepare_staging(staging: &Path) -> Result<()> {
+    let path_error = |source| SliceError::Path {
+        path: staging.to_owned(),
+        source,
+    };
+    match fs::create_dir(staging) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(path_error(e)),
+    }
+    // Only the children mount here, each in its own mount namespace; it must
+    // be a real directory that only root controls.
+    let meta = fs::symlink_metadata(staging).map_err(path_error)?;
+    if !meta.is_dir() || meta.uid() != 0 || meta.mode() & 0o022 != 0 {
+        return Err(SliceError::InvalidSpec(format!(
+            "staging directory `{}` must be a directory owned by root and writable only by it",
+            staging.display()
+        )));
+    }
+    Ok(())
+}
+
+fn setup_error(step: Step, errno: i32) -> SliceError {
+    let source = io::Error::from_raw_os_error(errno);
+    if step == Step::NewUserNamespace {
+        return SliceError::Unsupported {
+            feature: "user namespaces",
+            detail: format!("an unprivileged process cannot create one: {source}"),
+        };
+    }
+    SliceError::Setup {
+        step: step.name(),
+        source,
+    }
+}
+
+/// The caller's ends of the standard pipes.
+#[derive(Debug, Default)]
+pub(crate) struct ParentEnds {
+    pub stdin: Option<io::PipeWriter>,
+    pub stdout: Option<io::PipeReader>,
+    pub stderr: Option<io::PipeReader>,
+}
+
+/// The descriptors the child gets, each duplicated above every target so
+/// that the child's `dup2`s never overwrite one another.
+#[derive(Debug)]
+struct Descriptors {
+    /// (source, target in the child)
+    moves: Vec<(OwnedFd, RawFd)>,
+    close_from: libc::c_uint,
+    parent_ends: ParentEnds,
+}
+
+impl Descriptors {
+    fn new(spec: &SliceSpec) -> Result<Self> {
+        let data_count = RawFd::try_from(spec.data_fds.len()).expect("DATA_FDS_MAX is small");
+        let close_from = 3 + data_count;
+        let os = |call| move |source| SliceError::Os { call, source };
+        let above = |fd: &dyn AsFd| sys::dup_at_least(fd.as_fd(), close_from).map_err(os("dup"));
+        let mut moves = Vec::with_capacity(3 + spec.data_fds.len());
+        let mut parent_ends = ParentEnds::default();
+        for (target, stdio) in [(0, &spec.stdin), (1, &spec.stdout), (2, &spec.stderr)] {
+            let fd = match stdio {
+                Stdio::Inherit => continue,
+                Stdio::Null => {
+                    let null = fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .open("/dev/null")
+                        .map_err(os("open /dev/null"))?;
+                    above(&null)?
+                }
+                Stdio::Fd(fd) => above(fd)?,
+                Stdio::Piped => {
+                    let (reader, writer) = io::pipe().map_err(os("pipe"))?;
+                    if target == 0 {
+                        parent_ends.stdin = Some(writer);
+                        above(&reader)?
+                    } else {
+                        let fd = above(&writer)?;
+                        if target == 1 {
+                            parent_ends.stdout = Some(reader);
+                        } else {
+                            parent_ends.stderr = Some(reader);
+                        }
+                        fd
+                    }
+                }
+            };
+            moves.push((fd, target));
+        }
+        for (i, fd) in spec.data_fds.iter().enumerate() {
+            let target = 3 + RawFd::try_from(i).expect("DATA_FDS_MAX is small");
+            moves.push((above(fd)?, target));
+        }
+        Ok(Self {
+            moves,
+            close_from: libc::c_uint::try_from(close_from).expect("small and positive"),
+            parent_ends,
+        })
+    }
+}
+
+/// Clones the child into its namespaces and returns once it has exec'd
+/// (`Ok(Ok(pid))`) or failed (`Ok(Err((pid, step, errno)))`).
+#[allow(clippy::type_complexity)]
+fn clone_child(
+    plan: &ChildPlan,
+    network: bool,
+) -> Result<Result<libc::pid_t, (libc::pid_t, Step, i32)>> {
+    let os = |call| move |source| SliceError::Os { call, source };
+    let stack = ChildStack::new().map_err(os("mmap the child stack"))?;
+    let failure = Failure::default();
+    let args = ChildArgs {
+        plan,
+        failure: &failure,
+    };
+    let mut flags = libc::CLONE_VM
+        | libc::CLONE_VFORK
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWUTS
+        | libc::SIGCHLD;
+    if !network {
+        flags |= libc::CLONE_NEWNET;
+    }
+    // The child changes the dumpable flag of the mm it shares with this
+    // process (its uid change clears it; it sets it again to write its id
+    // maps through /proc/self). One flag per process, so one child at a time
+    // between clone and exec; the flag is restored once the child is gone.
+    let serialized = SPAWN_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+    let signals = SignalsBlocked::new().map_err(os("block signals"))?;
+    let dumpable = sys::Dumpable::save();
+    // SAFETY: `child_main` runs on `stack`, which outlives the child's use of
+    // it (CLONE_VFORK suspends this thread until the child execs or exits);
+    // `args` lives in this frame for the same reason. The child only makes
+    // raw system calls on data prepared in `plan` (see `child.rs`).
+    let pid = unsafe {
+        libc::clone(
+            child_main,
+            stack.top(),
+            flags,
+            (&args as *const ChildArgs<'_>).cast_mut().cast::<c_void>(),
+        )
+    };
+    let clone_error = io::Error::last_os_error();
+    drop(dumpable);
+    drop(signals);
+    drop(serialized);
+    if pid < 0 {
+        return Err(match clone_error.raw_os_error() {
+            Some(libc::EPERM) => SliceError::Unsupported {
+                feature: "namespaces",
+                detail: format!("clone with new namespaces was refused: {clone_error}"),
+            },
+            _ => SliceError::Os {
+                call: "clone",
+                source: clone_error,
+            },
+        });
+    }
+    Ok(match failure.get() {
+        None => Ok(pid),
+        Some((step, errno)) => Err((pid, step, errno)),
+    })
+}

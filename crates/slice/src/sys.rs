@@ -1,0 +1,154 @@
+//! Thin safe wrappers over the few raw system calls the parent side needs.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr::NonNull;
+
+/// Sends `signal` to `pid`; errors (e.g. the process is gone) are ignored.
+pub(crate) fn kill(pid: libc::pid_t, signal: libc::c_int) {
+    // SAFETY: kill(2) takes plain integers and touches no memory.
+    unsafe { libc::kill(pid, signal) };
+}
+
+/// Waits for `pid` to exit and returns its raw wait status.
+pub(crate) fn wait_pid(pid: libc::pid_t) -> io::Result<libc::c_int> {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid, writable c_int for the call's duration.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        if r == pid {
+            return Ok(status);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// Duplicates `fd` to the lowest free descriptor at or above `min`, close-on-exec.
+pub(crate) fn dup_at_least(fd: BorrowedFd<'_>, min: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC on a borrowed, open descriptor; no memory involved.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `r` is a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+/// Blocks every signal on this thread until dropped, so that no handler of
+/// the parent can run on the child's side of `clone(CLONE_VM)`.
+#[derive(Debug)]
+pub(crate) struct SignalsBlocked {
+    old: libc::sigset_t,
+}
+
+impl SignalsBlocked {
+    pub(crate) fn new() -> io::Result<Self> {
+        // SAFETY: an all-zero sigset_t is a valid value that sigfillset overwrites.
+        let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; `old` is written by pthread_sigmask.
+        let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: both pointers are to live, writable sigset_t values.
+        let r = unsafe {
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old)
+        };
+        if r != 0 {
+            return Err(io::Error::from_raw_os_error(r));
+        }
+        Ok(Self { old })
+    }
+}
+
+impl Drop for SignalsBlocked {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in `new`; the pointer is live.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut()) };
+    }
+}
+
+/// Restores this process's dumpable flag when dropped.
+#[derive(Debug)]
+pub(crate) struct Dumpable(libc::c_int);
+
+impl Dumpable {
+    pub(crate) fn save() -> Self {
+        // SAFETY: prctl with integer arguments; returns the flag.
+        Self(unsafe { libc::prctl(libc::PR_GET_DUMPABLE) })
+    }
+}
+
+impl Drop for Dumpable {
+    fn drop(&mut self) {
+        if self.0 >= 0 {
+            // SAFETY: prctl with integer arguments.
+            unsafe { libc::prctl(libc::PR_SET_DUMPABLE, self.0 as libc::c_ulong) };
+        }
+    }
+}
+
+/// A stack for the child of `clone(CLONE_VM)`, with a guard page below it so
+/// that an overflow faults instead of writing into the parent's memory.
+#[derive(Debug)]
+pub(crate) struct ChildStack {
+    base: NonNull<libc::c_void>,
+    len: usize,
+}
+
+impl ChildStack {
+    /// Size of the child's stack; its setup code uses a few KiB.
+    pub(crate) const LEN: usize = 256 << 10;
+    const GUARD: usize = 4096;
+
+    pub(crate) fn new() -> io::Result<Self> {
+        let len = Self::LEN + Self::GUARD;
+        // SAFETY: an anonymous private mapping with no address hint.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let stack = Self {
+            base: NonNull::new(base).ok_or_else(io::Error::last_os_error)?,
+            len,
+        };
+        // SAFETY: the first page of the mapping just created.
+        if unsafe { libc::mprotect(base, Self::GUARD, libc::PROT_NONE) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(stack)
+    }
+
+    /// The top of the stack (stacks grow down on the supported targets).
+    pub(crate) fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of the mapping, which is what clone expects.
+        unsafe { self.base.as_ptr().cast::<u8>().add(self.len).cast() }
+    }
+}
+
+impl Drop for ChildStack {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `new`; the child that
+        // used it has exec'd or exited (CLONE_VFORK) before this runs.
+        unsafe { libc::munmap(self.base.as_ptr(), self.len) };
+    }
+}
+
+/// The highest capability number the running kernel knows.
+pub(crate) fn cap_last_cap() -> libc::c_int {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(63)
+}

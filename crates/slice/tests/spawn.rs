@@ -1,0 +1,221 @@
+//! The spawn API: pipes, data descriptors, environment, exit status, setup
+//! errors, and cgroups removed after a slice and after a dead parent.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use common::{PROBE, isolation_available, run_probe};
+use runink_slice::{Slice, SliceError, SliceSpec, Slicer, Stdio};
+
+#[test]
+fn stdin_and_stdout_are_pipes() {
+    if !isolation_available("stdin/stdout pipes") {
+        return;
+    }
+    let mut spec = SliceSpec::new(PROBE).arg("cat");
+    spec.stdin = Stdio::Piped;
+    spec.stdout = Stdio::Piped;
+    let mut slice = Slice::spawn(&spec).unwrap();
+    let mut stdin = slice.stdin.take().unwrap();
+    stdin.write_all(b"rows in\n").unwrap();
+    drop(stdin);
+    let mut out = String::new();
+    slice
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, "cat ok rows in\n");
+    assert!(slice.wait().unwrap().success());
+}
+
+#[test]
+fn data_fds_arrive_as_fd_3_and_up() {
+    if !isolation_available("data fds") {
+        return;
+    }
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let out = run_probe(&["write-fd", "3", "batch"], |spec| {
+        spec.data_fds = vec![writer.into()]
+    });
+    assert_eq!(out.result("write-fd").unwrap(), "5");
+    // The spec (and its copy of the writer) is gone, so this reads to EOF.
+    let mut data = String::new();
+    reader.read_to_string(&mut data).unwrap();
+    assert_eq!(data, "batch");
+}
+
+#[test]
+fn the_environment_is_exactly_the_spec() {
+    if !isolation_available("environment") {
+        return;
+    }
+    // Nothing of this test process's environment (PATH, HOME…) leaks in.
+    let out = run_probe(&["env", "hostname"], |spec| {
+        spec.env = vec![("RUNINK_STEP".into(), "mask".into())];
+    });
+    assert_eq!(out.result("env").unwrap(), "RUNINK_STEP=mask");
+    assert_eq!(out.result("hostname").unwrap(), "slice");
+}
+
+#[test]
+fn the_exit_status_is_reported() {
+    if !isolation_available("exit status") {
+        return;
+    }
+    let out = run_probe(&["exit", "7"], |_| {});
+    assert_eq!(out.exit.status.code(), Some(7));
+    assert!(!out.exit.success() && !out.exit.oom_killed);
+}
+
+#[test]
+fn a_program_that_cannot_be_executed_is_a_setup_error() {
+    if !isolation_available("setup errors") {
+        return;
+    }
+    // A file outside /tmp that exists but is not executable.
+    let not_executable = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let err = Slice::spawn(&SliceSpec::new(not_executable)).unwrap_err();
+    match err {
+        SliceError::Setup { step, source } => {
+            assert_eq!(step, "execve");
+            assert_eq!(source.raw_os_error(), Some(libc::EACCES));
+        }
+        other => panic!("expected a setup error, got {other}"),
+    }
+    let missing = Slice::spawn(&SliceSpec::new("/no/such/program")).unwrap_err();
+    assert!(matches!(missing, SliceError::Path { .. }), "{missing}");
+}
+
+/// No process of the slice is left in any of its groups.
+fn assert_empty(dirs: &[PathBuf]) {
+    for dir in dirs {
+        if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
+            assert!(
+                procs.trim().is_empty(),
+                "`{}` still has {procs}",
+                dir.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn cgroups_are_emptied_after_the_slice_and_removed_with_the_slicer() {
+    if !isolation_available("cgroup removal") {
+        return;
+    }
+    let slicer = Slicer::new().unwrap();
+    let mut slice = slicer.spawn(&SliceSpec::new(PROBE).arg("ids")).unwrap();
+    let dirs = slice.cgroup_dirs();
+    assert_eq!(dirs.len(), 3, "memory, pids and cpu here: {dirs:?}");
+    assert!(dirs.iter().all(|d| d.is_dir()), "{dirs:?}");
+    slice.wait().unwrap();
+    assert!(slice.cgroup_dirs().is_empty());
+    assert_empty(&dirs);
+    // Pooled for the next slice until the slicer goes.
+    drop(slicer);
+    for dir in dirs {
+        assert!(!dir.exists(), "`{}` is left behind", dir.display());
+    }
+}
+
+#[test]
+fn a_dropped_slice_is_killed_and_its_cgroups_emptied() {
+    if !isolation_available("drop") {
+        return;
+    }
+    let slicer = Slicer::new().unwrap();
+    let mut spec = SliceSpec::new(PROBE).arg("cat");
+    spec.stdin = Stdio::Piped;
+    let slice = slicer.spawn(&spec).unwrap();
+    let dirs = slice.cgroup_dirs();
+    drop(slice);
+    assert_empty(&dirs);
+    drop(slicer);
+    for dir in dirs {
+        assert!(!dir.exists(), "`{}` is left behind", dir.display());
+    }
+}
+
+#[test]
+fn a_reused_cgroup_gets_new_limits_and_forgets_the_previous_oom() {
+    if !isolation_available("cgroup reuse") {
+        return;
+    }
+    let slicer = Slicer::new().unwrap();
+    let run = |args: &[&str], memory_bytes: u64| {
+        let mut spec = SliceSpec::new(PROBE);
+        spec.args = args.iter().map(Into::into).collect();
+        spec.limits.memory_bytes = memory_bytes;
+        let mut slice = slicer.spawn(&spec).unwrap();
+        let dirs = slice.cgroup_dirs();
+        (slice.wait().unwrap(), dirs)
+    };
+    let (killed, first) = run(&["alloc-mib", "256"], 32 << 20);
+    assert!(killed.oom_killed, "{killed:?}");
+    // The same groups, now with a larger limit than the memsw limit they had.
+    let (fine, second) = run(&["alloc-mib", "64"], 256 << 20);
+    assert_eq!(first, second, "the pooled groups were not reused");
+    assert!(fine.success() && !fine.oom_killed, "{fine:?}");
+    let (back, _) = run(&["ids"], 32 << 20);
+    assert!(back.success() && !back.oom_killed, "{back:?}");
+}
+
+#[test]
+fn groups_of_a_dead_parent_are_removed_at_start() {
+    if !isolation_available("stale cgroups") {
+        return;
+    }
+    // Where this process's slice groups go: `<group>/runink/<pid>/<slice>`.
+    let mut slice = Slice::spawn(&SliceSpec::new(PROBE)).unwrap();
+    let subtrees: Vec<PathBuf> = slice
+        .cgroup_dirs()
+        .iter()
+        .map(|d| d.parent().and_then(|p| p.parent()).unwrap().to_owned())
+        .collect();
+    slice.wait().unwrap();
+    // A pid above pid_max can never be alive: a parent that is surely dead.
+    let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let dead = subtrees
+        .iter()
+        .map(|s| s.join((pid_max + 1).to_string()))
+        .collect::<Vec<_>>();
+    for d in &dead {
+        std::fs::create_dir_all(d.join("s0")).unwrap();
+    }
+    let _slicer = Slicer::new().unwrap();
+    for d in &dead {
+        assert!(!d.exists(), "stale `{}` is still there", d.display());
+    }
+}
+
+#[test]
+fn missing_isolation_names_the_feature_and_the_opt_out() {
+    let err = SliceError::Unsupported {
+        feature: "user namespaces",
+        detail: "`user.max_user_namespaces` is 0".into(),
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains("user namespaces") && text.contains("`--isolation none`"),
+        "{text}"
+    );
+    // The probe reports every feature, available or not.
+    let probe = runink_slice::probe();
+    let names: Vec<&str> = probe.features.iter().map(|f| f.feature).collect();
+    for needed in [
+        "user namespaces",
+        "seccomp filters",
+        "cgroup memory controller",
+    ] {
+        assert!(names.contains(&needed), "{names:?}");
+    }
+}
