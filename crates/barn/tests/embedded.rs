@@ -281,3 +281,9 @@ async fn a_second_open_gets_the_folder_when_the_first_closes_in_time() {
     assert_run_recorded(&second, run, "handed over").await;
     second.close().await.unwrap();
 }
+
+#[test]
+fn a_barn_can_be_shared_between_tasks_and_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Barn>();
+}
