@@ -1,0 +1,94 @@
+//! What a client asks the Barn to change: a [`Command`] wrapped in a
+//! [`Request`] that names it, so a retried write applies once.
+//!
+//! Commands carry every value the state machine needs, timestamps included
+//! (`at_ms`: milliseconds since the Unix epoch by the writer's clock), so
+//! that applying them needs no clock and gives the same state on every
+//! replica.
+
+use runink_model::{DagHash, HerdName, Sha256Hex};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{NodeId, RequestId, RunId};
+use crate::state::{EventLevel, RunCounts, RunEnd};
+
+/// One write, as it travels through the Raft log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: RequestId,
+    pub command: Command,
+}
+
+impl Request {
+    pub fn new(id: RequestId, command: Command) -> Self {
+        Self { id, command }
+    }
+}
+
+/// A change to the Barn's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// Creates a herd; an existing herd is left as it is.
+    PutHerd {
+        herd: HerdName,
+        at_ms: u64,
+    },
+    /// Records a compiled scenario. A new `dag_hash` under a known
+    /// `(herd, name)` becomes its next version.
+    RegisterScenario {
+        herd: HerdName,
+        name: String,
+        dag_hash: DagHash,
+        at_ms: u64,
+    },
+    /// Records a contract version by its canonical hash.
+    RegisterContract {
+        name: String,
+        version: String,
+        hash: Sha256Hex,
+        at_ms: u64,
+    },
+    /// Records a node (or updates its address).
+    RegisterNode {
+        node: NodeId,
+        addr: String,
+        at_ms: u64,
+    },
+    RemoveNode {
+        node: NodeId,
+    },
+    /// Queues a run of a registered scenario; the run starts `Pending`.
+    SubmitRun {
+        dag_hash: DagHash,
+        at_ms: u64,
+    },
+    /// `Pending` → `Running` on `node`.
+    StartRun {
+        run: RunId,
+        node: NodeId,
+        at_ms: u64,
+    },
+    /// Adds log lines and events to a run that has not finished.
+    AppendRunEvents {
+        run: RunId,
+        events: Vec<NewRunEvent>,
+    },
+    /// Ends a run: `Running` → `Succeeded | Failed | Cancelled`, or
+    /// `Pending` → `Cancelled`.
+    FinishRun {
+        run: RunId,
+        end: RunEnd,
+        counts: RunCounts,
+        /// One paragraph for humans: what happened, or why it failed.
+        summary: String,
+        at_ms: u64,
+    },
+}
+
+/// An event or log line as a client sends it; the Barn numbers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRunEvent {
+    pub at_ms: u64,
+    pub level: EventLevel,
+    pub message: String,
+}

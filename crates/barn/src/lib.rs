@@ -1,0 +1,54 @@
+//! The Barn: Runink's control plane. It records herds, scenarios, contract
+//! versions, runs and nodes in a state machine replicated with Raft
+//! (openraft), stored in one redb database per node.
+//!
+//! - `state/` is the pure core: [`BarnState::apply`] turns a [`Request`]
+//!   into an [`Outcome`] with no IO and no clock.
+//! - `store/` keeps the Raft log and the state's snapshots durable, each
+//!   value checksummed.
+//! - [`Barn`] (`embedded.rs`) is the running node: open a data folder, write
+//!   commands, read the state.
+//!
+//! ```no_run
+//! # async fn record(dir: &std::path::Path, dag_hash: runink_model::DagHash) -> Result<(), Box<dyn std::error::Error>> {
+//! use runink_barn::{Applied, Barn, Command, unix_now_ms};
+//!
+//! let barn = Barn::open_embedded(dir).await?;
+//! let submitted = barn
+//!     .write(Command::SubmitRun { dag_hash, at_ms: unix_now_ms() })
+//!     .await??;
+//! if let Applied::RunSubmitted { run } = submitted {
+//!     println!("run {run}");
+//! }
+//! barn.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod clock;
+mod command;
+mod embedded;
+mod error;
+mod ids;
+mod lock;
+mod network;
+mod options;
+mod outcome;
+mod raft_types;
+mod state;
+mod store;
+
+pub use clock::unix_now_ms;
+pub use command::{Command, NewRunEvent, Request};
+pub use embedded::{Barn, BarnStatus};
+pub use error::BarnError;
+pub use ids::{ClientId, NodeId, RequestId, RunId};
+pub use options::BarnOptions;
+pub use outcome::{Applied, Outcome, Refusal};
+pub use state::{
+    BarnState, ContractVersion, EventLevel, Herd, Node, Run, RunCounts, RunEnd, RunEvent,
+    RunStatus, RunTotals, ScenarioVersion, StateLimits,
+};
+
+/// The files in a Barn's data folder: the database and the folder lock.
+pub const DATA_FILES: [&str; 2] = [store::DB_FILE, lock::LOCK_FILE];

@@ -1,0 +1,66 @@
+//! The bounds of the replicated state. They live inside the state (and its
+//! snapshots), not in each replica's configuration, so that every replica
+//! applies the same log to the same result.
+
+use serde::{Deserialize, Serialize};
+
+/// Every bound the state machine enforces, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateLimits {
+    /// Clients whose last request is remembered for deduplication. When a
+    /// new client arrives at the bound, the client idle for the most
+    /// requests is forgotten; its retries of old requests would then apply
+    /// again (see `docs/adr/004-barn-storage.md`).
+    pub clients_tracked_max: usize,
+    /// Events kept per run; later events are counted, not kept.
+    pub run_events_max: usize,
+    /// Events accepted in one request; a larger batch is refused.
+    pub events_per_request_max: usize,
+    /// Bytes kept of one event message; the rest is cut at a character
+    /// boundary and the event marked `truncated`.
+    pub event_message_bytes_max: usize,
+    /// Bytes kept of a run's summary, cut the same way.
+    pub summary_bytes_max: usize,
+    /// Bytes in a scenario name, contract name or version, or node address.
+    pub name_bytes_max: usize,
+}
+
+impl Default for StateLimits {
+    fn default() -> Self {
+        Self {
+            clients_tracked_max: 4096,
+            run_events_max: 10_000,
+            events_per_request_max: 1_000,
+            event_message_bytes_max: 4096,
+            summary_bytes_max: 4096,
+            name_bytes_max: 256,
+        }
+    }
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary; says whether
+/// it cut anything.
+pub(crate) fn truncate_utf8(mut text: String, max: usize) -> (String, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    (text, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        assert_eq!(truncate_utf8("abc".into(), 3), ("abc".into(), false));
+        assert_eq!(truncate_utf8("abcd".into(), 3), ("abc".into(), true));
+        // `é` is two bytes; cutting inside it backs off to before it.
+        assert_eq!(truncate_utf8("aé".into(), 2), ("a".into(), true));
+    }
+}

@@ -1,0 +1,182 @@
+//! The Barn's state machine: [`BarnState`] and its pure, deterministic
+//! [`apply`](BarnState::apply). No IO and no clock: the same requests in the
+//! same order give the same state and outcomes on every replica, which is
+//! what Raft replication relies on. Each kind of record has its own file:
+//! `catalog.rs` (herds, scenarios, contracts), `nodes.rs`, `runs.rs`.
+
+mod catalog;
+mod limits;
+mod nodes;
+mod run;
+mod runs;
+mod sessions;
+
+use std::collections::BTreeMap;
+
+use runink_model::{DagHash, HerdName, Sha256Hex};
+use serde::{Deserialize, Serialize};
+
+pub use catalog::{ContractVersion, Herd, ScenarioVersion};
+pub use limits::StateLimits;
+pub use nodes::Node;
+pub use run::{EventLevel, Run, RunCounts, RunEnd, RunEvent, RunStatus, RunTotals};
+
+use crate::command::{Command, Request};
+use crate::ids::{NodeId, RunId};
+use crate::outcome::{Outcome, Refusal};
+use sessions::{Seen, Sessions};
+
+/// Everything the Barn records. Serialized whole (as JSON) into snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BarnState {
+    limits: StateLimits,
+    herds: BTreeMap<HerdName, Herd>,
+    scenarios: BTreeMap<DagHash, ScenarioVersion>,
+    contracts: BTreeMap<Sha256Hex, ContractVersion>,
+    nodes: BTreeMap<NodeId, Node>,
+    runs: BTreeMap<RunId, Run>,
+    run_events: BTreeMap<RunId, Vec<RunEvent>>,
+    /// The id the next submitted run gets.
+    next_run: u64,
+    sessions: Sessions,
+}
+
+impl Default for BarnState {
+    fn default() -> Self {
+        Self::new(StateLimits::default())
+    }
+}
+
+impl BarnState {
+    /// An empty Barn holding only the `default` herd, which scenarios that
+    /// name no herd run in.
+    pub fn new(limits: StateLimits) -> Self {
+        let default = HerdName::default_herd();
+        let herds = BTreeMap::from([(default.clone(), Herd::new(default, 0))]);
+        Self {
+            limits,
+            herds,
+            scenarios: BTreeMap::new(),
+            contracts: BTreeMap::new(),
+            nodes: BTreeMap::new(),
+            runs: BTreeMap::new(),
+            run_events: BTreeMap::new(),
+            next_run: 1,
+            sessions: Sessions::default(),
+        }
+    }
+
+    /// Applies one request. A request already applied (the client's last
+    /// one, retried) gets its first outcome again and changes nothing.
+    pub fn apply(&mut self, request: Request) -> Outcome {
+        match self.sessions.check(request.id) {
+            Seen::New => {}
+            Seen::Retry(outcome) => return outcome.clone(),
+            Seen::Stale { last_seq } => {
+                return Err(Refusal::StaleRequest {
+                    request: request.id,
+                    last_seq,
+                });
+            }
+        }
+        let outcome = self.execute(request.command);
+        self.sessions
+            .record(request.id, outcome.clone(), self.limits.clients_tracked_max);
+        outcome
+    }
+
+    fn execute(&mut self, command: Command) -> Outcome {
+        match command {
+            Command::PutHerd { herd, at_ms } => Ok(self.put_herd(herd, at_ms)),
+            Command::RegisterScenario {
+                herd,
+                name,
+                dag_hash,
+                at_ms,
+            } => self.register_scenario(herd, name, dag_hash, at_ms),
+            Command::RegisterContract {
+                name,
+                version,
+                hash,
+                at_ms,
+            } => self.register_contract(name, version, hash, at_ms),
+            Command::RegisterNode { node, addr, at_ms } => self.register_node(node, addr, at_ms),
+            Command::RemoveNode { node } => Ok(self.remove_node(node)),
+            Command::SubmitRun { dag_hash, at_ms } => self.submit_run(&dag_hash, at_ms),
+            Command::StartRun { run, node, at_ms } => self.start_run(run, node, at_ms),
+            Command::AppendRunEvents { run, events } => self.append_run_events(run, events),
+            Command::FinishRun {
+                run,
+                end,
+                counts,
+                summary,
+                at_ms,
+            } => self.finish_run(run, end, counts, summary, at_ms),
+        }
+    }
+
+    pub fn limits(&self) -> &StateLimits {
+        &self.limits
+    }
+
+    pub fn herds(&self) -> impl Iterator<Item = &Herd> {
+        self.herds.values()
+    }
+
+    pub fn herd(&self, name: &HerdName) -> Option<&Herd> {
+        self.herds.get(name)
+    }
+
+    pub fn scenario(&self, dag_hash: &DagHash) -> Option<&ScenarioVersion> {
+        self.scenarios.get(dag_hash)
+    }
+
+    pub fn contract(&self, hash: &Sha256Hex) -> Option<&ContractVersion> {
+        self.contracts.get(hash)
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values()
+    }
+
+    /// Runs in the order they were submitted.
+    pub fn runs(&self) -> impl DoubleEndedIterator<Item = &Run> {
+        self.runs.values()
+    }
+
+    pub fn run(&self, id: RunId) -> Option<&Run> {
+        self.runs.get(&id)
+    }
+
+    /// A run's kept events in arrival order; `None` for an unknown run.
+    pub fn run_events(&self, id: RunId) -> Option<&[RunEvent]> {
+        self.runs.get(&id)?;
+        Some(self.run_events.get(&id).map_or(&[], Vec::as_slice))
+    }
+
+    pub fn run_totals(&self) -> RunTotals {
+        let mut totals = RunTotals::default();
+        for run in self.runs.values() {
+            totals.add(run.status);
+        }
+        totals
+    }
+
+    /// Refuses an empty or over-long name.
+    fn check_name(&self, what: &str, value: &str) -> Result<(), Refusal> {
+        if value.is_empty() {
+            return Err(Refusal::Empty { what: what.into() });
+        }
+        if value.len() > self.limits.name_bytes_max {
+            return Err(Refusal::TooLong {
+                what: what.into(),
+                len: value.len(),
+                max: self.limits.name_bytes_max,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

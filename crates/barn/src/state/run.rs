@@ -1,0 +1,173 @@
+//! A run's record: its status and the transitions allowed between them,
+//! its counts, and its events.
+
+use std::fmt;
+
+use runink_model::{DagHash, HerdName};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{NodeId, RunId};
+
+/// Where a run is in its life. Terminal statuses never change again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+
+    /// The transitions of a run: `Pending → Running → Succeeded | Failed |
+    /// Cancelled`, and `Pending → Cancelled`.
+    pub fn can_become(self, next: RunStatus) -> bool {
+        match (self, next) {
+            (Self::Pending, Self::Running | Self::Cancelled) => true,
+            (Self::Running, next) => next.is_terminal(),
+            _ => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a run ended; only terminal statuses can be asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunEnd {
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl From<RunEnd> for RunStatus {
+    fn from(end: RunEnd) -> Self {
+        match end {
+            RunEnd::Succeeded => Self::Succeeded,
+            RunEnd::Failed => Self::Failed,
+            RunEnd::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// Rows through a run, as its agent reports them when it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCounts {
+    pub rows_in: u64,
+    pub rows_out: u64,
+    /// Rows routed to the dead-letter queue.
+    pub rows_rejected: u64,
+}
+
+/// What the Barn knows about one run (its events are kept apart, see
+/// [`crate::BarnState::run_events`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Run {
+    pub id: RunId,
+    pub herd: HerdName,
+    pub scenario: String,
+    pub version: u32,
+    pub dag_hash: DagHash,
+    pub status: RunStatus,
+    pub node: Option<NodeId>,
+    pub submitted_at_ms: u64,
+    pub started_at_ms: Option<u64>,
+    pub finished_at_ms: Option<u64>,
+    pub counts: RunCounts,
+    pub summary: String,
+    /// Events received, kept or not.
+    pub events_total: u64,
+    /// Events received past the run's event bound, counted but not kept.
+    pub events_dropped: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// One log line or event of a run, numbered from 1 in arrival order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunEvent {
+    pub seq: u64,
+    pub at_ms: u64,
+    pub level: EventLevel,
+    pub message: String,
+    /// The message was longer than the bound and was cut.
+    pub truncated: bool,
+}
+
+/// How many runs are in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunTotals {
+    pub pending: u64,
+    pub running: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+}
+
+impl RunTotals {
+    pub(crate) fn add(&mut self, status: RunStatus) {
+        let slot = match status {
+            RunStatus::Pending => &mut self.pending,
+            RunStatus::Running => &mut self.running,
+            RunStatus::Succeeded => &mut self.succeeded,
+            RunStatus::Failed => &mut self.failed,
+            RunStatus::Cancelled => &mut self.cancelled,
+        };
+        *slot += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunStatus::*;
+
+    #[test]
+    fn only_the_documented_transitions_are_allowed() {
+        let all = [Pending, Running, Succeeded, Failed, Cancelled];
+        let mut allowed = Vec::new();
+        for from in all {
+            for to in all {
+                if from.can_become(to) {
+                    allowed.push((from, to));
+                }
+            }
+        }
+        assert_eq!(
+            allowed,
+            [
+                (Pending, Running),
+                (Pending, Cancelled),
+                (Running, Succeeded),
+                (Running, Failed),
+                (Running, Cancelled),
+            ]
+        );
+    }
+}

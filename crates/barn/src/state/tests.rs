@@ -1,0 +1,459 @@
+//! Events in, outcomes and state out: the state machine without IO.
+
+use runink_model::{DagHash, HerdName, Sha256Hex};
+
+use super::*;
+use crate::command::NewRunEvent;
+use crate::ids::{ClientId, RequestId};
+use crate::outcome::Applied;
+
+/// Sends commands as one client numbering its requests.
+struct Client {
+    id: ClientId,
+    seq: u64,
+}
+
+impl Client {
+    fn new(id: u64) -> Self {
+        Self {
+            id: ClientId(id),
+            seq: 0,
+        }
+    }
+
+    fn send(&mut self, state: &mut BarnState, command: Command) -> Outcome {
+        self.seq += 1;
+        state.apply(Request::new(RequestId::new(self.id, self.seq), command))
+    }
+}
+
+fn hash(byte: u8) -> DagHash {
+    DagHash(Sha256Hex::from_digest(&[byte; 32]))
+}
+
+fn herd() -> HerdName {
+    HerdName::default_herd()
+}
+
+/// A Barn with node 1 and scenario `orders` (hash 1) registered.
+fn setup(client: &mut Client) -> BarnState {
+    let mut state = BarnState::default();
+    let node = Command::RegisterNode {
+        node: NodeId(1),
+        addr: "embedded".into(),
+        at_ms: 1,
+    };
+    client.send(&mut state, node).unwrap();
+    let scenario = Command::RegisterScenario {
+        herd: herd(),
+        name: "orders".into(),
+        dag_hash: hash(1),
+        at_ms: 2,
+    };
+    client.send(&mut state, scenario).unwrap();
+    state
+}
+
+fn submit(client: &mut Client, state: &mut BarnState) -> RunId {
+    let submitted = client.send(
+        state,
+        Command::SubmitRun {
+            dag_hash: hash(1),
+            at_ms: 10,
+        },
+    );
+    match submitted {
+        Ok(Applied::RunSubmitted { run }) => run,
+        other => panic!("expected a submitted run, got {other:?}"),
+    }
+}
+
+fn start(run: RunId) -> Command {
+    Command::StartRun {
+        run,
+        node: NodeId(1),
+        at_ms: 11,
+    }
+}
+
+fn finish(run: RunId, end: RunEnd) -> Command {
+    Command::FinishRun {
+        run,
+        end,
+        counts: RunCounts {
+            rows_in: 10,
+            rows_out: 8,
+            rows_rejected: 2,
+        },
+        summary: "8 rows written, 2 rejected".into(),
+        at_ms: 20,
+    }
+}
+
+fn events(messages: &[&str]) -> Command {
+    Command::AppendRunEvents {
+        run: RunId(1),
+        events: messages
+            .iter()
+            .map(|m| NewRunEvent {
+                at_ms: 12,
+                level: EventLevel::Info,
+                message: (*m).into(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_run_goes_from_pending_to_succeeded_with_its_counts_and_events() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let run = submit(&mut client, &mut state);
+    assert_eq!(run, RunId(1));
+    assert_eq!(state.run(run).unwrap().status, RunStatus::Pending);
+
+    client.send(&mut state, start(run)).unwrap();
+    client
+        .send(&mut state, events(&["read 10 rows", "wrote 8 rows"]))
+        .unwrap();
+    let finished = client.send(&mut state, finish(run, RunEnd::Succeeded));
+    assert_eq!(
+        finished,
+        Ok(Applied::RunFinished {
+            run,
+            status: RunStatus::Succeeded
+        })
+    );
+
+    let record = state.run(run).unwrap();
+    assert_eq!(record.status, RunStatus::Succeeded);
+    assert_eq!(record.node, Some(NodeId(1)));
+    assert_eq!(
+        (
+            record.submitted_at_ms,
+            record.started_at_ms,
+            record.finished_at_ms
+        ),
+        (10, Some(11), Some(20))
+    );
+    assert_eq!(record.counts.rows_rejected, 2);
+    assert_eq!(record.scenario, "orders");
+    assert_eq!(record.version, 1);
+    let messages: Vec<_> = state
+        .run_events(run)
+        .unwrap()
+        .iter()
+        .map(|e| (e.seq, e.message.as_str()))
+        .collect();
+    assert_eq!(messages, [(1, "read 10 rows"), (2, "wrote 8 rows")]);
+    assert_eq!(
+        state.run_totals(),
+        RunTotals {
+            succeeded: 1,
+            ..RunTotals::default()
+        }
+    );
+}
+
+#[test]
+fn a_retried_request_applies_once_and_gets_the_same_outcome() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let submit = Request::new(
+        RequestId::new(ClientId(1), 100),
+        Command::SubmitRun {
+            dag_hash: hash(1),
+            at_ms: 10,
+        },
+    );
+    let first = state.apply(submit.clone());
+    let after_first = state.clone();
+    let retried = state.apply(submit);
+    assert_eq!(first, Ok(Applied::RunSubmitted { run: RunId(1) }));
+    assert_eq!(retried, first);
+    assert_eq!(state, after_first, "a retry changes nothing");
+    assert_eq!(state.runs().count(), 1);
+}
+
+#[test]
+fn a_retried_refusal_is_refused_the_same_way() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let run = submit(&mut client, &mut state);
+    client.send(&mut state, start(run)).unwrap();
+    client
+        .send(&mut state, finish(run, RunEnd::Failed))
+        .unwrap();
+    let again = Request::new(
+        RequestId::new(ClientId(1), 50),
+        finish(run, RunEnd::Succeeded),
+    );
+    let first = state.apply(again.clone());
+    assert!(matches!(first, Err(Refusal::IllegalTransition { .. })));
+    assert_eq!(state.apply(again), first);
+}
+
+#[test]
+fn an_older_request_than_the_last_is_refused_as_stale() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let old = Request::new(
+        RequestId::new(ClientId(1), 1),
+        Command::SubmitRun {
+            dag_hash: hash(1),
+            at_ms: 10,
+        },
+    );
+    // Client 1 already sent requests 1 and 2 (in `setup`); request 1 was
+    // registering the node, so this is not a retry of it.
+    let before = state.clone();
+    assert_eq!(
+        state.apply(old.clone()),
+        Err(Refusal::StaleRequest {
+            request: old.id,
+            last_seq: 2
+        })
+    );
+    assert_eq!(state, before);
+}
+
+#[test]
+fn two_clients_with_the_same_sequence_numbers_do_not_collide() {
+    let mut alice = Client::new(1);
+    let mut state = setup(&mut alice);
+    let mut bob = Client::new(2);
+    bob.seq = alice.seq;
+    let a = submit(&mut alice, &mut state);
+    let b = submit(&mut bob, &mut state);
+    assert_ne!(a, b);
+}
+
+#[test]
+fn finishing_a_run_twice_is_refused_and_changes_nothing() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let run = submit(&mut client, &mut state);
+    client.send(&mut state, start(run)).unwrap();
+    client
+        .send(&mut state, finish(run, RunEnd::Succeeded))
+        .unwrap();
+    let before = state.run(run).cloned();
+    let again = client.send(&mut state, finish(run, RunEnd::Failed));
+    assert_eq!(
+        again,
+        Err(Refusal::IllegalTransition {
+            run,
+            from: RunStatus::Succeeded,
+            to: RunStatus::Failed
+        })
+    );
+    assert_eq!(state.run(run).cloned(), before);
+}
+
+#[test]
+fn illegal_transitions_are_refused() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let run = submit(&mut client, &mut state);
+    // Pending cannot succeed without running.
+    let early = client.send(&mut state, finish(run, RunEnd::Succeeded));
+    assert!(matches!(
+        early,
+        Err(Refusal::IllegalTransition {
+            from: RunStatus::Pending,
+            ..
+        })
+    ));
+    // Pending can be cancelled, and a cancelled run cannot start.
+    client
+        .send(&mut state, finish(run, RunEnd::Cancelled))
+        .unwrap();
+    let late = client.send(&mut state, start(run));
+    assert!(matches!(
+        late,
+        Err(Refusal::IllegalTransition {
+            from: RunStatus::Cancelled,
+            ..
+        })
+    ));
+    let events_after = client.send(&mut state, events(&["too late"]));
+    assert_eq!(
+        events_after,
+        Err(Refusal::RunFinished {
+            run,
+            status: RunStatus::Cancelled
+        })
+    );
+}
+
+#[test]
+fn unknown_runs_scenarios_nodes_and_herds_are_refused() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let unknown_run = client.send(&mut state, start(RunId(99)));
+    assert_eq!(unknown_run, Err(Refusal::UnknownRun { run: RunId(99) }));
+    let unknown_scenario = client.send(
+        &mut state,
+        Command::SubmitRun {
+            dag_hash: hash(9),
+            at_ms: 1,
+        },
+    );
+    assert!(matches!(
+        unknown_scenario,
+        Err(Refusal::UnknownScenario { .. })
+    ));
+    let run = submit(&mut client, &mut state);
+    let unknown_node = client.send(
+        &mut state,
+        Command::StartRun {
+            run,
+            node: NodeId(7),
+            at_ms: 1,
+        },
+    );
+    assert_eq!(unknown_node, Err(Refusal::UnknownNode { node: NodeId(7) }));
+    assert_eq!(state.run(run).unwrap().status, RunStatus::Pending);
+    let unknown_herd = client.send(
+        &mut state,
+        Command::RegisterScenario {
+            herd: HerdName::new("finance").unwrap(),
+            name: "ledger".into(),
+            dag_hash: hash(2),
+            at_ms: 1,
+        },
+    );
+    assert!(matches!(unknown_herd, Err(Refusal::UnknownHerd { .. })));
+}
+
+#[test]
+fn new_hashes_under_a_scenario_name_are_its_next_versions() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let register = |dag_hash, name: &str| Command::RegisterScenario {
+        herd: herd(),
+        name: name.into(),
+        dag_hash,
+        at_ms: 3,
+    };
+    let v2 = client.send(&mut state, register(hash(2), "orders"));
+    assert!(matches!(
+        v2,
+        Ok(Applied::ScenarioRegistered {
+            version: 2,
+            created: true,
+            ..
+        })
+    ));
+    // A known hash under a new name (a rename) keeps its first identity.
+    let renamed = client.send(&mut state, register(hash(1), "orders-renamed"));
+    assert!(matches!(
+        renamed,
+        Ok(Applied::ScenarioRegistered { version: 1, created: false, ref name, .. }) if name == "orders"
+    ));
+    assert_eq!(
+        state.herd(&herd()).unwrap().scenarios["orders"],
+        [hash(1), hash(2)]
+    );
+    assert_eq!(state.scenario(&hash(2)).unwrap().version, 2);
+}
+
+#[test]
+fn contract_versions_are_found_by_hash() {
+    let mut client = Client::new(1);
+    let mut state = BarnState::default();
+    let contract_hash = Sha256Hex::from_digest(&[7; 32]);
+    let register = Command::RegisterContract {
+        name: "orders".into(),
+        version: "1.0.0".into(),
+        hash: contract_hash.clone(),
+        at_ms: 5,
+    };
+    let first = client.send(&mut state, register.clone());
+    let second = client.send(&mut state, register);
+    assert_eq!(first, Ok(Applied::ContractRegistered { created: true }));
+    assert_eq!(second, Ok(Applied::ContractRegistered { created: false }));
+    assert_eq!(state.contract(&contract_hash).unwrap().version, "1.0.0");
+}
+
+#[test]
+fn events_past_the_bound_are_counted_not_kept_and_long_messages_are_cut() {
+    let limits = StateLimits {
+        run_events_max: 3,
+        events_per_request_max: 4,
+        event_message_bytes_max: 5,
+        ..StateLimits::default()
+    };
+    let mut client = Client::new(1);
+    let mut state = BarnState::new(limits);
+    let node = Command::RegisterNode {
+        node: NodeId(1),
+        addr: "embedded".into(),
+        at_ms: 1,
+    };
+    client.send(&mut state, node).unwrap();
+    let scenario = Command::RegisterScenario {
+        herd: herd(),
+        name: "orders".into(),
+        dag_hash: hash(1),
+        at_ms: 2,
+    };
+    client.send(&mut state, scenario).unwrap();
+    let run = submit(&mut client, &mut state);
+    client.send(&mut state, start(run)).unwrap();
+
+    let too_many = client.send(&mut state, events(&["a", "b", "c", "d", "e"]));
+    assert_eq!(too_many, Err(Refusal::TooManyEvents { count: 5, max: 4 }));
+    let appended = client.send(&mut state, events(&["one", "two", "three-long", "four"]));
+    assert_eq!(
+        appended,
+        Ok(Applied::RunEventsAppended {
+            run,
+            kept: 3,
+            dropped: 1
+        })
+    );
+    let kept = state.run_events(run).unwrap();
+    assert_eq!(kept[2].message, "three");
+    assert!(kept[2].truncated);
+    let record = state.run(run).unwrap();
+    assert_eq!((record.events_total, record.events_dropped), (4, 1));
+}
+
+#[test]
+fn the_same_requests_give_the_same_state() {
+    let script = |state: &mut BarnState| {
+        let mut client = Client::new(3);
+        let mut outcomes = Vec::new();
+        for command in [
+            Command::RegisterNode {
+                node: NodeId(1),
+                addr: "embedded".into(),
+                at_ms: 1,
+            },
+            Command::RegisterScenario {
+                herd: herd(),
+                name: "orders".into(),
+                dag_hash: hash(1),
+                at_ms: 2,
+            },
+            Command::SubmitRun {
+                dag_hash: hash(1),
+                at_ms: 3,
+            },
+            start(RunId(1)),
+            events(&["x"]),
+            finish(RunId(1), RunEnd::Succeeded),
+            finish(RunId(1), RunEnd::Succeeded),
+        ] {
+            outcomes.push(client.send(state, command));
+        }
+        outcomes
+    };
+    let (mut a, mut b) = (BarnState::default(), BarnState::default());
+    assert_eq!(script(&mut a), script(&mut b));
+    assert_eq!(a, b);
+    let json = serde_json::to_string(&a).unwrap();
+    let restored: BarnState = serde_json::from_str(&json).unwrap();
+    assert_eq!(restored, a, "a state survives a JSON snapshot");
+}

@@ -1,0 +1,385 @@
+//! The Barn's durable storage: one redb database, `barn.redb`, in the data
+//! folder, behind the folder lock (`lock.rs`).
+//!
+//! Tables (layout and reasons in `docs/adr/004-barn-storage.md`):
+//! - `log`: Raft log entries by index;
+//! - `meta`: the vote, the committed log id, the last purged log id, and
+//!   the file's format;
+//! - `snapshot`: the latest snapshot, its metadata and its data (the
+//!   [`BarnState`](crate::BarnState) as JSON).
+//!
+//! Every value is sealed with a checksum (`record.rs`) and every value is
+//! checked when the store opens, so a damaged file is refused up front. All
+//! calls into redb block; async callers run them through [`blocking`].
+
+mod log;
+mod record;
+mod state_machine;
+
+#[cfg(test)]
+mod tests;
+
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use openraft::RaftLogId;
+use redb::{Database, ReadableTable, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+
+use crate::error::BarnError;
+use crate::lock::FolderLock;
+use crate::raft_types::{LogId, SnapshotMeta, TypeConfig};
+use record::RecordError;
+
+pub(crate) use log::LogStore;
+pub(crate) use state_machine::{SharedMachine, StateMachineStore, read as read_machine};
+
+/// The database file's name inside the data folder.
+pub(crate) const DB_FILE: &str = "barn.redb";
+
+/// The layout this code reads and writes; stored under `meta/format`.
+const FORMAT: &str = "1";
+
+const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshot");
+
+pub(crate) const KEY_VOTE: &str = "vote";
+pub(crate) const KEY_COMMITTED: &str = "committed";
+const KEY_PURGED: &str = "last_purged";
+const KEY_FORMAT: &str = "format";
+const KEY_SNAPSHOT_META: &str = "meta";
+const KEY_SNAPSHOT_DATA: &str = "data";
+
+type Entry = openraft::Entry<TypeConfig>;
+
+/// Resolves once the store is closed: its database and folder lock are
+/// released, and another open of the folder can succeed.
+pub(crate) type Closed = oneshot::Receiver<()>;
+
+/// The open database. Shared (`Arc`) by the log store, the state machine
+/// and their background tasks; closed when the last of them lets go.
+#[derive(Debug)]
+pub(crate) struct Store {
+    // Fields drop in order: the database, then the lock, then the signal.
+    db: Database,
+    file: PathBuf,
+    _lock: FolderLock,
+    _closed: ClosedSignal,
+}
+
+#[derive(Debug)]
+struct ClosedSignal(Option<oneshot::Sender<()>>);
+
+impl Drop for ClosedSignal {
+    fn drop(&mut self) {
+        if let Some(closed) = self.0.take() {
+            // Nobody may be waiting for the close; that is fine.
+            let _ = closed.send(());
+        }
+    }
+}
+
+impl Store {
+    /// Locks `dir` (waiting up to `lock_wait_ms_max`), opens or creates the
+    /// database in it, and checks every stored value. Blocks.
+    pub(crate) fn open(dir: &Path, lock_wait_ms_max: u64) -> Result<(Self, Closed), BarnError> {
+        std::fs::create_dir_all(dir).map_err(|source| BarnError::Io {
+            action: "create the barn folder",
+            path: dir.to_owned(),
+            source,
+        })?;
+        let lock = FolderLock::acquire(dir, lock_wait_ms_max)?;
+        let file = dir.join(DB_FILE);
+        let db = Database::create(&file).map_err(|e| open_error(&file, e))?;
+        let (closed_tx, closed_rx) = oneshot::channel();
+        let store = Self {
+            db,
+            file,
+            _lock: lock,
+            _closed: ClosedSignal(Some(closed_tx)),
+        };
+        store.prepare()?;
+        store.verify()?;
+        Ok((store, closed_rx))
+    }
+
+    pub(crate) fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// Creates the tables and the format mark on a new file, and refuses a
+    /// file of another format.
+    fn prepare(&self) -> Result<(), BarnError> {
+        let txn = self.db.begin_write().map_err(self.err())?;
+        {
+            txn.open_table(LOG).map_err(self.err())?;
+            txn.open_table(SNAPSHOT).map_err(self.err())?;
+            let mut meta = txn.open_table(META).map_err(self.err())?;
+            let found: Option<String> = match meta.get(KEY_FORMAT).map_err(self.err())? {
+                Some(value) => Some(self.decode(value.value(), "the format mark")?),
+                None => None,
+            };
+            match found {
+                Some(found) if found != FORMAT => {
+                    return Err(BarnError::UnsupportedFormat {
+                        file: self.file.clone(),
+                        found,
+                        supported: FORMAT.into(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    let mark = self.encode(&FORMAT)?;
+                    meta.insert(KEY_FORMAT, mark.as_slice())
+                        .map_err(self.err())?;
+                }
+            }
+        }
+        txn.commit().map_err(self.err())
+    }
+
+    /// Reads back every stored value, so that damage is found before the
+    /// Barn serves anything.
+    fn verify(&self) -> Result<(), BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let log = txn.open_table(LOG).map_err(self.err())?;
+        for row in log.iter().map_err(self.err())? {
+            let (index, value) = row.map_err(self.err())?;
+            self.decode_entry(index.value(), value.value())?;
+        }
+        let meta = txn.open_table(META).map_err(self.err())?;
+        for row in meta.iter().map_err(self.err())? {
+            let (key, value) = row.map_err(self.err())?;
+            record::open_bytes(value.value())
+                .map_err(|e| self.corrupted(&format!("the `{}` record", key.value()), &e))?;
+        }
+        drop((log, meta, txn));
+        self.snapshot()?;
+        Ok(())
+    }
+
+    // --- the log ---
+
+    pub(crate) fn log_entries(
+        &self,
+        range: (Bound<u64>, Bound<u64>),
+    ) -> Result<Vec<Entry>, BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let log = txn.open_table(LOG).map_err(self.err())?;
+        let mut entries = Vec::new();
+        for row in log.range(range).map_err(self.err())? {
+            let (index, value) = row.map_err(self.err())?;
+            entries.push(self.decode_entry(index.value(), value.value())?);
+        }
+        Ok(entries)
+    }
+
+    /// The last purged log id, and the last log id (or the last purged one
+    /// if the log is empty).
+    pub(crate) fn log_state(&self) -> Result<(Option<LogId>, Option<LogId>), BarnError> {
+        let purged: Option<LogId> = self.read_meta(KEY_PURGED)?;
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let log = txn.open_table(LOG).map_err(self.err())?;
+        let last = match log.last().map_err(self.err())? {
+            Some((index, value)) => Some(
+                *self
+                    .decode_entry(index.value(), value.value())?
+                    .get_log_id(),
+            ),
+            None => purged,
+        };
+        Ok((purged, last))
+    }
+
+    /// Writes entries durably (redb fsyncs on commit).
+    pub(crate) fn append(&self, entries: Vec<Entry>) -> Result<(), BarnError> {
+        let txn = self.db.begin_write().map_err(self.err())?;
+        {
+            let mut log = txn.open_table(LOG).map_err(self.err())?;
+            for entry in entries {
+                let value = self.encode(&entry)?;
+                log.insert(entry.get_log_id().index, value.as_slice())
+                    .map_err(self.err())?;
+            }
+        }
+        txn.commit().map_err(self.err())
+    }
+
+    /// Removes the entries from `index` on (a conflicting suffix).
+    pub(crate) fn truncate(&self, index: u64) -> Result<(), BarnError> {
+        let txn = self.db.begin_write().map_err(self.err())?;
+        txn.open_table(LOG)
+            .map_err(self.err())?
+            .retain_in(index.., |_, _| false)
+            .map_err(self.err())?;
+        txn.commit().map_err(self.err())
+    }
+
+    /// Records `upto` as purged and removes the entries up to it, in one
+    /// transaction.
+    pub(crate) fn purge(&self, upto: LogId) -> Result<(), BarnError> {
+        let purged = self.encode(&upto)?;
+        let txn = self.db.begin_write().map_err(self.err())?;
+        {
+            let mut meta = txn.open_table(META).map_err(self.err())?;
+            meta.insert(KEY_PURGED, purged.as_slice())
+                .map_err(self.err())?;
+            let mut log = txn.open_table(LOG).map_err(self.err())?;
+            log.retain_in(..=upto.index, |_, _| false)
+                .map_err(self.err())?;
+        }
+        txn.commit().map_err(self.err())
+    }
+
+    // --- small records: vote, committed ---
+
+    pub(crate) fn read_meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let meta = txn.open_table(META).map_err(self.err())?;
+        let Some(value) = meta.get(key).map_err(self.err())? else {
+            return Ok(None);
+        };
+        self.decode(value.value(), &format!("the `{key}` record"))
+            .map(Some)
+    }
+
+    /// Writes a small record; `durable` says whether to fsync before
+    /// returning.
+    pub(crate) fn write_meta<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        durable: bool,
+    ) -> Result<(), BarnError> {
+        let value = self.encode(value)?;
+        let mut txn = self.db.begin_write().map_err(self.err())?;
+        if !durable {
+            // Persisted by the next durable commit (the next append).
+            txn.set_durability(redb::Durability::None);
+        }
+        txn.open_table(META)
+            .map_err(self.err())?
+            .insert(key, value.as_slice())
+            .map_err(self.err())?;
+        txn.commit().map_err(self.err())
+    }
+
+    // --- the snapshot ---
+
+    /// The latest snapshot: its metadata and its data.
+    pub(crate) fn snapshot(&self) -> Result<Option<(SnapshotMeta, Vec<u8>)>, BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let table = txn.open_table(SNAPSHOT).map_err(self.err())?;
+        let meta = table.get(KEY_SNAPSHOT_META).map_err(self.err())?;
+        let data = table.get(KEY_SNAPSHOT_DATA).map_err(self.err())?;
+        let (meta, data) = match (meta, data) {
+            (Some(meta), Some(data)) => (meta, data),
+            (None, None) => return Ok(None),
+            _ => {
+                return Err(BarnError::Corrupted {
+                    file: self.file.clone(),
+                    what: "the snapshot has metadata or data but not both".into(),
+                });
+            }
+        };
+        let meta: SnapshotMeta = self.decode(meta.value(), "the snapshot's metadata")?;
+        let data = record::open_bytes(data.value())
+            .map_err(|e| self.corrupted("the snapshot's data", &e))?
+            .to_vec();
+        Ok(Some((meta, data)))
+    }
+
+    /// Replaces the snapshot, metadata and data in one transaction.
+    pub(crate) fn save_snapshot(&self, meta: &SnapshotMeta, data: &[u8]) -> Result<(), BarnError> {
+        let meta = self.encode(meta)?;
+        let data = record::seal_bytes(data);
+        let txn = self.db.begin_write().map_err(self.err())?;
+        {
+            let mut table = txn.open_table(SNAPSHOT).map_err(self.err())?;
+            table
+                .insert(KEY_SNAPSHOT_META, meta.as_slice())
+                .map_err(self.err())?;
+            table
+                .insert(KEY_SNAPSHOT_DATA, data.as_slice())
+                .map_err(self.err())?;
+        }
+        txn.commit().map_err(self.err())
+    }
+
+    // --- encoding ---
+
+    /// Wraps a redb error with this file's path.
+    fn err<E: Into<redb::Error>>(&self) -> impl FnOnce(E) -> BarnError + '_ {
+        |e| BarnError::database(&self.file, e)
+    }
+
+    fn encode<T: Serialize>(&self, value: &T) -> Result<Vec<u8>, BarnError> {
+        record::seal(value)
+            .map_err(|e| BarnError::Internal(format!("cannot encode a barn record: {e}")))
+    }
+
+    fn decode<T: DeserializeOwned>(&self, sealed: &[u8], what: &str) -> Result<T, BarnError> {
+        record::open(sealed).map_err(|e| self.corrupted(what, &e))
+    }
+
+    fn decode_entry(&self, index: u64, sealed: &[u8]) -> Result<Entry, BarnError> {
+        let what = || format!("log entry {index}");
+        let entry: Entry = self.decode(sealed, &what())?;
+        if entry.get_log_id().index != index {
+            return Err(BarnError::Corrupted {
+                file: self.file.clone(),
+                what: format!("{} holds entry {}", what(), entry.get_log_id().index),
+            });
+        }
+        Ok(entry)
+    }
+
+    fn corrupted(&self, what: &str, error: &RecordError) -> BarnError {
+        BarnError::Corrupted {
+            file: self.file.clone(),
+            what: format!("{what}: {error}"),
+        }
+    }
+}
+
+/// Says what a failed `Database::create` means for the operator.
+fn open_error(file: &Path, error: redb::DatabaseError) -> BarnError {
+    match error {
+        redb::DatabaseError::Storage(redb::StorageError::Corrupted(what)) => BarnError::Corrupted {
+            file: file.to_owned(),
+            what,
+        },
+        // redb's answer to a file whose header is not its own.
+        redb::DatabaseError::Storage(redb::StorageError::Io(e))
+            if e.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            BarnError::Corrupted {
+                file: file.to_owned(),
+                what: format!("its header is not a redb database header: {e}"),
+            }
+        }
+        redb::DatabaseError::UpgradeRequired(found) => BarnError::UnsupportedFormat {
+            file: file.to_owned(),
+            found: format!("redb file format {found}"),
+            supported: "the current redb file format".into(),
+        },
+        other => BarnError::database(file, other),
+    }
+}
+
+/// Runs `work` on tokio's blocking pool, so that redb's IO (and fsync)
+/// never stalls an async worker thread.
+pub(crate) async fn blocking<T, F>(store: &Arc<Store>, work: F) -> Result<T, BarnError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store) -> Result<T, BarnError> + Send + 'static,
+{
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || work(&store))
+        .await
+        .map_err(|e| BarnError::Internal(format!("a storage task failed: {e}")))?
+}

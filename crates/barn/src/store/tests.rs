@@ -1,0 +1,93 @@
+//! openraft's own storage test suite, run against the redb stores.
+
+use std::sync::Arc;
+
+use openraft::StorageIOError;
+use openraft::testing::{StoreBuilder, Suite};
+use tempfile::TempDir;
+
+use super::{LogStore, StateMachineStore, Store};
+use crate::raft_types::{StorageError, TypeConfig};
+use crate::state::StateLimits;
+
+/// Each build gets a fresh folder, kept until the test ends.
+struct TempStores;
+
+impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, TempDir> for TempStores {
+    async fn build(&self) -> Result<(TempDir, LogStore, StateMachineStore), StorageError> {
+        let dir = tempfile::tempdir().map_err(|e| StorageIOError::write(&e))?;
+        let (store, _closed) = Store::open(dir.path(), 0).map_err(|e| StorageIOError::write(&e))?;
+        let store = Arc::new(store);
+        let state_machine = StateMachineStore::open(Arc::clone(&store), StateLimits::default())
+            .map_err(|e| StorageIOError::read(&e))?;
+        Ok((dir, LogStore::new(store), state_machine))
+    }
+}
+
+#[test]
+fn the_stores_pass_openraft_storage_suite() {
+    Suite::test_all(TempStores).expect("the storage suite passes");
+}
+
+/// The suite applies only blank and membership entries; this applies
+/// client requests, snapshots them, and reopens from the snapshot.
+#[test]
+fn requests_applied_and_snapshotted_come_back_after_reopening() {
+    use openraft::storage::RaftStateMachine;
+    use openraft::{CommittedLeaderId, EntryPayload, RaftSnapshotBuilder};
+
+    use crate::command::{Command, Request};
+    use crate::ids::{ClientId, RequestId};
+    use crate::outcome::Applied;
+    use crate::raft_types::{LogId, Reply};
+    use crate::store::{Entry, read_machine};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+        let store = Arc::new(store);
+        let mut machine =
+            StateMachineStore::open(Arc::clone(&store), StateLimits::default()).unwrap();
+        let herd = runink_model::HerdName::new("finance").unwrap();
+        let put = Request::new(
+            RequestId::new(ClientId(9), 1),
+            Command::PutHerd {
+                herd: herd.clone(),
+                at_ms: 1,
+            },
+        );
+        let entry = |index, payload| Entry {
+            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+            payload,
+        };
+        let replies = machine
+            .apply([
+                entry(1, EntryPayload::Blank),
+                entry(2, EntryPayload::Normal(put.clone())),
+                entry(3, EntryPayload::Normal(put)),
+            ])
+            .await
+            .unwrap();
+        let created = Reply(Some(Ok(Applied::HerdPut { created: true })));
+        assert_eq!(
+            replies,
+            [Reply(None), created.clone(), created],
+            "the retry gets the first reply"
+        );
+
+        let snapshot = machine
+            .get_snapshot_builder()
+            .await
+            .build_snapshot()
+            .await
+            .unwrap();
+        assert_eq!(snapshot.meta.last_log_id.map(|id| id.index), Some(3));
+
+        let reopened = StateMachineStore::open(store, StateLimits::default()).unwrap();
+        let shared = reopened.machine();
+        let restored = read_machine(&shared);
+        assert!(restored.state.herd(&herd).is_some());
+        assert_eq!(restored.last_applied.map(|id| id.index), Some(3));
+    });
+}

@@ -1,0 +1,157 @@
+//! A damaged database is refused when the Barn opens, with an error naming
+//! the file and saying what to do, rather than served.
+
+use std::path::Path;
+
+use runink_barn::{Applied, Barn, BarnError, BarnOptions, Command, EventLevel, NewRunEvent, RunId};
+use runink_model::{DagHash, HerdName, Sha256Hex};
+
+const DB_FILE: &str = "barn.redb";
+
+fn options() -> BarnOptions {
+    BarnOptions {
+        snapshot_logs_since_last: 1_000_000,
+        logs_kept_after_snapshot: 0,
+        ..BarnOptions::default()
+    }
+}
+
+/// Opens a Barn in `dir` and records one running run with `marker` as an
+/// event message.
+async fn barn_with_marker(dir: &Path, marker: &str) -> Barn {
+    let barn = Barn::open_embedded_with(dir, options())
+        .await
+        .expect("a new barn opens");
+    let dag_hash = DagHash(Sha256Hex::from_digest(&[2; 32]));
+    let register = Command::RegisterScenario {
+        herd: HerdName::default_herd(),
+        name: "orders".into(),
+        dag_hash: dag_hash.clone(),
+        at_ms: 1,
+    };
+    barn.write(register)
+        .await
+        .expect("the write reaches the barn")
+        .expect("the write is applied");
+    let submit = Command::SubmitRun { dag_hash, at_ms: 2 };
+    assert_eq!(
+        barn.write(submit)
+            .await
+            .expect("the write reaches the barn"),
+        Ok(Applied::RunSubmitted { run: RunId(1) })
+    );
+    let start = Command::StartRun {
+        run: RunId(1),
+        node: barn.node(),
+        at_ms: 3,
+    };
+    barn.write(start)
+        .await
+        .expect("the write reaches the barn")
+        .expect("the write is applied");
+    let events = vec![NewRunEvent {
+        at_ms: 4,
+        level: EventLevel::Warn,
+        message: marker.into(),
+    }];
+    let append = Command::AppendRunEvents {
+        run: RunId(1),
+        events,
+    };
+    barn.write(append)
+        .await
+        .expect("the write reaches the barn")
+        .expect("the write is applied");
+    barn
+}
+
+/// Flips one byte in every copy of `marker` in the database file (redb
+/// copies on write, so stale copies may sit in freed pages too). Returns how
+/// many copies it changed.
+fn damage(dir: &Path, marker: &str) -> usize {
+    let path = dir.join(DB_FILE);
+    let mut bytes = std::fs::read(&path).expect("the database file reads");
+    let marker = marker.as_bytes();
+    let mut changed = 0;
+    let mut at = 0;
+    while let Some(offset) = bytes[at..].windows(marker.len()).position(|w| w == marker) {
+        let start = at + offset;
+        bytes[start] ^= 0x01;
+        changed += 1;
+        at = start + marker.len();
+    }
+    std::fs::write(&path, bytes).expect("the database file writes");
+    changed
+}
+
+fn assert_refused(error: &BarnError, dir: &Path, what: &str) {
+    let message = error.to_string();
+    assert!(matches!(error, BarnError::Corrupted { .. }), "{error:?}");
+    let file = dir.join(DB_FILE).display().to_string();
+    assert!(message.contains(&file), "names the file: {message}");
+    assert!(
+        message.contains(what),
+        "says what is damaged ({what}): {message}"
+    );
+    assert!(
+        message.contains("Restore the folder from a backup"),
+        "says what to do: {message}"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_log_entry_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = barn_with_marker(dir.path(), "marker-in-the-log").await;
+    barn.close().await.unwrap();
+    assert!(damage(dir.path(), "marker-in-the-log") > 0);
+
+    let error = Barn::open_embedded_with(dir.path(), options())
+        .await
+        .unwrap_err();
+    assert_refused(&error, dir.path(), "log entry");
+}
+
+#[tokio::test]
+async fn a_damaged_snapshot_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = barn_with_marker(dir.path(), "marker-in-the-snapshot").await;
+    let status = barn.snapshot().await.unwrap();
+    assert_eq!(
+        status.purged_index, status.applied_index,
+        "the marker is only in the snapshot now"
+    );
+    barn.close().await.unwrap();
+    assert!(damage(dir.path(), "marker-in-the-snapshot") > 0);
+
+    let error = Barn::open_embedded_with(dir.path(), options())
+        .await
+        .unwrap_err();
+    assert_refused(&error, dir.path(), "snapshot");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(DB_FILE), vec![0xab; 64 * 1024]).unwrap();
+    let error = Barn::open_embedded_with(dir.path(), options())
+        .await
+        .unwrap_err();
+    assert_refused(&error, dir.path(), "header");
+}
+
+#[tokio::test]
+async fn a_refused_open_releases_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = barn_with_marker(dir.path(), "marker-released").await;
+    barn.close().await.unwrap();
+    damage(dir.path(), "marker-released");
+    Barn::open_embedded_with(dir.path(), options())
+        .await
+        .unwrap_err();
+    // Refused again for the same reason, not for a lock left behind.
+    let again = Barn::open_embedded_with(dir.path(), options())
+        .await
+        .unwrap_err();
+    assert!(matches!(again, BarnError::Corrupted { .. }), "{again:?}");
+}

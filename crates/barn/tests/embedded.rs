@@ -1,0 +1,289 @@
+//! The embedded Barn on a real folder: record runs, close, reopen; snapshot
+//! and purge; refuse a damaged file; refuse a folder another Barn holds.
+
+use std::path::Path;
+
+use runink_barn::{
+    Applied, Barn, BarnError, BarnOptions, ClientId, Command, EventLevel, NewRunEvent, Outcome,
+    Refusal, Request, RequestId, RunCounts, RunEnd, RunId, RunStatus,
+};
+use runink_model::{DagHash, HerdName, Sha256Hex};
+
+fn dag_hash() -> DagHash {
+    DagHash(Sha256Hex::from_digest(&[1; 32]))
+}
+
+/// Options for tests: snapshots only when asked, and nothing kept in the
+/// log behind them, so that a snapshot purges everything it covers.
+fn options() -> BarnOptions {
+    BarnOptions {
+        snapshot_logs_since_last: 1_000_000,
+        logs_kept_after_snapshot: 0,
+        ..BarnOptions::default()
+    }
+}
+
+async fn open(dir: &Path) -> Barn {
+    Barn::open_embedded_with(dir, options())
+        .await
+        .expect("the barn opens")
+}
+
+async fn applied(barn: &Barn, command: Command) -> Applied {
+    match barn
+        .write(command)
+        .await
+        .expect("the write reaches the barn")
+    {
+        Ok(applied) => applied,
+        Err(refusal) => panic!("refused: {refusal}"),
+    }
+}
+
+/// Registers the scenario, then submits, starts, logs and finishes one run
+/// with `message` among its events.
+async fn record_run(barn: &Barn, message: &str) -> RunId {
+    applied(
+        barn,
+        Command::RegisterScenario {
+            herd: HerdName::default_herd(),
+            name: "orders".into(),
+            dag_hash: dag_hash(),
+            at_ms: 1,
+        },
+    )
+    .await;
+    let Applied::RunSubmitted { run } = applied(
+        barn,
+        Command::SubmitRun {
+            dag_hash: dag_hash(),
+            at_ms: 2,
+        },
+    )
+    .await
+    else {
+        panic!("expected a submitted run");
+    };
+    applied(
+        barn,
+        Command::StartRun {
+            run,
+            node: barn.node(),
+            at_ms: 3,
+        },
+    )
+    .await;
+    let events = ["started", message]
+        .iter()
+        .map(|m| NewRunEvent {
+            at_ms: 4,
+            level: EventLevel::Info,
+            message: (*m).into(),
+        })
+        .collect();
+    applied(barn, Command::AppendRunEvents { run, events }).await;
+    applied(
+        barn,
+        Command::FinishRun {
+            run,
+            end: RunEnd::Succeeded,
+            counts: RunCounts {
+                rows_in: 3,
+                rows_out: 3,
+                rows_rejected: 0,
+            },
+            summary: "3 rows written".into(),
+            at_ms: 5,
+        },
+    )
+    .await;
+    run
+}
+
+async fn assert_run_recorded(barn: &Barn, run: RunId, message: &str) {
+    let runs = barn.runs().await.expect("runs read");
+    assert_eq!(runs.len(), 1);
+    let record = barn
+        .run(run)
+        .await
+        .expect("run reads")
+        .expect("the run is known");
+    assert_eq!(record.status, RunStatus::Succeeded);
+    assert_eq!(record.counts.rows_out, 3);
+    assert_eq!(record.summary, "3 rows written");
+    let events = barn
+        .run_events(run)
+        .await
+        .expect("events read")
+        .expect("the run has events");
+    let messages: Vec<_> = events.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(messages, ["started", message]);
+}
+
+#[tokio::test]
+async fn a_recorded_run_is_still_there_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = open(dir.path()).await;
+    let run = record_run(&barn, "wrote 3 rows").await;
+    assert_run_recorded(&barn, run, "wrote 3 rows").await;
+    barn.close().await.unwrap();
+
+    let barn = open(dir.path()).await;
+    assert_run_recorded(&barn, run, "wrote 3 rows").await;
+    let next = applied(
+        &barn,
+        Command::SubmitRun {
+            dag_hash: dag_hash(),
+            at_ms: 9,
+        },
+    )
+    .await;
+    assert_eq!(
+        next,
+        Applied::RunSubmitted { run: RunId(2) },
+        "numbering goes on"
+    );
+    barn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_snapshot_purges_the_log_and_the_state_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = open(dir.path()).await;
+    let run = record_run(&barn, "before the snapshot").await;
+    let status = barn.snapshot().await.unwrap();
+    assert_eq!(status.snapshot_index, status.applied_index);
+    assert_eq!(
+        status.purged_index, status.applied_index,
+        "the whole log is purged"
+    );
+    barn.close().await.unwrap();
+
+    let barn = open(dir.path()).await;
+    assert_run_recorded(&barn, run, "before the snapshot").await;
+    let reopened = barn.status();
+    assert!(reopened.purged_index >= status.purged_index);
+    // The log goes on after the purged entries, and a second snapshot
+    // replaces the first.
+    applied(
+        &barn,
+        Command::PutHerd {
+            herd: HerdName::new("finance").unwrap(),
+            at_ms: 10,
+        },
+    )
+    .await;
+    let second = barn.snapshot().await.unwrap();
+    assert!(second.snapshot_index > status.snapshot_index);
+    barn.close().await.unwrap();
+
+    let barn = open(dir.path()).await;
+    let herds = barn.read(|s| s.herds().count()).await.unwrap();
+    assert_eq!(herds, 2, "default and finance");
+    assert_run_recorded(&barn, run, "before the snapshot").await;
+    barn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_retried_request_applies_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = open(dir.path()).await;
+    record_run(&barn, "first").await;
+    let request = Request::new(
+        RequestId::new(ClientId(42), 1),
+        Command::SubmitRun {
+            dag_hash: dag_hash(),
+            at_ms: 20,
+        },
+    );
+    let first = barn.write_request(request.clone()).await.unwrap();
+    let retried = barn.write_request(request).await.unwrap();
+    assert_eq!(first, Ok(Applied::RunSubmitted { run: RunId(2) }));
+    assert_eq!(retried, first);
+    assert_eq!(barn.runs().await.unwrap().len(), 2);
+    barn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_illegal_transition_is_an_outcome_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = open(dir.path()).await;
+    let run = record_run(&barn, "done").await;
+    let again: Outcome = barn
+        .write(Command::FinishRun {
+            run,
+            end: RunEnd::Failed,
+            counts: RunCounts::default(),
+            summary: String::new(),
+            at_ms: 30,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Err(Refusal::IllegalTransition {
+            run,
+            from: RunStatus::Succeeded,
+            to: RunStatus::Failed
+        })
+    );
+    barn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_open_of_the_same_folder_waits_then_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path()).await;
+    let quick = BarnOptions {
+        lock_wait_ms_max: 100,
+        ..options()
+    };
+    let second = Barn::open_embedded_with(dir.path(), quick)
+        .await
+        .unwrap_err();
+    assert!(matches!(second, BarnError::Locked { .. }), "{second:?}");
+    let message = second.to_string();
+    assert!(
+        message.contains(&dir.path().display().to_string()),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("pid {}", std::process::id())),
+        "{message}"
+    );
+    assert!(message.contains("lock_wait_ms_max"), "{message}");
+
+    // The first Barn is unharmed, and once it closes the folder opens.
+    let run = record_run(&first, "still fine").await;
+    first.close().await.unwrap();
+    let reopened = open(dir.path()).await;
+    assert_run_recorded(&reopened, run, "still fine").await;
+    reopened.close().await.unwrap();
+}
+
+/// The second open starts before the first Barn closes; the pause makes it
+/// likely (not certain) that it is already waiting on the lock when the
+/// first lets go. Either way it must succeed and see the first's state.
+#[tokio::test]
+async fn a_second_open_gets_the_folder_when_the_first_closes_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path()).await;
+    let run = record_run(&first, "handed over").await;
+    let patient = BarnOptions {
+        lock_wait_ms_max: 60_000,
+        ..options()
+    };
+    let path = dir.path().to_owned();
+    let second = tokio::spawn(async move { Barn::open_embedded_with(&path, patient).await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    first.close().await.unwrap();
+    let second = second.await.unwrap().expect("the waiting open succeeds");
+    assert_run_recorded(&second, run, "handed over").await;
+    second.close().await.unwrap();
+}
+
+#[test]
+fn a_barn_can_be_shared_between_tasks_and_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Barn>();
+}
