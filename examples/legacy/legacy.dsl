@@ -13,6 +13,7 @@ Scenario: Land helpdesk tickets
   @sink("jsonl://out/tickets.jsonl")
   @sink("jsonl://out/urgent.jsonl" when "priority = 'P1'")
   @dlq("jsonl://out/tickets.dlq.jsonl")
+  @golden("golden/tickets")
 
   Given the contract: contracts/tickets.yaml
   When the helpdesk exports its tickets
@@ -32,6 +33,7 @@ Scenario: Escalation list for ops
   @step("select", columns="ticket_id,opened_at,channel,priority,customer_phone,billing_ref,subject")
   @sink("csv://out/escalations.csv" with "role=ops")
   @dlq("jsonl://out/escalations.dlq.jsonl")
+  @golden("golden/escalations")
 
   Given the contract: contracts/tickets.yaml
   When the helpdesk exports its tickets

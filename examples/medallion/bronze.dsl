@@ -9,6 +9,7 @@ Scenario: Land raw clickstream events
   @step("mask")
   @sink("parquet://out/bronze/events.parquet")
   @dlq("jsonl://out/bronze/events.dlq.jsonl")
+  @golden("golden/bronze")
   @assert("rows_out >= 1")
 
   Given the contract: contracts/bronze.yaml

@@ -9,6 +9,7 @@ Scenario: Aggregate events per user
   @sink("parquet://out/gold/user_totals.parquet")
   @sink("csv://out/gold/user_totals_report.csv")
   @dlq("jsonl://out/gold/user_totals.dlq.jsonl")
+  @golden("golden/gold")
   @assert("rows_out >= 1")
 
   Given the contract: contracts/gold.yaml

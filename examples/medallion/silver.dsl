@@ -12,6 +12,7 @@ Scenario: Clean and conform web events
   @step("NormalizeEventType")
   @sink("parquet://out/silver/events.parquet")
   @dlq("jsonl://out/silver/events.dlq.jsonl")
+  @golden("golden/silver")
   @assert("rows_out >= 1")
 
   Given the contract: contracts/silver.yaml

@@ -42,6 +42,9 @@ pub struct Column {
     pub primary_key: bool,
     pub classification: Option<String>,
     pub mask: Option<MaskRule>,
+    /// `customProperties` `access`: the only role that may read the
+    /// column in clear (role-scoped sinks mask it for every other role).
+    pub access: Option<String>,
     pub options: TypeOptions,
     pub quality: Vec<QualityRule>,
 }
@@ -183,9 +186,32 @@ fn column(value: &Value, path: &str) -> Result<Column, ContractError> {
             &format!("{path}.classification"),
         )?,
         mask: mask_rule(object.get("customProperties"), path)?,
+        access: custom_text(object.get("customProperties"), "access", path)?,
         options: TypeOptions::read(object.get("logicalTypeOptions"), path)?,
         quality: QualityRule::read_list(object.get("quality"), path)?,
     })
+}
+
+/// The text value of one `customProperties` entry, if present.
+fn custom_text(
+    custom: Option<&Value>,
+    property: &str,
+    path: &str,
+) -> Result<Option<String>, ContractError> {
+    let Some(custom) = custom else {
+        return Ok(None);
+    };
+    let list_path = format!("{path}.customProperties");
+    for (i, entry) in expect_array(custom, &list_path)?.iter().enumerate() {
+        let entry_path = format!("{list_path}[{i}]");
+        let entry = expect_object(entry, &entry_path)?;
+        if entry.get("property").and_then(Value::as_str) == Some(property) {
+            return Ok(Some(
+                expect_str(entry.get("value"), &format!("{entry_path}.value"))?.to_owned(),
+            ));
+        }
+    }
+    Ok(None)
 }
 
 fn mask_rule(custom: Option<&Value>, path: &str) -> Result<Option<MaskRule>, ContractError> {

@@ -11,6 +11,7 @@ mod expr;
 mod limits;
 mod options;
 mod output_file;
+mod readback;
 mod report;
 mod run;
 mod sink;
@@ -21,6 +22,7 @@ mod steps;
 
 pub use error::EngineError;
 pub use limits::Limits;
+pub use readback::read_rows;
 pub use report::{
     AssertResult, DatasetRuleResult, DlqCounts, RuleCounts, RunReport, SinkCounts, SourceCounts,
     StepCounts,

@@ -131,8 +131,17 @@ struct Pipeline {
     checker: Option<RowChecker>,
     steps: Vec<PlannedStep>,
     output_checker: Option<RowChecker>,
-    sinks: Vec<(SinkWriter, Option<CompiledExpr>)>,
+    sinks: Vec<PlannedSink>,
     raw_schema: SchemaRef,
+}
+
+/// A sink with its routing condition and, for a role-scoped sink, the
+/// columns that role may not read in clear.
+struct PlannedSink {
+    writer: SinkWriter,
+    when: Option<CompiledExpr>,
+    role_masks: Vec<(usize, MaskRule)>,
+    schema: SchemaRef,
 }
 
 impl Run {
@@ -431,8 +440,8 @@ impl Run {
         };
         self.report.rows_out += batch.num_rows() as u64;
         let pipeline = self.pipeline.as_mut().expect("planned before rows flow");
-        for (index, (sink, when)) in pipeline.sinks.iter_mut().enumerate() {
-            let routed = match when {
+        for (index, sink) in pipeline.sinks.iter_mut().enumerate() {
+            let routed = match &sink.when {
                 None => batch.clone(),
                 Some(expr) => {
                     let keep = expr.evaluate_true(&batch).map_err(EngineError::Plan)?;
@@ -441,9 +450,23 @@ impl Run {
                 }
             };
             self.report.sinks[index].rows_out += routed.num_rows() as u64;
-            if !self.options.dry_run {
-                sink.write(&routed)?;
+            if self.options.dry_run {
+                continue;
             }
+            let routed = if sink.role_masks.is_empty() {
+                routed
+            } else {
+                let mut columns: Vec<ArrayRef> = routed.columns().to_vec();
+                for (column, rule) in &sink.role_masks {
+                    columns[*column] = self
+                        .masker
+                        .mask(*rule, &columns[*column])
+                        .map_err(|e| EngineError::Plan(e.to_string()))?;
+                }
+                RecordBatch::try_new(Arc::clone(&sink.schema), columns)
+                    .map_err(EngineError::from)?
+            };
+            sink.writer.write(&routed)?;
         }
         Ok(())
     }
@@ -571,22 +594,30 @@ impl Run {
                     })
                 })
                 .transpose()?;
+            let role_masks = sink
+                .role
+                .as_deref()
+                .map(|role| self.role_masks(role, &schema))
+                .unwrap_or_default();
+            let sink_schema = masked_schema(&schema, &role_masks);
             let writer = if self.options.dry_run {
-                None
+                SinkWriter::discard(&sink.endpoint.uri)
             } else {
-                Some(SinkWriter::open(
+                SinkWriter::open(
                     &sink.endpoint,
                     &sink.options,
-                    &schema,
+                    &sink_schema,
                     &self.base_dir,
                     &self.run_id,
                     &self.options.limits,
-                )?)
+                )?
             };
-            match writer {
-                Some(writer) => sinks.push((writer, when)),
-                None => sinks.push((SinkWriter::discard(&sink.endpoint.uri), when)),
-            }
+            sinks.push(PlannedSink {
+                writer,
+                when,
+                role_masks,
+                schema: sink_schema,
+            });
         }
         Ok(Pipeline {
             checker,
@@ -597,17 +628,40 @@ impl Run {
         })
     }
 
+    /// Columns that `role` may not read in clear: those whose contract
+    /// `access` names another role.
+    fn role_masks(&self, role: &str, schema: &SchemaRef) -> Vec<(usize, MaskRule)> {
+        let columns = self
+            .input
+            .iter()
+            .chain(self.output.iter())
+            .flat_map(|(_, object)| object.columns.iter());
+        let mut masks: Vec<(usize, MaskRule)> = Vec::new();
+        for column in columns {
+            let other_role = column
+                .access
+                .as_deref()
+                .is_some_and(|access| access != role);
+            if let (true, Ok(index)) = (other_role, schema.index_of(&column.name))
+                && !masks.iter().any(|(i, _)| *i == index)
+            {
+                masks.push((index, column.mask.unwrap_or(self.options.default_mask)));
+            }
+        }
+        masks
+    }
+
     /// Finishes every output, then makes all of them visible.
     fn commit(mut self) -> Result<RunReport, RunError> {
         let mut staged = Vec::new();
         let sinks = self.pipeline.take().map(|p| p.sinks).unwrap_or_default();
         let mut failure = None;
-        for (sink, _) in sinks {
+        for sink in sinks {
             if failure.is_some() {
-                sink.abort();
+                sink.writer.abort();
                 continue;
             }
-            match sink.finish() {
+            match sink.writer.finish() {
                 Ok(file) => staged.extend(file),
                 Err(e) => failure = Some(e),
             }
@@ -635,14 +689,33 @@ impl Run {
 
     fn abort(mut self) {
         if let Some(pipeline) = self.pipeline.take() {
-            for (sink, _) in pipeline.sinks {
-                sink.abort();
+            for sink in pipeline.sinks {
+                sink.writer.abort();
             }
         }
         if let Some(dlq) = self.dlq.take() {
             dlq.abort();
         }
     }
+}
+
+/// The schema a role-scoped sink writes: masked columns become text.
+fn masked_schema(schema: &SchemaRef, masks: &[(usize, MaskRule)]) -> SchemaRef {
+    if masks.is_empty() {
+        return Arc::clone(schema);
+    }
+    let fields: Vec<arrow::datatypes::Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match masks.iter().find(|(c, _)| *c == i) {
+            Some((_, rule)) if *rule != MaskRule::None => {
+                arrow::datatypes::Field::new(f.name(), arrow::datatypes::DataType::Utf8, true)
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(arrow::datatypes::Schema::new(fields))
 }
 
 type ReadEvent = Result<(usize, SourceBatch), RunError>;

@@ -52,6 +52,8 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Run a scenario: read, check, transform and write its data.
     Run(RunArgs),
+    /// Run the scenarios that have `@golden(DIR)` and compare every output with DIR.
+    Test(TestArgs),
     /// Work with ODCS data contracts.
     #[command(subcommand)]
     Contract(ContractCommand),
@@ -148,6 +150,18 @@ pub struct RunArgs {
     /// Distinct keys remembered per unique key or `dedupe` step.
     #[arg(long, default_value_t = runink_engine::Limits::default().unique_keys_max)]
     pub unique_keys_max: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// A scenario file (`.dsl`).
+    pub file: PathBuf,
+    /// Only the scenario with this name.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Rewrite the expected files from this run's outputs.
+    #[arg(long)]
+    pub update: bool,
 }
 
 #[derive(Debug, Args)]

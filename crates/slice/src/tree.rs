@@ -157,8 +157,9 @@ mod tests {
 
     #[test]
     fn libraries_links_are_recreated_and_their_targets_bound() {
-        // Not under /tmp: that path is reserved for the slice's scratch.
-        let tmp = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        // Not under /tmp: that path is reserved for the slice's scratch (and
+        // the repository itself may be cloned under /tmp).
+        let tmp = tempfile::tempdir_in("/var/tmp").unwrap();
         let lib = tmp.path().join("usr/lib");
         fs::create_dir_all(&lib).unwrap();
         std::os::unix::fs::symlink("usr/lib", tmp.path().join("lib")).unwrap();

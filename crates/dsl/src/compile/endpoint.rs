@@ -237,13 +237,26 @@ fn compression(format: DataFormat, text: &str) -> Result<OptionValue, &'static s
         DataFormat::Parquet => &["snappy", "zstd", "gzip", "lz4", "none"],
         _ => &["auto", "gzip", "zstd", "none"],
     };
-    if allowed.contains(&text) {
+    if allowed.contains(&text) || (format == DataFormat::Parquet && parquet_level(text)) {
         Ok(OptionValue::Text(text.to_owned()))
     } else if format == DataFormat::Parquet {
-        Err("one of `snappy`, `zstd`, `gzip`, `lz4`, `none`")
+        Err("one of `snappy`, `zstd`, `zstd(1..22)`, `gzip`, `gzip(0..9)`, `lz4`, `none`")
     } else {
         Err("one of `auto` (by file extension), `gzip`, `zstd`, `none`")
     }
+}
+
+/// `zstd(LEVEL)` with LEVEL 1 to 22, or `gzip(LEVEL)` with LEVEL 0 to 9.
+fn parquet_level(text: &str) -> bool {
+    let level = |name: &str| -> Option<u32> {
+        text.strip_prefix(name)?
+            .strip_prefix('(')?
+            .strip_suffix(')')?
+            .trim()
+            .parse()
+            .ok()
+    };
+    level("zstd").is_some_and(|n| (1..=22).contains(&n)) || level("gzip").is_some_and(|n| n <= 9)
 }
 
 #[cfg(test)]
@@ -268,6 +281,15 @@ mod tests {
         let e = parse_endpoint(&lit("stdin://"), Direction::Read, None, &mut d).unwrap();
         assert_eq!(e.location, Location::Stdin);
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn parquet_compression_takes_a_level() {
+        assert!(compression(DataFormat::Parquet, "zstd(3)").is_ok());
+        assert!(compression(DataFormat::Parquet, "gzip(9)").is_ok());
+        assert!(compression(DataFormat::Parquet, "zstd(23)").is_err());
+        assert!(compression(DataFormat::Parquet, "zstd(").is_err());
+        assert!(compression(DataFormat::Csv, "zstd(3)").is_err());
     }
 
     #[test]

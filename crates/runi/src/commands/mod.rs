@@ -8,6 +8,7 @@ mod explain;
 mod fmt;
 mod graph;
 mod run;
+mod test;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Outcome;
@@ -19,6 +20,7 @@ pub fn run(cli: &Cli) -> Outcome {
         Command::Graph(args) => graph::graph(&cli.global, args),
         Command::Fmt(args) => fmt::fmt(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
+        Command::Test(args) => test::test(&cli.global, args),
         Command::Contract(command) => contract::contract(&cli.global, command),
         Command::Completions(args) => completions::completions(args),
     }

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Workload W: runi against DuckDB, Polars and DataFusion, measured in the same run.
+# One command, from anywhere:
+#   bench/w/run.sh                       # SIZES="1m 10m" RUNS=3
+#   SIZES=1m RUNS=5 bench/w/run.sh
+# Environment: RUNI (the runi binary; default: $CARGO_TARGET_DIR, then
+# /root/.cache/runink-target, then ./target, each with release/runi; it is not
+# built here), W_SHARED (default /work/shared/bench: gen.py, check.py,
+# bench.py, the peers' scripts, w.dsl, orders_w.yaml, check_<size>.txt),
+# W_WORK (default /tmp/runink_w: the tools' outputs, several GB at 10m).
+# Figures go to bench/out/w/<UTC stamp>/ (git-ignored).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+shared="${W_SHARED:-/work/shared/bench}"
+work="${W_WORK:-/tmp/runink_w}"
+SIZES="${SIZES:-1m 10m}"
+RUNS="${RUNS:-3}"
+venv=/tmp/dpvenv
+py="$venv/bin/python"
+salt=runi-bench-salt-v1
+peers="duckdb polars datafusion"
+
+runi="${RUNI:-}"
+if [ -z "$runi" ]; then
+    for cand in ${CARGO_TARGET_DIR:+"$CARGO_TARGET_DIR/release/runi"} \
+        /root/.cache/runink-target/release/runi "$repo/target/release/runi"; do
+        if [ -x "$cand" ]; then runi="$cand"; break; fi
+    done
+fi
+if [ -z "$runi" ] || [ ! -x "$runi" ]; then
+    echo "no runi binary: build it with \`cargo build --release -p runi\` or set RUNI" >&2
+    exit 2
+fi
+
+# 1. Python venv with the peers (and duckdb for check.py).
+if ! "$py" -c 'import duckdb, polars, polars_hash, datafusion, pyarrow' 2>/dev/null; then
+    echo "== creating $venv (duckdb polars polars-hash datafusion pyarrow)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q duckdb polars polars-hash datafusion pyarrow
+fi
+
+# 2. Input data (deterministic, seed 42).
+for s in $SIZES; do
+    case "$s" in
+        1m) n=1000000 ;;
+        10m) n=10000000 ;;
+        *) echo "unknown size $s (use 1m and/or 10m)" >&2; exit 2 ;;
+    esac
+    f="/tmp/orders_$s.csv"
+    if [ ! -s "$f" ]; then
+        echo "== generating $f ($n rows)"
+        python3 "$shared/gen.py" "$n" "$f.part"
+        mv "$f.part" "$f"
+    fi
+done
+
+run_dir="$repo/bench/out/w/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$run_dir" "$work"
+# bench.py appends to results.jsonl beside itself: run a copy, so that
+# /work/shared stays untouched and each run has its own file.
+cp "$shared/bench.py" "$run_dir/bench.py"
+home="$(mktemp -d /tmp/runink_w_home.XXXXXX)"
+trap 'rm -rf "$home"' EXIT
+
+{
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "runi: $runi ($("$runi" --version)), built $(date -u -r "$runi" +%Y-%m-%dT%H:%M:%SZ)"
+    echo "repo: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')" \
+        "($(git -C "$repo" status --porcelain 2>/dev/null | wc -l) changed paths in the work tree)"
+    "$py" - <<'PY'
+import importlib.metadata as m
+print("peers: " + ", ".join("%s %s" % (p, m.version(p)) for p in
+                            ["duckdb", "polars", "polars-hash", "datafusion", "pyarrow"]))
+PY
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+        "$(free -g | awk '/^Mem:/ {print $2}') GiB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "sizes: $SIZES; runs: $RUNS (rounds interleave the tools)"
+} | tee "$run_dir/env.txt"
+
+# 3. Timed runs. Each round runs every tool once, so load drift hits them alike.
+for s in $SIZES; do
+    f="/tmp/orders_$s.csv"
+    wd="$work/$s/runi"
+    rm -rf "$wd"
+    mkdir -p "$wd"
+    cp "$shared/w.dsl" "$shared/orders_w.yaml" "$wd/"
+    ln -s "$f" "$wd/orders.csv"
+    cat "$f" > /dev/null    # warm the page cache
+    for r in $(seq "$RUNS"); do
+        echo "== $s round $r/$RUNS"
+        RUNINK_HOME="$home" RUNINK_MASK_SALT="$salt" python3 "$run_dir/bench.py" runi "$s" 1 "$wd/out" -- \
+            sh -c 'exec "$0" --json run "$1" > "$2"' "$runi" "$wd/w.dsl" "$run_dir/runi_report_$s.json"
+        for t in $peers; do
+            python3 "$run_dir/bench.py" "$t" "$s" 1 "$work/$s/out_$t" -- \
+                "$py" "$shared/w_$t.py" "$f" "$work/$s/out_$t"
+        done
+    done | tee -a "$run_dir/runs.log"
+
+    # 4. Fingerprints: runi's DLQ mapped to reject_reason, then check.py on every tool.
+    echo "== $s: runi report and DLQ mapping"
+    "$py" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print("   runi report: " + ", ".join("%s=%s" % (k, r[k]) for k in
+      ("status", "rows_in", "rows_out", "rows_rejected") if k in r))' "$run_dir/runi_report_$s.json" \
+        | tee "$run_dir/dlq_$s.txt" || true
+    "$py" "$here/dlq_to_w.py" "$wd/out" "$wd/check" | tee -a "$run_dir/dlq_$s.txt" || true
+    "$py" "$shared/check.py" "$wd/check" > "$run_dir/check_${s}_runi.txt" 2>&1 || true
+    for t in $peers; do
+        "$py" "$shared/check.py" "$work/$s/out_$t" > "$run_dir/check_${s}_$t.txt" 2>&1 || true
+    done
+done
+
+# 5. Fingerprint verdicts, table and goals.
+echo
+# shellcheck disable=SC2086
+"$py" "$here/summarize.py" "$run_dir" "$shared" $SIZES | tee "$run_dir/summary.txt"
+echo
+echo "figures: $run_dir"
