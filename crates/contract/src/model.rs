@@ -215,27 +215,23 @@ fn custom_text(
 }
 
 fn mask_rule(custom: Option<&Value>, path: &str) -> Result<Option<MaskRule>, ContractError> {
-    let Some(custom) = custom else {
+    let Some(text) = custom_text(custom, "mask", path)? else {
         return Ok(None);
     };
-    let list_path = format!("{path}.customProperties");
-    for (i, entry) in expect_array(custom, &list_path)?.iter().enumerate() {
-        let entry_path = format!("{list_path}[{i}]");
-        let entry = expect_object(entry, &entry_path)?;
-        if entry.get("property").and_then(Value::as_str) != Some("mask") {
-            continue;
+    MaskRule::parse(&text).map(Some).ok_or_else(|| {
+        let index = custom
+            .and_then(Value::as_array)
+            .and_then(|list| {
+                list.iter()
+                    .position(|e| e.get("property").and_then(Value::as_str) == Some("mask"))
+            })
+            .unwrap_or(0);
+        ContractError::Shape {
+            path: format!("{path}.customProperties[{index}].value"),
+            expected: "one of `redact`, `hash`, `tokenize`, `none`",
+            found: format!("`{text}`"),
         }
-        let value_path = format!("{entry_path}.value");
-        let text = expect_str(entry.get("value"), &value_path)?;
-        return MaskRule::parse(text)
-            .map(Some)
-            .ok_or_else(|| ContractError::Shape {
-                path: value_path,
-                expected: "one of `redact`, `hash`, `tokenize`, `none`",
-                found: format!("`{text}`"),
-            });
-    }
-    Ok(None)
+    })
 }
 
 #[cfg(test)]

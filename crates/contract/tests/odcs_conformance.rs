@@ -98,8 +98,10 @@ const EXPECTED: [(&str, Verdict); 36] = [
 ];
 
 fn examples_dir() -> PathBuf {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/odcs/examples");
+    let dir = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../../shared/conformance/odcs/examples");
     assert!(
         dir.is_dir(),
         "the ODCS conformance examples are missing: expected them at `{}` \

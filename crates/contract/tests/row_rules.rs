@@ -313,9 +313,9 @@ fn drift_is_reported_and_blocks_only_when_asked() {
 
 #[test]
 fn workload_w_contract_reads_timestamps_without_zone() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/bench/orders_w.yaml"
+    let text = std::fs::read_to_string(format!(
+        "{}/../../../shared/bench/orders_w.yaml",
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")
     ))
     .unwrap();
     let contract = Contract::from_yaml(&text).unwrap();

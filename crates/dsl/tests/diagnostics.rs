@@ -49,7 +49,10 @@ fn golden_text(path: &Path) -> (String, usize) {
 
 #[test]
 fn diagnostics_match_golden_files() {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
+    let folder = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("tests/diagnostics");
     let files = dsl_files_in(&folder);
     assert!(
         files.len() >= 15,
@@ -76,7 +79,10 @@ fn diagnostics_match_golden_files() {
 
 #[test]
 fn a_scenario_with_two_errors_reports_both() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics/two_errors.dsl");
+    let path = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("tests/diagnostics/two_errors.dsl");
     let (text, errors) = golden_text(&path);
     assert_eq!(errors, 2, "{text}");
     assert!(

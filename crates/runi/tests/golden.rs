@@ -11,25 +11,9 @@ use runink_testkit::repo_root;
 
 fn copy_examples() -> (tempfile::TempDir, PathBuf) {
     let temp = tempfile::tempdir().unwrap();
-    copy_dir(&repo_root().join("examples"), temp.path());
+    runink_testkit::copy_tree(&repo_root().join("examples"), temp.path());
     let root = temp.path().to_path_buf();
     (temp, root)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in
-        fs::read_dir(from).unwrap_or_else(|e| panic!("cannot list `{}`: {e}", from.display()))
-    {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "out" {
-                copy_dir(&entry.path(), &to.join(entry.file_name()));
-            }
-        } else {
-            fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 fn runi(state: &Path) -> Command {

@@ -15,26 +15,9 @@ const SALT: &str = "test-salt";
 /// A copy of an example folder, so runs write into a temporary place.
 fn example_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     let temp = tempfile::tempdir().unwrap();
-    copy_dir(&repo_root().join("examples").join(name), temp.path());
+    runink_testkit::copy_tree(&repo_root().join("examples").join(name), temp.path());
     let root = temp.path().to_path_buf();
     (temp, root)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in
-        fs::read_dir(from).unwrap_or_else(|e| panic!("cannot list `{}`: {e}", from.display()))
-    {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "out" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn runi(state: &Path) -> Command {

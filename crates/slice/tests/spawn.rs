@@ -77,7 +77,10 @@ fn a_program_that_cannot_be_executed_is_a_setup_error() {
         return;
     }
     // A file outside /tmp that exists but is not executable.
-    let not_executable = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let not_executable = PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("Cargo.toml");
     let err = Slice::spawn(&SliceSpec::new(not_executable)).unwrap_err();
     match err {
         SliceError::Setup { step, source } => {

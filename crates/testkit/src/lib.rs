@@ -91,3 +91,22 @@ pub fn dsl_files_in(folder: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// Copies a folder tree (an example) into `to`, leaving out `out/` folders,
+/// so that a test can run it without touching the repository.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("cannot create `{}`: {e}", to.display()));
+    let entries =
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("cannot list `{}`: {e}", from.display()));
+    for entry in entries.flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            if entry.file_name() != "out" {
+                copy_tree(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("cannot copy `{}`: {e}", entry.path().display()));
+        }
+    }
+}
