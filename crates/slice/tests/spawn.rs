@@ -76,12 +76,11 @@ fn a_program_that_cannot_be_executed_is_a_setup_error() {
     if !isolation_available("setup errors") {
         return;
     }
-    // A file outside /tmp that exists but is not executable.
-    let not_executable = PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
-    )
-    .join("Cargo.toml");
-    let err = Slice::spawn(&SliceSpec::new(not_executable)).unwrap_err();
+    // A file outside /tmp (the slice's own scratch; the repository itself
+    // may be cloned there) that exists but is not executable.
+    let not_executable = tempfile::NamedTempFile::new_in("/var/tmp").unwrap();
+    std::fs::write(not_executable.path(), "#!/bin/sh\n").unwrap();
+    let err = Slice::spawn(&SliceSpec::new(not_executable.path())).unwrap_err();
     match err {
         SliceError::Setup { step, source } => {
             assert_eq!(step, "execve");
