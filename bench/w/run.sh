@@ -100,12 +100,20 @@ for s in $SIZES; do
 
     # 4. Fingerprints: runi's DLQ mapped to reject_reason, then check.py on every tool.
     echo "== $s: runi report and DLQ mapping"
-    "$py" -c 'import json, sys
-r = json.load(open(sys.argv[1]))
-print("   runi report: " + ", ".join("%s=%s" % (k, r[k]) for k in
-      ("status", "rows_in", "rows_out", "rows_rejected") if k in r))' "$run_dir/runi_report_$s.json" \
-        | tee "$run_dir/dlq_$s.txt" || true
-    "$py" "$here/dlq_to_w.py" "$wd/out" "$wd/check" | tee -a "$run_dir/dlq_$s.txt" || true
+    {
+        "$py" -c 'import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except (OSError, ValueError) as e:
+    sys.exit("   runi report: none (%s)" % e)
+print("   runi report: " + ", ".join("%s=%s" % (k, r[k]) for k in r if not isinstance(r[k], (dict, list))))' \
+            "$run_dir/runi_report_$s.json" || true
+        if [ -f "$wd/out/rejects.jsonl" ]; then
+            "$py" "$here/dlq_to_w.py" "$wd/out" "$wd/check" || true
+        else
+            echo "   no DLQ at $wd/out/rejects.jsonl"
+        fi
+    } 2>&1 | tee "$run_dir/dlq_$s.txt"
     "$py" "$shared/check.py" "$wd/check" > "$run_dir/check_${s}_runi.txt" 2>&1 || true
     for t in $peers; do
         "$py" "$shared/check.py" "$work/$s/out_$t" > "$run_dir/check_${s}_$t.txt" 2>&1 || true

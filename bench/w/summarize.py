@@ -125,10 +125,16 @@ def main():
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     stats = {}
+    failures = []
     for size in sizes:
         for tool in TOOLS:
             rs = [r for r in recs if r["name"] == tool and r["size"] == size]
             ok = [r for r in rs if r["rc"] == 0]
+            for r in rs:
+                if r["rc"] != 0:
+                    failures.append("%s %s run %s: exit %s; stderr tail: %s"
+                                    % (tool, size, r.get("date"), r["rc"],
+                                       (r.get("stderr_tail") or "").strip()[-600:] or "(empty)"))
             if not ok:
                 stats[(tool, size)] = None
                 print("| %s | %s | 0/%d ok | - | - | - | - | - | - | %s |"
@@ -152,6 +158,9 @@ def main():
                 "{:,.0f}".format(ROWS.get(size, 0) / s["wall"]) if s["wall"] else "-",
                 s["rss"], "-" if s["cpu"] is None else "%.0f" % s["cpu"], ratio,
                 verdicts.get((tool, size), "-")))
+
+    for line in failures:
+        print("FAILED " + line)
 
     print()
     print("== goals")
