@@ -250,6 +250,18 @@ impl ColumnCheck {
                 );
             }
         }
+        // Numeric rules compare as f64: convert the column once for all.
+        let has_numeric_rules = self.minimum.is_some()
+            || self.maximum.is_some()
+            || self.multiple_of.is_some()
+            || self.valid_values.is_some()
+            || self.invalid_values.is_some();
+        let comparable = if self.reader.kind.is_numeric() && has_numeric_rules {
+            to_f64(typed)?
+        } else {
+            Arc::clone(typed)
+        };
+        let typed = &comparable;
         if let Some((bound, _)) = &self.minimum {
             let exclusive = bound_is_exclusive(bound);
             let rule = if exclusive {
@@ -275,8 +287,7 @@ impl ColumnCheck {
             );
         }
         if let Some(step) = self.multiple_of {
-            let numbers = to_f64(typed)?;
-            let numbers = numbers.as_primitive::<Float64Type>();
+            let numbers = typed.as_primitive::<Float64Type>();
             push(
                 RuleKind::MultipleOf,
                 BooleanBuffer::collect_bool(n, |i| {
@@ -287,13 +298,13 @@ impl ColumnCheck {
         if let Some((set, _)) = &self.valid_values {
             push(
                 RuleKind::ValidValues,
-                membership(set, typed, raw_text.as_ref(), false)?,
+                membership(set, typed, raw_text.as_ref(), false),
             );
         }
         if let Some((set, _)) = &self.invalid_values {
             push(
                 RuleKind::InvalidValues,
-                membership(set, typed, raw_text.as_ref(), true)?,
+                membership(set, typed, raw_text.as_ref(), true),
             );
         }
         Ok(out)
@@ -415,12 +426,12 @@ fn membership(
     typed: &ArrayRef,
     raw_text: Option<&StringArray>,
     fail_if_member: bool,
-) -> Result<BooleanBuffer, ArrowError> {
+) -> BooleanBuffer {
     let n = typed.len();
-    Ok(match set {
+    match set {
+        // A numeric column arrives already as f64 (see `failures`).
         ValueSet::Number(numbers) => {
-            let values = to_f64(typed)?;
-            let values = values.as_primitive::<Float64Type>();
+            let values = typed.as_primitive::<Float64Type>();
             BooleanBuffer::collect_bool(n, |i| {
                 values.is_valid(i) && numbers.contains(&values.value(i)) == fail_if_member
             })
@@ -436,7 +447,7 @@ fn membership(
                 None => BooleanBuffer::new_unset(n),
             }
         }
-    })
+    }
 }
 
 type CmpKernel =
@@ -449,9 +460,9 @@ fn compare(
     kernel: CmpKernel,
 ) -> Result<BooleanBuffer, ArrowError> {
     let result = match bound {
+        // A numeric column arrives already as f64 (see `failures`).
         CompiledBound::Number { value, .. } => {
-            let numbers = to_f64(typed)?;
-            kernel(&numbers, &Scalar::new(Float64Array::from(vec![*value])))?
+            kernel(typed, &Scalar::new(Float64Array::from(vec![*value])))?
         }
         CompiledBound::Temporal { value, .. } => {
             let scalar: ArrayRef = match typed.data_type() {

@@ -31,7 +31,7 @@ pub use mask::{MaskError, MaskKeys, Masker, REDACTED, TOKEN_KEY_BYTES};
 pub use model::{Column, Contract, MaskRule, SchemaObject};
 pub use quality::{Operator, QualityCheck, QualityRule, Severity};
 pub use row_check::{
-    CheckError, CheckOptions, CheckedBatch, Drift, RowChecker, UNIQUE_KEYS_MAX_DEFAULT,
+    CheckError, CheckOptions, CheckedBatch, Drift, RowChecker, UNIQUE_KEYS_MAX_DEFAULT, value_text,
 };
 pub use type_options::{Bound, BoundValue, TypeOptions};
 pub use unique::{SeenValues, SeenValuesFull, fingerprint, row_fingerprints};

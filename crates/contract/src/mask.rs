@@ -83,10 +83,12 @@ impl Masker {
                 .map(|v| v.map(|_| REDACTED))
                 .collect::<StringArray>(),
             MaskRule::Hash => self.hash_column(text),
-            MaskRule::Tokenize => text
-                .iter()
-                .map(|v| v.map(|v| self.tokenize(v)))
-                .collect::<StringArray>(),
+            MaskRule::Tokenize => {
+                let mut cipher = self.cipher();
+                text.iter()
+                    .map(|v| v.map(|v| tokenize_with(&mut cipher, v)))
+                    .collect::<StringArray>()
+            }
             MaskRule::None => unreachable!("returned above"),
         }))
     }
@@ -101,7 +103,7 @@ impl Masker {
                 self.hash_into(value, &mut hex);
                 String::from_utf8_lossy(&hex).into_owned()
             }
-            MaskRule::Tokenize => self.tokenize(value),
+            MaskRule::Tokenize => tokenize_with(&mut self.cipher(), value),
         }
     }
 
@@ -130,12 +132,8 @@ impl Masker {
         }
     }
 
-    fn tokenize(&self, value: &str) -> String {
-        let mut cipher = Aes256Siv::new((&self.keys.token_key).into());
-        let sealed = cipher
-            .encrypt([&[] as &[u8]; 0], value.as_bytes())
-            .expect("SIV encryption has no failure for in-memory input");
-        format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(sealed))
+    fn cipher(&self) -> Aes256Siv {
+        Aes256Siv::new((&self.keys.token_key).into())
     }
 
     /// Reverses `tokenize`; only the herd key that made the token can.
@@ -146,12 +144,20 @@ impl Masker {
         let sealed = URL_SAFE_NO_PAD
             .decode(body)
             .map_err(|_| MaskError::NotAToken(token.to_owned()))?;
-        let mut cipher = Aes256Siv::new((&self.keys.token_key).into());
-        let plain = cipher
+        let plain = self
+            .cipher()
             .decrypt([&[] as &[u8]; 0], &sealed)
             .map_err(|_| MaskError::WrongKey(token.to_owned()))?;
         String::from_utf8(plain).map_err(|_| MaskError::WrongKey(token.to_owned()))
     }
+}
+
+/// One token; the cipher (its key schedule) is made once per column.
+fn tokenize_with(cipher: &mut Aes256Siv, value: &str) -> String {
+    let sealed = cipher
+        .encrypt([&[] as &[u8]; 0], value.as_bytes())
+        .expect("SIV encryption has no failure for in-memory input");
+    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(sealed))
 }
 
 #[cfg(test)]

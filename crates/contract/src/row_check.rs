@@ -441,7 +441,8 @@ fn unique_keys(object: &SchemaObject, keys_max: usize) -> Vec<UniqueKey> {
     keys
 }
 
-fn value_text(column: &ArrayRef, row: usize) -> Result<Option<String>, ArrowError> {
+/// A value as text, as the DLQ and messages show it; `None` for null.
+pub fn value_text(column: &ArrayRef, row: usize) -> Result<Option<String>, ArrowError> {
     if column.is_null(row) {
         return Ok(None);
     }

@@ -10,7 +10,6 @@ use std::path::Path;
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::DataType;
-use arrow::util::display::{ArrayFormatter, FormatOptions};
 use runink_contract::{MaskRule, Masker};
 use runink_plan::{Endpoint, Location};
 use serde::Serialize;
@@ -119,17 +118,13 @@ impl DlqWriter {
         self.line.push(b'{');
         for (name, value) in fields {
             let value = match (self.masked.get(name), value) {
-                (Some(rule), Value::Null) | (Some(rule @ MaskRule::None), _) => {
-                    let _ = rule;
-                    value.clone()
-                }
                 (Some(rule), Value::String(text)) => {
                     Value::String(self.masker.mask_value(*rule, text))
                 }
-                (Some(rule), other) => {
+                (Some(rule), other) if !other.is_null() && *rule != MaskRule::None => {
                     Value::String(self.masker.mask_value(*rule, &other.to_string()))
                 }
-                (None, _) => value.clone(),
+                _ => value.clone(),
             };
             serde_json::to_writer(&mut self.line, name)
                 .map_err(|e| EngineError::write(&self.uri, e))?;
@@ -203,13 +198,7 @@ fn value_json(array: &ArrayRef, row: usize) -> Value {
     }
 }
 
+/// A value as text; `None` for null (or a type Arrow cannot display).
 pub fn value_text(array: &ArrayRef, row: usize) -> Option<String> {
-    if array.is_null(row) {
-        return None;
-    }
-    if let Some(text) = array.as_string_opt::<i32>() {
-        return Some(text.value(row).to_owned());
-    }
-    let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()).ok()?;
-    Some(formatter.value(row).to_string())
+    runink_contract::value_text(array, row).ok().flatten()
 }

@@ -9,6 +9,7 @@ mod dlq;
 mod error;
 mod expr;
 mod limits;
+mod masking;
 mod options;
 mod output_file;
 mod readback;

@@ -24,6 +24,7 @@ use crate::asserts::evaluate_asserts;
 use crate::dlq::{DlqWriter, Rejection, Violation, row_fields};
 use crate::expr::CompiledExpr;
 use crate::limits::Limits;
+use crate::masking::{apply_masks, masked_schema};
 use crate::report::{DlqCounts, RejectTally, RunReport, SinkCounts, SourceCounts, StepCounts};
 use crate::sink::SinkWriter;
 use crate::source::{SourceBatch, open_source};
@@ -274,8 +275,8 @@ impl Run {
                 .unwrap_or_default();
             for batch in finished {
                 self.report.steps[index].rows_out += batch.num_rows() as u64;
-                let lines = None;
-                self.push_steps(index + 1, batch, lines, "")?;
+                // A query's output rows have no source lines.
+                self.push_steps(index + 1, batch, None, "")?;
             }
         }
         if let Some(drift) = self
@@ -453,19 +454,8 @@ impl Run {
             if self.options.dry_run {
                 continue;
             }
-            let routed = if sink.role_masks.is_empty() {
-                routed
-            } else {
-                let mut columns: Vec<ArrayRef> = routed.columns().to_vec();
-                for (column, rule) in &sink.role_masks {
-                    columns[*column] = self
-                        .masker
-                        .mask(*rule, &columns[*column])
-                        .map_err(|e| EngineError::Plan(e.to_string()))?;
-                }
-                RecordBatch::try_new(Arc::clone(&sink.schema), columns)
-                    .map_err(EngineError::from)?
-            };
+            let routed = apply_masks(routed, &sink.role_masks, &sink.schema, &self.masker)
+                .map_err(|e| EngineError::Plan(e.to_string()))?;
             sink.writer.write(&routed)?;
         }
         Ok(())
@@ -697,25 +687,6 @@ impl Run {
             dlq.abort();
         }
     }
-}
-
-/// The schema a role-scoped sink writes: masked columns become text.
-fn masked_schema(schema: &SchemaRef, masks: &[(usize, MaskRule)]) -> SchemaRef {
-    if masks.is_empty() {
-        return Arc::clone(schema);
-    }
-    let fields: Vec<arrow::datatypes::Field> = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .map(|(i, f)| match masks.iter().find(|(c, _)| *c == i) {
-            Some((_, rule)) if *rule != MaskRule::None => {
-                arrow::datatypes::Field::new(f.name(), arrow::datatypes::DataType::Utf8, true)
-            }
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    Arc::new(arrow::datatypes::Schema::new(fields))
 }
 
 type ReadEvent = Result<(usize, SourceBatch), RunError>;

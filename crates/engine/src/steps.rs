@@ -14,6 +14,7 @@ use runink_plan::{Step, StepKind};
 
 use crate::EngineError;
 use crate::expr::CompiledExpr;
+use crate::masking::{apply_masks, masked_schema};
 use crate::sql_step::SqlStep;
 
 /// What a step did to the rows it was given.
@@ -123,18 +124,8 @@ impl PlannedStep {
                         }
                     }
                 }
-                let fields: Vec<Field> = input
-                    .fields()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| match columns.iter().find(|(c, _)| *c == i) {
-                        Some((_, rule)) if *rule != MaskRule::None => {
-                            Field::new(f.name(), DataType::Utf8, true)
-                        }
-                        _ => f.as_ref().clone(),
-                    })
-                    .collect();
-                (Operator::Mask(columns), Arc::new(Schema::new(fields)))
+                let schema = masked_schema(input, &columns);
+                (Operator::Mask(columns), schema)
             }
             StepKind::Filter { predicate } => {
                 let expr = CompiledExpr::plan(context.session, predicate, input).map_err(&fail)?;
@@ -240,16 +231,8 @@ impl PlannedStep {
         };
         match &mut self.operator {
             Operator::Mask(columns) => {
-                let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
-                for (i, rule) in columns.iter() {
-                    arrays[*i] = masker
-                        .mask(*rule, &arrays[*i])
-                        .map_err(|e| fail(e.to_string()))?;
-                }
-                all(RecordBatch::try_new(
-                    Arc::clone(&self.output_schema),
-                    arrays,
-                )?)
+                all(apply_masks(batch, columns, &self.output_schema, masker)
+                    .map_err(|e| fail(e.to_string()))?)
             }
             Operator::Filter(expr) => {
                 let keep = expr.evaluate_true(&batch).map_err(fail)?;

@@ -100,20 +100,26 @@ impl CsvReader {
                 break;
             }
             let line = self.record.position().map_or(0, |p| p.line());
-            if let Some(problem) = self.problem(width) {
-                bad.push(BadRecord {
-                    line,
-                    message: problem,
-                    fields: self.readable_fields(),
-                });
-                continue;
-            }
-            for (builder, field) in builders.iter_mut().zip(self.record.iter()) {
-                if field.is_empty() {
+            let text = match self.record_text(width) {
+                Ok(text) => text,
+                Err(problem) => {
+                    bad.push(BadRecord {
+                        line,
+                        message: problem,
+                        fields: self.readable_fields(),
+                    });
+                    continue;
+                }
+            };
+            for (index, builder) in builders.iter_mut().enumerate() {
+                let range = self
+                    .record
+                    .range(index)
+                    .expect("record_text checked the field count");
+                if range.is_empty() {
                     builder.append_null();
                 } else {
-                    // `problem` checked that the whole record is UTF-8.
-                    builder.append_value(std::str::from_utf8(field).unwrap_or_default());
+                    builder.append_value(&text[range]);
                 }
             }
             lines.push(line);
@@ -135,28 +141,30 @@ impl CsvReader {
         }))
     }
 
-    fn problem(&self, width: usize) -> Option<String> {
+    /// The record's text, once it has `width` fields, fits the byte bound
+    /// and is UTF-8 (field boundaries are ASCII, so every field is too);
+    /// otherwise what is wrong with it.
+    fn record_text(&self, width: usize) -> Result<&str, String> {
         let record = &self.record;
         if record.len() != width {
-            return Some(format!("expected {width} fields, found {}", record.len()));
+            return Err(format!("expected {width} fields, found {}", record.len()));
         }
         if record.as_slice().len() > self.record_bytes_max {
-            return Some(format!(
+            return Err(format!(
                 "the record is longer than {} bytes (`record_bytes_max`)",
                 self.record_bytes_max
             ));
         }
-        if std::str::from_utf8(record.as_slice()).is_err() {
+        std::str::from_utf8(record.as_slice()).map_err(|_| {
             let at = record
                 .iter()
                 .position(|f| std::str::from_utf8(f).is_err())
                 .unwrap_or(0);
-            return Some(format!(
+            format!(
                 "field `{}` is not valid UTF-8",
                 self.schema.field(at).name()
-            ));
-        }
-        None
+            )
+        })
     }
 
     /// The record's fields under the header's names, as far as both go.

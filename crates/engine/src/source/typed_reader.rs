@@ -22,16 +22,10 @@ pub struct TypedReader {
 impl TypedReader {
     pub fn parquet(file: File, uri: &str, limits: &Limits) -> Result<Self, EngineError> {
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| EngineError::Read {
-                uri: uri.to_owned(),
-                message: e.to_string(),
-            })?
+            .map_err(|e| EngineError::read(uri, e))?
             .with_batch_size(limits.batch_rows_max)
             .build()
-            .map_err(|e| EngineError::Read {
-                uri: uri.to_owned(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| EngineError::read(uri, e))?;
         Ok(Self {
             batches: Box::new(reader),
             uri: uri.to_owned(),
@@ -52,10 +46,7 @@ impl TypedReader {
         } else {
             Box::new(std::io::Cursor::new(magic[..peeked].to_vec()).chain(input))
         };
-        let reader = StreamReader::try_new(rest, None).map_err(|e| EngineError::Read {
-            uri: uri.to_owned(),
-            message: e.to_string(),
-        })?;
+        let reader = StreamReader::try_new(rest, None).map_err(|e| EngineError::read(uri, e))?;
         Ok(Self {
             batches: Box::new(reader),
             uri: uri.to_owned(),
@@ -67,10 +58,7 @@ impl TypedReader {
         let Some(batch) = self.batches.next() else {
             return Ok(None);
         };
-        let batch = batch.map_err(|e| EngineError::Read {
-            uri: self.uri.clone(),
-            message: e.to_string(),
-        })?;
+        let batch = batch.map_err(|e| EngineError::read(&self.uri, e))?;
         let first = self.rows_read + 1;
         self.rows_read += batch.num_rows() as u64;
         let lines = (first..=self.rows_read).collect();
