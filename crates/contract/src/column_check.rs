@@ -38,7 +38,7 @@ enum CompiledBound {
 }
 
 #[derive(Debug, Clone)]
-enum ValueSet {
+pub(crate) enum ValueSet {
     Text(HashSet<String>),
     /// Numbers compare by value, so `1` and `1.0` are the same.
     Number(Vec<f64>),
@@ -402,7 +402,7 @@ fn list_text(values: &Option<(ValueSet, Vec<String>)>) -> String {
     items.join(", ")
 }
 
-fn value_set(kind: LogicalType, values: &[String]) -> Result<ValueSet, String> {
+pub(crate) fn value_set(kind: LogicalType, values: &[String]) -> Result<ValueSet, String> {
     if !kind.is_numeric() {
         return Ok(ValueSet::Text(values.iter().cloned().collect()));
     }
@@ -421,7 +421,7 @@ fn value_set(kind: LogicalType, values: &[String]) -> Result<ValueSet, String> {
 }
 
 /// Set where the value is present and (not) in the set.
-fn membership(
+pub(crate) fn membership(
     set: &ValueSet,
     typed: &ArrayRef,
     raw_text: Option<&StringArray>,
@@ -483,7 +483,7 @@ fn compare(
     Ok(true_bits(&result))
 }
 
-fn to_f64(typed: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+pub(crate) fn to_f64(typed: &ArrayRef) -> Result<ArrayRef, ArrowError> {
     cast_with_options(
         typed,
         &DataType::Float64,

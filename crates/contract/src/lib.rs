@@ -4,6 +4,7 @@
 
 mod canonical;
 mod column_check;
+mod dataset_rules;
 mod error;
 mod finding;
 mod jdk_format;
@@ -23,6 +24,7 @@ mod violation;
 mod yaml_positions;
 
 pub use canonical::canonical_hash;
+pub use dataset_rules::{DatasetMeasurement, DatasetMeter, SqlRule};
 pub use error::ContractError;
 pub use finding::{Finding, RuleKind};
 pub use jdk_format::TemporalFormat;

@@ -71,6 +71,23 @@ pub struct SchemaObject {
     pub quality: Vec<QualityRule>,
 }
 
+impl SchemaObject {
+    /// The columns as the contract reads them: each with the Arrow type of
+    /// its `logicalType`, all nullable, in contract order.
+    pub fn accepted_schema(&self) -> arrow::datatypes::Schema {
+        arrow::datatypes::Schema::new(
+            self.columns
+                .iter()
+                .map(|c| {
+                    let kind = crate::LogicalType::of(c.logical_type.as_deref());
+                    let zoned = c.options.timezone != Some(false);
+                    arrow::datatypes::Field::new(&c.name, kind.arrow_type(zoned), true)
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contract {
     pub api_version: String,
@@ -108,6 +125,13 @@ impl Contract {
     fn check_rules(&self) -> Result<(), ContractError> {
         for column in self.objects.iter().flat_map(|o| &o.columns) {
             crate::column_check::ColumnCheck::compile(column)?;
+        }
+        for object in &self.objects {
+            crate::dataset_rules::DatasetMeter::new(
+                object,
+                &object.accepted_schema(),
+                crate::UNIQUE_KEYS_MAX_DEFAULT,
+            )?;
         }
         Ok(())
     }

@@ -83,6 +83,11 @@ impl SeenValues {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// The most keys this set will hold.
+    pub fn keys_max(&self) -> usize {
+        self.keys_max
+    }
 }
 
 pub fn fingerprint(bytes: &[u8]) -> u64 {

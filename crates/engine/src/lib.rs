@@ -5,6 +5,7 @@
 //! [`Limits`], never by the input's size.
 
 mod asserts;
+mod dataset_checks;
 mod dlq;
 mod error;
 mod expr;
@@ -17,6 +18,7 @@ mod report;
 mod run;
 mod sink;
 mod source;
+mod sql_rule;
 mod sql_step;
 mod staging;
 mod steps;
@@ -25,7 +27,6 @@ pub use error::EngineError;
 pub use limits::Limits;
 pub use readback::read_rows;
 pub use report::{
-    AssertResult, DatasetRuleResult, DlqCounts, RuleCounts, RunReport, SinkCounts, SourceCounts,
-    StepCounts,
+    AssertResult, DlqCounts, RuleCounts, RunReport, SinkCounts, SourceCounts, StepCounts,
 };
 pub use run::{RunError, RunFailure, RunOptions, RunRequest, execute};

@@ -16,6 +16,11 @@ pub struct Limits {
     /// Rows a `sql` step may hold: a SQL query sees its whole input, so its
     /// input is buffered up to this bound and the run fails beyond it.
     pub sql_rows_max: usize,
+    /// Memory the query of one `type: sql` contract rule may hold (for
+    /// `DISTINCT`, `GROUP BY`, sorts). Aggregates such as `COUNT(*)`
+    /// stream and hold next to nothing; a query past this bound fails
+    /// the run.
+    pub sql_rule_memory_bytes_max: usize,
     /// Bytes of one JSON line or CSV record; a longer one is rejected.
     pub record_bytes_max: usize,
     /// Rows per Parquet row group written.
@@ -29,6 +34,7 @@ impl Default for Limits {
             queue_len_max: 4,
             unique_keys_max: runink_contract::UNIQUE_KEYS_MAX_DEFAULT,
             sql_rows_max: 10_000_000,
+            sql_rule_memory_bytes_max: 256 * 1024 * 1024,
             record_bytes_max: 16 * 1024 * 1024,
             parquet_row_group_rows_max: 262_144,
         }

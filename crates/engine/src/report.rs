@@ -27,7 +27,9 @@ pub struct RunReport {
     /// Rejected rows per (step, field, rule).
     pub rejects: Vec<RuleCounts>,
     pub drift: Option<Drift>,
-    pub dataset_rules: Vec<DatasetRuleResult>,
+    /// The verdict on every dataset rule of the input and output
+    /// contracts.
+    pub dataset_rules: Vec<runink_contract::DatasetMeasurement>,
     pub asserts: Vec<AssertResult>,
 }
 
@@ -67,16 +69,6 @@ pub struct RuleCounts {
     pub field: String,
     pub rule: String,
     pub rows: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DatasetRuleResult {
-    pub name: String,
-    pub column: Option<String>,
-    pub measured: f64,
-    pub expectation: String,
-    pub severity: runink_contract::Severity,
-    pub passed: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

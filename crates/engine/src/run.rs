@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::EngineError;
 use crate::asserts::evaluate_asserts;
+use crate::dataset_checks::DatasetChecks;
 use crate::dlq::{DlqWriter, Rejection, Violation, row_fields};
 use crate::expr::CompiledExpr;
 use crate::limits::Limits;
@@ -130,8 +131,10 @@ struct Run {
 /// Everything planned once the input's schema is known.
 struct Pipeline {
     checker: Option<RowChecker>,
+    input_rules: Option<DatasetChecks>,
     steps: Vec<PlannedStep>,
     output_checker: Option<RowChecker>,
+    output_rules: Option<DatasetChecks>,
     sinks: Vec<PlannedSink>,
     raw_schema: SchemaRef,
 }
@@ -287,6 +290,14 @@ impl Run {
         {
             self.report.drift = (!drift.is_empty()).then_some(drift);
         }
+        let rule_sets = self
+            .pipeline
+            .as_mut()
+            .map(|p| [p.input_rules.take(), p.output_rules.take()])
+            .unwrap_or_default();
+        for rules in rule_sets.into_iter().flatten() {
+            self.report.dataset_rules.extend(rules.finish()?);
+        }
         let outcomes = evaluate_asserts(&self.session, &plan.asserts, &self.report)
             .map_err(EngineError::Plan)?;
         let failed: Vec<String> = outcomes
@@ -295,6 +306,23 @@ impl Run {
             .map(|a| format!("`{}`", a.expression))
             .collect();
         self.report.asserts = outcomes;
+        let failed_rules: Vec<String> = self
+            .report
+            .dataset_rules
+            .iter()
+            .filter(|r| r.fails_run())
+            .map(|r| {
+                format!(
+                    "`{}` measured {}, expected {}",
+                    r.name,
+                    r.measured_text(),
+                    r.expectation
+                )
+            })
+            .collect();
+        if !failed_rules.is_empty() {
+            return Err(RunError::DatasetRules(failed_rules.join("; ")));
+        }
         if !failed.is_empty() {
             return Err(RunError::Asserts {
                 failed: failed.len(),
@@ -355,6 +383,9 @@ impl Run {
             None => (batch, lines),
             Some(checker) => {
                 let checked = checker.check(&batch).map_err(EngineError::from)?;
+                if let Some(rules) = pipeline.input_rules.as_mut() {
+                    rules.observe(&checked.valid)?;
+                }
                 self.reject_checked(&batch, &lines, &checked, "input contract", &uri)?;
                 let kept = keep_lines(&lines, &checked);
                 (checked.valid, kept)
@@ -434,6 +465,9 @@ impl Run {
             None => batch,
             Some(checker) => {
                 let checked = checker.check(&batch).map_err(EngineError::from)?;
+                if let Some(rules) = pipeline.output_rules.as_mut() {
+                    rules.observe(&checked.valid)?;
+                }
                 let lines = lines.unwrap_or_default();
                 self.reject_checked(&batch, &lines, &checked, "output contract", source)?;
                 checked.valid
@@ -542,6 +576,11 @@ impl Run {
                 })
             })
             .transpose()?;
+        let input_rules = self.dataset_checks(
+            self.input.as_ref(),
+            checker.as_ref(),
+            plan.input_contract.as_ref(),
+        )?;
         let mut schema = checker
             .as_ref()
             .map_or_else(|| Arc::clone(raw_schema), RowChecker::output_schema);
@@ -570,6 +609,11 @@ impl Run {
                 })
             })
             .transpose()?;
+        let output_rules = self.dataset_checks(
+            self.output.as_ref(),
+            output_checker.as_ref(),
+            plan.output_contract.as_ref(),
+        )?;
         if let Some(checker) = &output_checker {
             schema = checker.output_schema();
         }
@@ -611,11 +655,32 @@ impl Run {
         }
         Ok(Pipeline {
             checker,
+            input_rules,
             steps,
             output_checker,
+            output_rules,
             sinks,
             raw_schema: Arc::clone(raw_schema),
         })
+    }
+
+    /// The dataset rules of a contract, measured over what its checker
+    /// accepts.
+    fn dataset_checks(
+        &self,
+        contract: Option<&(Contract, SchemaObject)>,
+        checker: Option<&RowChecker>,
+        reference: Option<&ContractRef>,
+    ) -> Result<Option<DatasetChecks>, EngineError> {
+        match (contract, checker) {
+            (Some((_, object)), Some(checker)) => DatasetChecks::plan(
+                object,
+                &checker.output_schema(),
+                &contract_path(reference),
+                &self.options.limits,
+            ),
+            _ => Ok(None),
+        }
     }
 
     /// Columns that `role` may not read in clear: those whose contract

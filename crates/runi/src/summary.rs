@@ -1,5 +1,6 @@
 //! The end-of-run summary for people: rows in, rejected (by rule),
-//! dropped and out (by sink), asserts, time and throughput.
+//! dropped and out (by sink), dataset rules, asserts, time and
+//! throughput.
 
 use std::fmt::Write;
 
@@ -51,6 +52,26 @@ pub fn render_summary(report: &RunReport, dry_run: bool) -> String {
             out,
             "    {:>10}  {} ({})",
             sink.rows_out, sink.name, sink.uri
+        );
+    }
+    for rule in &report.dataset_rules {
+        let mark = match (rule.passed, rule.severity) {
+            (true, _) => "ok",
+            (false, runink_contract::Severity::Error) => "FAILED",
+            (false, runink_contract::Severity::Warning) => "WARNING",
+            (false, runink_contract::Severity::Info) => "info",
+        };
+        let on = rule
+            .column
+            .as_deref()
+            .map_or_else(String::new, |c| format!(" on `{c}`"));
+        let _ = writeln!(
+            out,
+            "  rule      {mark:>12}  {} ({}{on}): {}, expected {}",
+            rule.name,
+            rule.metric,
+            rule.measured_text(),
+            rule.expectation
         );
     }
     for assert in &report.asserts {
