@@ -13,6 +13,7 @@ mod limits;
 mod masking;
 mod options;
 mod output_file;
+mod progress;
 mod readback;
 mod report;
 mod run;
@@ -25,6 +26,7 @@ mod steps;
 
 pub use error::EngineError;
 pub use limits::Limits;
+pub use progress::{ProgressSnapshot, RunProgress, input_bytes_total};
 pub use readback::read_rows;
 pub use report::{
     AssertResult, DlqCounts, RuleCounts, RunReport, SinkCounts, SourceCounts, StepCounts,

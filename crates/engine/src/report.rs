@@ -37,6 +37,8 @@ pub struct RunReport {
 pub struct SourceCounts {
     pub uri: String,
     pub rows_in: u64,
+    /// Bytes of text input read (CSV, JSONL; decompressed).
+    pub bytes_in: u64,
     /// Records that could not be read at all (DLQ'd).
     pub rows_unreadable: u64,
 }

@@ -26,6 +26,7 @@ use crate::dlq::{DlqWriter, Rejection, Violation, row_fields};
 use crate::expr::CompiledExpr;
 use crate::limits::Limits;
 use crate::masking::{apply_masks, masked_schema};
+use crate::progress::{ProgressSnapshot, RunProgress};
 use crate::report::{DlqCounts, RejectTally, RunReport, SinkCounts, SourceCounts, StepCounts};
 use crate::sink::SinkWriter;
 use crate::source::{SourceBatch, open_source};
@@ -43,6 +44,8 @@ pub struct RunOptions {
     /// The herd's masking rule for sensitive columns with no `mask` of
     /// their own.
     pub default_mask: MaskRule,
+    /// Counters to show progress from another thread, updated per batch.
+    pub progress: Option<Arc<RunProgress>>,
 }
 
 impl Default for RunOptions {
@@ -53,6 +56,7 @@ impl Default for RunOptions {
             block_on_drift: false,
             dry_run: false,
             default_mask: MaskRule::Hash,
+            progress: None,
         }
     }
 }
@@ -348,8 +352,9 @@ impl Run {
         let counts = &mut self.report.sources[source_index];
         counts.rows_in += (batch.num_rows() + bad.len()) as u64;
         counts.rows_unreadable += bad.len() as u64;
+        counts.bytes_in = bytes_read;
         self.report.rows_in += (batch.num_rows() + bad.len()) as u64;
-        self.report.bytes_in = self.report.bytes_in.max(bytes_read);
+        self.report.bytes_in = self.report.sources.iter().map(|s| s.bytes_in).sum();
         for record in bad {
             let fields: Vec<(String, Value)> = record
                 .fields
@@ -391,7 +396,20 @@ impl Run {
                 (checked.valid, kept)
             }
         };
-        self.push_steps(0, batch, Some(lines), &uri)
+        self.push_steps(0, batch, Some(lines), &uri)?;
+        self.show_progress();
+        Ok(())
+    }
+
+    fn show_progress(&self) {
+        if let Some(progress) = &self.options.progress {
+            progress.store(ProgressSnapshot {
+                rows_in: self.report.rows_in,
+                bytes_in: self.report.bytes_in,
+                rows_out: self.report.rows_out,
+                rows_rejected: self.report.rows_rejected,
+            });
+        }
     }
 
     /// Pushes a batch through the steps from `first`, then to the sinks.

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod exit;
 mod output;
+mod progress_bar;
 mod run_record;
 mod scenario_file;
 mod state_dir;

@@ -9,7 +9,7 @@ mod typed_reader;
 
 use arrow::array::RecordBatch;
 
-pub use open::open_source;
+pub use open::{is_compressed, open_source};
 
 /// A record a source could not turn into a row.
 #[derive(Debug, Clone, PartialEq)]

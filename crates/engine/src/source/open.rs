@@ -119,23 +119,41 @@ pub fn open_source(
     })
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
 /// `compression` = `gzip` | `zstd` | `none`, or `auto` (the default): by
 /// the file's extension, `.gz` or `.zst`.
+fn compression_of(compression: Option<&str>, path: &str) -> Compression {
+    let auto = matches!(compression, None | Some("auto"));
+    if compression == Some("gzip") || (auto && path.ends_with(".gz")) {
+        Compression::Gzip
+    } else if compression == Some("zstd") || (auto && path.ends_with(".zst")) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}
+
+/// Is the text source at `path` read through a decompressor?
+pub fn is_compressed(source: &Source, path: &str) -> bool {
+    let compression = text_option(&source.options, "compression");
+    compression_of(compression.as_deref(), path) != Compression::None
+}
+
 fn decompress(
     input: Box<dyn Read + Send>,
     compression: Option<&str>,
     path: &str,
 ) -> io::Result<Box<dyn Read + Send>> {
-    let gzip = compression == Some("gzip")
-        || (matches!(compression, None | Some("auto")) && path.ends_with(".gz"));
-    let zstd = compression == Some("zstd")
-        || (matches!(compression, None | Some("auto")) && path.ends_with(".zst"));
-    Ok(if gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(input)))
-    } else if zstd {
-        Box::new(zstd::stream::read::Decoder::new(input)?)
-    } else {
-        input
+    Ok(match compression_of(compression, path) {
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(input))),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(input)?),
+        Compression::None => input,
     })
 }
 

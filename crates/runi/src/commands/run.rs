@@ -3,13 +3,18 @@
 //! folder.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 
 use runink_contract::Masker;
-use runink_engine::{EngineError, Limits, RunError, RunOptions, RunReport, RunRequest, execute};
+use runink_engine::{
+    EngineError, Limits, RunError, RunOptions, RunProgress, RunReport, RunRequest, execute,
+    input_bytes_total,
+};
 
 use crate::cli::{GlobalOptions, RunArgs};
 use crate::exit::{Exit, Failure, Outcome};
 use crate::output::print_json;
+use crate::progress_bar::ProgressBar;
 use crate::run_record::{RunRecord, RunStatus, new_run_id, now_rfc3339, save_record};
 use crate::scenario_file::{compile_or_fail, select_plans};
 use crate::state_dir::{mask_keys, state_dir};
@@ -26,6 +31,12 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
             .map_err(Failure::infra)?;
         let run_id = new_run_id();
         let started_at = now_rfc3339();
+        // A live progress line for people at a terminal; never in --json.
+        let progress = (!global.json && !global.quiet && std::io::stderr().is_terminal())
+            .then(|| Arc::new(RunProgress::default()));
+        let bar = progress
+            .as_ref()
+            .map(|p| ProgressBar::start(Arc::clone(p), input_bytes_total(plan, &base_dir)));
         let request = RunRequest {
             plan,
             base_dir: &base_dir,
@@ -41,10 +52,14 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
                 all_violations: args.all_violations,
                 block_on_drift: args.block_on_drift,
                 dry_run: args.dry_run,
+                progress,
                 ..RunOptions::default()
             },
         };
         let result = execute(request);
+        if let Some(bar) = bar {
+            bar.finish();
+        }
         let (report, status, error) = match result {
             Ok(report) => (report, RunStatus::Succeeded, None),
             Err(failure) => {
