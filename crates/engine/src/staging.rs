@@ -3,8 +3,13 @@
 //! succeeded. A failed or killed run leaves the previous outputs as they
 //! were; its temporary files are removed by the next run that writes to
 //! the same folder.
+//!
+//! A run holds an OS lock on each of its temporary files until it commits
+//! or aborts; the lock dies with the process, kill -9 included. So "stale"
+//! means "not locked": a run never removes the files of another run that
+//! is still writing to the same folder.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +20,8 @@ const TEMP_MARKER: &str = ".runink-tmp-";
 pub struct StagedFile {
     target: PathBuf,
     temp: PathBuf,
+    /// Holds the temporary file's lock until commit or abort.
+    _lock: File,
 }
 
 impl StagedFile {
@@ -32,10 +39,13 @@ impl StagedFile {
         remove_stale(folder, &name)?;
         let temp = folder.join(format!(".{name}{TEMP_MARKER}{run_id}"));
         let file = File::create(&temp)?;
+        let lock = File::open(&temp)?;
+        lock.lock()?;
         Ok((
             Self {
                 target: target.to_path_buf(),
                 temp,
+                _lock: lock,
             },
             file,
         ))
@@ -64,15 +74,24 @@ impl StagedFile {
 }
 
 /// Removes temporary files of earlier runs (killed ones included) for
-/// the target `name` in `folder`.
+/// the target `name` in `folder`; those of runs still writing are locked
+/// and kept.
 fn remove_stale(folder: &Path, name: &str) -> io::Result<()> {
     let prefix = format!(".{name}{TEMP_MARKER}");
     let Ok(entries) = fs::read_dir(folder) else {
         return Ok(());
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            fs::remove_file(entry.path())?;
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let Ok(candidate) = OpenOptions::new().read(true).open(entry.path()) else {
+            continue; // Gone already: its run committed or aborted.
+        };
+        match candidate.try_lock() {
+            Ok(()) => fs::remove_file(entry.path())?,
+            Err(TryLockError::WouldBlock) => {} // A live run's file.
+            Err(TryLockError::Error(e)) => return Err(e),
         }
     }
     Ok(())
@@ -101,6 +120,23 @@ mod tests {
         file.write_all(b"new").unwrap();
         staged.commit().unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_live_runs_temporary_file_is_not_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.jsonl");
+        let (first, mut first_file) = StagedFile::create(&target, "first").unwrap();
+        // A second run to the same target starts while the first writes.
+        let (second, mut second_file) = StagedFile::create(&target, "second").unwrap();
+        assert!(dir.path().join(".out.jsonl.runink-tmp-first").exists());
+        first_file.write_all(b"first").unwrap();
+        second_file.write_all(b"second").unwrap();
+        first.commit().unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "first");
+        second.commit().unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "second");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
