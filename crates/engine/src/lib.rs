@@ -7,6 +7,8 @@
 mod asserts;
 mod dlq;
 mod error;
+mod exec_rows;
+mod exec_step;
 mod expr;
 mod limits;
 mod masking;

@@ -97,13 +97,15 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     Ok(worst)
 }
 
-/// Problems in the scenario or its contracts are the author's (2); a run
-/// that started and failed, for any other reason, exits 1.
+/// Problems in the scenario or its contracts are the author's (2);
+/// isolation the machine cannot give is the operator's (3); a run that
+/// started and failed, for any other reason (a step's program too), exits 1.
 fn exit_for(error: &RunError) -> Exit {
     match error {
         RunError::Engine(
             EngineError::Plan(_) | EngineError::Step { .. } | EngineError::Contract { .. },
         ) => Exit::Usage,
+        RunError::Engine(EngineError::Isolation(_)) => Exit::Infra,
         _ => Exit::Failures,
     }
 }
