@@ -22,6 +22,7 @@ use runink_plan::{ExecFormat, Step, StepKind, StepOrigin};
 use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio};
 
 use crate::EngineError;
+use crate::Isolation;
 use crate::exec_rows::{RowEncoder, conform, declared_schema};
 use crate::limits::Limits;
 use crate::source::{CsvOptions, CsvReader, JsonlReader, SourceBatch, SourceReader, TypedReader};
@@ -63,6 +64,7 @@ pub struct ExecSettings<'a> {
     pub output_columns: &'a [String],
     /// The resources of the step's slice.
     pub resources: Resources,
+    pub isolation: Isolation,
 }
 
 /// A running `exec` step.
@@ -156,7 +158,19 @@ impl ExecStep {
         spec.stdin = Stdio::Piped;
         spec.stdout = Stdio::Piped;
         spec.stderr = Stdio::Piped;
-        let mut slice = Slice::spawn(&spec).map_err(|e| match e {
+        let started = match settings.isolation {
+            Isolation::Slice => Slice::spawn(&spec),
+            Isolation::None => {
+                tracing::warn!(
+                    step = step.number,
+                    "`--isolation none`: the program of step {} (`{}`) runs unconfined, with no limits",
+                    step.number,
+                    step.label
+                );
+                Slice::spawn_unconfined(&spec)
+            }
+        };
+        let mut slice = started.map_err(|e| match e {
             SliceError::Unsupported { .. } => EngineError::Isolation(e.to_string()),
             SliceError::Path { .. } => fail(format!(
                 "cannot give the program the folder `{}`: {e}",

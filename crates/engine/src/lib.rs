@@ -10,6 +10,7 @@ mod error;
 mod exec_rows;
 mod exec_step;
 mod expr;
+mod isolation;
 mod limits;
 mod masking;
 mod options;
@@ -24,6 +25,7 @@ mod staging;
 mod steps;
 
 pub use error::EngineError;
+pub use isolation::Isolation;
 pub use limits::Limits;
 pub use readback::read_rows;
 pub use report::{

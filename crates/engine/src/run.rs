@@ -20,6 +20,7 @@ use runink_plan::{ContractRef, Plan};
 use serde_json::Value;
 
 use crate::EngineError;
+use crate::Isolation;
 use crate::asserts::evaluate_asserts;
 use crate::dlq::{DlqWriter, Rejection, Violation, row_fields};
 use crate::exec_step::ExecSettings;
@@ -43,6 +44,8 @@ pub struct RunOptions {
     /// The herd's masking rule for sensitive columns with no `mask` of
     /// their own.
     pub default_mask: MaskRule,
+    /// Confine step code in slices, or not (`--isolation none`).
+    pub isolation: Isolation,
 }
 
 impl Default for RunOptions {
@@ -53,6 +56,7 @@ impl Default for RunOptions {
             block_on_drift: false,
             dry_run: false,
             default_mask: MaskRule::Hash,
+            isolation: Isolation::default(),
         }
     }
 }
@@ -587,6 +591,7 @@ impl Run {
                     .as_ref()
                     .map_or(&[], |c| c.columns.as_slice()),
                 resources: Default::default(),
+                isolation: self.options.isolation,
             },
             slices: &plan.slices,
         };

@@ -328,3 +328,66 @@ fn a_program_over_its_memory_limit_is_killed_and_reported_as_out_of_memory() {
     assert!(stderr.contains("out of memory"), "{stderr}");
     assert!(stderr.contains("32 MiB"), "{stderr}");
 }
+
+#[test]
+fn isolation_none_runs_the_program_unconfined_and_says_so() {
+    // Inside a slice the host's /etc/passwd does not exist; unconfined it does.
+    let (_temp, root) = scenario(
+        ROWS,
+        "  @step(\"exec\", cmd=\"test -e /etc/passwd && cat\")",
+        &[],
+    );
+    let output = Command::cargo_bin("runi")
+        .unwrap()
+        .env("RUNINK_HOME", root.join(".state"))
+        .env("RUNINK_MASK_SALT", "salt")
+        .args(["run", "--isolation", "none"])
+        .arg(root.join("s.dsl"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("isolation is off"), "{stderr}");
+    assert_eq!(json_lines(&root.join("out/rows.jsonl")).len(), 3);
+
+    if !isolation_available("exec confined sees no host files") {
+        return;
+    }
+    let output = run(&root);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn without_isolation_the_run_fails_naming_the_missing_feature_and_the_opt_out() {
+    // An unprivileged user cannot set slices up: the run must refuse, not
+    // quietly run the program unconfined.
+    let (temp, root) = scenario(ROWS, "  @step(\"exec\", cmd=\"cat\")", &[]);
+    let state = root.join(".state");
+    fs::create_dir_all(&state).unwrap();
+    for path in [temp.path(), &root.join("data"), &state] {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let runi = assert_cmd::cargo::cargo_bin("runi");
+    let output = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(runi)
+        .arg("run")
+        .arg(root.join("s.dsl"))
+        .env("RUNINK_HOME", &state)
+        .env("RUNINK_MASK_SALT", "salt")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("isolation is not available: root privileges"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`--isolation none`"), "{stderr}");
+    assert!(!root.join("out/rows.jsonl").exists());
+}

@@ -11,6 +11,12 @@ pub(crate) fn kill(pid: libc::pid_t, signal: libc::c_int) {
     unsafe { libc::kill(pid, signal) };
 }
 
+/// This process's effective uid.
+pub(crate) fn effective_uid() -> u32 {
+    // SAFETY: geteuid(2) takes nothing and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// Waits for `pid` to exit and returns its raw wait status.
 pub(crate) fn wait_pid(pid: libc::pid_t) -> io::Result<libc::c_int> {
     let mut status = 0;

@@ -20,6 +20,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
     let state = state_dir().map_err(Failure::infra)?;
     let base_dir = file.base_dir();
+    let isolation = args.isolation.engine();
     let mut worst = Exit::Ok;
     for plan in &plans {
         let keys = mask_keys(&state, plan.herd.as_str(), args.mask_salt.as_deref())
@@ -41,6 +42,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
                 all_violations: args.all_violations,
                 block_on_drift: args.block_on_drift,
                 dry_run: args.dry_run,
+                isolation,
                 ..RunOptions::default()
             },
         };
