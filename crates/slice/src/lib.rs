@@ -38,3 +38,4 @@ pub use probe::{FeatureStatus, Probe, probe};
 pub use running::{RunningSlice, SliceExit};
 pub use spawn::{STAGING_DIR_DEFAULT, Slice, Slicer};
 pub use spec::{INNER_ID, IdRange, LIBRARY_PATHS, Limits, SliceSpec, Stdio};
+pub use sys::set_pipe_buffer_bytes;
