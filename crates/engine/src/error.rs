@@ -23,6 +23,17 @@ pub enum EngineError {
         label: String,
         message: String,
     },
+    /// A step's program failed (a non-zero exit, a kill, unreadable output).
+    #[error("step {step} (`{label}`) failed: {message}")]
+    StepFailed {
+        step: usize,
+        label: String,
+        message: String,
+    },
+    /// Isolation was asked for and the machine cannot give it; the
+    /// operator must act, or opt out with `--isolation none`.
+    #[error("{0}")]
+    Isolation(String),
     #[error("contract `{path}`: {message}")]
     Contract { path: String, message: String },
     #[error(transparent)]

@@ -8,7 +8,10 @@ mod asserts;
 mod dataset_checks;
 mod dlq;
 mod error;
+mod exec_rows;
+mod exec_step;
 mod expr;
+mod isolation;
 mod limits;
 mod masking;
 mod options;
@@ -25,6 +28,7 @@ mod staging;
 mod steps;
 
 pub use error::EngineError;
+pub use isolation::Isolation;
 pub use limits::Limits;
 pub use progress::{ProgressSnapshot, RunProgress, input_bytes_total};
 pub use readback::read_rows;

@@ -50,6 +50,10 @@ pub struct StepCounts {
     pub rows_in: u64,
     pub rows_out: u64,
     pub rows_rejected: u64,
+    /// What an `exec` step's program wrote on stderr, line by line (the
+    /// run's log of it; bounded, see `exec_step.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stderr: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -20,9 +20,11 @@ use runink_plan::{ContractRef, Plan};
 use serde_json::Value;
 
 use crate::EngineError;
+use crate::Isolation;
 use crate::asserts::evaluate_asserts;
 use crate::dataset_checks::DatasetChecks;
 use crate::dlq::{DlqWriter, Rejection, Violation, row_fields};
+use crate::exec_step::ExecSettings;
 use crate::expr::CompiledExpr;
 use crate::limits::Limits;
 use crate::masking::{apply_masks, masked_schema};
@@ -31,7 +33,7 @@ use crate::report::{DlqCounts, RejectTally, RunReport, SinkCounts, SourceCounts,
 use crate::sink::SinkWriter;
 use crate::source::{SourceBatch, open_source};
 use crate::staging::StagedFile;
-use crate::steps::{Kept, PlannedStep, StepContext};
+use crate::steps::{Emitted, Kept, PlannedStep, StepContext};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -46,6 +48,8 @@ pub struct RunOptions {
     pub default_mask: MaskRule,
     /// Counters to show progress from another thread, updated per batch.
     pub progress: Option<Arc<RunProgress>>,
+    /// Confine step code in slices, or not (`--isolation none`).
+    pub isolation: Isolation,
 }
 
 impl Default for RunOptions {
@@ -57,6 +61,7 @@ impl Default for RunOptions {
             dry_run: false,
             default_mask: MaskRule::Hash,
             progress: None,
+            isolation: Isolation::default(),
         }
     }
 }
@@ -274,17 +279,10 @@ impl Run {
         // SQL steps run now, over everything they buffered.
         let step_count = self.pipeline.as_ref().map_or(0, |p| p.steps.len());
         for index in 0..step_count {
-            let finished = self
-                .pipeline
-                .as_mut()
-                .map(|p| p.steps[index].finish())
-                .transpose()?
-                .unwrap_or_default();
-            for batch in finished {
-                self.report.steps[index].rows_out += batch.num_rows() as u64;
-                // A query's output rows have no source lines.
-                self.push_steps(index + 1, batch, None, "")?;
-            }
+            let pipeline = self.pipeline.as_mut().expect("planned above");
+            let finished = pipeline.steps[index].finish();
+            self.report.steps[index].stderr = pipeline.steps[index].take_stderr();
+            self.push_emitted(index, finished?)?;
         }
         if let Some(drift) = self
             .pipeline
@@ -429,7 +427,8 @@ impl Run {
             let step = &mut pipeline.steps[index];
             let label = format!("step {} ({})", step.number, step.label);
             let Some(output) = step.push(batch, &self.masker)? else {
-                return Ok(());
+                let emitted = step.take_emitted();
+                return self.push_emitted(index, emitted);
             };
             for reject in &output.rejects {
                 let line = lines.as_ref().map(|l| l[reject.row]);
@@ -470,6 +469,39 @@ impl Run {
             batch = output.batch;
         }
         self.write_sinks(batch, lines, source)
+    }
+
+    /// Pushes what step `index` emitted on its own schedule through the
+    /// steps after it; its rejects go to the DLQ with their output line.
+    fn push_emitted(&mut self, index: usize, emitted: Emitted) -> Result<(), RunError> {
+        let pipeline = self.pipeline.as_ref().expect("planned before rows flow");
+        let step = &pipeline.steps[index];
+        let label = format!("step {} ({})", step.number, step.label);
+        let source = format!("output of {label}");
+        for reject in emitted.rejects {
+            self.report.steps[index].rows_rejected += 1;
+            let fields: Vec<(String, Value)> = reject
+                .fields
+                .into_iter()
+                .map(|(k, v)| (k, v.map_or(Value::Null, Value::String)))
+                .collect();
+            let rejection = Rejection {
+                step: label.clone(),
+                rule: reject.rule.to_owned(),
+                field: reject.field,
+                message: reject.message,
+                source: source.clone(),
+                line: Some(reject.line),
+                violations: None,
+            };
+            self.reject(&fields, rejection)?;
+        }
+        for batch in emitted.batches {
+            self.report.steps[index].rows_out += batch.num_rows() as u64;
+            // Emitted rows have no source lines.
+            self.push_steps(index + 1, batch, None, "")?;
+        }
+        Ok(())
     }
 
     fn write_sinks(
@@ -608,6 +640,17 @@ impl Run {
             default_mask: self.options.default_mask,
             unique_keys_max: self.options.limits.unique_keys_max,
             sql_rows_max: self.options.limits.sql_rows_max,
+            exec: ExecSettings {
+                base_dir: &self.base_dir,
+                limits: self.options.limits,
+                output_columns: plan
+                    .output_contract
+                    .as_ref()
+                    .map_or(&[], |c| c.columns.as_slice()),
+                resources: Default::default(),
+                isolation: self.options.isolation,
+            },
+            slices: &plan.slices,
         };
         let mut steps = Vec::new();
         for step in &plan.steps {

@@ -13,6 +13,7 @@ use runink_contract::{MaskRule, Masker, SeenValues, row_fingerprints};
 use runink_plan::{Step, StepKind};
 
 use crate::EngineError;
+use crate::exec_step::{ExecSettings, ExecStep};
 use crate::expr::CompiledExpr;
 use crate::masking::{apply_masks, masked_schema};
 use crate::sql_step::SqlStep;
@@ -42,6 +43,28 @@ pub struct StepOutput {
     pub rejects: Vec<StepReject>,
 }
 
+/// Rows a step emits on its own schedule rather than per batch pushed: a
+/// SQL step at the end of its input, an `exec` step whenever its program
+/// writes. They have no source lines.
+#[derive(Debug, Default)]
+pub struct Emitted {
+    pub batches: Vec<RecordBatch>,
+    pub rejects: Vec<EmittedReject>,
+}
+
+/// A row a step emitted that cannot go on (a malformed line of an `exec`
+/// program's output, or a value not of its column's type).
+#[derive(Debug)]
+pub struct EmittedReject {
+    /// 1-based line (JSONL, CSV) or row (Arrow) of the step's output.
+    pub line: u64,
+    pub rule: &'static str,
+    pub field: String,
+    pub message: String,
+    /// The fields that could be read, as text.
+    pub fields: Vec<(String, Option<String>)>,
+}
+
 #[derive(Debug)]
 enum Operator {
     Mask(Vec<(usize, MaskRule)>),
@@ -56,6 +79,7 @@ enum Operator {
         keys_max: usize,
     },
     Sql(Box<SqlStep>),
+    Exec(Box<ExecStep>),
 }
 
 /// A step planned for its input schema.
@@ -76,6 +100,9 @@ pub struct StepContext<'a> {
     pub default_mask: MaskRule,
     pub unique_keys_max: usize,
     pub sql_rows_max: usize,
+    /// What starting an `exec` step needs; its resources are the step's slice's.
+    pub exec: ExecSettings<'a>,
+    pub slices: &'a [runink_plan::Slice],
 }
 
 impl std::fmt::Debug for StepContext<'_> {
@@ -196,10 +223,19 @@ impl PlannedStep {
                 (Operator::Sql(Box::new(sql)), schema)
             }
             StepKind::Exec { .. } => {
-                return Err(fail(
-                    "`exec` steps run as isolated slices, which this build cannot start yet"
-                        .to_owned(),
-                ));
+                let resources = context
+                    .slices
+                    .iter()
+                    .find(|s| s.number == step.slice)
+                    .map(|s| s.placement.resources.clone())
+                    .unwrap_or_default();
+                let settings = ExecSettings {
+                    resources,
+                    ..context.exec.clone()
+                };
+                let exec = ExecStep::start(step, input, &settings)?;
+                let schema = exec.declared_schema();
+                (Operator::Exec(Box::new(exec)), schema)
             }
         };
         Ok(Self {
@@ -336,22 +372,50 @@ impl PlannedStep {
                 sql.buffer(batch).map_err(fail)?;
                 Ok(None)
             }
+            Operator::Exec(exec) => {
+                exec.push(batch)?;
+                Ok(None)
+            }
         }
     }
 
-    /// At the end of the input: a SQL step runs its query now.
-    pub fn finish(&mut self) -> Result<Vec<RecordBatch>, EngineError> {
+    /// Rows the step emitted since the last call (an `exec` step's program
+    /// writes when it wants); other steps emit nothing here.
+    pub fn take_emitted(&mut self) -> Emitted {
+        match &mut self.operator {
+            Operator::Exec(exec) => exec.take_ready(),
+            _ => Emitted::default(),
+        }
+    }
+
+    /// What the step's program wrote on stderr (`exec` steps, once finished).
+    pub fn take_stderr(&mut self) -> Vec<String> {
+        match &mut self.operator {
+            Operator::Exec(exec) => exec.take_stderr(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// At the end of the input: a SQL step runs its query now; an `exec`
+    /// step's program gets the end of its stdin, and the rest of its output
+    /// is read.
+    pub fn finish(&mut self) -> Result<Emitted, EngineError> {
         match &mut self.operator {
             Operator::Sql(sql) => {
                 let number = self.number;
                 let label = self.label.clone();
-                sql.run().map_err(|message| EngineError::Step {
+                let batches = sql.run().map_err(|message| EngineError::Step {
                     step: number,
                     label,
                     message,
+                })?;
+                Ok(Emitted {
+                    batches,
+                    rejects: Vec::new(),
                 })
             }
-            _ => Ok(Vec::new()),
+            Operator::Exec(exec) => exec.finish(),
+            _ => Ok(Emitted::default()),
         }
     }
 }

@@ -150,6 +150,32 @@ pub struct RunArgs {
     /// Distinct keys remembered per unique key or `dedupe` step.
     #[arg(long, default_value_t = runink_engine::Limits::default().unique_keys_max)]
     pub unique_keys_max: usize,
+    /// Confine step code in slices (`slice`), or opt out explicitly (`none`:
+    /// `exec` programs run as ordinary processes, with no limits).
+    #[arg(long, value_enum, default_value_t = IsolationArg::Slice)]
+    pub isolation: IsolationArg,
+}
+
+/// `--isolation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IsolationArg {
+    Slice,
+    None,
+}
+
+impl IsolationArg {
+    /// The engine's setting; opting out is logged, never silent.
+    pub fn engine(self) -> runink_engine::Isolation {
+        match self {
+            IsolationArg::Slice => runink_engine::Isolation::Slice,
+            IsolationArg::None => {
+                tracing::warn!(
+                    "isolation is off (`--isolation none`): step programs run unconfined"
+                );
+                runink_engine::Isolation::None
+            }
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +188,9 @@ pub struct TestArgs {
     /// Rewrite the expected files from this run's outputs.
     #[arg(long)]
     pub update: bool,
+    /// As for `runi run`.
+    #[arg(long, value_enum, default_value_t = IsolationArg::Slice)]
+    pub isolation: IsolationArg,
 }
 
 #[derive(Debug, Args)]

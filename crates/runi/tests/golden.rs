@@ -46,6 +46,7 @@ fn every_example_matches_its_golden_files() {
         "medallion/bronze.dsl",
         "medallion/silver.dsl",
         "medallion/gold.dsl",
+        "enrich/enrich.dsl",
     ] {
         let output = runi(state.path())
             .arg("test")

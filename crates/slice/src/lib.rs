@@ -11,7 +11,9 @@
 //!
 //! Start one with [`Slice::spawn`] (or a [`Slicer`]), talk to it through its
 //! pipes and data descriptors, and [`RunningSlice::wait`] for its
-//! [`SliceExit`]. [`probe`] reports which features the kernel offers; when
+//! [`SliceExit`]. [`Slice::spawn_unconfined`] starts the same spec as a plain
+//! child process, for an explicit `--isolation none`. [`probe`] reports
+//! which features the kernel offers; when
 //! one is missing, spawning fails with [`SliceError::Unsupported`], which
 //! names it and the explicit opt-out. There is no silent fallback.
 //!
@@ -28,6 +30,7 @@ mod spawn;
 mod spec;
 mod sys;
 mod tree;
+mod unconfined;
 
 pub use cgroup::layout::{CgroupVersion, Controller};
 pub use error::{Result, SliceError};
@@ -35,3 +38,4 @@ pub use probe::{FeatureStatus, Probe, probe};
 pub use running::{RunningSlice, SliceExit};
 pub use spawn::{STAGING_DIR_DEFAULT, Slice, Slicer};
 pub use spec::{INNER_ID, IdRange, LIBRARY_PATHS, Limits, SliceSpec, Stdio};
+pub use sys::set_pipe_buffer_bytes;

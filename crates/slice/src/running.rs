@@ -28,6 +28,14 @@ impl SliceExit {
     }
 }
 
+/// What a slice holds until it has been waited for.
+#[derive(Debug)]
+enum Live {
+    Confined(SliceCgroup, IdLease),
+    /// Started by [`crate::Slice::spawn_unconfined`]: nothing to release.
+    Unconfined,
+}
+
 /// A running slice. Dropping it without [`RunningSlice::wait`] kills it.
 #[derive(Debug)]
 pub struct RunningSlice {
@@ -38,7 +46,7 @@ pub struct RunningSlice {
     pub stdout: Option<io::PipeReader>,
     /// The slice's stderr, when it was [`crate::Stdio::Piped`].
     pub stderr: Option<io::PipeReader>,
-    live: Option<(SliceCgroup, IdLease)>,
+    live: Option<Live>,
     uid: u32,
     exit: Option<SliceExit>,
 }
@@ -56,7 +64,20 @@ impl RunningSlice {
             stdout: ends.stdout,
             stderr: ends.stderr,
             uid: lease.id(),
-            live: Some((cgroup, lease)),
+            live: Some(Live::Confined(cgroup, lease)),
+            exit: None,
+        }
+    }
+
+    /// A plain child process (no namespaces, no cgroups), already started.
+    pub(crate) fn unconfined(pid: libc::pid_t, ends: ParentEnds) -> Self {
+        Self {
+            pid,
+            stdin: ends.stdin,
+            stdout: ends.stdout,
+            stderr: ends.stderr,
+            uid: sys::effective_uid(),
+            live: Some(Live::Unconfined),
             exit: None,
         }
     }
@@ -73,10 +94,10 @@ impl RunningSlice {
 
     /// The slice's cgroup directories, one per hierarchy (empty once waited for).
     pub fn cgroup_dirs(&self) -> Vec<std::path::PathBuf> {
-        self.live
-            .as_ref()
-            .map(|(c, _)| c.dirs())
-            .unwrap_or_default()
+        match &self.live {
+            Some(Live::Confined(cgroup, _)) => cgroup.dirs(),
+            _ => Vec::new(),
+        }
     }
 
     /// Kills the slice (every process in it: the first is its pid namespace's init).
@@ -98,12 +119,21 @@ impl RunningSlice {
             call: "waitpid",
             source,
         })?;
-        // When the pid namespace's init has been reaped, every other process
-        // of the slice is gone too, so the cgroups are empty.
-        let (cgroup, lease) = self
+        let live = self
             .live
             .take()
             .expect("a slice not yet waited for is live");
+        let Live::Confined(cgroup, lease) = live else {
+            let exit = SliceExit {
+                status: ExitStatus::from_raw(status),
+                oom_killed: false,
+                memory_peak_bytes: None,
+            };
+            self.exit = Some(exit);
+            return Ok(exit);
+        };
+        // When the pid namespace's init has been reaped, every other process
+        // of the slice is gone too, so the cgroups are empty.
         let exit = SliceExit {
             status: ExitStatus::from_raw(status),
             oom_killed: cgroup.oom_kills() > 0,

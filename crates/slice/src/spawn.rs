@@ -94,7 +94,12 @@ impl Slicer {
     /// been exec'd; a failure before that is an error naming the step.
     pub fn spawn(&self, spec: &SliceSpec) -> Result<RunningSlice> {
         spec.validate()?;
-        let tree = tree::plan(&spec.program, &spec.libraries, &spec.binds_ro)?;
+        let tree = tree::plan(
+            &spec.program,
+            &spec.libraries,
+            &spec.binds_ro,
+            &spec.binds_ro_at,
+        )?;
         let lease = self.ids.lease(spec.ids)?;
         let name = format!("s{}", NEXT_SLICE.fetch_add(1, Ordering::Relaxed));
         let cgroup = self.cgroups.create(&name, &spec.limits)?;
@@ -133,9 +138,9 @@ impl Slicer {
         let mut binds = Vec::with_capacity(tree.binds.len());
         for b in &tree.binds {
             binds.push(Bind {
-                src: cstring(b.path.as_os_str())?,
+                src: cstring(b.source.as_os_str())?,
                 dst: inside(&b.path)?,
-                remount_flags: remount_flags(&b.path)?,
+                remount_flags: remount_flags(&b.source)?,
             });
         }
         let mut strings = Vec::with_capacity(1 + spec.args.len() + spec.env.len());
@@ -200,7 +205,7 @@ impl Slicer {
                 .map(|(fd, target)| (fd.as_raw_fd(), *target))
                 .collect(),
             close_from: fds.close_from,
-            workdir: cstring(OsStr::new("/tmp"))?,
+            workdir: cstring(spec.workdir.as_os_str())?,
             filter: self.filter.clone(),
             program: cstring(tree.program.as_os_str())?,
             argv,

@@ -130,6 +130,13 @@ pub struct SliceSpec {
     pub env: Vec<(OsString, OsString)>,
     /// Extra files or directories bound read-only at their own paths.
     pub binds_ro: Vec<PathBuf>,
+    /// Host directories bound read-only at another path inside the slice:
+    /// (host directory, path inside). The host path may be anywhere, even
+    /// under `/tmp`; the inside path may not be `/`, `/dev`, `/proc`, `/tmp`
+    /// or inside another bind.
+    pub binds_ro_at: Vec<(PathBuf, PathBuf)>,
+    /// The program's working directory, a path inside the slice (default `/tmp`).
+    pub workdir: PathBuf,
     /// Library paths bound read-only (see [`LIBRARY_PATHS`]).
     pub libraries: Vec<PathBuf>,
     /// Share the host's network. Off: a new network namespace with only a
@@ -172,6 +179,8 @@ impl SliceSpec {
             args: Vec::new(),
             env: Vec::new(),
             binds_ro: Vec::new(),
+            binds_ro_at: Vec::new(),
+            workdir: PathBuf::from("/tmp"),
             libraries: LIBRARY_PATHS.iter().map(PathBuf::from).collect(),
             network: false,
             limits: Limits::default(),

@@ -11,6 +11,26 @@ pub(crate) fn kill(pid: libc::pid_t, signal: libc::c_int) {
     unsafe { libc::kill(pid, signal) };
 }
 
+/// Sets the kernel buffer of the pipe behind `fd` to at least `bytes`
+/// (`F_SETPIPE_SZ`, capped by `/proc/sys/fs/pipe-max-size` for
+/// unprivileged callers) and returns the size the kernel chose.
+pub fn set_pipe_buffer_bytes(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usize> {
+    let wanted = libc::c_int::try_from(bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "pipe buffer too large"))?;
+    // SAFETY: fcntl on a live descriptor with an integer argument; no memory is involved.
+    let set = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, wanted) };
+    if set < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(set.unsigned_abs() as usize)
+}
+
+/// This process's effective uid.
+pub(crate) fn effective_uid() -> u32 {
+    // SAFETY: geteuid(2) takes nothing and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// Waits for `pid` to exit and returns its raw wait status.
 pub(crate) fn wait_pid(pid: libc::pid_t) -> io::Result<libc::c_int> {
     let mut status = 0;

@@ -22,11 +22,13 @@ const DEV_LINKS: &[(&str, &str)] = &[
 /// Top-level paths the slice's own mounts take; binds may not go there.
 const RESERVED: &[&str] = &["/dev", "/proc", "/tmp"];
 
-/// One read-only bind of a host path at the same path.
+/// One read-only bind of a host path (`source`) at `path` inside the slice;
+/// the two are the same path except for the binds of `SliceSpec::binds_ro_at`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct TreeBind {
     pub path: PathBuf,
     pub is_dir: bool,
+    pub source: PathBuf,
 }
 
 /// The new root's layout; every path is absolute as seen from inside.
@@ -41,9 +43,15 @@ pub(crate) struct Tree {
     pub program: PathBuf,
 }
 
-/// Plans the tree for `program`, the `libraries` (skipped when missing) and
-/// the extra `binds` (which must exist).
-pub(crate) fn plan(program: &Path, libraries: &[PathBuf], binds: &[PathBuf]) -> Result<Tree> {
+/// Plans the tree for `program`, the `libraries` (skipped when missing),
+/// the extra `binds` (which must exist) and the directories `binds_at`
+/// (host directory, path inside the slice).
+pub(crate) fn plan(
+    program: &Path,
+    libraries: &[PathBuf],
+    binds: &[PathBuf],
+    binds_at: &[(PathBuf, PathBuf)],
+) -> Result<Tree> {
     let mut tree = Tree::default();
     let mut wanted: Vec<TreeBind> = Vec::new();
     for lib in libraries {
@@ -85,6 +93,19 @@ pub(crate) fn plan(program: &Path, libraries: &[PathBuf], binds: &[PathBuf]) -> 
         } else {
             tree.files.insert(bind.path.clone());
         }
+        tree.binds.push(bind);
+    }
+    for (source, inside) in binds_at {
+        let bind = mapped_bind(source, inside)?;
+        if let Some(outer) = tree.binds.iter().find(|b| bind.path.starts_with(&b.path)) {
+            return Err(SliceError::InvalidSpec(format!(
+                "`{}` cannot be bound inside `{}`, which is already bound",
+                bind.path.display(),
+                outer.path.display()
+            )));
+        }
+        add_parents(&mut tree.dirs, &bind.path);
+        tree.dirs.insert(bind.path.clone());
         tree.binds.push(bind);
     }
     for dir in RESERVED {
@@ -129,9 +150,37 @@ fn add(tree: &mut Tree, wanted: &mut Vec<TreeBind>, path: &Path) -> Result<()> {
     check_not_reserved(&canonical)?;
     wanted.push(TreeBind {
         is_dir: meta.is_dir(),
+        source: canonical.clone(),
         path: canonical,
     });
     Ok(())
+}
+
+/// A host directory bound at another path inside the slice. The host path
+/// may be anywhere (even under `/tmp`); the inside path may not be reserved.
+fn mapped_bind(source: &Path, inside: &Path) -> Result<TreeBind> {
+    if !inside.is_absolute() || inside.components().any(|c| c == Component::ParentDir) {
+        return Err(SliceError::InvalidSpec(format!(
+            "bind target `{}` must be an absolute path without `..`",
+            inside.display()
+        )));
+    }
+    check_not_reserved(inside)?;
+    let canonical = fs::canonicalize(source).map_err(|source_error| SliceError::Path {
+        path: source.to_owned(),
+        source: source_error,
+    })?;
+    if !canonical.is_dir() {
+        return Err(SliceError::InvalidSpec(format!(
+            "`{}` is not a directory; only directories can be bound at another path",
+            source.display()
+        )));
+    }
+    Ok(TreeBind {
+        path: inside.to_owned(),
+        is_dir: true,
+        source: canonical,
+    })
 }
 
 fn check_not_reserved(path: &Path) -> Result<()> {
@@ -169,6 +218,7 @@ mod tests {
             &program,
             &[tmp.path().join("lib"), tmp.path().join("absent")],
             &[],
+            &[],
         )
         .unwrap();
         let root = fs::canonicalize(tmp.path()).unwrap();
@@ -181,7 +231,8 @@ mod tests {
             tree.binds,
             vec![TreeBind {
                 path: root.join("usr/lib"),
-                is_dir: true
+                is_dir: true,
+                source: root.join("usr/lib"),
             }]
         );
         assert!(tree.dirs.contains(&root.join("usr")));
@@ -192,13 +243,41 @@ mod tests {
     fn reserved_and_relative_paths_are_refused() {
         let program = std::env::current_exe().unwrap();
         for bad in ["/proc/self", "/", "relative", "/dev/null"] {
-            assert!(plan(&program, &[], &[PathBuf::from(bad)]).is_err(), "{bad}");
+            assert!(
+                plan(&program, &[], &[PathBuf::from(bad)], &[]).is_err(),
+                "{bad}"
+            );
         }
     }
 
     #[test]
+    fn a_directory_can_be_bound_at_another_path_even_from_tmp() {
+        let program = std::env::current_exe().unwrap();
+        let tmp = tempfile::tempdir_in("/tmp").unwrap();
+        let tree = plan(
+            &program,
+            &[],
+            &[],
+            &[(tmp.path().to_owned(), PathBuf::from("/step"))],
+        )
+        .unwrap();
+        let bind = tree.binds.last().unwrap();
+        assert_eq!(bind.path, PathBuf::from("/step"));
+        assert_eq!(bind.source, fs::canonicalize(tmp.path()).unwrap());
+        assert!(tree.dirs.contains(Path::new("/step")));
+        for bad in ["/tmp/x", "step", "/proc", "/"] {
+            let at = [(tmp.path().to_owned(), PathBuf::from(bad))];
+            assert!(plan(&program, &[], &[], &at).is_err(), "{bad}");
+        }
+        let file = tmp.path().join("file");
+        fs::write(&file, "").unwrap();
+        let at = [(file, PathBuf::from("/step"))];
+        assert!(plan(&program, &[], &[], &at).is_err());
+    }
+
+    #[test]
     fn a_missing_program_names_its_path() {
-        let err = plan(Path::new("/no/such/program"), &[], &[]).unwrap_err();
+        let err = plan(Path::new("/no/such/program"), &[], &[], &[]).unwrap_err();
         assert!(err.to_string().contains("/no/such/program"), "{err}");
     }
 }

@@ -221,3 +221,23 @@ fn missing_isolation_names_the_feature_and_the_opt_out() {
         assert!(names.contains(&needed), "{names:?}");
     }
 }
+
+#[test]
+fn a_directory_bound_at_another_path_is_the_read_only_working_directory() {
+    if !isolation_available("binds at another path") {
+        return;
+    }
+    // Under /tmp on the host on purpose: the slice's own /tmp hides nothing here.
+    let folder = tempfile::tempdir_in("/tmp").unwrap();
+    std::fs::write(folder.path().join("enrich.py"), "print(1)\n").unwrap();
+    let out = run_probe(
+        &["ls", ".", "read", "enrich.py", "write", "enrich.py"],
+        |spec| {
+            spec.binds_ro_at = vec![(folder.path().to_owned(), PathBuf::from("/step"))];
+            spec.workdir = PathBuf::from("/step");
+        },
+    );
+    assert_eq!(out.result("ls").unwrap(), "enrich.py");
+    assert_eq!(out.result("read").unwrap(), "9 bytes");
+    out.assert_fails("write", &[libc::EROFS, libc::EACCES]);
+}

@@ -25,6 +25,10 @@ pub struct JsonlReader {
     bytes_read: u64,
     line: Vec<u8>,
     done: bool,
+    /// An object with a key outside the known columns is a bad record
+    /// (what an `exec` step's program emits), instead of the key being
+    /// ignored (a source, whose extra keys are drift).
+    undeclared_fields_rejected: bool,
 }
 
 impl JsonlReader {
@@ -44,7 +48,14 @@ impl JsonlReader {
             bytes_read: 0,
             line: Vec::new(),
             done: false,
+            undeclared_fields_rejected: false,
         }
+    }
+
+    /// Makes a key outside `columns` a bad record (see the field).
+    pub fn rejecting_undeclared_fields(mut self) -> Self {
+        self.undeclared_fields_rejected = true;
+        self
     }
 
     pub fn next_batch(&mut self) -> Result<Option<SourceBatch>, EngineError> {
@@ -80,10 +91,27 @@ impl JsonlReader {
                 continue;
             }
             match serde_json::from_slice::<Value>(text) {
-                Ok(Value::Object(object)) => {
-                    objects.push(object);
-                    lines.push(line_number);
-                }
+                Ok(Value::Object(object)) => match self.undeclared_field(&object) {
+                    Some(message) => bad.push(BadRecord {
+                        line: line_number,
+                        message,
+                        fields: object
+                            .into_iter()
+                            .map(|(k, v)| {
+                                let text = match v {
+                                    Value::Null => None,
+                                    Value::String(s) => Some(s),
+                                    other => Some(other.to_string()),
+                                };
+                                (k, text)
+                            })
+                            .collect(),
+                    }),
+                    None => {
+                        objects.push(object);
+                        lines.push(line_number);
+                    }
+                },
                 Ok(other) => bad.push(BadRecord {
                     line: line_number,
                     message: format!("expected a JSON object, found {}", kind(&other)),
@@ -139,6 +167,18 @@ impl JsonlReader {
             bad,
             bytes_read: self.bytes_read,
         }))
+    }
+
+    fn undeclared_field(&self, object: &Map<String, Value>) -> Option<String> {
+        let schema = self
+            .schema
+            .as_ref()
+            .filter(|_| self.undeclared_fields_rejected)?;
+        let name = object.keys().find(|k| schema.index_of(k).is_err())?;
+        Some(format!(
+            "the field `{name}` is not one of the declared columns ({})",
+            crate::steps::column_list(schema)
+        ))
     }
 
     fn skip_rest_of_line(&mut self) -> Result<(), EngineError> {

@@ -9,7 +9,10 @@ mod typed_reader;
 
 use arrow::array::RecordBatch;
 
-pub use open::{is_compressed, open_source};
+pub use csv_reader::{CsvOptions, CsvReader};
+pub use jsonl_reader::JsonlReader;
+pub use open::{SourceReader, is_compressed, open_source};
+pub use typed_reader::TypedReader;
 
 /// A record a source could not turn into a row.
 #[derive(Debug, Clone, PartialEq)]

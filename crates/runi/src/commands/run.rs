@@ -25,6 +25,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
     let state = state_dir().map_err(Failure::infra)?;
     let base_dir = file.base_dir();
+    let isolation = args.isolation.engine();
     let mut worst = Exit::Ok;
     for plan in &plans {
         let keys = mask_keys(&state, plan.herd.as_str(), args.mask_salt.as_deref())
@@ -53,6 +54,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
                 block_on_drift: args.block_on_drift,
                 dry_run: args.dry_run,
                 progress,
+                isolation,
                 ..RunOptions::default()
             },
         };
@@ -112,13 +114,15 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     Ok(worst)
 }
 
-/// Problems in the scenario or its contracts are the author's (2); a run
-/// that started and failed, for any other reason, exits 1.
+/// Problems in the scenario or its contracts are the author's (2);
+/// isolation the machine cannot give is the operator's (3); a run that
+/// started and failed, for any other reason (a step's program too), exits 1.
 fn exit_for(error: &RunError) -> Exit {
     match error {
         RunError::Engine(
             EngineError::Plan(_) | EngineError::Step { .. } | EngineError::Contract { .. },
         ) => Exit::Usage,
+        RunError::Engine(EngineError::Isolation(_)) => Exit::Infra,
         _ => Exit::Failures,
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use runink_contract::{MaskKeys, Masker, TOKEN_KEY_BYTES};
-use runink_engine::{RunOptions, RunRequest, execute, read_rows};
+use runink_engine::{Isolation, RunOptions, RunRequest, execute, read_rows};
 use runink_plan::{DataFormat, Location, Plan};
 use serde_json::Value;
 
@@ -27,11 +27,13 @@ pub fn test(global: &GlobalOptions, args: &TestArgs) -> Outcome {
     let (file, compilation) = compile_or_fail(global, &args.file)?;
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
     let base_dir = file.base_dir();
+    let isolation = args.isolation.engine();
     let mut tested = 0;
     let mut failed = 0;
     for plan in plans.iter().filter(|p| p.golden.is_some()) {
         tested += 1;
-        let mismatches = test_plan(plan, &base_dir, args.update).map_err(Failure::infra)?;
+        let mismatches =
+            test_plan(plan, &base_dir, args.update, isolation).map_err(Failure::infra)?;
         if mismatches.is_empty() {
             if !global.quiet {
                 eprintln!("ok: `{}`", plan.scenario);
@@ -61,7 +63,12 @@ pub fn test(global: &GlobalOptions, args: &TestArgs) -> Outcome {
 }
 
 /// Runs one scenario into a temporary folder and compares its outputs.
-fn test_plan(plan: &Plan, base_dir: &Path, update: bool) -> anyhow::Result<Vec<String>> {
+fn test_plan(
+    plan: &Plan,
+    base_dir: &Path,
+    update: bool,
+    isolation: Isolation,
+) -> anyhow::Result<Vec<String>> {
     let golden = plan
         .golden
         .as_ref()
@@ -94,7 +101,10 @@ fn test_plan(plan: &Plan, base_dir: &Path, update: bool) -> anyhow::Result<Vec<S
         base_dir,
         run_id: "golden".to_owned(),
         masker: Masker::new(keys),
-        options: RunOptions::default(),
+        options: RunOptions {
+            isolation,
+            ..RunOptions::default()
+        },
     };
     execute(request).map_err(|f| anyhow::anyhow!("the run failed: {}", f.error))?;
     let mut mismatches = Vec::new();
