@@ -60,7 +60,11 @@ pub fn input_bytes_total(plan: &Plan, base_dir: &Path) -> Option<u64> {
         {
             return None;
         }
-        total += std::fs::metadata(base_dir.join(path)).ok()?.len();
+        let metadata = std::fs::metadata(base_dir.join(path)).ok()?;
+        if !metadata.is_file() {
+            return None; // A FIFO or a device: no size to go by.
+        }
+        total += metadata.len();
     }
     Some(total)
 }
