@@ -5,6 +5,7 @@
 //! [`Limits`], never by the input's size.
 
 mod asserts;
+mod data_file;
 mod dlq;
 mod error;
 mod expr;
@@ -20,7 +21,9 @@ mod source;
 mod sql_step;
 mod staging;
 mod steps;
+mod validate;
 
+pub use data_file::{DataBatches, DataWriter, file_source, read_file};
 pub use error::EngineError;
 pub use limits::Limits;
 pub use readback::read_rows;
@@ -29,3 +32,4 @@ pub use report::{
     StepCounts,
 };
 pub use run::{RunError, RunFailure, RunOptions, RunRequest, execute};
+pub use validate::{RuleResult, ValidateReport, ValidateRequest, validate};

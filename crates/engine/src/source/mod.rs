@@ -5,11 +5,13 @@
 mod csv_reader;
 mod jsonl_reader;
 mod open;
+mod pump;
 mod typed_reader;
 
 use arrow::array::RecordBatch;
 
 pub use open::open_source;
+pub use pump::{ReadEvent, spawn_reader};
 
 /// A record a source could not turn into a row.
 #[derive(Debug, Clone, PartialEq)]
