@@ -25,7 +25,7 @@ use crate::reading::{ColumnReader, ReadColumn, as_utf8};
 use crate::type_options::{Bound, BoundValue};
 
 #[derive(Debug, Clone)]
-enum CompiledBound {
+pub(crate) enum CompiledBound {
     Number {
         value: f64,
         exclusive: bool,
@@ -48,17 +48,17 @@ pub(crate) enum ValueSet {
 pub(crate) struct ColumnCheck {
     pub name: String,
     pub reader: ColumnReader,
-    required: bool,
+    pub required: bool,
     /// A row rule from a property-level `nullValues` with `mustBe: 0`.
-    null_values: Option<HashSet<String>>,
-    pattern: Option<(Regex, String)>,
-    min_length: Option<u64>,
-    max_length: Option<u64>,
-    minimum: Option<(CompiledBound, String)>,
-    maximum: Option<(CompiledBound, String)>,
-    multiple_of: Option<f64>,
-    valid_values: Option<(ValueSet, Vec<String>)>,
-    invalid_values: Option<(ValueSet, Vec<String>)>,
+    pub null_values: Option<HashSet<String>>,
+    pub pattern: Option<(Regex, String)>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub minimum: Option<(CompiledBound, String)>,
+    pub maximum: Option<(CompiledBound, String)>,
+    pub multiple_of: Option<f64>,
+    pub valid_values: Option<(ValueSet, Vec<String>)>,
+    pub invalid_values: Option<(ValueSet, Vec<String>)>,
 }
 
 /// The rows one rule fails in one batch.
@@ -172,6 +172,58 @@ impl ColumnCheck {
             }
         }
         Ok(check)
+    }
+
+    /// The rules this column enforces, in the order they rank (the same
+    /// order as [`Self::failures`]).
+    pub fn rules(&self) -> Vec<RuleKind> {
+        let mut rules = Vec::new();
+        if self.required {
+            rules.push(RuleKind::Required);
+        }
+        if self.null_values.is_some() {
+            rules.push(RuleKind::NullValues);
+        }
+        match (&self.reader.format, self.reader.kind) {
+            (Some(_), _) => rules.push(RuleKind::Format),
+            // Any text is a string: there is nothing to fail.
+            (None, LogicalType::String) => {}
+            (None, _) => rules.push(RuleKind::LogicalType),
+        }
+        let is_text = self.reader.target == DataType::Utf8;
+        if is_text && self.pattern.is_some() {
+            rules.push(RuleKind::Pattern);
+        }
+        if is_text && self.min_length.is_some() {
+            rules.push(RuleKind::MinLength);
+        }
+        if is_text && self.max_length.is_some() {
+            rules.push(RuleKind::MaxLength);
+        }
+        if let Some((bound, _)) = &self.minimum {
+            rules.push(if bound_is_exclusive(bound) {
+                RuleKind::ExclusiveMinimum
+            } else {
+                RuleKind::Minimum
+            });
+        }
+        if let Some((bound, _)) = &self.maximum {
+            rules.push(if bound_is_exclusive(bound) {
+                RuleKind::ExclusiveMaximum
+            } else {
+                RuleKind::Maximum
+            });
+        }
+        if self.multiple_of.is_some() {
+            rules.push(RuleKind::MultipleOf);
+        }
+        if self.valid_values.is_some() {
+            rules.push(RuleKind::ValidValues);
+        }
+        if self.invalid_values.is_some() {
+            rules.push(RuleKind::InvalidValues);
+        }
+        rules
     }
 
     /// Every rule this column fails, in the order the spec gives:
@@ -381,7 +433,7 @@ impl ColumnCheck {
     }
 }
 
-fn bound_is_exclusive(bound: &CompiledBound) -> bool {
+pub(crate) fn bound_is_exclusive(bound: &CompiledBound) -> bool {
     match bound {
         CompiledBound::Number { exclusive, .. } | CompiledBound::Temporal { exclusive, .. } => {
             *exclusive

@@ -108,6 +108,51 @@ impl TemporalFormat {
         self.tokens.iter().any(|t| matches!(t, Token::Hour { .. }))
     }
 
+    /// Writes `parts` in this pattern: the inverse of [`Self::parse`] for
+    /// the parts the pattern has. Missing parts are written as zero
+    /// (`2000-01-01`, midnight, UTC).
+    pub fn format(&self, parts: &TemporalParts) -> String {
+        let (year, month, day) = parts.date.unwrap_or((2000, 1, 1));
+        let (seconds, micros) = parts.time.unwrap_or((0, 0));
+        let mut out = String::new();
+        for token in &self.tokens {
+            match *token {
+                Token::Year4 => out.push_str(&format!("{year:04}")),
+                Token::Year2 => out.push_str(&format!("{:02}", year.rem_euclid(100))),
+                Token::Month { digits_min } => push_number(&mut out, month, digits_min),
+                Token::Day { digits_min } => push_number(&mut out, day, digits_min),
+                Token::Hour { digits_min } => push_number(&mut out, seconds / 3600, digits_min),
+                Token::Minute => push_number(&mut out, seconds / 60 % 60, 2),
+                Token::Second => push_number(&mut out, seconds % 60, 2),
+                Token::Fraction { digits: n } => {
+                    let value = if n <= 6 {
+                        u64::from(micros) / 10u64.pow(6 - n as u32)
+                    } else {
+                        u64::from(micros) * 10u64.pow(n as u32 - 6)
+                    };
+                    out.push_str(&format!("{value:0n$}"));
+                }
+                Token::Offset { colon, z_allowed } => {
+                    let offset = parts.offset_seconds.unwrap_or(0);
+                    if offset == 0 && z_allowed {
+                        out.push('Z');
+                    } else {
+                        let sign = if offset < 0 { '-' } else { '+' };
+                        let minutes = offset.unsigned_abs() / 60;
+                        out.push(sign);
+                        push_number(&mut out, minutes / 60, 2);
+                        if colon {
+                            out.push(':');
+                        }
+                        push_number(&mut out, minutes % 60, 2);
+                    }
+                }
+                Token::Literal(b) => out.push(char::from(b)),
+            }
+        }
+        out
+    }
+
     /// Reads `text` strictly; `None` when it does not match the pattern or
     /// names a date or time that does not exist.
     pub fn parse(&self, text: &str) -> Option<TemporalParts> {
@@ -170,6 +215,10 @@ impl TemporalFormat {
             offset_seconds,
         })
     }
+}
+
+fn push_number(out: &mut String, value: u32, width: usize) {
+    out.push_str(&format!("{value:0width$}"));
 }
 
 fn push_literal(tokens: &mut Vec<Token>, c: char) -> Result<(), String> {

@@ -1,22 +1,27 @@
 //! ODCS v3 data contracts: loading (checked against the upstream ODCS JSON
-//! Schema of the document's `apiVersion`), the canonical hash, and the
-//! enforcement of row rules over Arrow record batches.
+//! Schema of the document's `apiVersion`), the canonical hash, the
+//! enforcement of row rules over Arrow record batches, and the pure cores
+//! of the contract commands: `diff`, `infer` (with `profile`) and `synth`.
 
 mod canonical;
 mod column_check;
 mod dataset_rules;
+mod diff;
 mod error;
 mod finding;
+mod infer;
 mod jdk_format;
 mod json_path;
 mod logical_type;
 mod mask;
 mod model;
+mod profile;
 mod quality;
 mod reading;
 mod row_check;
 mod schema;
 mod schema_message;
+mod synth;
 mod type_options;
 mod unique;
 mod value_read;
@@ -25,16 +30,20 @@ mod yaml_positions;
 
 pub use canonical::canonical_hash;
 pub use dataset_rules::{DatasetMeasurement, DatasetMeter, SqlRule};
+pub use diff::{Change, Impact, diff};
 pub use error::ContractError;
 pub use finding::{Finding, RuleKind};
+pub use infer::{InferOptions, InferredColumn, contract_yaml, infer_columns};
 pub use jdk_format::TemporalFormat;
 pub use logical_type::LogicalType;
 pub use mask::{MaskError, MaskKeys, Masker, REDACTED, TOKEN_KEY_BYTES};
 pub use model::{Column, Contract, MaskRule, SchemaObject};
+pub use profile::{ColumnStats, Profiler, TypeCandidate};
 pub use quality::{Operator, QualityCheck, QualityRule, Severity};
 pub use row_check::{
     CheckError, CheckOptions, CheckedBatch, Drift, RowChecker, UNIQUE_KEYS_MAX_DEFAULT, value_text,
 };
+pub use synth::{BrokenRow, SynthBatch, SynthError, SynthOptions, Synthesizer};
 pub use type_options::{Bound, BoundValue, TypeOptions};
 pub use unique::{SeenValues, SeenValuesFull, fingerprint, row_fingerprints};
 pub use violation::Violation;

@@ -188,6 +188,26 @@ impl RowChecker {
         self.keys.iter().map(|k| k.seen.len()).sum()
     }
 
+    /// Every row rule this checker enforces, as (field, rule), in the
+    /// order they rank: columns in contract order, then drift (when it
+    /// blocks), then each unique key (`duplicate`, named by its columns).
+    pub fn rules(&self) -> Vec<(String, RuleKind)> {
+        let mut rules: Vec<(String, RuleKind)> = self
+            .columns
+            .iter()
+            .flat_map(|c| c.rules().into_iter().map(|r| (c.name.clone(), r)))
+            .collect();
+        if self.options.block_on_drift {
+            rules.push((String::new(), RuleKind::Drift));
+        }
+        rules.extend(
+            self.keys
+                .iter()
+                .map(|k| (k.label.clone(), RuleKind::Duplicate)),
+        );
+        rules
+    }
+
     pub fn check(&mut self, batch: &RecordBatch) -> Result<CheckedBatch, CheckError> {
         if batch.num_columns() != self.input_width {
             return Err(CheckError::Schema(format!(

@@ -5,6 +5,7 @@
 //! [`Limits`], never by the input's size.
 
 mod asserts;
+mod data_file;
 mod dataset_checks;
 mod dlq;
 mod error;
@@ -26,7 +27,9 @@ mod sql_rule;
 mod sql_step;
 mod staging;
 mod steps;
+mod validate;
 
+pub use data_file::{DataBatches, DataWriter, file_source, read_file};
 pub use error::EngineError;
 pub use isolation::Isolation;
 pub use limits::Limits;
@@ -36,3 +39,4 @@ pub use report::{
     AssertResult, DlqCounts, RuleCounts, RunReport, SinkCounts, SourceCounts, StepCounts,
 };
 pub use run::{RunError, RunFailure, RunOptions, RunRequest, execute};
+pub use validate::{RuleResult, ValidateReport, ValidateRequest, validate};

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::Instant;
 
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch, UInt32Array};
@@ -31,7 +30,7 @@ use crate::masking::{apply_masks, masked_schema};
 use crate::progress::{ProgressSnapshot, RunProgress};
 use crate::report::{DlqCounts, RejectTally, RunReport, SinkCounts, SourceCounts, StepCounts};
 use crate::sink::SinkWriter;
-use crate::source::{SourceBatch, open_source};
+use crate::source::{SourceBatch, spawn_reader};
 use crate::staging::StagedFile;
 use crate::steps::{Emitted, Kept, PlannedStep, StepContext};
 
@@ -250,7 +249,12 @@ impl Run {
             .input
             .as_ref()
             .map(|(_, o)| o.columns.iter().map(|c| c.name.clone()).collect());
-        let receiver = spawn_reader(plan, &self.base_dir, columns, &self.options.limits);
+        let receiver = spawn_reader(
+            plan.sources.clone(),
+            &self.base_dir,
+            columns,
+            &self.options.limits,
+        );
         for event in receiver {
             let (source_index, batch) = event?;
             self.take_source_batch(plan, source_index, batch)?;
@@ -815,49 +819,7 @@ impl Run {
     }
 }
 
-type ReadEvent = Result<(usize, SourceBatch), RunError>;
-
-/// Reads every source in order on its own thread. The channel holds at
-/// most `queue_len_max` batches: a slow pipeline blocks the reader.
-fn spawn_reader(
-    plan: &Plan,
-    base_dir: &Path,
-    columns: Option<Vec<String>>,
-    limits: &Limits,
-) -> Receiver<ReadEvent> {
-    let (sender, receiver) = sync_channel(limits.queue_len_max);
-    let sources = plan.sources.clone();
-    let base_dir = base_dir.to_path_buf();
-    let limits = *limits;
-    std::thread::spawn(move || {
-        for (index, source) in sources.iter().enumerate() {
-            let mut reader = match open_source(source, &base_dir, columns.as_deref(), &limits) {
-                Ok(reader) => reader,
-                Err(e) => {
-                    let _ = sender.send(Err(e.into()));
-                    return;
-                }
-            };
-            loop {
-                match reader.next_batch() {
-                    Ok(Some(batch)) => {
-                        if sender.send(Ok((index, batch))).is_err() {
-                            return; // The pipeline stopped; nothing more to read.
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        let _ = sender.send(Err(e.into()));
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    receiver
-}
-
-fn keep_lines(lines: &[u64], checked: &CheckedBatch) -> Vec<u64> {
+pub(crate) fn keep_lines(lines: &[u64], checked: &CheckedBatch) -> Vec<u64> {
     if checked.rejected_rows.is_empty() {
         return lines.to_vec();
     }

@@ -67,6 +67,164 @@ pub enum ContractCommand {
     Check(ContractFilesArgs),
     /// Print each contract's canonical hash (SHA-256; layout, key order and comments do not change it).
     Hash(ContractFilesArgs),
+    /// List what changed from OLD to NEW (columns, types, rules, classifications),
+    /// each change compatible or breaking for the data's readers.
+    #[command(
+        after_help = "Exit codes: 0 the diff was printed (and `--fail-on` found nothing); \
+1 `--fail-on` found a change of that kind; 2 a contract is missing or invalid."
+    )]
+    Diff(ContractDiffArgs),
+    /// Check a data file (CSV, JSON Lines, Parquet, Arrow) against a contract:
+    /// every row, every rule; a summary per rule, rejected rows to `--dlq`.
+    #[command(
+        after_help = "Exit codes: 0 every row passed; 1 some rows were rejected \
+(or could not be read); 2 bad arguments, contract or data file; 3 the DLQ could not be written."
+    )]
+    Validate(ContractValidateArgs),
+    /// Draft a contract from a data file: types, required, obvious patterns,
+    /// value lists for low-cardinality text, likely PII marked for review. YAML on stdout.
+    Infer(ContractInferArgs),
+    /// Generate rows that pass the contract; with `--invalid-ratio`, rows that each
+    /// break exactly one rule, listed (row, field, rule) in a side file.
+    Synth(ContractSynthArgs),
+    /// Turn `tok_…` tokens made by `mask: tokenize` back into their values,
+    /// with the herd's key from the local state folder.
+    Detokenize(ContractDetokenizeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContractDiffArgs {
+    /// The contract as it was.
+    pub old: PathBuf,
+    /// The contract as it is now.
+    pub new: PathBuf,
+    /// Exit 1 when there is a change of this kind (for CI gates).
+    #[arg(long, value_enum, default_value_t = FailOn::Never)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Never: only print the changes.
+    Never,
+    /// Any breaking change.
+    Breaking,
+    /// Any change at all.
+    Any,
+}
+
+/// The format of a data file; by default, from its extension
+/// (`.csv`, `.jsonl`/`.ndjson`/`.json`, `.parquet`, `.arrow`, then `.gz`/`.zst`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormatArg {
+    Csv,
+    Jsonl,
+    Parquet,
+    Arrow,
+}
+
+#[derive(Debug, Args)]
+pub struct ContractValidateArgs {
+    /// The data file.
+    pub data: PathBuf,
+    /// The contract (ODCS v3 YAML).
+    #[arg(long)]
+    pub contract: PathBuf,
+    /// The schema object to check against (default: the contract's first).
+    #[arg(long)]
+    pub object: Option<String>,
+    /// The data's format, when its extension does not say.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormatArg>,
+    /// Write rejected rows here as JSON Lines, each with `_runink` = rule, field, message, line.
+    #[arg(long, value_name = "OUT")]
+    pub dlq: Option<PathBuf>,
+    /// Count and list every rule a rejected row breaks, not only the first.
+    #[arg(long)]
+    pub all_violations: bool,
+    /// Reject every row when the file's columns differ from the contract's.
+    #[arg(long)]
+    pub block_on_drift: bool,
+    /// CSV field delimiter.
+    #[arg(long, default_value_t = ',')]
+    pub delimiter: char,
+    /// The CSV file has no header line (columns in contract order).
+    #[arg(long)]
+    pub no_header: bool,
+    /// The herd whose masking keys mask sensitive values in the DLQ.
+    #[arg(long, default_value = "default")]
+    pub herd: String,
+    /// The masking salt, instead of the herd's; also read from `RUNINK_MASK_SALT`.
+    #[arg(long, env = "RUNINK_MASK_SALT", hide_env_values = true)]
+    pub mask_salt: Option<String>,
+    /// Rows per record batch.
+    #[arg(long, default_value_t = runink_engine::Limits::default().batch_rows_max as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_rows_max: u32,
+    /// Batches queued between reading and checking (backpressure bound).
+    #[arg(long, default_value_t = runink_engine::Limits::default().queue_len_max as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub queue_len_max: u32,
+    /// Distinct keys remembered per unique key.
+    #[arg(long, default_value_t = runink_engine::Limits::default().unique_keys_max)]
+    pub unique_keys_max: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ContractInferArgs {
+    /// The data file.
+    pub data: PathBuf,
+    /// The data's format, when its extension does not say.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormatArg>,
+    /// The contract's name (default: the file's name without extensions).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// CSV field delimiter.
+    #[arg(long, default_value_t = ',')]
+    pub delimiter: char,
+    /// Distinct values remembered per column to tell whether it is unique.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub distinct_keys_max: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ContractSynthArgs {
+    /// The contract (ODCS v3 YAML).
+    pub file: PathBuf,
+    /// How many rows to make.
+    #[arg(long)]
+    pub rows: u64,
+    /// Share of rows (0 to 1) that each break exactly one rule.
+    #[arg(long, default_value_t = 0.0)]
+    pub invalid_ratio: f64,
+    /// The same seed makes the same rows.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The output format.
+    #[arg(long, value_enum)]
+    pub format: DataFormatArg,
+    /// Write here (atomically); default stdout (not for Parquet).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Where the list of broken rows goes (JSON Lines: row, field, rule, value);
+    /// default `OUT.broken.jsonl`.
+    #[arg(long)]
+    pub broken: Option<PathBuf>,
+    /// The schema object to generate (default: the contract's first).
+    #[arg(long)]
+    pub object: Option<String>,
+    /// Rows per generated batch.
+    #[arg(long, default_value_t = runink_engine::Limits::default().batch_rows_max as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_rows_max: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ContractDetokenizeArgs {
+    /// Tokens (`tok_…`).
+    #[arg(required = true)]
+    pub tokens: Vec<String>,
+    /// The herd whose key made the tokens.
+    #[arg(long, default_value = "default")]
+    pub herd: String,
 }
 
 #[derive(Debug, Args)]

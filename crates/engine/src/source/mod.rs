@@ -5,6 +5,7 @@
 mod csv_reader;
 mod jsonl_reader;
 mod open;
+mod pump;
 mod typed_reader;
 
 use arrow::array::RecordBatch;
@@ -12,6 +13,7 @@ use arrow::array::RecordBatch;
 pub use csv_reader::{CsvOptions, CsvReader};
 pub use jsonl_reader::JsonlReader;
 pub use open::{SourceReader, is_compressed, open_source};
+pub use pump::{ReadEvent, spawn_reader};
 pub use typed_reader::TypedReader;
 
 /// A record a source could not turn into a row.

@@ -1,5 +1,6 @@
 //! `runi contract check|hash FILE...`: validate contracts and print their
-//! canonical hashes.
+//! canonical hashes. The other `contract` commands live in `contract_*.rs`;
+//! this file dispatches to them and holds what they share.
 
 use std::path::Path;
 
@@ -7,7 +8,10 @@ use anyhow::Context;
 use runink_contract::{Contract, ContractError, Violation};
 use serde::Serialize;
 
-use crate::cli::{ContractCommand, ContractFilesArgs, GlobalOptions};
+use runink_contract::SchemaObject;
+use runink_plan::DataFormat;
+
+use crate::cli::{ContractCommand, ContractFilesArgs, DataFormatArg, GlobalOptions};
 use crate::exit::{Exit, Failure, Outcome};
 use crate::output::{error_label, print_json};
 
@@ -39,6 +43,86 @@ pub fn contract(global: &GlobalOptions, command: &ContractCommand) -> Outcome {
     match command {
         ContractCommand::Check(args) => check(global, args),
         ContractCommand::Hash(args) => hash(global, args),
+        ContractCommand::Diff(args) => super::contract_diff::diff(global, args),
+        ContractCommand::Validate(args) => super::contract_validate::validate(global, args),
+        ContractCommand::Infer(args) => super::contract_infer::infer(global, args),
+        ContractCommand::Synth(args) => super::contract_synth::synth(global, args),
+        ContractCommand::Detokenize(args) => super::contract_detokenize::detokenize(global, args),
+    }
+}
+
+/// A contract that must load; any problem is the user's (exit 2).
+pub(super) fn load_valid(path: &Path) -> Result<Contract, Failure> {
+    let (file, loaded) = load(path)?;
+    loaded
+        .with_context(|| {
+            format!(
+                "contract `{file}` is not valid; `runi contract check {file}` lists every problem"
+            )
+        })
+        .map_err(Failure::usage)
+}
+
+/// The named schema object, or the contract's first.
+pub(super) fn pick_object(
+    contract: &Contract,
+    path: &Path,
+    name: Option<&str>,
+) -> Result<SchemaObject, Failure> {
+    let found = match name {
+        Some(name) => contract.object(name),
+        None => contract.objects.first(),
+    };
+    found.cloned().ok_or_else(|| {
+        let names: Vec<String> = contract
+            .objects
+            .iter()
+            .map(|o| format!("`{}`", o.name))
+            .collect();
+        Failure::usage(anyhow::anyhow!(
+            "contract `{}` has no schema object{}; it has {}",
+            path.display(),
+            name.map(|n| format!(" `{n}`")).unwrap_or_default(),
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        ))
+    })
+}
+
+/// The format asked for, else the one the file's extension names.
+pub(super) fn data_format(
+    path: &Path,
+    asked: Option<DataFormatArg>,
+) -> Result<DataFormat, Failure> {
+    if let Some(asked) = asked {
+        return Ok(match asked {
+            DataFormatArg::Csv => DataFormat::Csv,
+            DataFormatArg::Jsonl => DataFormat::Jsonl,
+            DataFormatArg::Parquet => DataFormat::Parquet,
+            DataFormatArg::Arrow => DataFormat::Arrow,
+        });
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .unwrap_or(&name);
+    let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    match extension {
+        "csv" | "tsv" | "txt" => Ok(DataFormat::Csv),
+        "jsonl" | "ndjson" | "json" => Ok(DataFormat::Jsonl),
+        "parquet" | "pq" => Ok(DataFormat::Parquet),
+        "arrow" | "ipc" | "feather" => Ok(DataFormat::Arrow),
+        _ => Err(Failure::usage(anyhow::anyhow!(
+            "cannot tell the format of `{}` from its name; add `--format csv|jsonl|parquet|arrow`",
+            path.display()
+        ))),
     }
 }
 

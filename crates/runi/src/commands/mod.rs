@@ -4,6 +4,11 @@
 mod check;
 mod completions;
 mod contract;
+mod contract_detokenize;
+mod contract_diff;
+mod contract_infer;
+mod contract_synth;
+mod contract_validate;
 mod explain;
 mod fmt;
 mod graph;

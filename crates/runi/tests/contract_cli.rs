@@ -1,0 +1,545 @@
+//! `runi contract diff|validate|infer|synth|detokenize` as a user meets
+//! them: the real binary on real files, exit codes, text and JSON out.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const CONTRACT: &str = r#"apiVersion: v3.1.0
+kind: DataContract
+id: urn:test:orders
+version: 1.0.0
+status: active
+name: orders
+schema:
+  - name: orders
+    properties:
+      - name: order_id
+        logicalType: string
+        required: true
+        unique: true
+        logicalTypeOptions: { pattern: "^ORD-[0-9]{6}$" }
+      - name: email
+        logicalType: string
+        classification: pii
+        customProperties:
+          - { property: mask, value: tokenize }
+      - name: amount
+        logicalType: number
+        required: true
+        logicalTypeOptions: { minimum: 0 }
+      - name: currency
+        logicalType: string
+        quality:
+          - metric: invalidValues
+            arguments: { validValues: [USD, EUR] }
+            mustBe: 0
+      - name: created_at
+        logicalType: timestamp
+        logicalTypeOptions: { format: "yyyy-MM-dd'T'HH:mm:ss", timezone: false }
+"#;
+
+const DATA: &str = "order_id,email,amount,currency,created_at
+ORD-000001,ann@example.com,10.50,USD,2024-01-01T10:00:00
+ORD-000002,bob@example.com,-3,EUR,2024-01-01T10:00:00
+ORD-000003,cy@example.com,abc,USD,2024-01-01T10:00:00
+ORD-000001,dee@example.com,4,USD,2024-01-01T10:00:00
+ORD-7,eve@example.com,4,GBP,2024-13-01T10:00:00
+ORD-000006,fay@example.com,4,EUR,
+";
+
+/// The binary, with its state folder in `home`.
+fn runi(home: &Path) -> Command {
+    let mut command = Command::cargo_bin("runi").expect("the runi binary is built");
+    command
+        .env("RUNINK_HOME", home)
+        .env_remove("RUNINK_MASK_SALT")
+        .env_remove("NO_COLOR");
+    command
+}
+
+fn json_of(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output).expect("stdout is JSON")
+}
+
+fn jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read `{}`: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+struct Folder {
+    _temp: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Folder {
+    fn new() -> Self {
+        let temp = tempfile::tempdir().expect("a temporary folder");
+        let path = temp.path().to_path_buf();
+        Self { _temp: temp, path }
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path.join(name);
+        std::fs::write(&path, text).expect("write a file");
+        path
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+#[test]
+fn validate_counts_per_rule_and_writes_the_dlq() {
+    let folder = Folder::new();
+    let contract = folder.write("orders.yaml", CONTRACT);
+    let data = folder.write("orders.csv", DATA);
+    let dlq = folder.file("rejects.jsonl");
+    let output = runi(&folder.path)
+        .args(["--json", "contract", "validate"])
+        .arg(&data)
+        .arg("--contract")
+        .arg(&contract)
+        .arg("--dlq")
+        .arg(&dlq)
+        .output()
+        .expect("runi runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = &json_of(&output.stdout)["report"];
+    assert_eq!(report["rows_in"], 6);
+    assert_eq!(report["rows_valid"], 2);
+    assert_eq!(report["rows_rejected"], 4);
+    let failed = |field: &str, rule: &str| {
+        report["rules"]
+            .as_array()
+            .expect("a rule list")
+            .iter()
+            .find(|r| r["field"] == field && r["rule"] == rule)
+            .unwrap_or_else(|| panic!("no rule {field}/{rule} in {report}"))["rows_failed"]
+            .as_u64()
+            .expect("a count")
+    };
+    assert_eq!(failed("amount", "minimum"), 1);
+    assert_eq!(failed("amount", "logicalType"), 1);
+    assert_eq!(failed("order_id", "pattern"), 1);
+    assert_eq!(failed("order_id", "duplicate"), 1);
+    // Rules no row failed are listed too, as passed.
+    assert_eq!(failed("currency", "validValues"), 0);
+    assert_eq!(failed("created_at", "format"), 0);
+
+    let rows = jsonl(&dlq);
+    let reasons: Vec<(u64, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["_runink"]["line"].as_u64().expect("a line"),
+                r["_runink"]["field"].as_str().expect("a field"),
+                r["_runink"]["rule"].as_str().expect("a rule"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (3, "amount", "minimum"),
+            (4, "amount", "logicalType"),
+            (5, "order_id", "duplicate"),
+            (6, "order_id", "pattern"),
+        ]
+    );
+    // The PII column is tokenized in the DLQ, and only the herd's key reverses it.
+    let token = rows[0]["email"].as_str().expect("a token").to_owned();
+    assert!(token.starts_with("tok_"), "{token}");
+    runi(&folder.path)
+        .args(["contract", "detokenize", &token])
+        .assert()
+        .success()
+        .stdout("bob@example.com\n");
+    let other_home = Folder::new();
+    runi(&other_home.path)
+        .args(["contract", "detokenize", &token])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no masking keys"));
+}
+
+#[test]
+fn validate_text_summary_and_all_violations() {
+    let folder = Folder::new();
+    let contract = folder.write("orders.yaml", CONTRACT);
+    let data = folder.write("orders.csv", DATA);
+    runi(&folder.path)
+        .args(["contract", "validate"])
+        .arg(&data)
+        .arg("--contract")
+        .arg(&contract)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("rejected             4"))
+        .stdout(predicate::str::contains("FAILED  amount / minimum"))
+        .stdout(predicate::str::contains("ok      currency / validValues"));
+    // Row 5 breaks the pattern, the currency list and the format at once.
+    let output = runi(&folder.path)
+        .args(["--json", "contract", "validate", "--all-violations"])
+        .arg(&data)
+        .arg("--contract")
+        .arg(&contract)
+        .output()
+        .expect("runi runs");
+    let report = &json_of(&output.stdout)["report"];
+    let total: u64 = report["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| r["rows_failed"].as_u64().expect("a count"))
+        .sum();
+    assert_eq!(total, 6, "{report}");
+}
+
+#[test]
+fn validate_refuses_bad_input_with_exit_2_and_writes_nothing() {
+    let folder = Folder::new();
+    let contract = folder.write("orders.yaml", CONTRACT);
+    let data = folder.write("orders.csv", DATA);
+    let dlq = folder.file("rejects.jsonl");
+    runi(&folder.path)
+        .args(["contract", "validate", "missing.csv", "--contract"])
+        .arg(&contract)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`missing.csv` does not exist"));
+    let broken = folder.write(
+        "broken.yaml",
+        &CONTRACT.replace("logicalType: number", "logicalType: numbr"),
+    );
+    runi(&folder.path)
+        .args(["contract", "validate"])
+        .arg(&data)
+        .arg("--contract")
+        .arg(&broken)
+        .arg("--dlq")
+        .arg(&dlq)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not valid"));
+    assert!(!dlq.exists());
+    let odd = folder.write("orders.dat", DATA);
+    runi(&folder.path)
+        .args(["contract", "validate"])
+        .arg(&odd)
+        .arg("--contract")
+        .arg(&contract)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--format"));
+    runi(&folder.path)
+        .args(["contract", "validate", "--object", "nope"])
+        .arg(&data)
+        .arg("--contract")
+        .arg(&contract)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no schema object `nope`"));
+    let not_parquet = folder.write("fake.parquet", "not parquet at all");
+    runi(&folder.path)
+        .args(["contract", "validate"])
+        .arg(&not_parquet)
+        .arg("--contract")
+        .arg(&contract)
+        .arg("--dlq")
+        .arg(&dlq)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("fake.parquet"));
+    assert!(!dlq.exists());
+}
+
+#[test]
+fn validate_reports_lines_that_cannot_be_read() {
+    let folder = Folder::new();
+    let contract = folder.write("orders.yaml", CONTRACT);
+    let data = folder.write(
+        "orders.jsonl",
+        "{\"order_id\":\"ORD-000001\",\"amount\":\"1\"}\nnot json\n{\"order_id\":\"ORD-000002\",\"amount\":2}\n",
+    );
+    let output = runi(&folder.path)
+        .args(["--json", "contract", "validate"])
+        .arg(&data)
+        .arg("--contract")
+        .arg(&contract)
+        .output()
+        .expect("runi runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report = &json_of(&output.stdout)["report"];
+    assert_eq!(report["rows_in"], 3);
+    assert_eq!(report["rows_valid"], 2);
+    assert_eq!(report["rows_unreadable"], 1);
+}
+
+/// synth → validate in each format: no reject without a ratio; with one,
+/// exactly the rows synth broke, for the rules it names.
+#[test]
+fn synth_then_validate_round_trip_in_every_format() {
+    let folder = Folder::new();
+    let contract = folder.write("orders.yaml", CONTRACT);
+    for (format, header_lines) in [("csv", 1), ("jsonl", 0), ("parquet", 0)] {
+        let data = folder.file(&format!("valid.{format}"));
+        runi(&folder.path)
+            .args(["-q", "contract", "synth"])
+            .arg(&contract)
+            .args(["--rows", "700", "--seed", "3", "--format", format, "--out"])
+            .arg(&data)
+            .assert()
+            .success();
+        runi(&folder.path)
+            .args(["contract", "validate"])
+            .arg(&data)
+            .arg("--contract")
+            .arg(&contract)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("valid              700"));
+
+        let data = folder.file(&format!("mixed.{format}"));
+        let broken = folder.file(&format!("mixed.{format}.broken.jsonl"));
+        let dlq = folder.file(&format!("mixed.{format}.dlq"));
+        runi(&folder.path)
+            .args(["-q", "contract", "synth"])
+            .arg(&contract)
+            .args(["--rows", "700", "--invalid-ratio", "0.2", "--seed", "4"])
+            .args(["--batch-rows-max", "64", "--format", format, "--out"])
+            .arg(&data)
+            .assert()
+            .success();
+        runi(&folder.path)
+            .args(["contract", "validate"])
+            .arg(&data)
+            .arg("--contract")
+            .arg(&contract)
+            .arg("--dlq")
+            .arg(&dlq)
+            .assert()
+            .code(1);
+        let made: Vec<(u64, String, String)> = jsonl(&broken)
+            .iter()
+            .map(|b| {
+                (
+                    b["row"].as_u64().expect("a row") + header_lines,
+                    b["field"].as_str().expect("a field").to_owned(),
+                    b["rule"].as_str().expect("a rule").to_owned(),
+                )
+            })
+            .collect();
+        let found: Vec<(u64, String, String)> = jsonl(&dlq)
+            .iter()
+            .map(|r| {
+                (
+                    r["_runink"]["line"].as_u64().expect("a line"),
+                    r["_runink"]["field"].as_str().expect("a field").to_owned(),
+                    r["_runink"]["rule"].as_str().expect("a rule").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(made.len(), 140, "{format}");
+        assert_eq!(found, made, "{format}");
+    }
+}
+
+#[test]
+fn synth_is_repeatable_and_refuses_bad_requests() {
+    let folder = Folder::new();
+    let contract = folder.write("orders.yaml", CONTRACT);
+    let run = |seed: &str| {
+        runi(&folder.path)
+            .args(["contract", "synth"])
+            .arg(&contract)
+            .args(["--rows", "50", "--format", "csv", "--seed", seed])
+            .output()
+            .expect("runi runs")
+            .stdout
+    };
+    assert_eq!(run("1"), run("1"));
+    assert_ne!(run("1"), run("2"));
+    assert_eq!(
+        String::from_utf8_lossy(&run("1")).lines().count(),
+        51,
+        "a header and 50 rows"
+    );
+    runi(&folder.path)
+        .args(["contract", "synth"])
+        .arg(&contract)
+        .args(["--rows", "5", "--format", "parquet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--out"));
+    runi(&folder.path)
+        .args(["contract", "synth"])
+        .arg(&contract)
+        .args([
+            "--rows",
+            "5",
+            "--format",
+            "csv",
+            "--invalid-ratio",
+            "1.5",
+            "--broken",
+            "b.jsonl",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("between 0 and 1"));
+    runi(&folder.path)
+        .args(["contract", "synth"])
+        .arg(&contract)
+        .args(["--rows", "5", "--format", "csv", "--invalid-ratio", "0.5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--broken"));
+    let contradictory = folder.write(
+        "bad.yaml",
+        &CONTRACT.replace("{ minimum: 0 }", "{ minimum: 10, maximum: 5 }"),
+    );
+    let out = folder.file("bad.csv");
+    runi(&folder.path)
+        .args(["contract", "synth"])
+        .arg(&contradictory)
+        .args(["--rows", "5", "--format", "csv", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("column `amount`"));
+    assert!(!out.exists(), "a failed synth leaves no file");
+}
+
+#[test]
+fn infer_drafts_a_contract_that_accepts_its_data() {
+    let folder = Folder::new();
+    let contract = folder.write("orders.yaml", CONTRACT);
+    let data = folder.file("orders.jsonl");
+    runi(&folder.path)
+        .args(["-q", "contract", "synth"])
+        .arg(&contract)
+        .args(["--rows", "300", "--format", "jsonl", "--out"])
+        .arg(&data)
+        .assert()
+        .success();
+    let output = runi(&folder.path)
+        .args(["contract", "infer"])
+        .arg(&data)
+        .output()
+        .expect("runi runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let draft = String::from_utf8(output.stdout).expect("UTF-8 YAML");
+    assert!(draft.contains("pattern: \"^ORD-[0-9]{6}$\""), "{draft}");
+    assert!(draft.contains("validValues: [\"EUR\", \"USD\"]"), "{draft}");
+    let inferred = folder.write("inferred.yaml", &draft);
+    runi(&folder.path)
+        .args(["contract", "check"])
+        .arg(&inferred)
+        .assert()
+        .success();
+    runi(&folder.path)
+        .args(["contract", "validate"])
+        .arg(&data)
+        .arg("--contract")
+        .arg(&inferred)
+        .assert()
+        .success();
+
+    let emails = folder.write(
+        "people.csv",
+        &(0..30)
+            .map(|i| format!("p{i}@example.org,+44 20 7946 {i:04}\n"))
+            .fold("email,phone\n".to_owned(), |all, line| all + &line),
+    );
+    runi(&folder.path)
+        .args(["contract", "infer"])
+        .arg(&emails)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("classification: pii").count(2));
+    runi(&folder.path)
+        .args(["contract", "infer", "nowhere.csv"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn diff_lists_changes_and_gates_on_breaking_ones() {
+    let folder = Folder::new();
+    let old = folder.write("old.yaml", CONTRACT);
+    let same = folder.write("same.yaml", &format!("# reformatted\n{CONTRACT}"));
+    runi(&folder.path)
+        .args(["contract", "diff", "--fail-on", "any"])
+        .arg(&old)
+        .arg(&same)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no changes"));
+    let tighter = folder.write(
+        "tighter.yaml",
+        &CONTRACT.replace("[USD, EUR]", "[USD]").replace(
+            "        classification: pii\n",
+            "        classification: pii\n        required: true\n",
+        ),
+    );
+    runi(&folder.path)
+        .args(["contract", "diff", "--fail-on", "breaking"])
+        .arg(&old)
+        .arg(&tighter)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "2 changes: 0 breaking, 2 compatible",
+        ));
+    let looser = folder.write(
+        "looser.yaml",
+        &CONTRACT
+            .replace("        logicalTypeOptions: { minimum: 0 }\n", "")
+            .replace("      - name: created_at\n        logicalType: timestamp\n        logicalTypeOptions: { format: \"yyyy-MM-dd'T'HH:mm:ss\", timezone: false }\n", ""),
+    );
+    let output = runi(&folder.path)
+        .args(["--json", "contract", "diff", "--fail-on", "breaking"])
+        .arg(&old)
+        .arg(&looser)
+        .output()
+        .expect("runi runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_of(&output.stdout);
+    assert_eq!(report["breaking"], 2, "{report}");
+    let aspects: Vec<&str> = report["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["aspect"].as_str().expect("an aspect"))
+        .collect();
+    assert_eq!(aspects, ["minimum", "column"]);
+    runi(&folder.path)
+        .args(["contract", "diff"])
+        .arg(&old)
+        .arg(&looser)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "breaking    orders.created_at  column",
+        ));
+    runi(&folder.path)
+        .args(["contract", "diff", "missing.yaml"])
+        .arg(&old)
+        .assert()
+        .code(2);
+}
