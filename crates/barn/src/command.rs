@@ -10,7 +10,7 @@ use runink_model::{DagHash, HerdName, Sha256Hex};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{NodeId, RequestId, RunId};
-use crate::state::{EventLevel, RunCounts, RunEnd};
+use crate::state::{ContractUse, EventLevel, RunCounts, RunDetail, RunEnd};
 
 /// One write, as it travels through the Raft log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +60,8 @@ pub enum Command {
     /// Queues a run of a registered scenario; the run starts `Pending`.
     SubmitRun {
         dag_hash: DagHash,
+        /// The contracts the run checks rows against.
+        contracts: Vec<ContractUse>,
         at_ms: u64,
     },
     /// `Pending` → `Running` on `node`.
@@ -79,6 +81,8 @@ pub enum Command {
         run: RunId,
         end: RunEnd,
         counts: RunCounts,
+        /// Counts per source, step and rule, and the outputs.
+        detail: RunDetail,
         /// One paragraph for humans: what happened, or why it failed.
         summary: String,
         at_ms: u64,

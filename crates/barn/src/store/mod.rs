@@ -41,7 +41,8 @@ pub(crate) use state_machine::{SharedMachine, StateMachineStore, read as read_ma
 pub(crate) const DB_FILE: &str = "barn.redb";
 
 /// The layout this code reads and writes; stored under `meta/format`.
-const FORMAT: &str = "1";
+/// Format 2: runs carry their contracts and their detail.
+const FORMAT: &str = "2";
 
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
