@@ -5,8 +5,9 @@
 mod cli;
 mod commands;
 mod exit;
+mod ledger;
 mod output;
-mod run_record;
+mod run_text;
 mod scenario_file;
 mod state_dir;
 mod summary;
