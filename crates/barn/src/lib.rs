@@ -15,7 +15,7 @@
 //!
 //! let barn = Barn::open_embedded(dir).await?;
 //! let submitted = barn
-//!     .write(Command::SubmitRun { dag_hash, contracts: vec![], at_ms: unix_now_ms() })
+//!     .write(Command::SubmitRun { dag_hash, contracts: vec![], start_on: None, at_ms: unix_now_ms() })
 //!     .await??;
 //! if let Applied::RunSubmitted { run } = submitted {
 //!     println!("run {run}");

@@ -36,6 +36,7 @@ async fn barn_with_marker(dir: &Path, marker: &str) -> Barn {
     let submit = Command::SubmitRun {
         dag_hash,
         contracts: vec![],
+        start_on: None,
         at_ms: 2,
     };
     assert_eq!(

@@ -58,6 +58,7 @@ async fn record_run(barn: &Barn, message: &str) -> RunId {
         Command::SubmitRun {
             dag_hash: dag_hash(),
             contracts: vec![],
+            start_on: None,
             at_ms: 2,
         },
     )
@@ -96,6 +97,7 @@ async fn record_run(barn: &Barn, message: &str) -> RunId {
             },
             detail: RunDetail::default(),
             summary: "3 rows written".into(),
+            events: vec![],
             at_ms: 5,
         },
     )
@@ -138,6 +140,7 @@ async fn a_recorded_run_is_still_there_after_reopening() {
         Command::SubmitRun {
             dag_hash: dag_hash(),
             contracts: vec![],
+            start_on: None,
             at_ms: 9,
         },
     )
@@ -198,6 +201,7 @@ async fn a_retried_request_applies_once() {
         Command::SubmitRun {
             dag_hash: dag_hash(),
             contracts: vec![],
+            start_on: None,
             at_ms: 20,
         },
     );
@@ -221,6 +225,7 @@ async fn an_illegal_transition_is_an_outcome_not_an_error() {
             counts: RunCounts::default(),
             detail: RunDetail::default(),
             summary: String::new(),
+            events: vec![],
             at_ms: 30,
         })
         .await

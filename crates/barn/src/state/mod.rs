@@ -108,8 +108,9 @@ impl BarnState {
             Command::SubmitRun {
                 dag_hash,
                 contracts,
+                start_on,
                 at_ms,
-            } => self.submit_run(&dag_hash, contracts, at_ms),
+            } => self.submit_run(&dag_hash, contracts, start_on, at_ms),
             Command::StartRun { run, node, at_ms } => self.start_run(run, node, at_ms),
             Command::AppendRunEvents { run, events } => self.append_run_events(run, events),
             Command::FinishRun {
@@ -118,6 +119,7 @@ impl BarnState {
                 counts,
                 detail,
                 summary,
+                events,
                 at_ms,
             } => {
                 let finish = runs::Finish {
@@ -125,6 +127,7 @@ impl BarnState {
                     counts,
                     detail,
                     summary,
+                    events,
                     at_ms,
                 };
                 self.finish_run(run, finish)

@@ -19,6 +19,7 @@ impl BarnState {
         &mut self,
         dag_hash: &DagHash,
         contracts: Vec<ContractUse>,
+        start_on: Option<NodeId>,
         at_ms: u64,
     ) -> Outcome {
         let Some(scenario) = self.scenarios.get(dag_hash) else {
@@ -27,6 +28,11 @@ impl BarnState {
             });
         };
         check_contracts(&contracts, &self.limits)?;
+        if let Some(node) = start_on
+            && !self.nodes.contains_key(&node)
+        {
+            return Err(Refusal::UnknownNode { node });
+        }
         let scenario = scenario.clone();
         self.make_room_for_a_run()?;
         let id = RunId(self.next_run);
@@ -50,6 +56,10 @@ impl BarnState {
             events_dropped: 0,
         };
         self.runs.insert(id, run);
+        if let Some(node) = start_on {
+            self.start_run(id, node, at_ms)
+                .expect("a new run is pending on a known node, so it can start");
+        }
         Ok(Applied::RunSubmitted { run: id })
     }
 
@@ -66,6 +76,26 @@ impl BarnState {
     pub(super) fn finish_run(&mut self, id: RunId, finish: Finish) -> Outcome {
         let limits = self.limits.clone();
         let status = RunStatus::from(finish.end);
+        // Check everything before changing anything: a refusal changes nothing.
+        if finish.events.len() > limits.events_per_request_max {
+            return Err(Refusal::TooManyEvents {
+                count: finish.events.len(),
+                max: limits.events_per_request_max,
+            });
+        }
+        let Some(run) = self.runs.get(&id) else {
+            return Err(Refusal::UnknownRun { run: id });
+        };
+        if !run.status.can_become(status) {
+            return Err(Refusal::IllegalTransition {
+                run: id,
+                from: run.status,
+                to: status,
+            });
+        }
+        if !finish.events.is_empty() {
+            self.append_run_events(id, finish.events)?;
+        }
         let run = self.transition(id, status)?;
         run.finished_at_ms = Some(finish.at_ms);
         run.counts = finish.counts;
@@ -159,6 +189,7 @@ pub(super) struct Finish {
     pub counts: RunCounts,
     pub detail: RunDetail,
     pub summary: String,
+    pub events: Vec<NewRunEvent>,
     pub at_ms: u64,
 }
 

@@ -60,6 +60,7 @@ fn submit(client: &mut Client, state: &mut BarnState) -> RunId {
         Command::SubmitRun {
             dag_hash: hash(1),
             contracts: vec![],
+            start_on: None,
             at_ms: 10,
         },
     );
@@ -89,6 +90,7 @@ fn finish(run: RunId, end: RunEnd) -> Command {
         },
         detail: detail(),
         summary: "8 rows written, 2 rejected".into(),
+        events: vec![],
         at_ms: 20,
     }
 }
@@ -215,6 +217,7 @@ fn a_retried_request_applies_once_and_gets_the_same_outcome() {
         Command::SubmitRun {
             dag_hash: hash(1),
             contracts: vec![],
+            start_on: None,
             at_ms: 10,
         },
     );
@@ -254,6 +257,7 @@ fn an_older_request_than_the_last_is_refused_as_stale() {
         Command::SubmitRun {
             dag_hash: hash(1),
             contracts: vec![],
+            start_on: None,
             at_ms: 10,
         },
     );
@@ -350,6 +354,7 @@ fn unknown_runs_scenarios_nodes_and_herds_are_refused() {
         Command::SubmitRun {
             dag_hash: hash(9),
             contracts: vec![],
+            start_on: None,
             at_ms: 1,
         },
     );
@@ -494,6 +499,7 @@ fn the_same_requests_give_the_same_state() {
             Command::SubmitRun {
                 dag_hash: hash(1),
                 contracts: vec![],
+                start_on: None,
                 at_ms: 3,
             },
             start(RunId(1)),
@@ -522,6 +528,7 @@ fn a_run_keeps_the_contracts_it_was_submitted_with() {
         Command::SubmitRun {
             dag_hash: hash(1),
             contracts: vec![contract("contracts/orders.yaml")],
+            start_on: None,
             at_ms: 10,
         },
     );
@@ -543,6 +550,7 @@ fn too_many_or_too_long_contracts_are_refused() {
     let many = Command::SubmitRun {
         dag_hash: hash(1),
         contracts: vec![contract("c.yaml"); max + 1],
+        start_on: None,
         at_ms: 10,
     };
     assert_eq!(
@@ -556,6 +564,7 @@ fn too_many_or_too_long_contracts_are_refused() {
     let long = Command::SubmitRun {
         dag_hash: hash(1),
         contracts: vec![contract(&long_path)],
+        start_on: None,
         at_ms: 10,
     };
     assert!(matches!(
@@ -602,6 +611,7 @@ fn a_run_detail_past_its_bounds_is_cut_and_counted() {
         counts: RunCounts::default(),
         detail: big,
         summary: String::new(),
+        events: vec![],
         at_ms: 20,
     };
     client.send(&mut state, finish).unwrap();
@@ -642,6 +652,7 @@ fn at_the_run_bound_the_oldest_finished_run_is_forgotten() {
         Command::SubmitRun {
             dag_hash: hash(1),
             contracts: vec![],
+            start_on: None,
             at_ms: 10,
         },
     );
@@ -656,4 +667,74 @@ fn at_the_run_bound_the_oldest_finished_run_is_forgotten() {
     assert_eq!(kept, [first, third]);
     assert!(state.run_events(second).is_none());
     assert_eq!(third, RunId(3));
+}
+
+#[test]
+fn a_run_submitted_with_start_on_is_running_there_at_once() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let submit = |node| Command::SubmitRun {
+        dag_hash: hash(1),
+        contracts: vec![],
+        start_on: Some(NodeId(node)),
+        at_ms: 10,
+    };
+    let before = state.clone();
+    assert_eq!(
+        client.send(&mut state, submit(9)),
+        Err(Refusal::UnknownNode { node: NodeId(9) })
+    );
+    assert_eq!(state.runs().count(), before.runs().count());
+    let Ok(Applied::RunSubmitted { run }) = client.send(&mut state, submit(1)) else {
+        panic!("expected a submitted run");
+    };
+    let record = state.run(run).unwrap();
+    assert_eq!(record.status, RunStatus::Running);
+    assert_eq!(
+        (record.node, record.started_at_ms),
+        (Some(NodeId(1)), Some(10))
+    );
+}
+
+#[test]
+fn finishing_with_events_appends_them_in_the_same_entry_or_changes_nothing() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let run = submit(&mut client, &mut state);
+    client.send(&mut state, start(run)).unwrap();
+    let line = |message: &str| NewRunEvent {
+        at_ms: 19,
+        level: EventLevel::Error,
+        message: message.into(),
+    };
+    let too_many = state.limits().events_per_request_max + 1;
+    let finish_with = |events: Vec<NewRunEvent>| Command::FinishRun {
+        run,
+        end: RunEnd::Failed,
+        counts: RunCounts::default(),
+        detail: RunDetail::default(),
+        summary: "disk full".into(),
+        events,
+        at_ms: 20,
+    };
+    let before = state.clone();
+    assert!(matches!(
+        client.send(&mut state, finish_with(vec![line("x"); too_many])),
+        Err(Refusal::TooManyEvents { .. })
+    ));
+    assert_eq!(state.run(run), before.run(run));
+    assert_eq!(state.run_events(run).unwrap().len(), 0);
+
+    client
+        .send(&mut state, finish_with(vec![line("failed: disk full")]))
+        .unwrap();
+    assert_eq!(state.run(run).unwrap().status, RunStatus::Failed);
+    let events = state.run_events(run).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].message, "failed: disk full");
+
+    // A finished run takes no more events, even with a second finish.
+    let again = client.send(&mut state, finish_with(vec![line("late")]));
+    assert!(matches!(again, Err(Refusal::IllegalTransition { .. })));
+    assert_eq!(state.run_events(run).unwrap().len(), 1);
 }

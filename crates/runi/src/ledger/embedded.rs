@@ -100,9 +100,12 @@ impl RunLedger for EmbeddedLedger {
                 };
                 applied(barn.write(register).await?)?;
             }
+            // This process runs the scenario itself: the run starts here, in
+            // the same entry that submits it.
             let submit = Command::SubmitRun {
                 dag_hash: start.dag_hash.clone(),
                 contracts: start.contracts.clone(),
+                start_on: Some(barn.node()),
                 at_ms: start.at_ms,
             };
             let Applied::RunSubmitted { run } = applied(barn.write(submit).await?)? else {
@@ -110,12 +113,6 @@ impl RunLedger for EmbeddedLedger {
                     "the barn answered a submission with another outcome; this is a bug"
                 ));
             };
-            let begin = Command::StartRun {
-                run,
-                node: barn.node(),
-                at_ms: start.at_ms,
-            };
-            applied(barn.write(begin).await?)?;
             Ok(run)
         })
     }
@@ -126,7 +123,11 @@ impl RunLedger for EmbeddedLedger {
                 .read(|state| state.limits().events_per_request_max)
                 .await?
                 .max(1);
-            for batch in finish.events.chunks(batch_max) {
+            // The last batch of lines travels with the end, in one entry;
+            // earlier ones (a long log) go first.
+            let last_batch_start = finish.events.len().saturating_sub(batch_max);
+            let (earlier, last) = finish.events.split_at(last_batch_start);
+            for batch in earlier.chunks(batch_max) {
                 let append = Command::AppendRunEvents {
                     run,
                     events: batch.to_vec(),
@@ -139,6 +140,7 @@ impl RunLedger for EmbeddedLedger {
                 counts: finish.counts,
                 detail: finish.detail.clone(),
                 summary: finish.summary.clone(),
+                events: last.to_vec(),
                 at_ms: finish.at_ms,
             };
             applied(barn.write(end).await?)?;
