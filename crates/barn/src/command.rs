@@ -10,7 +10,7 @@ use runink_model::{DagHash, HerdName, Sha256Hex};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{NodeId, RequestId, RunId};
-use crate::state::{EventLevel, RunCounts, RunEnd};
+use crate::state::{ContractUse, EventLevel, RunCounts, RunDetail, RunEnd};
 
 /// One write, as it travels through the Raft log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,8 +58,14 @@ pub enum Command {
         node: NodeId,
     },
     /// Queues a run of a registered scenario; the run starts `Pending`.
+    /// With `start_on`, the run is placed and started on that node in the
+    /// same entry (`Pending` → `Running`): for a client that runs the
+    /// scenario itself, such as `runi run` on one machine.
     SubmitRun {
         dag_hash: DagHash,
+        /// The contracts the run checks rows against.
+        contracts: Vec<ContractUse>,
+        start_on: Option<NodeId>,
         at_ms: u64,
     },
     /// `Pending` → `Running` on `node`.
@@ -79,8 +85,13 @@ pub enum Command {
         run: RunId,
         end: RunEnd,
         counts: RunCounts,
+        /// Counts per source, step and rule, and the outputs.
+        detail: RunDetail,
         /// One paragraph for humans: what happened, or why it failed.
         summary: String,
+        /// The run's last log lines, appended before it ends, in the same
+        /// entry (at most `events_per_request_max`).
+        events: Vec<NewRunEvent>,
         at_ms: u64,
     },
 }

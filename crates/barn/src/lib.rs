@@ -15,7 +15,7 @@
 //!
 //! let barn = Barn::open_embedded(dir).await?;
 //! let submitted = barn
-//!     .write(Command::SubmitRun { dag_hash, at_ms: unix_now_ms() })
+//!     .write(Command::SubmitRun { dag_hash, contracts: vec![], start_on: None, at_ms: unix_now_ms() })
 //!     .await??;
 //! if let Applied::RunSubmitted { run } = submitted {
 //!     println!("run {run}");
@@ -46,8 +46,9 @@ pub use ids::{ClientId, NodeId, RequestId, RunId};
 pub use options::BarnOptions;
 pub use outcome::{Applied, Outcome, Refusal};
 pub use state::{
-    BarnState, ContractVersion, EventLevel, Herd, Node, Run, RunCounts, RunEnd, RunEvent,
-    RunStatus, RunTotals, ScenarioVersion, StateLimits,
+    BarnState, ContractRole, ContractUse, ContractVersion, EventLevel, Herd, Node, OutputKind,
+    PlaceCount, RuleCount, Run, RunCounts, RunDetail, RunEnd, RunEvent, RunOutput, RunStatus,
+    RunTotals, ScenarioVersion, StateLimits,
 };
 
 /// The files in a Barn's data folder: the database and the folder lock.

@@ -83,6 +83,12 @@ pub enum Refusal {
         len: usize,
         max: usize,
     },
+    #[error("{count} contracts for one run, more than the {max} allowed")]
+    TooManyContracts { count: usize, max: usize },
+    #[error(
+        "the barn keeps {max} runs (`runs_kept_max`) and none of them has finished; finish or cancel runs first"
+    )]
+    TooManyRuns { max: usize },
     #[error("{count} events in one request, more than the {max} allowed; send them in batches")]
     TooManyEvents { count: usize, max: usize },
 }

@@ -33,7 +33,12 @@ async fn barn_with_marker(dir: &Path, marker: &str) -> Barn {
         .await
         .expect("the write reaches the barn")
         .expect("the write is applied");
-    let submit = Command::SubmitRun { dag_hash, at_ms: 2 };
+    let submit = Command::SubmitRun {
+        dag_hash,
+        contracts: vec![],
+        start_on: None,
+        at_ms: 2,
+    };
     assert_eq!(
         barn.write(submit)
             .await

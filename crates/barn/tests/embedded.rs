@@ -5,7 +5,7 @@ use std::path::Path;
 
 use runink_barn::{
     Applied, Barn, BarnError, BarnOptions, ClientId, Command, EventLevel, NewRunEvent, Outcome,
-    Refusal, Request, RequestId, RunCounts, RunEnd, RunId, RunStatus,
+    Refusal, Request, RequestId, RunCounts, RunDetail, RunEnd, RunId, RunStatus,
 };
 use runink_model::{DagHash, HerdName, Sha256Hex};
 
@@ -57,6 +57,8 @@ async fn record_run(barn: &Barn, message: &str) -> RunId {
         barn,
         Command::SubmitRun {
             dag_hash: dag_hash(),
+            contracts: vec![],
+            start_on: None,
             at_ms: 2,
         },
     )
@@ -91,8 +93,11 @@ async fn record_run(barn: &Barn, message: &str) -> RunId {
                 rows_in: 3,
                 rows_out: 3,
                 rows_rejected: 0,
+                rows_dropped: 0,
             },
+            detail: RunDetail::default(),
             summary: "3 rows written".into(),
+            events: vec![],
             at_ms: 5,
         },
     )
@@ -134,6 +139,8 @@ async fn a_recorded_run_is_still_there_after_reopening() {
         &barn,
         Command::SubmitRun {
             dag_hash: dag_hash(),
+            contracts: vec![],
+            start_on: None,
             at_ms: 9,
         },
     )
@@ -193,6 +200,8 @@ async fn a_retried_request_applies_once() {
         RequestId::new(ClientId(42), 1),
         Command::SubmitRun {
             dag_hash: dag_hash(),
+            contracts: vec![],
+            start_on: None,
             at_ms: 20,
         },
     );
@@ -214,7 +223,9 @@ async fn an_illegal_transition_is_an_outcome_not_an_error() {
             run,
             end: RunEnd::Failed,
             counts: RunCounts::default(),
+            detail: RunDetail::default(),
             summary: String::new(),
+            events: vec![],
             at_ms: 30,
         })
         .await

@@ -54,6 +54,12 @@ pub enum Command {
     Run(RunArgs),
     /// Run the scenarios that have `@golden(DIR)` and compare every output with DIR.
     Test(TestArgs),
+    /// List recorded runs, newest first.
+    Runs(RunsArgs),
+    /// Show one run: status, scenario, hashes, times, counts, outputs and why it failed.
+    Status(StatusArgs),
+    /// Print a run's log.
+    Logs(LogsArgs),
     /// Work with ODCS data contracts.
     #[command(subcommand)]
     Contract(ContractCommand),
@@ -349,6 +355,69 @@ pub struct TestArgs {
     /// As for `runi run`.
     #[arg(long, value_enum, default_value_t = IsolationArg::Slice)]
     pub isolation: IsolationArg,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Only runs in this status (repeat, or separate with commas, for several).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub status: Vec<RunStatusArg>,
+    /// Only runs of the scenario with this name.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Only runs in this herd.
+    #[arg(long)]
+    pub herd: Option<String>,
+    /// Only runs of the scenario with this `dag_hash`.
+    #[arg(long)]
+    pub dag_hash: Option<String>,
+    /// At most this many runs, the newest.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunStatusArg {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The run's number, as `runi run` and `runi runs` show it.
+    #[arg(value_parser = parse_run_id)]
+    pub run: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The run's number, as `runi run` and `runi runs` show it.
+    #[arg(value_parser = parse_run_id)]
+    pub run: u64,
+    /// Only lines at this level or above.
+    #[arg(long, value_enum, default_value_t = LogLevelArg::Debug)]
+    pub level: LogLevelArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum LogLevelArg {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+fn parse_run_id(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            format!("expected a run number such as `42` (`runi runs` lists them), not `{text}`")
+        })
 }
 
 #[derive(Debug, Args)]

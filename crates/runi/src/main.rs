@@ -5,9 +5,11 @@
 mod cli;
 mod commands;
 mod exit;
+mod ledger;
 mod output;
 mod progress_bar;
-mod run_record;
+mod run_id;
+mod run_text;
 mod scenario_file;
 mod state_dir;
 mod summary;

@@ -116,9 +116,17 @@ fn orders_example_writes_valid_rows_rejects_and_masks() {
             .all(|r| r["email"].as_str().unwrap().len() == 64 && r["total_cents"].is_i64())
     );
     assert!(root.join("out/orders.parquet").is_file());
-    // The run is recorded in the state folder.
-    let runs: Vec<_> = fs::read_dir(state.path().join("runs")).unwrap().collect();
-    assert_eq!(runs.len(), 1);
+    // The run is recorded in the state folder, under the id in the DLQ.
+    let runs = runi(state.path())
+        .args(["--json", "runs"])
+        .output()
+        .unwrap();
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+    assert_eq!(
+        runs[0]["id"].to_string(),
+        report["run_id"].as_str().unwrap()
+    );
 }
 
 #[test]
@@ -216,7 +224,8 @@ fn dry_run_reads_and_checks_but_writes_nothing() {
         (Some(6), Some(16))
     );
     assert!(!root.join("out").exists());
-    assert!(!state.path().join("runs").exists());
+    // A dry run is not recorded: the run ledger is not even created.
+    assert!(!state.path().join("barn").exists());
 }
 
 #[test]

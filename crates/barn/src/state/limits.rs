@@ -23,6 +23,19 @@ pub struct StateLimits {
     pub summary_bytes_max: usize,
     /// Bytes in a scenario name, contract name or version, or node address.
     pub name_bytes_max: usize,
+    /// Bytes in a path, URI or label of a run's record (a contract's path,
+    /// a source's URI, a step's label); a longer contract path is refused,
+    /// a longer label in a run's detail is cut.
+    pub label_bytes_max: usize,
+    /// Contracts one run may name.
+    pub contracts_per_run_max: usize,
+    /// Entries kept in each list of a run's detail (sources, steps, rules,
+    /// outputs); later entries are counted, not kept.
+    pub detail_entries_max: usize,
+    /// Runs kept. When a run is submitted at the bound, the oldest finished
+    /// run is forgotten with its events; if every kept run is unfinished,
+    /// the submission is refused.
+    pub runs_kept_max: usize,
 }
 
 impl Default for StateLimits {
@@ -34,6 +47,10 @@ impl Default for StateLimits {
             event_message_bytes_max: 4096,
             summary_bytes_max: 4096,
             name_bytes_max: 256,
+            label_bytes_max: 1024,
+            contracts_per_run_max: 16,
+            detail_entries_max: 256,
+            runs_kept_max: 10_000,
         }
     }
 }

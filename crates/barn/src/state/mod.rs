@@ -19,7 +19,10 @@ use serde::{Deserialize, Serialize};
 pub use catalog::{ContractVersion, Herd, ScenarioVersion};
 pub use limits::StateLimits;
 pub use nodes::Node;
-pub use run::{EventLevel, Run, RunCounts, RunEnd, RunEvent, RunStatus, RunTotals};
+pub use run::{
+    ContractRole, ContractUse, EventLevel, OutputKind, PlaceCount, RuleCount, Run, RunCounts,
+    RunDetail, RunEnd, RunEvent, RunOutput, RunStatus, RunTotals,
+};
 
 use crate::command::{Command, Request};
 use crate::ids::{NodeId, RunId};
@@ -102,16 +105,33 @@ impl BarnState {
             } => self.register_contract(name, version, hash, at_ms),
             Command::RegisterNode { node, addr, at_ms } => self.register_node(node, addr, at_ms),
             Command::RemoveNode { node } => Ok(self.remove_node(node)),
-            Command::SubmitRun { dag_hash, at_ms } => self.submit_run(&dag_hash, at_ms),
+            Command::SubmitRun {
+                dag_hash,
+                contracts,
+                start_on,
+                at_ms,
+            } => self.submit_run(&dag_hash, contracts, start_on, at_ms),
             Command::StartRun { run, node, at_ms } => self.start_run(run, node, at_ms),
             Command::AppendRunEvents { run, events } => self.append_run_events(run, events),
             Command::FinishRun {
                 run,
                 end,
                 counts,
+                detail,
                 summary,
+                events,
                 at_ms,
-            } => self.finish_run(run, end, counts, summary, at_ms),
+            } => {
+                let finish = runs::Finish {
+                    end,
+                    counts,
+                    detail,
+                    summary,
+                    events,
+                    at_ms,
+                };
+                self.finish_run(run, finish)
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use runink_model::{DagHash, HerdName};
+use runink_model::{DagHash, HerdName, Sha256Hex};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{NodeId, RunId};
@@ -77,6 +77,78 @@ pub struct RunCounts {
     pub rows_out: u64,
     /// Rows routed to the dead-letter queue.
     pub rows_rejected: u64,
+    /// Rows a step dropped on purpose (a filter, a dedupe): not rejects.
+    pub rows_dropped: u64,
+}
+
+/// What a contract was to a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContractRole {
+    /// Rows were checked against it as they were read.
+    Input,
+    /// Rows were checked against it before they reached a sink.
+    Output,
+}
+
+/// A contract a run checked rows against, by its canonical hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractUse {
+    pub role: ContractRole,
+    /// As the scenario names it.
+    pub path: String,
+    pub hash: Sha256Hex,
+}
+
+/// Rows at one place of a run: a source or a step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceCount {
+    /// A source's URI, or a step's number and label.
+    pub name: String,
+    pub rows_in: u64,
+    pub rows_out: u64,
+    pub rows_rejected: u64,
+}
+
+/// Rows rejected for one rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCount {
+    /// Where the rule was checked (`input`, `output`, or a step).
+    pub step: String,
+    /// The column, or empty for a rule about the whole row.
+    pub field: String,
+    pub rule: String,
+    pub rows: u64,
+}
+
+/// What a run's output is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputKind {
+    Sink,
+    Dlq,
+}
+
+/// One thing a run wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunOutput {
+    pub kind: OutputKind,
+    pub name: String,
+    pub uri: String,
+    pub rows: u64,
+}
+
+/// Where a run's rows went, place by place, as its agent reports them when
+/// it ends. Each list is kept up to `detail_entries_max` entries, and each
+/// text up to `label_bytes_max` bytes; what is left out is counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunDetail {
+    pub sources: Vec<PlaceCount>,
+    pub steps: Vec<PlaceCount>,
+    pub rules: Vec<RuleCount>,
+    pub outputs: Vec<RunOutput>,
+    /// Entries past the bound, counted but not kept.
+    pub entries_dropped: u64,
 }
 
 /// What the Barn knows about one run (its events are kept apart, see
@@ -88,12 +160,16 @@ pub struct Run {
     pub scenario: String,
     pub version: u32,
     pub dag_hash: DagHash,
+    /// The contracts the run checked rows against.
+    pub contracts: Vec<ContractUse>,
     pub status: RunStatus,
     pub node: Option<NodeId>,
     pub submitted_at_ms: u64,
     pub started_at_ms: Option<u64>,
     pub finished_at_ms: Option<u64>,
     pub counts: RunCounts,
+    pub detail: RunDetail,
+    /// One paragraph for humans: what happened, or why the run failed.
     pub summary: String,
     /// Events received, kept or not.
     pub events_total: u64,

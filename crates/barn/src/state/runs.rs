@@ -5,38 +5,61 @@
 use runink_model::DagHash;
 
 use super::BarnState;
-use super::limits::truncate_utf8;
-use super::run::{Run, RunCounts, RunEnd, RunEvent, RunStatus};
+use super::limits::{StateLimits, truncate_utf8};
+use super::run::{
+    ContractUse, PlaceCount, RuleCount, Run, RunCounts, RunDetail, RunEnd, RunEvent, RunOutput,
+    RunStatus,
+};
 use crate::command::NewRunEvent;
 use crate::ids::{NodeId, RunId};
 use crate::outcome::{Applied, Outcome, Refusal};
 
 impl BarnState {
-    pub(super) fn submit_run(&mut self, dag_hash: &DagHash, at_ms: u64) -> Outcome {
+    pub(super) fn submit_run(
+        &mut self,
+        dag_hash: &DagHash,
+        contracts: Vec<ContractUse>,
+        start_on: Option<NodeId>,
+        at_ms: u64,
+    ) -> Outcome {
         let Some(scenario) = self.scenarios.get(dag_hash) else {
             return Err(Refusal::UnknownScenario {
                 dag_hash: dag_hash.clone(),
             });
         };
+        check_contracts(&contracts, &self.limits)?;
+        if let Some(node) = start_on
+            && !self.nodes.contains_key(&node)
+        {
+            return Err(Refusal::UnknownNode { node });
+        }
+        let scenario = scenario.clone();
+        self.make_room_for_a_run()?;
         let id = RunId(self.next_run);
         self.next_run += 1;
         let run = Run {
             id,
-            herd: scenario.herd.clone(),
-            scenario: scenario.name.clone(),
+            herd: scenario.herd,
+            scenario: scenario.name,
             version: scenario.version,
-            dag_hash: scenario.dag_hash.clone(),
+            dag_hash: scenario.dag_hash,
+            contracts,
             status: RunStatus::Pending,
             node: None,
             submitted_at_ms: at_ms,
             started_at_ms: None,
             finished_at_ms: None,
             counts: RunCounts::default(),
+            detail: RunDetail::default(),
             summary: String::new(),
             events_total: 0,
             events_dropped: 0,
         };
         self.runs.insert(id, run);
+        if let Some(node) = start_on {
+            self.start_run(id, node, at_ms)
+                .expect("a new run is pending on a known node, so it can start");
+        }
         Ok(Applied::RunSubmitted { run: id })
     }
 
@@ -50,21 +73,54 @@ impl BarnState {
         Ok(Applied::RunStarted { run: id })
     }
 
-    pub(super) fn finish_run(
-        &mut self,
-        id: RunId,
-        end: RunEnd,
-        counts: RunCounts,
-        summary: String,
-        at_ms: u64,
-    ) -> Outcome {
-        let summary_bytes_max = self.limits.summary_bytes_max;
-        let status = RunStatus::from(end);
+    pub(super) fn finish_run(&mut self, id: RunId, finish: Finish) -> Outcome {
+        let limits = self.limits.clone();
+        let status = RunStatus::from(finish.end);
+        // Check everything before changing anything: a refusal changes nothing.
+        if finish.events.len() > limits.events_per_request_max {
+            return Err(Refusal::TooManyEvents {
+                count: finish.events.len(),
+                max: limits.events_per_request_max,
+            });
+        }
+        let Some(run) = self.runs.get(&id) else {
+            return Err(Refusal::UnknownRun { run: id });
+        };
+        if !run.status.can_become(status) {
+            return Err(Refusal::IllegalTransition {
+                run: id,
+                from: run.status,
+                to: status,
+            });
+        }
+        if !finish.events.is_empty() {
+            self.append_run_events(id, finish.events)?;
+        }
         let run = self.transition(id, status)?;
-        run.finished_at_ms = Some(at_ms);
-        run.counts = counts;
-        run.summary = truncate_utf8(summary, summary_bytes_max).0;
+        run.finished_at_ms = Some(finish.at_ms);
+        run.counts = finish.counts;
+        run.detail = bound_detail(finish.detail, &limits);
+        run.summary = truncate_utf8(finish.summary, limits.summary_bytes_max).0;
         Ok(Applied::RunFinished { run: id, status })
+    }
+
+    /// Keeps the number of runs under `runs_kept_max` by forgetting the
+    /// oldest finished runs; refuses when every kept run is unfinished.
+    fn make_room_for_a_run(&mut self) -> Result<(), Refusal> {
+        let max = self.limits.runs_kept_max;
+        while self.runs.len() >= max {
+            let oldest_finished = self
+                .runs
+                .values()
+                .find(|run| run.status.is_terminal())
+                .map(|run| run.id);
+            let Some(oldest) = oldest_finished else {
+                return Err(Refusal::TooManyRuns { max });
+            };
+            self.runs.remove(&oldest);
+            self.run_events.remove(&oldest);
+        }
+        Ok(())
     }
 
     pub(super) fn append_run_events(&mut self, id: RunId, events: Vec<NewRunEvent>) -> Outcome {
@@ -123,5 +179,92 @@ impl BarnState {
         }
         run.status = next;
         Ok(run)
+    }
+}
+
+/// The end of a run, as `FinishRun` carries it.
+#[derive(Debug)]
+pub(super) struct Finish {
+    pub end: RunEnd,
+    pub counts: RunCounts,
+    pub detail: RunDetail,
+    pub summary: String,
+    pub events: Vec<NewRunEvent>,
+    pub at_ms: u64,
+}
+
+fn check_contracts(contracts: &[ContractUse], limits: &StateLimits) -> Result<(), Refusal> {
+    if contracts.len() > limits.contracts_per_run_max {
+        return Err(Refusal::TooManyContracts {
+            count: contracts.len(),
+            max: limits.contracts_per_run_max,
+        });
+    }
+    for contract in contracts {
+        if contract.path.len() > limits.label_bytes_max {
+            return Err(Refusal::TooLong {
+                what: "contract path".into(),
+                len: contract.path.len(),
+                max: limits.label_bytes_max,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Cuts each list of `detail` to `detail_entries_max` entries and each text
+/// to `label_bytes_max` bytes, counting the entries left out.
+fn bound_detail(detail: RunDetail, limits: &StateLimits) -> RunDetail {
+    let cut = |text: String| truncate_utf8(text, limits.label_bytes_max).0;
+    let mut dropped = detail.entries_dropped;
+    let mut bounded = |len: usize| {
+        dropped += len.saturating_sub(limits.detail_entries_max) as u64;
+        limits.detail_entries_max
+    };
+    let place = |count: PlaceCount| PlaceCount {
+        name: cut(count.name),
+        ..count
+    };
+    let rule = |rule: RuleCount| RuleCount {
+        step: cut(rule.step),
+        field: cut(rule.field),
+        rule: cut(rule.rule),
+        ..rule
+    };
+    let output = |output: RunOutput| RunOutput {
+        name: cut(output.name),
+        uri: cut(output.uri),
+        ..output
+    };
+    let sources_kept = bounded(detail.sources.len());
+    let steps_kept = bounded(detail.steps.len());
+    let rules_kept = bounded(detail.rules.len());
+    let outputs_kept = bounded(detail.outputs.len());
+    RunDetail {
+        sources: detail
+            .sources
+            .into_iter()
+            .take(sources_kept)
+            .map(place)
+            .collect(),
+        steps: detail
+            .steps
+            .into_iter()
+            .take(steps_kept)
+            .map(place)
+            .collect(),
+        rules: detail
+            .rules
+            .into_iter()
+            .take(rules_kept)
+            .map(rule)
+            .collect(),
+        outputs: detail
+            .outputs
+            .into_iter()
+            .take(outputs_kept)
+            .map(output)
+            .collect(),
+        entries_dropped: dropped,
     }
 }

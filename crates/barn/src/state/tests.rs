@@ -59,6 +59,8 @@ fn submit(client: &mut Client, state: &mut BarnState) -> RunId {
         state,
         Command::SubmitRun {
             dag_hash: hash(1),
+            contracts: vec![],
+            start_on: None,
             at_ms: 10,
         },
     );
@@ -84,9 +86,59 @@ fn finish(run: RunId, end: RunEnd) -> Command {
             rows_in: 10,
             rows_out: 8,
             rows_rejected: 2,
+            rows_dropped: 0,
         },
+        detail: detail(),
         summary: "8 rows written, 2 rejected".into(),
+        events: vec![],
         at_ms: 20,
+    }
+}
+
+/// One source, one step, one rule and two outputs.
+fn detail() -> RunDetail {
+    RunDetail {
+        sources: vec![PlaceCount {
+            name: "csv://data/orders.csv".into(),
+            rows_in: 10,
+            rows_out: 10,
+            rows_rejected: 0,
+        }],
+        steps: vec![PlaceCount {
+            name: "1 mask".into(),
+            rows_in: 8,
+            rows_out: 8,
+            rows_rejected: 0,
+        }],
+        rules: vec![RuleCount {
+            step: "input".into(),
+            field: "amount".into(),
+            rule: "minimum".into(),
+            rows: 2,
+        }],
+        outputs: vec![
+            RunOutput {
+                kind: OutputKind::Sink,
+                name: "orders".into(),
+                uri: "parquet://out/orders.parquet".into(),
+                rows: 8,
+            },
+            RunOutput {
+                kind: OutputKind::Dlq,
+                name: "dlq".into(),
+                uri: "jsonl://out/orders.dlq.jsonl".into(),
+                rows: 2,
+            },
+        ],
+        entries_dropped: 0,
+    }
+}
+
+fn contract(path: &str) -> ContractUse {
+    ContractUse {
+        role: ContractRole::Input,
+        path: path.into(),
+        hash: Sha256Hex::from_digest(&[7; 32]),
     }
 }
 
@@ -137,6 +189,7 @@ fn a_run_goes_from_pending_to_succeeded_with_its_counts_and_events() {
         (10, Some(11), Some(20))
     );
     assert_eq!(record.counts.rows_rejected, 2);
+    assert_eq!(record.detail, detail());
     assert_eq!(record.scenario, "orders");
     assert_eq!(record.version, 1);
     let messages: Vec<_> = state
@@ -163,6 +216,8 @@ fn a_retried_request_applies_once_and_gets_the_same_outcome() {
         RequestId::new(ClientId(1), 100),
         Command::SubmitRun {
             dag_hash: hash(1),
+            contracts: vec![],
+            start_on: None,
             at_ms: 10,
         },
     );
@@ -201,6 +256,8 @@ fn an_older_request_than_the_last_is_refused_as_stale() {
         RequestId::new(ClientId(1), 1),
         Command::SubmitRun {
             dag_hash: hash(1),
+            contracts: vec![],
+            start_on: None,
             at_ms: 10,
         },
     );
@@ -296,6 +353,8 @@ fn unknown_runs_scenarios_nodes_and_herds_are_refused() {
         &mut state,
         Command::SubmitRun {
             dag_hash: hash(9),
+            contracts: vec![],
+            start_on: None,
             at_ms: 1,
         },
     );
@@ -439,6 +498,8 @@ fn the_same_requests_give_the_same_state() {
             },
             Command::SubmitRun {
                 dag_hash: hash(1),
+                contracts: vec![],
+                start_on: None,
                 at_ms: 3,
             },
             start(RunId(1)),
@@ -456,4 +517,224 @@ fn the_same_requests_give_the_same_state() {
     let json = serde_json::to_string(&a).unwrap();
     let restored: BarnState = serde_json::from_str(&json).unwrap();
     assert_eq!(restored, a, "a state survives a JSON snapshot");
+}
+
+#[test]
+fn a_run_keeps_the_contracts_it_was_submitted_with() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let submitted = client.send(
+        &mut state,
+        Command::SubmitRun {
+            dag_hash: hash(1),
+            contracts: vec![contract("contracts/orders.yaml")],
+            start_on: None,
+            at_ms: 10,
+        },
+    );
+    let Ok(Applied::RunSubmitted { run }) = submitted else {
+        panic!("expected a submitted run, got {submitted:?}");
+    };
+    assert_eq!(
+        state.run(run).unwrap().contracts,
+        [contract("contracts/orders.yaml")]
+    );
+}
+
+#[test]
+fn too_many_or_too_long_contracts_are_refused() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let max = state.limits().contracts_per_run_max;
+    let before = state.clone();
+    let many = Command::SubmitRun {
+        dag_hash: hash(1),
+        contracts: vec![contract("c.yaml"); max + 1],
+        start_on: None,
+        at_ms: 10,
+    };
+    assert_eq!(
+        client.send(&mut state, many),
+        Err(Refusal::TooManyContracts {
+            count: max + 1,
+            max
+        })
+    );
+    let long_path = "c".repeat(state.limits().label_bytes_max + 1);
+    let long = Command::SubmitRun {
+        dag_hash: hash(1),
+        contracts: vec![contract(&long_path)],
+        start_on: None,
+        at_ms: 10,
+    };
+    assert!(matches!(
+        client.send(&mut state, long),
+        Err(Refusal::TooLong { .. })
+    ));
+    assert_eq!(state.runs().count(), before.runs().count());
+}
+
+#[test]
+fn a_run_detail_past_its_bounds_is_cut_and_counted() {
+    let limits = StateLimits {
+        detail_entries_max: 2,
+        label_bytes_max: 4,
+        ..StateLimits::default()
+    };
+    let mut state = BarnState::new(limits);
+    let mut client = Client::new(1);
+    let node = Command::RegisterNode {
+        node: NodeId(1),
+        addr: "embedded".into(),
+        at_ms: 1,
+    };
+    client.send(&mut state, node).unwrap();
+    let scenario = Command::RegisterScenario {
+        herd: herd(),
+        name: "orders".into(),
+        dag_hash: hash(1),
+        at_ms: 2,
+    };
+    client.send(&mut state, scenario).unwrap();
+    let run = submit(&mut client, &mut state);
+    client.send(&mut state, start(run)).unwrap();
+    let mut big = detail();
+    big.steps = (1..=5)
+        .map(|n| PlaceCount {
+            name: format!("{n} derive"),
+            ..PlaceCount::default()
+        })
+        .collect();
+    let finish = Command::FinishRun {
+        run,
+        end: RunEnd::Succeeded,
+        counts: RunCounts::default(),
+        detail: big,
+        summary: String::new(),
+        events: vec![],
+        at_ms: 20,
+    };
+    client.send(&mut state, finish).unwrap();
+    let kept = &state.run(run).unwrap().detail;
+    let step_names: Vec<_> = kept.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(step_names, ["1 de", "2 de"]);
+    assert_eq!(kept.entries_dropped, 3);
+    assert_eq!(kept.outputs[0].uri, "parq");
+}
+
+#[test]
+fn at_the_run_bound_the_oldest_finished_run_is_forgotten() {
+    let limits = StateLimits {
+        runs_kept_max: 2,
+        ..StateLimits::default()
+    };
+    let mut state = BarnState::new(limits);
+    let mut client = Client::new(1);
+    let node = Command::RegisterNode {
+        node: NodeId(1),
+        addr: "embedded".into(),
+        at_ms: 1,
+    };
+    client.send(&mut state, node).unwrap();
+    let scenario = Command::RegisterScenario {
+        herd: herd(),
+        name: "orders".into(),
+        dag_hash: hash(1),
+        at_ms: 2,
+    };
+    client.send(&mut state, scenario).unwrap();
+
+    let first = submit(&mut client, &mut state);
+    let second = submit(&mut client, &mut state);
+    // Both kept runs are unfinished: a third is refused, nothing forgotten.
+    let refused = client.send(
+        &mut state,
+        Command::SubmitRun {
+            dag_hash: hash(1),
+            contracts: vec![],
+            start_on: None,
+            at_ms: 10,
+        },
+    );
+    assert_eq!(refused, Err(Refusal::TooManyRuns { max: 2 }));
+
+    client.send(&mut state, start(second)).unwrap();
+    client
+        .send(&mut state, finish(second, RunEnd::Succeeded))
+        .unwrap();
+    let third = submit(&mut client, &mut state);
+    let kept: Vec<_> = state.runs().map(|r| r.id).collect();
+    assert_eq!(kept, [first, third]);
+    assert!(state.run_events(second).is_none());
+    assert_eq!(third, RunId(3));
+}
+
+#[test]
+fn a_run_submitted_with_start_on_is_running_there_at_once() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let submit = |node| Command::SubmitRun {
+        dag_hash: hash(1),
+        contracts: vec![],
+        start_on: Some(NodeId(node)),
+        at_ms: 10,
+    };
+    let before = state.clone();
+    assert_eq!(
+        client.send(&mut state, submit(9)),
+        Err(Refusal::UnknownNode { node: NodeId(9) })
+    );
+    assert_eq!(state.runs().count(), before.runs().count());
+    let Ok(Applied::RunSubmitted { run }) = client.send(&mut state, submit(1)) else {
+        panic!("expected a submitted run");
+    };
+    let record = state.run(run).unwrap();
+    assert_eq!(record.status, RunStatus::Running);
+    assert_eq!(
+        (record.node, record.started_at_ms),
+        (Some(NodeId(1)), Some(10))
+    );
+}
+
+#[test]
+fn finishing_with_events_appends_them_in_the_same_entry_or_changes_nothing() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let run = submit(&mut client, &mut state);
+    client.send(&mut state, start(run)).unwrap();
+    let line = |message: &str| NewRunEvent {
+        at_ms: 19,
+        level: EventLevel::Error,
+        message: message.into(),
+    };
+    let too_many = state.limits().events_per_request_max + 1;
+    let finish_with = |events: Vec<NewRunEvent>| Command::FinishRun {
+        run,
+        end: RunEnd::Failed,
+        counts: RunCounts::default(),
+        detail: RunDetail::default(),
+        summary: "disk full".into(),
+        events,
+        at_ms: 20,
+    };
+    let before = state.clone();
+    assert!(matches!(
+        client.send(&mut state, finish_with(vec![line("x"); too_many])),
+        Err(Refusal::TooManyEvents { .. })
+    ));
+    assert_eq!(state.run(run), before.run(run));
+    assert_eq!(state.run_events(run).unwrap().len(), 0);
+
+    client
+        .send(&mut state, finish_with(vec![line("failed: disk full")]))
+        .unwrap();
+    assert_eq!(state.run(run).unwrap().status, RunStatus::Failed);
+    let events = state.run_events(run).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].message, "failed: disk full");
+
+    // A finished run takes no more events, even with a second finish.
+    let again = client.send(&mut state, finish_with(vec![line("late")]));
+    assert!(matches!(again, Err(Refusal::IllegalTransition { .. })));
+    assert_eq!(state.run_events(run).unwrap().len(), 1);
 }

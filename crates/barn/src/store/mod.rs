@@ -41,7 +41,8 @@ pub(crate) use state_machine::{SharedMachine, StateMachineStore, read as read_ma
 pub(crate) const DB_FILE: &str = "barn.redb";
 
 /// The layout this code reads and writes; stored under `meta/format`.
-const FORMAT: &str = "1";
+/// Format 2: runs carry their contracts and their detail.
+const FORMAT: &str = "2";
 
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -112,32 +113,45 @@ impl Store {
     }
 
     /// Creates the tables and the format mark on a new file, and refuses a
-    /// file of another format.
+    /// file of another format. A file already marked with this format is
+    /// only read: opening the Barn costs no write (and no fsync).
     fn prepare(&self) -> Result<(), BarnError> {
+        match self.stored_format()? {
+            Some(found) if found == FORMAT => Ok(()),
+            Some(found) => Err(BarnError::UnsupportedFormat {
+                file: self.file.clone(),
+                found,
+                supported: FORMAT.into(),
+            }),
+            None => self.create_tables(),
+        }
+    }
+
+    /// The format mark, if the file has one.
+    fn stored_format(&self) -> Result<Option<String>, BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let meta = match txn.open_table(META) {
+            Ok(meta) => meta,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(BarnError::database(&self.file, e)),
+        };
+        match meta.get(KEY_FORMAT).map_err(self.err())? {
+            Some(value) => Ok(Some(self.decode(value.value(), "the format mark")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Creates the tables and marks the file with this format, in one
+    /// transaction, so a file with the mark has every table.
+    fn create_tables(&self) -> Result<(), BarnError> {
         let txn = self.db.begin_write().map_err(self.err())?;
         {
             txn.open_table(LOG).map_err(self.err())?;
             txn.open_table(SNAPSHOT).map_err(self.err())?;
             let mut meta = txn.open_table(META).map_err(self.err())?;
-            let found: Option<String> = match meta.get(KEY_FORMAT).map_err(self.err())? {
-                Some(value) => Some(self.decode(value.value(), "the format mark")?),
-                None => None,
-            };
-            match found {
-                Some(found) if found != FORMAT => {
-                    return Err(BarnError::UnsupportedFormat {
-                        file: self.file.clone(),
-                        found,
-                        supported: FORMAT.into(),
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    let mark = self.encode(&FORMAT)?;
-                    meta.insert(KEY_FORMAT, mark.as_slice())
-                        .map_err(self.err())?;
-                }
-            }
+            let mark = self.encode(&FORMAT)?;
+            meta.insert(KEY_FORMAT, mark.as_slice())
+                .map_err(self.err())?;
         }
         txn.commit().map_err(self.err())
     }

@@ -14,7 +14,7 @@ use runink_plan::DataFormat;
 use super::contract::{data_format, load_valid, pick_object};
 use crate::cli::{ContractSynthArgs, GlobalOptions};
 use crate::exit::{Exit, Failure, Outcome};
-use crate::run_record::new_run_id;
+use crate::run_id::new_run_id;
 
 pub fn synth(global: &GlobalOptions, args: &ContractSynthArgs) -> Outcome {
     let contract = load_valid(&args.file)?;

@@ -16,7 +16,7 @@ use super::contract::{data_format, load_valid, pick_object};
 use crate::cli::{ContractValidateArgs, GlobalOptions};
 use crate::exit::{Exit, Failure, Outcome};
 use crate::output::print_json;
-use crate::run_record::new_run_id;
+use crate::run_id::new_run_id;
 use crate::state_dir::{mask_keys, state_dir};
 
 pub fn validate(global: &GlobalOptions, args: &ContractValidateArgs) -> Outcome {

@@ -12,7 +12,10 @@ mod contract_validate;
 mod explain;
 mod fmt;
 mod graph;
+mod logs;
 mod run;
+mod runs;
+mod status;
 mod test;
 
 use crate::cli::{Cli, Command};
@@ -26,6 +29,9 @@ pub fn run(cli: &Cli) -> Outcome {
         Command::Fmt(args) => fmt::fmt(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
         Command::Test(args) => test::test(&cli.global, args),
+        Command::Runs(args) => runs::runs(&cli.global, args),
+        Command::Status(args) => status::status(&cli.global, args),
+        Command::Logs(args) => logs::logs(&cli.global, args),
         Command::Contract(command) => contract::contract(&cli.global, command),
         Command::Completions(args) => completions::completions(args),
     }

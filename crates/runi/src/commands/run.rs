@@ -1,6 +1,6 @@
 //! `runi run FILE`: compile the scenario, run it with the engine, print
-//! the summary (or the JSON report), and record the run in the local state
-//! folder.
+//! the summary (or the JSON report), and record the run in the run ledger
+//! (`crate::ledger`).
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -13,9 +13,9 @@ use runink_engine::{
 
 use crate::cli::{GlobalOptions, RunArgs};
 use crate::exit::{Exit, Failure, Outcome};
+use crate::ledger::{Recording, local_ledger};
 use crate::output::print_json;
 use crate::progress_bar::ProgressBar;
-use crate::run_record::{RunRecord, RunStatus, new_run_id, now_rfc3339, save_record};
 use crate::scenario_file::{compile_or_fail, select_plans};
 use crate::state_dir::{mask_keys, state_dir};
 use crate::summary::render_summary;
@@ -24,14 +24,16 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     let (file, compilation) = compile_or_fail(global, &args.file)?;
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
     let state = state_dir().map_err(Failure::infra)?;
+    let ledger = local_ledger(&state).map_err(Failure::usage)?;
     let base_dir = file.base_dir();
     let isolation = args.isolation.engine();
     let mut worst = Exit::Ok;
     for plan in &plans {
         let keys = mask_keys(&state, plan.herd.as_str(), args.mask_salt.as_deref())
             .map_err(Failure::infra)?;
-        let run_id = new_run_id();
-        let started_at = now_rfc3339();
+        let recording = Recording::begin(&ledger, plan, &file.shown, args.dry_run)
+            .map_err(|e| Failure::infra(e.context("the run was not started")))?;
+        let run_id = recording.run_id();
         // A live progress line for people at a terminal; never in --json.
         let progress = (!global.json && !global.quiet && std::io::stderr().is_terminal())
             .then(|| Arc::new(RunProgress::default()));
@@ -62,36 +64,23 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
         if let Some(bar) = bar {
             bar.finish();
         }
-        let (report, status, error) = match result {
-            Ok(report) => (report, RunStatus::Succeeded, None),
+        let (report, error) = match result {
+            Ok(report) => (report, None),
             Err(failure) => {
                 let mut report = failure.report;
                 report.run_id = run_id.clone();
                 report.scenario = plan.scenario.clone();
-                (report, RunStatus::Failed, Some(failure.error))
+                (report, Some(failure.error))
             }
         };
-        let record = RunRecord {
-            run_id: run_id.clone(),
-            scenario: plan.scenario.clone(),
-            file: file.shown.clone(),
-            herd: plan.herd.as_str().to_owned(),
-            dag_hash: plan.dag_hash.0.to_string(),
-            contracts: plan
-                .input_contract
-                .iter()
-                .chain(plan.output_contract.iter())
-                .map(|c| (c.path.clone(), c.hash.to_string()))
-                .collect(),
-            started_at,
-            ended_at: now_rfc3339(),
-            status,
-            error: error.as_ref().map(|e| e.to_string()),
-            report: report.clone(),
-        };
-        if !args.dry_run {
-            save_record(&state, &record).map_err(Failure::infra)?;
-        }
+        let error_source = error
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static));
+        recording.finish(&report, error_source).map_err(|e| {
+            Failure::infra(e.context(format!(
+                "run `{run_id}` ended, but its record could not be kept"
+            )))
+        })?;
         print_outcome(global, &report, error.as_ref(), args.dry_run).map_err(Failure::infra)?;
         if let Some(error) = error {
             let exit = exit_for(&error);

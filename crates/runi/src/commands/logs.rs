@@ -1,0 +1,37 @@
+//! `runi logs RUN`: a run's log lines, oldest first, from `--level` up.
+
+use runink_barn::{EventLevel, RunId};
+
+use crate::cli::{GlobalOptions, LogLevelArg, LogsArgs};
+use crate::commands::status::unknown_run;
+use crate::exit::{Exit, Failure, Outcome};
+use crate::ledger::{RunLedger, local_ledger};
+use crate::output::print_json;
+use crate::run_text::log_text;
+use crate::state_dir::state_dir;
+
+pub fn logs(global: &GlobalOptions, args: &LogsArgs) -> Outcome {
+    let state = state_dir().map_err(Failure::infra)?;
+    let ledger = local_ledger(&state).map_err(Failure::usage)?;
+    let id = RunId(args.run);
+    let Some(mut events) = ledger.events(id).map_err(Failure::infra)? else {
+        return Err(Failure::usage(unknown_run(id, &state)));
+    };
+    let floor = level(args.level);
+    events.retain(|event| event.level >= floor);
+    if global.json {
+        print_json(&events).map_err(Failure::infra)?;
+    } else {
+        print!("{}", log_text(&events));
+    }
+    Ok(Exit::Ok)
+}
+
+fn level(arg: LogLevelArg) -> EventLevel {
+    match arg {
+        LogLevelArg::Debug => EventLevel::Debug,
+        LogLevelArg::Info => EventLevel::Info,
+        LogLevelArg::Warn => EventLevel::Warn,
+        LogLevelArg::Error => EventLevel::Error,
+    }
+}

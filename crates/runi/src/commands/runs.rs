@@ -1,0 +1,66 @@
+//! `runi runs`: the recorded runs, newest first, filtered by status,
+//! scenario, herd or `dag_hash`; a table, or JSON with `--json`.
+
+use anyhow::Context;
+use runink_barn::RunStatus;
+use runink_model::HerdName;
+
+use crate::cli::{GlobalOptions, RunStatusArg, RunsArgs};
+use crate::exit::{Exit, Failure, Outcome};
+use crate::ledger::{RunFilter, RunLedger, local_ledger};
+use crate::output::print_json;
+use crate::run_text::runs_table;
+use crate::state_dir::state_dir;
+
+pub fn runs(global: &GlobalOptions, args: &RunsArgs) -> Outcome {
+    let filter = filter(args).map_err(Failure::usage)?;
+    let state = state_dir().map_err(Failure::infra)?;
+    let ledger = local_ledger(&state).map_err(Failure::usage)?;
+    let runs = ledger.runs(&filter).map_err(Failure::infra)?;
+    if global.json {
+        print_json(&runs).map_err(Failure::infra)?;
+    } else if runs.is_empty() {
+        if !global.quiet {
+            eprintln!("no runs recorded in `{}`", state.display());
+        }
+    } else {
+        print!("{}", runs_table(&runs));
+    }
+    Ok(Exit::Ok)
+}
+
+fn filter(args: &RunsArgs) -> anyhow::Result<RunFilter> {
+    let herd = args
+        .herd
+        .as_deref()
+        .map(HerdName::new)
+        .transpose()
+        .context("`--herd` is not a herd name")?;
+    let dag_hash = args.dag_hash.as_deref().map(str::to_ascii_lowercase);
+    if let Some(prefix) = &dag_hash
+        && (prefix.is_empty()
+            || prefix.len() > 64
+            || !prefix.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        anyhow::bail!(
+            "`--dag-hash {prefix}` is not a dag_hash: expected up to 64 hex digits (its start is enough), as `runi explain` shows"
+        );
+    }
+    Ok(RunFilter {
+        statuses: args.status.iter().map(|s| status(*s)).collect(),
+        scenario: args.scenario.clone(),
+        herd,
+        dag_hash_prefix: dag_hash,
+        limit: args.limit as usize,
+    })
+}
+
+fn status(arg: RunStatusArg) -> RunStatus {
+    match arg {
+        RunStatusArg::Pending => RunStatus::Pending,
+        RunStatusArg::Running => RunStatus::Running,
+        RunStatusArg::Succeeded => RunStatus::Succeeded,
+        RunStatusArg::Failed => RunStatus::Failed,
+        RunStatusArg::Cancelled => RunStatus::Cancelled,
+    }
+}

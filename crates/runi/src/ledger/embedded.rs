@@ -1,0 +1,168 @@
+//! The ledger on an embedded Barn: a single-voter Barn in the local state
+//! folder, opened for each call and closed right after.
+//!
+//! Holding the folder only for the few writes of a call (not for the whole
+//! run) is what lets two `runi run` processes share a state folder: the
+//! second waits for the first's writes (up to `lock_wait_ms_max`), never
+//! for its whole run. `runi runs` works while a run is going on, for the
+//! same reason.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use runink_barn::{Applied, Barn, BarnOptions, Command, Outcome, Run, RunEvent, RunId};
+
+use super::{RunFilter, RunFinish, RunLedger, RunStart};
+
+/// The embedded Barn in one folder.
+#[derive(Debug)]
+pub struct EmbeddedLedger {
+    dir: PathBuf,
+    options: BarnOptions,
+}
+
+impl EmbeddedLedger {
+    pub fn new(dir: &Path, lock_wait_ms_max: u64) -> Self {
+        Self {
+            dir: dir.to_owned(),
+            options: BarnOptions {
+                lock_wait_ms_max,
+                ..BarnOptions::default()
+            },
+        }
+    }
+
+    /// Opens the Barn, does `work`, and closes it. The first error wins.
+    fn with_barn<T>(
+        &self,
+        work: impl AsyncFnOnce(&Barn) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .context("cannot start the runtime for the embedded barn")?;
+        runtime.block_on(async {
+            let barn = Barn::open_embedded_with(&self.dir, self.options.clone())
+                .await
+                .with_context(|| {
+                    format!("cannot open the run ledger in `{}`", self.dir.display())
+                })?;
+            let result = work(&barn).await;
+            let closed = barn.close().await;
+            let value = result?;
+            closed.with_context(|| {
+                format!("cannot close the run ledger in `{}`", self.dir.display())
+            })?;
+            Ok(value)
+        })
+    }
+
+    /// Reads from the Barn if it exists; a state folder that never recorded
+    /// a run reads as empty, and is not created by reading it.
+    fn read<T>(
+        &self,
+        empty: T,
+        read: impl FnOnce(&runink_barn::BarnState) -> T,
+    ) -> anyhow::Result<T> {
+        if !self.dir.exists() {
+            return Ok(empty);
+        }
+        self.with_barn(async |barn| Ok(barn.read(read).await?))
+    }
+}
+
+impl RunLedger for EmbeddedLedger {
+    fn begin(&self, start: &RunStart) -> anyhow::Result<RunId> {
+        self.with_barn(async |barn| {
+            let (herd_known, scenario_known) = barn
+                .read(|state| {
+                    (
+                        state.herd(&start.herd).is_some(),
+                        state.scenario(&start.dag_hash).is_some(),
+                    )
+                })
+                .await?;
+            // On one machine a herd is created with the default policy on
+            // first use (spec/dsl.md, `@herd`).
+            if !herd_known {
+                let put = Command::PutHerd {
+                    herd: start.herd.clone(),
+                    at_ms: start.at_ms,
+                };
+                applied(barn.write(put).await?)?;
+            }
+            if !scenario_known {
+                let register = Command::RegisterScenario {
+                    herd: start.herd.clone(),
+                    name: start.scenario.clone(),
+                    dag_hash: start.dag_hash.clone(),
+                    at_ms: start.at_ms,
+                };
+                applied(barn.write(register).await?)?;
+            }
+            // This process runs the scenario itself: the run starts here, in
+            // the same entry that submits it.
+            let submit = Command::SubmitRun {
+                dag_hash: start.dag_hash.clone(),
+                contracts: start.contracts.clone(),
+                start_on: Some(barn.node()),
+                at_ms: start.at_ms,
+            };
+            let Applied::RunSubmitted { run } = applied(barn.write(submit).await?)? else {
+                return Err(anyhow!(
+                    "the barn answered a submission with another outcome; this is a bug"
+                ));
+            };
+            Ok(run)
+        })
+    }
+
+    fn finish(&self, run: RunId, finish: &RunFinish) -> anyhow::Result<()> {
+        self.with_barn(async |barn| {
+            let batch_max = barn
+                .read(|state| state.limits().events_per_request_max)
+                .await?
+                .max(1);
+            // The last batch of lines travels with the end, in one entry;
+            // earlier ones (a long log) go first.
+            let last_batch_start = finish.events.len().saturating_sub(batch_max);
+            let (earlier, last) = finish.events.split_at(last_batch_start);
+            for batch in earlier.chunks(batch_max) {
+                let append = Command::AppendRunEvents {
+                    run,
+                    events: batch.to_vec(),
+                };
+                applied(barn.write(append).await?)?;
+            }
+            let end = Command::FinishRun {
+                run,
+                end: finish.end,
+                counts: finish.counts,
+                detail: finish.detail.clone(),
+                summary: finish.summary.clone(),
+                events: last.to_vec(),
+                at_ms: finish.at_ms,
+            };
+            applied(barn.write(end).await?)?;
+            Ok(())
+        })
+    }
+
+    fn runs(&self, filter: &RunFilter) -> anyhow::Result<Vec<Run>> {
+        self.read(Vec::new(), |state| filter.select(state.runs()))
+    }
+
+    fn run(&self, id: RunId) -> anyhow::Result<Option<Run>> {
+        self.read(None, |state| state.run(id).cloned())
+    }
+
+    fn events(&self, id: RunId) -> anyhow::Result<Option<Vec<RunEvent>>> {
+        self.read(None, |state| state.run_events(id).map(<[RunEvent]>::to_vec))
+    }
+}
+
+/// The applied value, or the refusal as an error: every refusal here means
+/// the record of the run could not be kept as asked.
+fn applied(outcome: Outcome) -> anyhow::Result<Applied> {
+    outcome.map_err(|refusal| anyhow!("the run ledger refused the record: {refusal}"))
+}
