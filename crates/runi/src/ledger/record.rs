@@ -336,6 +336,7 @@ mod tests {
             sources: vec![SourceCounts {
                 uri: "csv://data/orders.csv".into(),
                 rows_in: 10,
+                bytes_in: 512,
                 rows_unreadable: 0,
             }],
             steps: vec![StepCounts {
@@ -344,6 +345,7 @@ mod tests {
                 rows_in: 8,
                 rows_out: 7,
                 rows_rejected: 0,
+                stderr: Vec::new(),
             }],
             sinks: vec![SinkCounts {
                 name: "orders".into(),
