@@ -331,6 +331,33 @@ mod tests {
     }
 
     #[test]
+    fn writes_what_it_reads() {
+        let parts = TemporalParts {
+            date: Some((2024, 2, 9)),
+            time: Some((7 * 3600 + 5 * 60 + 3, 120_000)),
+            offset_seconds: Some(-5400),
+        };
+        for (pattern, text) in [
+            (
+                "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
+                "2024-02-09T07:05:03.120-01:30",
+            ),
+            ("d/M/yy H:mm:ss.SSSSSSZ", "9/2/24 7:05:03.120000-0130"),
+        ] {
+            let format = TemporalFormat::compile(pattern).unwrap();
+            assert_eq!(format.format(&parts), text);
+            assert_eq!(format.parse(text), Some(parts));
+        }
+        let utc = TemporalFormat::compile("yyyy-MM-dd HH:mm:ssX").unwrap();
+        let midnight = TemporalParts {
+            date: Some((2024, 1, 1)),
+            time: Some((0, 0)),
+            offset_seconds: Some(0),
+        };
+        assert_eq!(utc.format(&midnight), "2024-01-01 00:00:00Z");
+    }
+
+    #[test]
     fn reads_the_patterns_odcs_shows() {
         let p = parse("yyyy-MM-dd'T'HH:mm:ss", "2024-02-29T23:59:58").unwrap();
         assert_eq!(p.date, Some((2024, 2, 29)));

@@ -35,6 +35,9 @@ pub struct CheckOptions {
     /// Columns whose values must not appear in findings (sensitive ones):
     /// their value is left out and messages show `***`.
     pub withheld: Vec<String>,
+    /// Build [`CheckedBatch::valid`]; a caller that only counts (validate)
+    /// saves copying every passing row.
+    pub keep_valid: bool,
 }
 
 impl Default for CheckOptions {
@@ -44,6 +47,7 @@ impl Default for CheckOptions {
             unique_keys_max: UNIQUE_KEYS_MAX_DEFAULT,
             block_on_drift: false,
             withheld: Vec::new(),
+            keep_valid: true,
         }
     }
 }
@@ -82,8 +86,11 @@ pub enum CheckError {
 /// One batch after checking.
 #[derive(Debug)]
 pub struct CheckedBatch {
-    /// The rows that pass, in input order, with the contract's types.
+    /// The rows that pass, in input order, with the contract's types
+    /// (no rows when [`CheckOptions::keep_valid`] is off).
     pub valid: RecordBatch,
+    /// How many rows pass.
+    pub rows_valid: usize,
     /// Positions (in the input batch) of the rows that fail, ascending.
     pub rejected_rows: Vec<u32>,
     /// For each rejected row, what it broke: one finding, or all of them
@@ -249,11 +256,17 @@ impl RowChecker {
                 .map(|p| Arc::clone(batch.column(*p))),
         );
 
-        let typed = RecordBatch::try_new(Arc::clone(&self.output_schema), typed_columns)?;
-        let valid = filter_record_batch(&typed, &BooleanArray::new(marks.alive.clone(), None))?;
+        let rows_valid = marks.alive.count_set_bits();
+        let valid = if self.options.keep_valid {
+            let typed = RecordBatch::try_new(Arc::clone(&self.output_schema), typed_columns)?;
+            filter_record_batch(&typed, &BooleanArray::new(marks.alive.clone(), None))?
+        } else {
+            RecordBatch::new_empty(Arc::clone(&self.output_schema))
+        };
         let (rejected_rows, findings) = self.findings(&marks, &raw_columns)?;
         Ok(CheckedBatch {
             valid,
+            rows_valid,
             rejected_rows,
             findings,
         })

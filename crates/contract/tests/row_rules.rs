@@ -382,3 +382,20 @@ fn workload_w_contract_reads_timestamps_without_zone() {
     assert_eq!(created, DataType::Timestamp(TimeUnit::Microsecond, None));
     assert_eq!(checked.valid.column(5).null_count(), 0);
 }
+
+#[test]
+fn counting_only_skips_the_copy_of_passing_rows() {
+    let mut counting = checker(CheckOptions {
+        keep_valid: false,
+        ..CheckOptions::default()
+    });
+    let mut bad = GOOD;
+    bad[1] = Some("abc");
+    let checked = counting.check(&batch(&COLUMNS, &[GOOD, bad])).unwrap();
+    assert_eq!(checked.rows_valid, 1);
+    assert_eq!(checked.valid.num_rows(), 0);
+    assert_eq!(checked.rejected_rows, [1]);
+    let mut keeping = checker(CheckOptions::default());
+    let checked = keeping.check(&batch(&COLUMNS, &[GOOD, bad])).unwrap();
+    assert_eq!((checked.rows_valid, checked.valid.num_rows()), (1, 1));
+}

@@ -617,6 +617,7 @@ impl Run {
             unique_keys_max: self.options.limits.unique_keys_max,
             block_on_drift: self.options.block_on_drift,
             withheld: self.sensitive.iter().map(|(n, _)| n.clone()).collect(),
+            keep_valid: true,
         };
         let checker = self
             .input

@@ -142,6 +142,8 @@ pub fn validate(request: ValidateRequest<'_>) -> Result<ValidateReport, EngineEr
         unique_keys_max: request.limits.unique_keys_max,
         block_on_drift: request.block_on_drift,
         withheld: sensitive.keys().cloned().collect(),
+        // Validation only counts: no need to copy the passing rows.
+        keep_valid: false,
     };
     let outcome = receiver.into_iter().try_for_each(|event| {
         let (_, batch) = event?;
@@ -210,7 +212,7 @@ impl Validation {
         }
         let checker = self.checker.as_mut().expect("built above");
         let checked = checker.check(&batch)?;
-        self.report.rows_valid += checked.valid.num_rows() as u64;
+        self.report.rows_valid += checked.rows_valid as u64;
         self.report.rows_rejected += checked.rejected_rows.len() as u64;
         self.reject_checked(&batch, &lines, &checked, options.all_violations)
     }
