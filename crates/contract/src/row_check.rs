@@ -440,8 +440,9 @@ impl Marks {
 }
 
 /// The primary key (all `primaryKey` columns together) and each `unique`
-/// column on its own.
-fn unique_keys(object: &SchemaObject, keys_max: usize) -> Vec<UniqueKey> {
+/// column on its own, as (column positions, label such as `a,b`). The
+/// checker and `synth` agree on keys through this one function.
+pub(crate) fn key_columns(object: &SchemaObject) -> Vec<(Vec<usize>, String)> {
     let mut keys = Vec::new();
     let primary: Vec<usize> = object
         .columns
@@ -456,22 +457,25 @@ fn unique_keys(object: &SchemaObject, keys_max: usize) -> Vec<UniqueKey> {
             .map(|i| object.columns[*i].name.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        keys.push(UniqueKey {
-            columns: primary.clone(),
-            label,
-            seen: SeenValues::new(keys_max),
-        });
+        keys.push((primary.clone(), label));
     }
     for (i, column) in object.columns.iter().enumerate() {
         if column.unique && primary != [i] {
-            keys.push(UniqueKey {
-                columns: vec![i],
-                label: column.name.clone(),
-                seen: SeenValues::new(keys_max),
-            });
+            keys.push((vec![i], column.name.clone()));
         }
     }
     keys
+}
+
+fn unique_keys(object: &SchemaObject, keys_max: usize) -> Vec<UniqueKey> {
+    key_columns(object)
+        .into_iter()
+        .map(|(columns, label)| UniqueKey {
+            columns,
+            label,
+            seen: SeenValues::new(keys_max),
+        })
+        .collect()
 }
 
 /// A value as text, as the DLQ and messages show it; `None` for null.

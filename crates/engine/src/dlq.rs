@@ -8,9 +8,11 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::take;
 use arrow::datatypes::DataType;
-use runink_contract::{MaskRule, Masker};
+use arrow::error::ArrowError;
+use runink_contract::{CheckedBatch, MaskRule, Masker};
 use runink_plan::{Endpoint, Location};
 use serde::Serialize;
 use serde_json::Value;
@@ -201,4 +203,61 @@ fn value_json(array: &ArrayRef, row: usize) -> Value {
 /// A value as text; `None` for null (or a type Arrow cannot display).
 pub fn value_text(array: &ArrayRef, row: usize) -> Option<String> {
     runink_contract::value_text(array, row).ok().flatten()
+}
+
+/// One DLQ row: the raw fields by column name, and why it was rejected.
+pub type RejectedRow = (Vec<(String, Value)>, Rejection);
+
+/// The DLQ rows of a checked batch: each rejected row's raw fields, with
+/// the first rule it broke (every rule with `all_violations`). `lines` are
+/// the raw batch's source lines (empty when the rows have none).
+pub fn checked_rejections(
+    raw: &RecordBatch,
+    lines: &[u64],
+    checked: &CheckedBatch,
+    step: &str,
+    source: &str,
+    all_violations: bool,
+) -> Result<Vec<RejectedRow>, ArrowError> {
+    if checked.rejected_rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let indices = UInt32Array::from(checked.rejected_rows.clone());
+    let columns: Vec<(String, ArrayRef)> = raw
+        .schema()
+        .fields()
+        .iter()
+        .zip(raw.columns())
+        .map(|(f, c)| Ok((f.name().clone(), take(c.as_ref(), &indices, None)?)))
+        .collect::<Result<_, ArrowError>>()?;
+    let rejections = checked
+        .rejected_rows
+        .iter()
+        .zip(&checked.findings)
+        .enumerate()
+        .map(|(position, (row, findings))| {
+            let first = &findings[0];
+            let violations = all_violations.then(|| {
+                findings
+                    .iter()
+                    .map(|f| Violation {
+                        rule: f.rule.name().to_owned(),
+                        field: f.field.clone(),
+                        message: f.message.clone(),
+                    })
+                    .collect()
+            });
+            let rejection = Rejection {
+                step: step.to_owned(),
+                rule: first.rule.name().to_owned(),
+                field: first.field.clone(),
+                message: first.message.clone(),
+                source: source.to_owned(),
+                line: lines.get(*row as usize).copied(),
+                violations,
+            };
+            (row_fields(&columns, position), rejection)
+        })
+        .collect();
+    Ok(rejections)
 }

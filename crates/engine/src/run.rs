@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::array::{ArrayRef, BooleanArray, RecordBatch, UInt32Array};
-use arrow::compute::{filter_record_batch, take};
+use arrow::array::{BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use datafusion::prelude::SessionContext;
 use runink_contract::{
@@ -22,7 +22,7 @@ use crate::EngineError;
 use crate::Isolation;
 use crate::asserts::evaluate_asserts;
 use crate::dataset_checks::DatasetChecks;
-use crate::dlq::{DlqWriter, Rejection, Violation, row_fields};
+use crate::dlq::{DlqWriter, Rejection, checked_rejections};
 use crate::exec_step::ExecSettings;
 use crate::expr::CompiledExpr;
 use crate::limits::Limits;
@@ -557,45 +557,17 @@ impl Run {
         step: &str,
         source: &str,
     ) -> Result<(), RunError> {
-        if checked.rejected_rows.is_empty() {
-            return Ok(());
-        }
-        let indices = UInt32Array::from(checked.rejected_rows.clone());
-        let columns: Vec<(String, ArrayRef)> = raw
-            .schema()
-            .fields()
-            .iter()
-            .zip(raw.columns())
-            .map(|(f, c)| Ok((f.name().clone(), take(c.as_ref(), &indices, None)?)))
-            .collect::<Result<_, arrow::error::ArrowError>>()
-            .map_err(EngineError::from)?;
-        for (position, (row, findings)) in checked
-            .rejected_rows
-            .iter()
-            .zip(&checked.findings)
-            .enumerate()
-        {
-            let first = &findings[0];
-            let violations = self.options.all_violations.then(|| {
-                findings
-                    .iter()
-                    .map(|f| Violation {
-                        rule: f.rule.name().to_owned(),
-                        field: f.field.clone(),
-                        message: f.message.clone(),
-                    })
-                    .collect()
-            });
-            let rejection = Rejection {
-                step: step.to_owned(),
-                rule: first.rule.name().to_owned(),
-                field: first.field.clone(),
-                message: first.message.clone(),
-                source: source.to_owned(),
-                line: lines.get(*row as usize).copied(),
-                violations,
-            };
-            self.reject(&row_fields(&columns, position), rejection)?;
+        let rejections = checked_rejections(
+            raw,
+            lines,
+            checked,
+            step,
+            source,
+            self.options.all_violations,
+        )
+        .map_err(EngineError::from)?;
+        for (fields, rejection) in rejections {
+            self.reject(&fields, rejection)?;
         }
         Ok(())
     }

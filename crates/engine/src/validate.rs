@@ -8,8 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use arrow::array::{ArrayRef, UInt32Array};
-use arrow::compute::take;
 use runink_contract::{
     CheckOptions, CheckedBatch, Drift, MaskRule, Masker, RowChecker, RuleKind, SchemaObject,
 };
@@ -19,7 +17,7 @@ use serde_json::Value;
 
 use crate::EngineError;
 use crate::data_file::file_source;
-use crate::dlq::{DlqWriter, Rejection, Violation, row_fields};
+use crate::dlq::{DlqWriter, Rejection, checked_rejections};
 use crate::limits::Limits;
 use crate::source::{SourceBatch, spawn_reader};
 
@@ -238,44 +236,13 @@ impl Validation {
                 *self.tally.entry((field, finding.rule)).or_default() += 1;
             }
         }
-        if self.dlq.is_none() || checked.rejected_rows.is_empty() {
+        if self.dlq.is_none() {
             return Ok(());
         }
-        let indices = UInt32Array::from(checked.rejected_rows.clone());
-        let columns: Vec<(String, ArrayRef)> = raw
-            .schema()
-            .fields()
-            .iter()
-            .zip(raw.columns())
-            .map(|(f, c)| Ok((f.name().clone(), take(c.as_ref(), &indices, None)?)))
-            .collect::<Result<_, arrow::error::ArrowError>>()?;
-        for (position, (row, findings)) in checked
-            .rejected_rows
-            .iter()
-            .zip(&checked.findings)
-            .enumerate()
-        {
-            let first = &findings[0];
-            let violations = all_violations.then(|| {
-                findings
-                    .iter()
-                    .map(|f| Violation {
-                        rule: f.rule.name().to_owned(),
-                        field: f.field.clone(),
-                        message: f.message.clone(),
-                    })
-                    .collect()
-            });
-            let rejection = Rejection {
-                step: STEP_NAME.to_owned(),
-                rule: first.rule.name().to_owned(),
-                field: first.field.clone(),
-                message: first.message.clone(),
-                source: self.uri.clone(),
-                line: lines.get(*row as usize).copied(),
-                violations,
-            };
-            self.write_reject(&row_fields(&columns, position), &rejection)?;
+        let rejections =
+            checked_rejections(raw, lines, checked, STEP_NAME, &self.uri, all_violations)?;
+        for (fields, rejection) in rejections {
+            self.write_reject(&fields, &rejection)?;
         }
         Ok(())
     }

@@ -494,38 +494,15 @@ fn breakable_rules(
 /// The same keys as the checker: the primary key (its columns together),
 /// then each other `unique` column.
 fn unique_keys(object: &SchemaObject, keys_max: usize) -> Vec<KeyGen> {
-    let mut keys = Vec::new();
-    let primary: Vec<usize> = object
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.primary_key)
-        .map(|(i, _)| i)
-        .collect();
-    if !primary.is_empty() {
-        let label = primary
-            .iter()
-            .map(|i| object.columns[*i].name.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
-        keys.push(KeyGen {
-            columns: primary.clone(),
+    crate::row_check::key_columns(object)
+        .into_iter()
+        .map(|(columns, label)| KeyGen {
+            columns,
             label,
             seen: SeenValues::new(keys_max),
             recent: Vec::new(),
-        });
-    }
-    for (i, column) in object.columns.iter().enumerate() {
-        if column.unique && primary != [i] {
-            keys.push(KeyGen {
-                columns: vec![i],
-                label: column.name.clone(),
-                seen: SeenValues::new(keys_max),
-                recent: Vec::new(),
-            });
-        }
-    }
-    keys
+        })
+        .collect()
 }
 
 #[cfg(test)]
