@@ -86,6 +86,17 @@ impl DatasetMeasurement {
     pub fn fails_run(&self) -> bool {
         !self.passed && self.severity == Severity::Error
     }
+
+    /// The verdict as a summary shows it: `ok`, or how much a failure
+    /// matters (`FAILED` for errors, `WARNING`, `info`).
+    pub fn verdict(&self) -> &'static str {
+        match (self.passed, self.severity) {
+            (true, _) => "ok",
+            (false, Severity::Error) => "FAILED",
+            (false, Severity::Warning) => "WARNING",
+            (false, Severity::Info) => "info",
+        }
+    }
 }
 
 /// A `type: sql` rule, ready for a query engine: the query reads one

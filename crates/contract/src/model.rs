@@ -72,6 +72,12 @@ pub struct SchemaObject {
 }
 
 impl SchemaObject {
+    /// Whether the object or any of its properties carries a dataset
+    /// (`quality`) rule, measured once over all the rows.
+    pub fn has_quality_rules(&self) -> bool {
+        !self.quality.is_empty() || self.columns.iter().any(|c| !c.quality.is_empty())
+    }
+
     /// The columns as the contract reads them: each with the Arrow type of
     /// its `logicalType`, all nullable, in contract order.
     pub fn accepted_schema(&self) -> arrow::datatypes::Schema {

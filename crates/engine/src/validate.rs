@@ -1,15 +1,17 @@
 //! Checks one data file against one schema object of a contract, with no
 //! scenario: the engine's reader (on its own thread), the contract's
-//! `RowChecker` and, when asked, the DLQ writer. Memory is bounded by
-//! [`Limits`] as in a run. The result counts rows and, per rule, the rows
-//! that failed it.
+//! `RowChecker`, the contract's dataset rules over the rows it accepts,
+//! and, when asked, the DLQ writer. Memory is bounded by [`Limits`] as in a
+//! run. The result counts rows and, per row rule, the rows that failed it;
+//! each dataset rule gives its measure and verdict.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use runink_contract::{
-    CheckOptions, CheckedBatch, Drift, MaskRule, Masker, RowChecker, RuleKind, SchemaObject,
+    CheckOptions, CheckedBatch, DatasetMeasurement, Drift, MaskRule, Masker, RowChecker, RuleKind,
+    SchemaObject,
 };
 use runink_plan::{DataFormat, Endpoint, Location, OptionValue};
 use serde::Serialize;
@@ -17,6 +19,7 @@ use serde_json::Value;
 
 use crate::EngineError;
 use crate::data_file::file_source;
+use crate::dataset_checks::DatasetChecks;
 use crate::dlq::{DlqWriter, Rejection, checked_rejections};
 use crate::limits::Limits;
 use crate::source::{SourceBatch, spawn_reader};
@@ -33,6 +36,8 @@ pub struct ValidateRequest<'a> {
     /// Source options as a scenario writes them (`delimiter`, `header`, …).
     pub source_options: BTreeMap<String, OptionValue>,
     pub object: &'a SchemaObject,
+    /// The contract file, named in errors about its rules.
+    pub contract: &'a Path,
     /// Where rejected rows go (JSON Lines, written atomically); none: only count.
     pub dlq: Option<&'a Path>,
     /// Names the DLQ's rows (`_runink.run_id`) and its temporary file.
@@ -59,15 +64,23 @@ pub struct ValidateReport {
     /// Records the reader could not turn into a row (counted in `rows_rejected`).
     pub rows_unreadable: u64,
     pub duration_ms: u64,
-    /// One entry per rule of the contract, in the order rules rank, with
-    /// the rows that failed it (rules that no row failed included).
+    /// One entry per rule of the contract: the row rules in the order they
+    /// rank, with the rows that failed each (rules that no row failed
+    /// included), then the dataset rules with their measures.
     pub rules: Vec<RuleResult>,
     pub drift: Option<Drift>,
     pub dlq: Option<String>,
 }
 
+impl ValidateReport {
+    /// Every row passed and no `severity: error` dataset rule failed.
+    pub fn passed(&self) -> bool {
+        self.rows_rejected == 0 && !self.rules.iter().any(RuleResult::fails)
+    }
+}
+
 /// The outcome of one rule. Row rules count failing rows; dataset rules
-/// (measured over the whole file) will be a variant of their own.
+/// are measured once over the rows the contract accepted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "level", rename_all = "lowercase")]
 pub enum RuleResult {
@@ -80,6 +93,18 @@ pub enum RuleResult {
         rows_failed: u64,
         passed: bool,
     },
+    Dataset(DatasetMeasurement),
+}
+
+impl RuleResult {
+    /// Makes the validation fail: a row rule that some row broke, or a
+    /// failed dataset rule of severity `error` (warnings are reported only).
+    pub fn fails(&self) -> bool {
+        match self {
+            Self::Row { passed, .. } => !passed,
+            Self::Dataset(measurement) => measurement.fails_run(),
+        }
+    }
 }
 
 /// Reads the whole file and checks every row. On success the DLQ (if any)
@@ -127,6 +152,9 @@ pub fn validate(request: ValidateRequest<'_>) -> Result<ValidateReport, EngineEr
             ..ValidateReport::default()
         },
         checker: None,
+        dataset: None,
+        contract: request.contract.display().to_string(),
+        limits: request.limits,
     };
     let columns = request.object.columns.iter().map(|c| c.name.clone());
     let receiver = spawn_reader(
@@ -140,8 +168,9 @@ pub fn validate(request: ValidateRequest<'_>) -> Result<ValidateReport, EngineEr
         unique_keys_max: request.limits.unique_keys_max,
         block_on_drift: request.block_on_drift,
         withheld: sensitive.keys().cloned().collect(),
-        // Validation only counts: no need to copy the passing rows.
-        keep_valid: false,
+        // Only dataset rules need the passing rows; otherwise validation
+        // only counts and need not copy them.
+        keep_valid: request.object.has_quality_rules(),
     };
     let outcome = receiver.into_iter().try_for_each(|event| {
         let (_, batch) = event?;
@@ -165,6 +194,11 @@ struct Validation {
     report: ValidateReport,
     /// Built from the first batch's schema.
     checker: Option<RowChecker>,
+    /// The dataset rules, planned with the checker; `None` before the
+    /// first batch, or when the contract has none.
+    dataset: Option<DatasetChecks>,
+    contract: String,
+    limits: Limits,
 }
 
 impl Validation {
@@ -199,20 +233,41 @@ impl Validation {
             self.write_reject(&fields, &rejection)?;
         }
         if self.checker.is_none() {
-            let checker =
-                RowChecker::new(object, &batch.schema(), options.clone()).map_err(|e| {
-                    EngineError::Contract {
-                        path: object.name.clone(),
-                        message: e.to_string(),
-                    }
-                })?;
-            self.checker = Some(checker);
+            self.start_checks(object, &batch.schema(), options)?;
         }
         let checker = self.checker.as_mut().expect("built above");
         let checked = checker.check(&batch)?;
+        if let Some(dataset) = self.dataset.as_mut() {
+            dataset.observe(&checked.valid)?;
+        }
         self.report.rows_valid += checked.rows_valid as u64;
         self.report.rows_rejected += checked.rejected_rows.len() as u64;
         self.reject_checked(&batch, &lines, &checked, options.all_violations)
+    }
+
+    /// Builds the row checker for the data's schema and plans the dataset
+    /// rules over what it accepts (a `type: sql` rule that does not plan
+    /// fails here, before any row is counted).
+    fn start_checks(
+        &mut self,
+        object: &SchemaObject,
+        schema: &arrow::datatypes::Schema,
+        options: &CheckOptions,
+    ) -> Result<(), EngineError> {
+        let checker = RowChecker::new(object, schema, options.clone()).map_err(|e| {
+            EngineError::Contract {
+                path: self.contract.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        self.dataset = DatasetChecks::plan(
+            object,
+            &checker.output_schema(),
+            &self.contract,
+            &self.limits,
+        )?;
+        self.checker = Some(checker);
+        Ok(())
     }
 
     fn reject_checked(
@@ -266,30 +321,23 @@ impl Validation {
     ) -> Result<ValidateReport, EngineError> {
         // An empty file never built a checker: its rules come from a text
         // schema of the contract's columns.
-        let checker = match self.checker.take() {
-            Some(checker) => checker,
-            None => {
-                let schema = arrow::datatypes::Schema::new(
-                    object
-                        .columns
-                        .iter()
-                        .map(|c| {
-                            arrow::datatypes::Field::new(
-                                &c.name,
-                                arrow::datatypes::DataType::Utf8,
-                                true,
-                            )
-                        })
-                        .collect::<Vec<_>>(),
-                );
-                RowChecker::new(object, &schema, options.clone()).map_err(|e| {
-                    EngineError::Contract {
-                        path: object.name.clone(),
-                        message: e.to_string(),
-                    }
-                })?
-            }
-        };
+        if self.checker.is_none() {
+            let schema = arrow::datatypes::Schema::new(
+                object
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        arrow::datatypes::Field::new(
+                            &c.name,
+                            arrow::datatypes::DataType::Utf8,
+                            true,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            self.start_checks(object, &schema, options)?;
+        }
+        let checker = self.checker.take().expect("built above");
         let mut rules: Vec<RuleResult> = Vec::new();
         for (field, rule) in checker.rules() {
             let rows_failed = self.tally.remove(&(field.clone(), rule)).unwrap_or(0);
@@ -316,6 +364,9 @@ impl Validation {
                 rows_failed: self.report.rows_unreadable,
                 passed: false,
             });
+        }
+        if let Some(dataset) = self.dataset.take() {
+            rules.extend(dataset.finish()?.into_iter().map(RuleResult::Dataset));
         }
         self.report.rules = rules;
         let drift = checker.drift().clone();

@@ -55,23 +55,11 @@ pub fn render_summary(report: &RunReport, dry_run: bool) -> String {
         );
     }
     for rule in &report.dataset_rules {
-        let mark = match (rule.passed, rule.severity) {
-            (true, _) => "ok",
-            (false, runink_contract::Severity::Error) => "FAILED",
-            (false, runink_contract::Severity::Warning) => "WARNING",
-            (false, runink_contract::Severity::Info) => "info",
-        };
-        let on = rule
-            .column
-            .as_deref()
-            .map_or_else(String::new, |c| format!(" on `{c}`"));
         let _ = writeln!(
             out,
-            "  rule      {mark:>12}  {} ({}{on}): {}, expected {}",
-            rule.name,
-            rule.metric,
-            rule.measured_text(),
-            rule.expectation
+            "  rule      {:>12}  {}",
+            rule.verdict(),
+            dataset_rule_text(rule)
         );
     }
     for assert in &report.asserts {
@@ -90,4 +78,20 @@ pub fn render_summary(report: &RunReport, dry_run: bool) -> String {
         let _ = writeln!(out, "  rate      {rate:>12.0}  rows/s");
     }
     out
+}
+
+/// One dataset rule's verdict in words: `orders_exist (rowCount): 0,
+/// expected mustBeGreaterThan 0`.
+pub fn dataset_rule_text(rule: &runink_contract::DatasetMeasurement) -> String {
+    let on = rule
+        .column
+        .as_deref()
+        .map_or_else(String::new, |c| format!(" on `{c}`"));
+    format!(
+        "{} ({}{on}): {}, expected {}",
+        rule.name,
+        rule.metric,
+        rule.measured_text(),
+        rule.expectation
+    )
 }

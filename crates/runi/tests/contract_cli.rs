@@ -201,9 +201,134 @@ fn validate_text_summary_and_all_violations() {
         .as_array()
         .expect("rules")
         .iter()
+        .filter(|r| r["level"] == "row")
         .map(|r| r["rows_failed"].as_u64().expect("a count"))
         .sum();
     assert_eq!(total, 6, "{report}");
+}
+
+/// Dataset rules over the rows the contract accepts; `{severity}` and
+/// `{count}` are filled in by each case.
+const RULES_CONTRACT: &str = r#"apiVersion: v3.1.0
+kind: DataContract
+id: urn:test:orders
+version: 1.0.0
+status: active
+schema:
+  - name: orders
+    quality:
+      - name: enough_orders
+        metric: rowCount
+        mustBeGreaterOrEqualTo: {count}
+        severity: error
+      - name: no_big_orders
+        type: sql
+        query: SELECT COUNT(*) FROM {object} WHERE amount > 100
+        mustBe: 0
+        severity: {severity}
+    properties:
+      - name: order_id
+        logicalType: string
+        required: true
+      - name: amount
+        logicalType: number
+        logicalTypeOptions: { minimum: 0 }
+"#;
+
+const RULES_DATA: &str = "order_id,amount
+A,10
+B,500
+C,-1
+D,20
+";
+
+fn rules_contract(folder: &Folder, count: u64, severity: &str) -> PathBuf {
+    let text = RULES_CONTRACT
+        .replace("{count}", &count.to_string())
+        .replace("{severity}", severity);
+    folder.write(&format!("rules-{count}-{severity}.yaml"), &text)
+}
+
+#[test]
+fn validate_measures_dataset_rules_over_accepted_rows() {
+    let folder = Folder::new();
+    let data = folder.write("orders.csv", RULES_DATA);
+    // Row C is rejected; three rows are accepted, and one is above 100.
+    let contract = rules_contract(&folder, 3, "error");
+    let output = runi(&folder.path)
+        .args(["--json", "contract", "validate"])
+        .arg(&data)
+        .arg("--contract")
+        .arg(&contract)
+        .output()
+        .expect("runi runs");
+    assert_eq!(output.status.code(), Some(1));
+    let json = json_of(&output.stdout);
+    assert_eq!(json["ok"], false);
+    let rules = json["report"]["rules"].as_array().expect("rules");
+    let dataset: Vec<&serde_json::Value> =
+        rules.iter().filter(|r| r["level"] == "dataset").collect();
+    assert_eq!(dataset.len(), 2, "{rules:?}");
+    assert_eq!(dataset[0]["name"], "enough_orders");
+    assert_eq!(dataset[0]["measured"], 3.0);
+    assert_eq!(dataset[0]["passed"], true);
+    assert_eq!(dataset[1]["name"], "no_big_orders");
+    assert_eq!(dataset[1]["metric"], "sql");
+    assert_eq!(dataset[1]["measured"], 1.0);
+    assert_eq!(dataset[1]["passed"], false);
+
+    // Every row readable and in range, but too few of them: the error
+    // rule alone fails the validation.
+    let clean = folder.write("clean.csv", "order_id,amount\nA,10\nB,20\n");
+    runi(&folder.path)
+        .args(["contract", "validate"])
+        .arg(&clean)
+        .arg("--contract")
+        .arg(&contract)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("failed dataset rules"))
+        .stdout(predicate::str::contains(
+            "FAILED  enough_orders (rowCount): 2, expected mustBeGreaterOrEqualTo 3",
+        ));
+
+    // A failed warning is reported and does not fail the validation.
+    let lenient = rules_contract(&folder, 1, "warning");
+    let big = folder.write("big.csv", "order_id,amount\nA,500\n");
+    runi(&folder.path)
+        .args(["contract", "validate"])
+        .arg(&big)
+        .arg("--contract")
+        .arg(&lenient)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "WARNING  no_big_orders (sql): 1, expected mustBe 0",
+        ));
+}
+
+#[test]
+fn validate_refuses_a_dataset_rule_that_does_not_plan() {
+    let folder = Folder::new();
+    let data = folder.write("orders.csv", RULES_DATA);
+    let text = rules_contract(&folder, 1, "error");
+    let broken = std::fs::read_to_string(&text)
+        .expect("the contract")
+        .replace("WHERE amount > 100", "WHERE no_such_column > 100");
+    let contract = folder.write("broken.yaml", &broken);
+    let dlq = folder.file("rejects.jsonl");
+    runi(&folder.path)
+        .args(["contract", "validate"])
+        .arg(&data)
+        .arg("--contract")
+        .arg(&contract)
+        .arg("--dlq")
+        .arg(&dlq)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no_big_orders"))
+        .stderr(predicate::str::contains("no_such_column"));
+    assert!(!dlq.exists(), "nothing is written when a rule cannot run");
 }
 
 #[test]

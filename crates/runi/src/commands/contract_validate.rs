@@ -1,7 +1,9 @@
 //! `runi contract validate DATA --contract FILE`: every row of a data
 //! file checked against a contract, with a summary per rule; rejected rows
-//! optionally written to a DLQ. Exit 0 when every row passes, 1 when any
-//! row is rejected, 2 for bad input, 3 when the DLQ cannot be written.
+//! optionally written to a DLQ, and the contract's dataset rules measured
+//! over the rows it accepts. Exit 0 when every row passes and no
+//! `severity: error` dataset rule fails, 1 otherwise, 2 for bad input, 3
+//! when the DLQ cannot be written.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -18,6 +20,7 @@ use crate::exit::{Exit, Failure, Outcome};
 use crate::output::print_json;
 use crate::run_id::new_run_id;
 use crate::state_dir::{mask_keys, state_dir};
+use crate::summary::dataset_rule_text;
 
 pub fn validate(global: &GlobalOptions, args: &ContractValidateArgs) -> Outcome {
     let contract = load_valid(&args.contract)?;
@@ -47,6 +50,7 @@ pub fn validate(global: &GlobalOptions, args: &ContractValidateArgs) -> Outcome 
         format,
         source_options: source_options(args, format)?,
         object: &object,
+        contract: &args.contract,
         dlq: args.dlq.as_deref(),
         run_id: new_run_id(),
         masker,
@@ -70,12 +74,12 @@ pub fn validate(global: &GlobalOptions, args: &ContractValidateArgs) -> Outcome 
         }
     })?;
     if global.json {
-        print_json(&serde_json::json!({ "ok": report.rows_rejected == 0, "report": report }))
+        print_json(&serde_json::json!({ "ok": report.passed(), "report": report }))
             .map_err(Failure::infra)?;
     } else if !global.quiet {
         print!("{}", render(&report, &args.contract.display().to_string()));
     }
-    Ok(if report.rows_rejected == 0 {
+    Ok(if report.passed() {
         Exit::Ok
     } else {
         Exit::Failures
@@ -106,10 +110,10 @@ fn source_options(
 fn render(report: &ValidateReport, contract: &str) -> String {
     let mut out = String::new();
     let seconds = report.duration_ms as f64 / 1000.0;
-    let verdict = if report.rows_rejected == 0 {
-        "ok"
-    } else {
-        "rejected rows"
+    let verdict = match (report.rows_rejected, report.passed()) {
+        (_, true) => "ok",
+        (0, false) => "failed dataset rules",
+        (_, false) => "rejected rows",
     };
     let _ = writeln!(
         out,
@@ -120,15 +124,26 @@ fn render(report: &ValidateReport, contract: &str) -> String {
     let _ = writeln!(out, "  valid     {:>12}", report.rows_valid);
     let _ = writeln!(out, "  rejected  {:>12}", report.rows_rejected);
     for rule in &report.rules {
-        let RuleResult::Row {
-            field,
-            rule,
-            rows_failed,
-            passed,
-        } = rule;
-        let mark = if *passed { "ok" } else { "FAILED" };
-        let field = if field.is_empty() { "-" } else { field };
-        let _ = writeln!(out, "    {rows_failed:>10}  {mark:<6}  {field} / {rule}");
+        match rule {
+            RuleResult::Row {
+                field,
+                rule,
+                rows_failed,
+                passed,
+            } => {
+                let mark = if *passed { "ok" } else { "FAILED" };
+                let field = if field.is_empty() { "-" } else { field };
+                let _ = writeln!(out, "    {rows_failed:>10}  {mark:<6}  {field} / {rule}");
+            }
+            RuleResult::Dataset(measurement) => {
+                let _ = writeln!(
+                    out,
+                    "  rule      {:>12}  {}",
+                    measurement.verdict(),
+                    dataset_rule_text(measurement)
+                );
+            }
+        }
     }
     if let Some(drift) = &report.drift {
         let _ = writeln!(
