@@ -78,6 +78,20 @@ impl SchemaObject {
         !self.quality.is_empty() || self.columns.iter().any(|c| !c.quality.is_empty())
     }
 
+    /// The columns as a text reader sees them before the contract types
+    /// them: all `Utf8`, nullable, in contract order (the schema of a CSV
+    /// file with no rows).
+    pub fn text_schema(&self) -> arrow::datatypes::Schema {
+        arrow::datatypes::Schema::new(
+            self.columns
+                .iter()
+                .map(|c| {
+                    arrow::datatypes::Field::new(&c.name, arrow::datatypes::DataType::Utf8, true)
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+
     /// The columns as the contract reads them: each with the Arrow type of
     /// its `logicalType`, all nullable, in contract order.
     pub fn accepted_schema(&self) -> arrow::datatypes::Schema {

@@ -263,19 +263,7 @@ impl Run {
             // No rows at all: plan from the contract (or nothing) so that
             // the sinks still write their (empty) outputs.
             let schema = match &self.input {
-                Some((_, object)) => Arc::new(arrow::datatypes::Schema::new(
-                    object
-                        .columns
-                        .iter()
-                        .map(|c| {
-                            arrow::datatypes::Field::new(
-                                &c.name,
-                                arrow::datatypes::DataType::Utf8,
-                                true,
-                            )
-                        })
-                        .collect::<Vec<_>>(),
-                )),
+                Some((_, object)) => Arc::new(object.text_schema()),
                 None => Arc::new(arrow::datatypes::Schema::empty()),
             };
             self.pipeline = Some(self.plan_pipeline(plan, &schema)?);

@@ -322,20 +322,7 @@ impl Validation {
         // An empty file never built a checker: its rules come from a text
         // schema of the contract's columns.
         if self.checker.is_none() {
-            let schema = arrow::datatypes::Schema::new(
-                object
-                    .columns
-                    .iter()
-                    .map(|c| {
-                        arrow::datatypes::Field::new(
-                            &c.name,
-                            arrow::datatypes::DataType::Utf8,
-                            true,
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            );
-            self.start_checks(object, &schema, options)?;
+            self.start_checks(object, &object.text_schema(), options)?;
         }
         let checker = self.checker.take().expect("built above");
         let mut rules: Vec<RuleResult> = Vec::new();

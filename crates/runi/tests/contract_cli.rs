@@ -71,6 +71,21 @@ fn jsonl(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `runi [--json] contract validate DATA --contract CONTRACT`, for more
+/// arguments to follow.
+fn validate(folder: &Folder, json: bool, data: &Path, contract: &Path) -> Command {
+    let mut command = runi(&folder.path);
+    if json {
+        command.arg("--json");
+    }
+    command
+        .args(["contract", "validate"])
+        .arg(data)
+        .arg("--contract")
+        .arg(contract);
+    command
+}
+
 struct Folder {
     _temp: tempfile::TempDir,
     path: PathBuf,
@@ -100,11 +115,7 @@ fn validate_counts_per_rule_and_writes_the_dlq() {
     let contract = folder.write("orders.yaml", CONTRACT);
     let data = folder.write("orders.csv", DATA);
     let dlq = folder.file("rejects.jsonl");
-    let output = runi(&folder.path)
-        .args(["--json", "contract", "validate"])
-        .arg(&data)
-        .arg("--contract")
-        .arg(&contract)
+    let output = validate(&folder, true, &data, &contract)
         .arg("--dlq")
         .arg(&dlq)
         .output()
@@ -178,11 +189,7 @@ fn validate_text_summary_and_all_violations() {
     let folder = Folder::new();
     let contract = folder.write("orders.yaml", CONTRACT);
     let data = folder.write("orders.csv", DATA);
-    runi(&folder.path)
-        .args(["contract", "validate"])
-        .arg(&data)
-        .arg("--contract")
-        .arg(&contract)
+    validate(&folder, false, &data, &contract)
         .assert()
         .code(1)
         .stdout(predicate::str::contains("rejected             4"))
@@ -255,11 +262,7 @@ fn validate_measures_dataset_rules_over_accepted_rows() {
     let data = folder.write("orders.csv", RULES_DATA);
     // Row C is rejected; three rows are accepted, and one is above 100.
     let contract = rules_contract(&folder, 3, "error");
-    let output = runi(&folder.path)
-        .args(["--json", "contract", "validate"])
-        .arg(&data)
-        .arg("--contract")
-        .arg(&contract)
+    let output = validate(&folder, true, &data, &contract)
         .output()
         .expect("runi runs");
     assert_eq!(output.status.code(), Some(1));
@@ -280,11 +283,7 @@ fn validate_measures_dataset_rules_over_accepted_rows() {
     // Every row readable and in range, but too few of them: the error
     // rule alone fails the validation.
     let clean = folder.write("clean.csv", "order_id,amount\nA,10\nB,20\n");
-    runi(&folder.path)
-        .args(["contract", "validate"])
-        .arg(&clean)
-        .arg("--contract")
-        .arg(&contract)
+    validate(&folder, false, &clean, &contract)
         .assert()
         .code(1)
         .stdout(predicate::str::starts_with("failed dataset rules"))
@@ -295,11 +294,7 @@ fn validate_measures_dataset_rules_over_accepted_rows() {
     // A failed warning is reported and does not fail the validation.
     let lenient = rules_contract(&folder, 1, "warning");
     let big = folder.write("big.csv", "order_id,amount\nA,500\n");
-    runi(&folder.path)
-        .args(["contract", "validate"])
-        .arg(&big)
-        .arg("--contract")
-        .arg(&lenient)
+    validate(&folder, false, &big, &lenient)
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
@@ -317,11 +312,7 @@ fn validate_refuses_a_dataset_rule_that_does_not_plan() {
         .replace("WHERE amount > 100", "WHERE no_such_column > 100");
     let contract = folder.write("broken.yaml", &broken);
     let dlq = folder.file("rejects.jsonl");
-    runi(&folder.path)
-        .args(["contract", "validate"])
-        .arg(&data)
-        .arg("--contract")
-        .arg(&contract)
+    validate(&folder, false, &data, &contract)
         .arg("--dlq")
         .arg(&dlq)
         .assert()
@@ -347,11 +338,7 @@ fn validate_refuses_bad_input_with_exit_2_and_writes_nothing() {
         "broken.yaml",
         &CONTRACT.replace("logicalType: number", "logicalType: numbr"),
     );
-    runi(&folder.path)
-        .args(["contract", "validate"])
-        .arg(&data)
-        .arg("--contract")
-        .arg(&broken)
+    validate(&folder, false, &data, &broken)
         .arg("--dlq")
         .arg(&dlq)
         .assert()
@@ -359,11 +346,7 @@ fn validate_refuses_bad_input_with_exit_2_and_writes_nothing() {
         .stderr(predicate::str::contains("is not valid"));
     assert!(!dlq.exists());
     let odd = folder.write("orders.dat", DATA);
-    runi(&folder.path)
-        .args(["contract", "validate"])
-        .arg(&odd)
-        .arg("--contract")
-        .arg(&contract)
+    validate(&folder, false, &odd, &contract)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--format"));
@@ -376,11 +359,7 @@ fn validate_refuses_bad_input_with_exit_2_and_writes_nothing() {
         .code(2)
         .stderr(predicate::str::contains("no schema object `nope`"));
     let not_parquet = folder.write("fake.parquet", "not parquet at all");
-    runi(&folder.path)
-        .args(["contract", "validate"])
-        .arg(&not_parquet)
-        .arg("--contract")
-        .arg(&contract)
+    validate(&folder, false, &not_parquet, &contract)
         .arg("--dlq")
         .arg(&dlq)
         .assert()
@@ -397,11 +376,7 @@ fn validate_reports_lines_that_cannot_be_read() {
         "orders.jsonl",
         "{\"order_id\":\"ORD-000001\",\"amount\":\"1\"}\nnot json\n{\"order_id\":\"ORD-000002\",\"amount\":2}\n",
     );
-    let output = runi(&folder.path)
-        .args(["--json", "contract", "validate"])
-        .arg(&data)
-        .arg("--contract")
-        .arg(&contract)
+    let output = validate(&folder, true, &data, &contract)
         .output()
         .expect("runi runs");
     assert_eq!(output.status.code(), Some(1));
@@ -426,11 +401,7 @@ fn synth_then_validate_round_trip_in_every_format() {
             .arg(&data)
             .assert()
             .success();
-        runi(&folder.path)
-            .args(["contract", "validate"])
-            .arg(&data)
-            .arg("--contract")
-            .arg(&contract)
+        validate(&folder, false, &data, &contract)
             .assert()
             .success()
             .stdout(predicate::str::contains("valid              700"));
@@ -446,11 +417,7 @@ fn synth_then_validate_round_trip_in_every_format() {
             .arg(&data)
             .assert()
             .success();
-        runi(&folder.path)
-            .args(["contract", "validate"])
-            .arg(&data)
-            .arg("--contract")
-            .arg(&contract)
+        validate(&folder, false, &data, &contract)
             .arg("--dlq")
             .arg(&dlq)
             .assert()
@@ -577,11 +544,7 @@ fn infer_drafts_a_contract_that_accepts_its_data() {
         .arg(&inferred)
         .assert()
         .success();
-    runi(&folder.path)
-        .args(["contract", "validate"])
-        .arg(&data)
-        .arg("--contract")
-        .arg(&inferred)
+    validate(&folder, false, &data, &inferred)
         .assert()
         .success();
 
