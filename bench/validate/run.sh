@@ -4,8 +4,8 @@
 # One command, from anywhere:
 #   bench/validate/run.sh                 # SIZES=10m RUNS=3
 #   SIZES="1m 10m" RUNS=5 bench/validate/run.sh
-# Environment: RUNI (the runi binary; default $CARGO_TARGET_DIR/release/runi,
-# then ./target/release/runi; build it with `cargo build --release -p runi`),
+# Environment: RUNI (the runi binary; default: see bench_find_runi in
+# bench/lib.sh; build it with `cargo build --release -p runi`),
 # W_SHARED (default /work/shared/bench: gen.py, orders_w.yaml, check_<size>.txt).
 # Figures go to bench/out/validate/<UTC stamp>/ (git-ignored).
 set -euo pipefail
@@ -15,47 +15,18 @@ repo="$(cd "$here/../.." && pwd)"
 shared="${W_SHARED:-/work/shared/bench}"
 SIZES="${SIZES:-10m}"
 RUNS="${RUNS:-3}"
-venv=/tmp/dpvenv
-py="$venv/bin/python"
-
-runi="${RUNI:-}"
-if [ -z "$runi" ]; then
-    for cand in ${CARGO_TARGET_DIR:+"$CARGO_TARGET_DIR/release/runi"} "$repo/target/release/runi"; do
-        if [ -x "$cand" ]; then runi="$cand"; break; fi
-    done
-fi
-if [ -z "$runi" ] || [ ! -x "$runi" ]; then
-    echo "no runi binary: build it with \`cargo build --release -p runi\` or set RUNI" >&2
-    exit 2
-fi
-if ! "$py" -c 'import duckdb, polars' 2>/dev/null; then
-    echo "== creating $venv (duckdb polars)"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q duckdb polars
-fi
-for s in $SIZES; do
-    case "$s" in
-        1m) n=1000000 ;;
-        10m) n=10000000 ;;
-        *) echo "unknown size $s (use 1m and/or 10m)" >&2; exit 2 ;;
-    esac
-    f="/tmp/orders_$s.csv"
-    if [ ! -s "$f" ]; then
-        echo "== generating $f ($n rows)"
-        python3 "$shared/gen.py" "$n" "$f.part"
-        mv "$f.part" "$f"
-    fi
-done
+. "$repo/bench/lib.sh"
+py="$bench_py"
+runi="$(bench_find_runi)"
+bench_ensure_venv duckdb polars
+# shellcheck disable=SC2086
+bench_ensure_orders $SIZES
 
 run_dir="$repo/bench/out/validate/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$run_dir"
 {
-    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "runi: $runi ($("$runi" --version)), built $(date -u -r "$runi" +%Y-%m-%dT%H:%M:%SZ)"
-    echo "repo: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    bench_env_header "$runi"
     "$py" -c 'import importlib.metadata as m; print("peers: " + ", ".join("%s %s" % (p, m.version(p)) for p in ["duckdb", "polars"]))'
-    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-        "$(free -g | awk '/^Mem:/ {print $2}') GiB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "sizes: $SIZES; runs: $RUNS (each round runs every tool once)"
 } | tee "$run_dir/env.txt"
 

@@ -17,44 +17,17 @@ shared="${W_SHARED:-/work/shared/bench}"
 work="${W_WORK:-/tmp/runink_w}"
 SIZES="${SIZES:-1m 10m}"
 RUNS="${RUNS:-3}"
-venv=/tmp/dpvenv
-py="$venv/bin/python"
 salt=runi-bench-salt-v1
 peers="duckdb polars datafusion"
 
-runi="${RUNI:-}"
-if [ -z "$runi" ]; then
-    for cand in ${CARGO_TARGET_DIR:+"$CARGO_TARGET_DIR/release/runi"} \
-        /root/.cache/runink-target/release/runi "$repo/target/release/runi"; do
-        if [ -x "$cand" ]; then runi="$cand"; break; fi
-    done
-fi
-if [ -z "$runi" ] || [ ! -x "$runi" ]; then
-    echo "no runi binary: build it with \`cargo build --release -p runi\` or set RUNI" >&2
-    exit 2
-fi
-
+. "$repo/bench/lib.sh"
+py="$bench_py"
+runi="$(bench_find_runi)"
 # 1. Python venv with the peers (and duckdb for check.py).
-if ! "$py" -c 'import duckdb, polars, polars_hash, datafusion, pyarrow' 2>/dev/null; then
-    echo "== creating $venv (duckdb polars polars-hash datafusion pyarrow)"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q duckdb polars polars-hash datafusion pyarrow
-fi
-
+bench_ensure_venv duckdb polars polars-hash datafusion pyarrow
 # 2. Input data (deterministic, seed 42).
-for s in $SIZES; do
-    case "$s" in
-        1m) n=1000000 ;;
-        10m) n=10000000 ;;
-        *) echo "unknown size $s (use 1m and/or 10m)" >&2; exit 2 ;;
-    esac
-    f="/tmp/orders_$s.csv"
-    if [ ! -s "$f" ]; then
-        echo "== generating $f ($n rows)"
-        python3 "$shared/gen.py" "$n" "$f.part"
-        mv "$f.part" "$f"
-    fi
-done
+# shellcheck disable=SC2086
+bench_ensure_orders $SIZES
 
 run_dir="$repo/bench/out/w/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$run_dir" "$work"
@@ -65,17 +38,12 @@ home="$(mktemp -d /tmp/runink_w_home.XXXXXX)"
 trap 'rm -rf "$home"' EXIT
 
 {
-    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "runi: $runi ($("$runi" --version)), built $(date -u -r "$runi" +%Y-%m-%dT%H:%M:%SZ)"
-    echo "repo: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')" \
-        "($(git -C "$repo" status --porcelain 2>/dev/null | wc -l) changed paths in the work tree)"
+    bench_env_header "$runi"
     "$py" - <<'PY'
 import importlib.metadata as m
 print("peers: " + ", ".join("%s %s" % (p, m.version(p)) for p in
                             ["duckdb", "polars", "polars-hash", "datafusion", "pyarrow"]))
 PY
-    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-        "$(free -g | awk '/^Mem:/ {print $2}') GiB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "sizes: $SIZES; runs: $RUNS (rounds interleave the tools)"
 } | tee "$run_dir/env.txt"
 

@@ -22,6 +22,7 @@ mod readback;
 mod report;
 mod run;
 mod sink;
+mod sink_thread;
 mod source;
 mod sql_rule;
 mod sql_step;

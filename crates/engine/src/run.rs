@@ -30,6 +30,7 @@ use crate::masking::{apply_masks, masked_schema};
 use crate::progress::{ProgressSnapshot, RunProgress};
 use crate::report::{DlqCounts, RejectTally, RunReport, SinkCounts, SourceCounts, StepCounts};
 use crate::sink::SinkWriter;
+use crate::sink_thread::SinkThread;
 use crate::source::{SourceBatch, spawn_reader};
 use crate::staging::StagedFile;
 use crate::steps::{Emitted, Kept, PlannedStep, StepContext};
@@ -150,7 +151,7 @@ struct Pipeline {
 /// A sink with its routing condition and, for a role-scoped sink, the
 /// columns that role may not read in clear.
 struct PlannedSink {
-    writer: SinkWriter,
+    writer: SinkThread,
     when: Option<CompiledExpr>,
     role_masks: Vec<(usize, MaskRule)>,
     schema: SchemaRef,
@@ -532,7 +533,7 @@ impl Run {
             }
             let routed = apply_masks(routed, &sink.role_masks, &sink.schema, &self.masker)
                 .map_err(|e| EngineError::Plan(e.to_string()))?;
-            sink.writer.write(&routed)?;
+            sink.writer.write(routed)?;
         }
         Ok(())
     }
@@ -673,7 +674,7 @@ impl Run {
                 )?
             };
             sinks.push(PlannedSink {
-                writer,
+                writer: SinkThread::spawn(writer, self.options.limits.queue_len_max)?,
                 when,
                 role_masks,
                 schema: sink_schema,

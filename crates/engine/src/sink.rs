@@ -123,6 +123,11 @@ impl SinkWriter {
         })
     }
 
+    /// The sink's URI, as errors name it.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
     pub fn discard(uri: &str) -> Self {
         Self {
             uri: uri.to_owned(),
