@@ -475,6 +475,13 @@ pub struct BarnStartArgs {
     /// The node's data folder (created if missing).
     #[arg(long)]
     pub data: PathBuf,
+    /// Build a snapshot after this many log entries since the last one.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub snapshot_logs: u64,
+    /// Log entries kept behind a snapshot, so that a follower a little behind
+    /// catches up from the log rather than from a whole snapshot.
+    #[arg(long, default_value_t = 1_000)]
+    pub logs_kept_after_snapshot: u64,
     /// Serve and connect without TLS. Only on a trusted network.
     #[arg(long, conflicts_with_all = ["ca", "cert", "key"])]
     pub insecure: bool,

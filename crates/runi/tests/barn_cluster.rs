@@ -292,6 +292,42 @@ async fn a_node_killed_with_sigkill_recovers_its_log_and_catches_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_far_behind_catches_up_from_a_snapshot_sent_over_grpc() {
+    let mut cluster = Cluster::new(3, 3, false);
+    // A snapshot every 5 entries, and no log kept behind it: a node that
+    // missed more than that can only catch up from a snapshot.
+    cluster.extra = ["--snapshot-logs", "5", "--logs-kept-after-snapshot", "0"]
+        .map(String::from)
+        .to_vec();
+    cluster.start_voters();
+    let leader = cluster.leader().await;
+    let follower = (1..=3).find(|id| *id != leader).unwrap();
+    let before = cluster.client(follower).status().await.unwrap();
+    cluster.kill9(follower);
+    for seq in 1..=30 {
+        let request = set(11, seq, &format!("s{seq}"));
+        cluster
+            .client(leader)
+            .write(&request)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // The leader no longer has the entries the follower misses.
+    let status = cluster.client(leader).status().await.unwrap();
+    let follower_last = before.last_log_index.unwrap();
+    assert!(status.purged_index.unwrap() > follower_last, "{status:?}");
+    cluster.start(follower);
+    wait_for_value(&cluster, follower, "s30").await;
+    assert_eq!(
+        read(&cluster.client(follower), Consistency::Linearizable)
+            .await
+            .as_deref(),
+        Some("s30")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_certificates_nodes_and_clients_use_mutual_tls() {
     let mut cluster = Cluster::new(3, 3, true);
     cluster.start_voters();

@@ -287,6 +287,11 @@ async fn a_cluster_under_kills_pauses_and_restarts_stays_linearizable_and_loses_
     println!("seed: {seed} (replay with RUNINK_FAULT_SEED={seed}), {secs} s");
     let mut rng = Rng(seed);
     let mut cluster = Cluster::new(NODES, NODES, false);
+    // Snapshots (and log purges) happen during the run, so that a node
+    // restarted far behind catches up from one.
+    cluster.extra = ["--snapshot-logs", "200", "--logs-kept-after-snapshot", "50"]
+        .map(String::from)
+        .to_vec();
     cluster.start_voters();
     cluster.leader().await;
 

@@ -17,6 +17,8 @@ pub struct ClusterStatus {
     pub committed_index: Option<u64>,
     pub applied_index: Option<u64>,
     pub snapshot_index: Option<u64>,
+    /// The last entry removed from the log (it is in the snapshot).
+    pub purged_index: Option<u64>,
     pub members: Vec<Member>,
     /// Replication per follower, as the leader sees it; empty when no
     /// leader could be asked.

@@ -372,6 +372,7 @@ impl NodeInner {
             committed_index: committed.map(|l| l.index),
             applied_index: m.last_applied.map(|l| l.index),
             snapshot_index: m.snapshot.map(|l| l.index),
+            purged_index: m.purged.map(|l| l.index),
             members,
             followers,
         }

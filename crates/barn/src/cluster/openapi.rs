@@ -66,7 +66,7 @@ pub fn document() -> Value {
                 "id": {"type": "integer"}, "state": {"type": "string"}, "leader": {"type": ["integer", "null"]},
                 "term": {"type": "integer"}, "last_log_index": {"type": ["integer", "null"]},
                 "committed_index": {"type": ["integer", "null"]}, "applied_index": {"type": ["integer", "null"]},
-                "snapshot_index": {"type": ["integer", "null"]},
+                "snapshot_index": {"type": ["integer", "null"]}, "purged_index": {"type": ["integer", "null"]},
                 "members": {"type": "array", "items": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "addr": {"type": "string"}, "voter": {"type": "boolean"}}}},
                 "followers": {"type": "array", "items": {"type": "object", "properties": {

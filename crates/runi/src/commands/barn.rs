@@ -9,11 +9,11 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
-use runink_barn::BarnError;
 use runink_barn::cluster::{
     AddMember, ApiError, ApiErrorKind, BarnClient, ClusterNode, ClusterOptions, ClusterStatus,
     TlsFiles, development_certs,
 };
+use runink_barn::{BarnError, BarnOptions};
 
 use crate::cli::{
     BarnAddArgs, BarnCertsArgs, BarnCommand, BarnRemoveArgs, BarnServerArgs, BarnStartArgs,
@@ -112,7 +112,11 @@ fn start(global: &GlobalOptions, args: &BarnStartArgs) -> Outcome {
         join: args.join.clone(),
         data: args.data.clone(),
         tls,
-        storage: Default::default(),
+        storage: BarnOptions {
+            snapshot_logs_since_last: args.snapshot_logs,
+            logs_kept_after_snapshot: args.logs_kept_after_snapshot,
+            ..BarnOptions::default()
+        },
         timing: Default::default(),
         limits: Default::default(),
     };
@@ -172,11 +176,12 @@ fn status_text(s: &ClusterStatus) -> String {
     );
     let _ = writeln!(
         out,
-        "log: last {}, committed {}, applied {}, snapshot {}",
+        "log: last {}, committed {}, applied {}, snapshot {}, purged {}",
         index(s.last_log_index),
         index(s.committed_index),
         index(s.applied_index),
-        index(s.snapshot_index)
+        index(s.snapshot_index),
+        index(s.purged_index)
     );
     let _ = writeln!(out, "members:");
     for m in &s.members {

@@ -114,6 +114,8 @@ pub struct Cluster {
     peers: String,
     pub procs: BTreeMap<u64, Child>,
     pub certs: Option<Certs>,
+    /// Arguments every node starts with.
+    pub extra: Vec<String>,
 }
 
 impl Cluster {
@@ -134,6 +136,7 @@ impl Cluster {
             peers,
             procs: BTreeMap::new(),
             certs,
+            extra: Vec::new(),
         }
     }
 
@@ -184,6 +187,7 @@ impl Cluster {
             Some(certs) => args.extend(certs.args(&format!("node-{id}"))),
             None => args.push("--insecure".into()),
         }
+        args.extend(self.extra.iter().cloned());
         args.extend(extra.iter().cloned());
         let child = self.spawn(id, &args);
         self.procs.insert(id, child);
