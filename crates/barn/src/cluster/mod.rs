@@ -8,7 +8,8 @@
 //! - `server.rs`: one port per node for both, TLS (`tls.rs`) unless
 //!   `--insecure`; `certs.rs` makes a development CA and certificates.
 //! - `node.rs`: [`ClusterNode`], starting a node, forming or joining the
-//!   cluster, forwarding, read-index reads, membership changes.
+//!   cluster, forwarding, read-index reads; `members.rs`: adding (learner,
+//!   then voter) and removing nodes.
 //!
 //! The pure core (`state/`) and the stores (`store/`) are shared with the
 //! embedded Barn unchanged.
@@ -18,6 +19,7 @@ mod api_types;
 mod certs;
 mod client;
 mod codec;
+mod members;
 mod node;
 mod openapi;
 mod options;
