@@ -38,7 +38,10 @@ pub struct TlsFiles {
 }
 
 /// Raft's clocks. An election starts after a random wait between the two
-/// election bounds without hearing from a leader.
+/// election bounds without hearing from a leader, and a follower refuses
+/// to vote for another node until `election_timeout_ms_max` has passed
+/// since it last heard from its leader (openraft's leader lease), so a
+/// failover takes between one and about two `election_timeout_ms_max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RaftTiming {
     pub heartbeat_ms: u64,
@@ -49,9 +52,9 @@ pub struct RaftTiming {
 impl Default for RaftTiming {
     fn default() -> Self {
         Self {
-            heartbeat_ms: 100,
-            election_timeout_ms_min: 300,
-            election_timeout_ms_max: 600,
+            heartbeat_ms: 50,
+            election_timeout_ms_min: 150,
+            election_timeout_ms_max: 300,
         }
     }
 }
