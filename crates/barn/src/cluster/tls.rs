@@ -116,3 +116,52 @@ impl TlsMaterial {
             .identity(Identity::from_pem(&self.cert_pem, &self.key_pem))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::development_certs;
+
+    fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write a test file");
+        path
+    }
+
+    #[test]
+    fn development_certificates_load_and_a_foreign_key_is_refused_by_name() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let hosts = ["localhost".to_owned(), "127.0.0.1".to_owned()];
+        let issued = development_certs(2, &hosts).expect("certificates");
+        let names: Vec<&str> = issued.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["ca", "node-1", "node-2", "client"]);
+        let ca = write(dir.path(), "ca.pem", &issued[0].cert_pem);
+        let cert = write(dir.path(), "node-1.pem", &issued[1].cert_pem);
+        let key = write(dir.path(), "node-1-key.pem", &issued[1].key_pem);
+        let other_key = write(dir.path(), "node-2-key.pem", &issued[2].key_pem);
+        let good = TlsFiles {
+            ca: ca.clone(),
+            cert: cert.clone(),
+            key,
+        };
+        assert!(TlsMaterial::load(&good).is_ok());
+
+        let mismatched = TlsFiles {
+            ca: ca.clone(),
+            cert: cert.clone(),
+            key: other_key,
+        };
+        match TlsMaterial::load(&mismatched) {
+            Err(BarnError::Tls { file, .. }) => assert_eq!(file, cert),
+            other => panic!("expected a TLS error naming the certificate, got {other:?}"),
+        }
+        let not_pem = write(dir.path(), "junk.pem", "not a certificate");
+        let junk = TlsFiles {
+            ca: not_pem.clone(),
+            cert,
+            key: ca,
+        };
+        let error = TlsMaterial::load(&junk).expect_err("junk is refused");
+        assert!(error.to_string().contains("junk.pem"), "{error}");
+    }
+}
