@@ -328,6 +328,47 @@ async fn a_node_far_behind_catches_up_from_a_snapshot_sent_over_grpc() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposed_leader_serves_no_stale_linearizable_read() {
+    let mut cluster = Cluster::new(3, 3, false);
+    cluster.start_voters();
+    let old = cluster.leader().await;
+    cluster
+        .client(old)
+        .write(&set(12, 1, "old"))
+        .await
+        .unwrap()
+        .unwrap();
+    // The leader stops (as if cut off); the others elect a new one, which
+    // takes a write the old leader never sees.
+    cluster.pause(old);
+    let survivors: Vec<u64> = (1..=3).filter(|id| *id != old).collect();
+    let new = cluster.leader_among(&survivors).await;
+    cluster
+        .client(new)
+        .write(&set(12, 2, "new"))
+        .await
+        .unwrap()
+        .unwrap();
+    // Woken, the old leader still believes it leads. A linearizable read
+    // there must see the new value or fail; never the old one.
+    cluster.resume(old);
+    match cluster
+        .client(old)
+        .node(NodeId(KEY), Consistency::Linearizable)
+        .await
+    {
+        Ok(node) => assert_eq!(node.map(|n| n.addr).as_deref(), Some("new")),
+        Err(e) => assert!(
+            matches!(
+                e.kind,
+                ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate
+            ),
+            "{e}"
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_certificates_nodes_and_clients_use_mutual_tls() {
     let mut cluster = Cluster::new(3, 3, true);
     cluster.start_voters();
