@@ -45,6 +45,17 @@ pub enum BarnError {
         #[source]
         source: Box<redb::Error>,
     },
+    #[error("cannot listen on `{addr}`")]
+    Listen {
+        addr: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("bad certificate file `{file}`: {reason}", file = file.display())]
+    Tls { file: PathBuf, reason: String },
+    // The user must act.
+    #[error("{0}")]
+    Config(String),
     #[error("the barn is unavailable: {reason}")]
     Unavailable { reason: String },
     // We must act.

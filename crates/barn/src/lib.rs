@@ -26,6 +26,7 @@
 //! ```
 
 mod clock;
+pub mod cluster;
 mod command;
 mod embedded;
 mod error;

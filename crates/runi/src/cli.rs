@@ -63,6 +63,9 @@ pub enum Command {
     /// Work with ODCS data contracts.
     #[command(subcommand)]
     Contract(ContractCommand),
+    /// Run and manage a Barn cluster: the Raft-replicated control plane.
+    #[command(subcommand)]
+    Barn(BarnCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -424,4 +427,107 @@ fn parse_run_id(text: &str) -> Result<u64, String> {
 pub struct CompletionsArgs {
     /// The shell to complete for.
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BarnCommand {
+    /// Start a Barn node and serve until stopped (SIGINT or SIGTERM).
+    Start(BarnStartArgs),
+    /// Show a node's raft state: members, leader, term, commit and applied
+    /// index, each follower's lag.
+    Status(BarnServerArgs),
+    /// Add a node: it joins as a learner, catches up, then becomes a voter.
+    Add(BarnAddArgs),
+    /// Remove a node from the cluster (through joint consensus for a voter).
+    Remove(BarnRemoveArgs),
+    /// Create a development CA, a certificate for each node and one for clients.
+    Certs(BarnCertsArgs),
+}
+
+/// Certificates for mutual TLS, all three or none.
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// The CA certificate (PEM) that signs every node and client.
+    #[arg(long, requires_all = ["cert", "key"])]
+    pub ca: Option<PathBuf>,
+    /// This party's certificate (PEM), signed by the CA.
+    #[arg(long, requires_all = ["ca", "key"])]
+    pub cert: Option<PathBuf>,
+    /// This party's private key (PEM).
+    #[arg(long, requires_all = ["ca", "cert"])]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BarnStartArgs {
+    /// This node's id (1 or more), unique in the cluster.
+    #[arg(long)]
+    pub id: u64,
+    /// Where to serve peers and clients, HOST:PORT; peers reach this node there.
+    #[arg(long)]
+    pub listen: String,
+    /// The initial voters, ID=HOST:PORT,... (this node included); the same on every node.
+    #[arg(long, value_delimiter = ',')]
+    pub peers: Vec<String>,
+    /// A running node (HOST:PORT) to ask to add this one.
+    #[arg(long, conflicts_with = "peers")]
+    pub join: Option<String>,
+    /// The node's data folder (created if missing).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Build a snapshot after this many log entries since the last one.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub snapshot_logs: u64,
+    /// Log entries kept behind a snapshot, so that a follower a little behind
+    /// catches up from the log rather than from a whole snapshot.
+    #[arg(long, default_value_t = 1_000)]
+    pub logs_kept_after_snapshot: u64,
+    /// Serve and connect without TLS. Only on a trusted network.
+    #[arg(long, conflicts_with_all = ["ca", "cert", "key"])]
+    pub insecure: bool,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BarnServerArgs {
+    /// A node's URL: http://HOST:PORT (a node started with --insecure) or https://HOST:PORT.
+    #[arg(long)]
+    pub server: String,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BarnAddArgs {
+    #[command(flatten)]
+    pub server: BarnServerArgs,
+    /// The new node's id.
+    #[arg(long)]
+    pub id: u64,
+    /// Where the new node listens, HOST:PORT (it must be started, with no --peers).
+    #[arg(long)]
+    pub addr: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BarnRemoveArgs {
+    #[command(flatten)]
+    pub server: BarnServerArgs,
+    /// The id of the node to remove.
+    #[arg(long)]
+    pub id: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BarnCertsArgs {
+    /// The folder to write ca.pem, node-N.pem, client.pem and their -key.pem files into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// How many node certificates to make.
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u64,
+    /// The names and IP addresses the certificates are valid for.
+    #[arg(long, value_delimiter = ',', default_value = "localhost,127.0.0.1")]
+    pub hosts: Vec<String>,
 }

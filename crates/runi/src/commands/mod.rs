@@ -1,6 +1,7 @@
 //! One module per command; each turns arguments into library calls and
 //! prints the result.
 
+mod barn;
 mod check;
 mod completions;
 mod contract;
@@ -33,6 +34,7 @@ pub fn run(cli: &Cli) -> Outcome {
         Command::Status(args) => status::status(&cli.global, args),
         Command::Logs(args) => logs::logs(&cli.global, args),
         Command::Contract(command) => contract::contract(&cli.global, command),
+        Command::Barn(command) => barn::barn(&cli.global, command),
         Command::Completions(args) => completions::completions(args),
     }
 }

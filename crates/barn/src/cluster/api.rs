@@ -1,0 +1,119 @@
+//! The public REST/JSON API of a cluster node (axum), described by
+//! `openapi.json` (`openapi.rs`). Every node serves every route: writes
+//! and membership changes are forwarded to the leader, reads are
+//! linearizable unless `?consistency=stale`.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::api_types::{AddMember, ApiError, ApiErrorKind, Consistency, MemberChange};
+use super::node::NodeInner;
+use super::{openapi, peer};
+use crate::command::Request;
+use crate::ids::{NodeId, RunId};
+
+pub(crate) fn router(node: Arc<NodeInner>, body_bytes_max: usize) -> Router {
+    Router::new()
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/v1/status", get(status))
+        .route("/v1/requests", post(write))
+        .route("/v1/nodes", get(nodes))
+        .route("/v1/nodes/{id}", get(node_record))
+        .route("/v1/runs", get(runs))
+        .route("/v1/runs/{id}", get(run))
+        .route("/v1/members", post(add_member))
+        .route("/v1/members/{id}", delete(remove_member))
+        .route(peer::ROUTE, post(peer::serve))
+        .layer(DefaultBodyLimit::max(body_bytes_max))
+        .with_state(node)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = match self.kind {
+            ApiErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ApiErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiErrorKind::Indeterminate => StatusCode::GATEWAY_TIMEOUT,
+            ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (code, Json(self)).into_response()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ReadQuery {
+    #[serde(default)]
+    consistency: Consistency,
+}
+
+type Node = State<Arc<NodeInner>>;
+
+async fn status(State(node): Node) -> Response {
+    Json(node.status().await).into_response()
+}
+
+async fn write(State(node): Node, Json(request): Json<Request>) -> Response {
+    match node.write(request).await {
+        Ok(outcome) => Json(outcome).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn nodes(State(node): Node, Query(q): Query<ReadQuery>) -> Response {
+    let read = node
+        .read(q.consistency, |s| s.nodes().cloned().collect::<Vec<_>>())
+        .await;
+    respond(read.map(Some))
+}
+
+async fn node_record(
+    State(node): Node,
+    Path(id): Path<u64>,
+    Query(q): Query<ReadQuery>,
+) -> Response {
+    let read = node
+        .read(q.consistency, |s| {
+            s.nodes().find(|n| n.id == NodeId(id)).cloned()
+        })
+        .await;
+    respond(read)
+}
+
+async fn runs(State(node): Node, Query(q): Query<ReadQuery>) -> Response {
+    let read = node
+        .read(q.consistency, |s| s.runs().cloned().collect::<Vec<_>>())
+        .await;
+    respond(read.map(Some))
+}
+
+async fn run(State(node): Node, Path(id): Path<u64>, Query(q): Query<ReadQuery>) -> Response {
+    let read = node
+        .read(q.consistency, |s| s.run(RunId(id)).cloned())
+        .await;
+    respond(read)
+}
+
+async fn add_member(State(node): Node, Json(add): Json<AddMember>) -> Response {
+    respond(node.change_members(MemberChange::Add(add)).await.map(Some))
+}
+
+async fn remove_member(State(node): Node, Path(id): Path<u64>) -> Response {
+    let removed = node.change_members(MemberChange::Remove { id }).await;
+    respond(removed.map(Some))
+}
+
+/// A value as JSON, `None` as 404, an error as its kind's status.
+fn respond<T: serde::Serialize>(result: Result<Option<T>, ApiError>) -> Response {
+    match result {
+        Ok(Some(value)) => Json(value).into_response(),
+        Ok(None) => ApiError::new(ApiErrorKind::NotFound, "not found").into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,38 @@
+//! Cluster mode: Barn nodes in separate processes replicating one state.
+//!
+//! - `peer.rs`: Raft's RPCs and the calls forwarded to the leader, as gRPC
+//!   (tonic) methods whose messages are openraft's serde types in JSON
+//!   (`codec.rs`); see docs/adr/007-barn-transport.md.
+//! - `api.rs`: the public REST/JSON API (axum), described at
+//!   `/openapi.json` (`openapi.rs`); `client.rs` calls it.
+//! - `server.rs`: one port per node for both, TLS (`tls.rs`) unless
+//!   `--insecure`; `certs.rs` makes a development CA and certificates.
+//! - `node.rs`: [`ClusterNode`], starting a node, forming or joining the
+//!   cluster, forwarding, read-index reads; `members.rs`: adding (learner,
+//!   then voter) and removing nodes.
+//!
+//! The pure core (`state/`) and the stores (`store/`) are shared with the
+//! embedded Barn unchanged.
+
+mod api;
+mod api_types;
+mod certs;
+mod client;
+mod codec;
+mod members;
+mod node;
+mod openapi;
+mod options;
+mod peer;
+mod server;
+mod tls;
+
+pub use api_types::{
+    AddMember, ApiError, ApiErrorKind, ClusterStatus, Consistency, FollowerLag, Member,
+    MemberChange,
+};
+pub use certs::{IssuedCert, development_certs};
+pub use client::BarnClient;
+pub use node::ClusterNode;
+pub use openapi::{PATHS as OPENAPI_PATHS, document as openapi_document};
+pub use options::{ClusterOptions, NetLimits, RaftTiming, TlsFiles};

@@ -1,0 +1,76 @@
+//! The OpenAPI 3.1 document of the REST API, served at `/openapi.json`.
+//! Written by hand beside the routes in `api.rs`; the cluster tests check
+//! that every route it lists is served.
+
+use serde_json::{Value, json};
+
+/// The paths the document lists, for the test that every one is routed.
+pub const PATHS: [&str; 8] = [
+    "/v1/status",
+    "/v1/requests",
+    "/v1/nodes",
+    "/v1/nodes/{id}",
+    "/v1/runs",
+    "/v1/runs/{id}",
+    "/v1/members",
+    "/v1/members/{id}",
+];
+
+pub fn document() -> Value {
+    let consistency = json!({
+        "name": "consistency", "in": "query", "required": false,
+        "description": "`linearizable` (default): read-index through the leader; `stale`: this node's applied state",
+        "schema": {"type": "string", "enum": ["linearizable", "stale"]}
+    });
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}});
+    let error = json!({"description": "an error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}});
+    let ok = |what: &str| json!({"description": what, "content": {"application/json": {"schema": {"type": "object"}}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Runink Barn",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The Barn's control-plane API. Every node serves every route; writes go to the leader; reads are linearizable unless `consistency=stale`."
+        },
+        "paths": {
+            "/v1/status": {"get": {"summary": "this node's raft state, the members and each follower's lag",
+                "responses": {"200": {"description": "status", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClusterStatus"}}}}}}},
+            "/v1/requests": {"post": {"summary": "apply a request (a command with a client request id; a retry with the same id applies once)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Request"}}}},
+                "responses": {"200": ok("the outcome: `{\"Ok\": applied}` or `{\"Err\": refusal}`"), "400": error.clone(), "503": error.clone()}}},
+            "/v1/nodes": {"get": {"summary": "the registered nodes", "parameters": [consistency.clone()],
+                "responses": {"200": ok("nodes"), "503": error.clone()}}},
+            "/v1/nodes/{id}": {"get": {"summary": "one registered node", "parameters": [id.clone(), consistency.clone()],
+                "responses": {"200": ok("the node"), "404": error.clone(), "503": error.clone()}}},
+            "/v1/runs": {"get": {"summary": "every kept run, in submission order", "parameters": [consistency.clone()],
+                "responses": {"200": ok("runs"), "503": error.clone()}}},
+            "/v1/runs/{id}": {"get": {"summary": "one run", "parameters": [id.clone(), consistency],
+                "responses": {"200": ok("the run"), "404": error.clone(), "503": error.clone()}}},
+            "/v1/members": {"post": {"summary": "add a node: as a learner, then, once caught up, as a voter",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AddMember"}}}},
+                "responses": {"200": ok("added"), "400": error.clone(), "503": error.clone()}}},
+            "/v1/members/{id}": {"delete": {"summary": "remove a node (joint consensus for a voter)", "parameters": [id],
+                "responses": {"200": ok("removed"), "404": error.clone(), "503": error}}}
+        },
+        "components": {"schemas": {
+            "ApiError": {"type": "object", "required": ["kind", "message"], "properties": {
+                "kind": {"type": "string", "enum": ["bad_request", "not_found", "unavailable", "internal"]},
+                "message": {"type": "string"}}},
+            "AddMember": {"type": "object", "required": ["id", "addr"], "properties": {
+                "id": {"type": "integer", "minimum": 1}, "addr": {"type": "string", "description": "HOST:PORT"}}},
+            "Request": {"type": "object", "required": ["id", "command"], "properties": {
+                "id": {"type": "object", "required": ["client", "seq"], "properties": {
+                    "client": {"type": "integer"}, "seq": {"type": "integer"}}},
+                "command": {"type": "object", "description": "one `Command` (crates/barn/src/command.rs) in serde's external tagging, e.g. `{\"RegisterNode\": {\"node\": 4, \"addr\": \"h:1\", \"at_ms\": 0}}`"}}},
+            "ClusterStatus": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "state": {"type": "string"}, "leader": {"type": ["integer", "null"]},
+                "term": {"type": "integer"}, "last_log_index": {"type": ["integer", "null"]},
+                "committed_index": {"type": ["integer", "null"]}, "applied_index": {"type": ["integer", "null"]},
+                "snapshot_index": {"type": ["integer", "null"]}, "purged_index": {"type": ["integer", "null"]},
+                "members": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "addr": {"type": "string"}, "voter": {"type": "boolean"}}}},
+                "followers": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "matched_index": {"type": ["integer", "null"]}, "lag": {"type": "integer"}}}}}}
+        }}
+    })
+}

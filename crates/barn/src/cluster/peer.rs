@@ -1,0 +1,334 @@
+//! Raft's RPCs between Barn nodes, and the calls a node forwards to the
+//! leader, as unary gRPC methods of the service `runink.barn.v1.Peer`. The
+//! messages are openraft's own serde types in JSON (`codec.rs`).
+//!
+//! The client side ([`PeerTransport`]) keeps one lazily connected tonic
+//! channel per peer address and is openraft's `RaftNetworkFactory`; the
+//! server side ([`serve`]) is an axum handler on the node's one port.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::extract::{Path, Request, State};
+use axum::response::Response;
+use openraft::BasicNode;
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tonic::Status;
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+
+use super::api_types::{ApiError, MemberChange};
+use super::codec::JsonCodec;
+use super::node::NodeInner;
+use crate::command::Request as BarnRequest;
+use crate::outcome::Outcome;
+use crate::raft_types::TypeConfig;
+
+const APPEND_ENTRIES: &str = "/runink.barn.v1.Peer/AppendEntries";
+const VOTE: &str = "/runink.barn.v1.Peer/Vote";
+const INSTALL_SNAPSHOT: &str = "/runink.barn.v1.Peer/InstallSnapshot";
+pub(crate) const WRITE: &str = "/runink.barn.v1.Peer/Write";
+pub(crate) const READ_INDEX: &str = "/runink.barn.v1.Peer/ReadIndex";
+pub(crate) const STATUS: &str = "/runink.barn.v1.Peer/Status";
+pub(crate) const CHANGE_MEMBERS: &str = "/runink.barn.v1.Peer/ChangeMembers";
+
+/// The route of every peer method on a node's port.
+pub(crate) const ROUTE: &str = "/runink.barn.v1.Peer/{method}";
+
+/// Channels kept at once; a cluster has a handful of peers, so going past
+/// this means addresses churned, and the cache starts over.
+const PEER_CHANNELS_MAX: usize = 64;
+
+/// How a call to a peer failed.
+#[derive(Debug)]
+pub(crate) enum CallError {
+    /// The request never left: no connection, or a bad address.
+    NotSent(String),
+    /// It left, and no good answer came back in time: the peer may or may
+    /// not have acted on it.
+    Lost(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotSent(why) | Self::Lost(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<CallError> for ApiError {
+    fn from(error: CallError) -> Self {
+        match error {
+            CallError::NotSent(why) => {
+                ApiError::unavailable(format!("cannot reach the leader: {why}"))
+            }
+            CallError::Lost(why) => {
+                ApiError::indeterminate(format!("no answer from the leader: {why}"))
+            }
+        }
+    }
+}
+
+/// How this node reaches its peers: TLS (or not), bounds, and a channel per
+/// address.
+#[derive(Debug, Clone)]
+pub(crate) struct PeerTransport {
+    tls: Option<ClientTlsConfig>,
+    connect_timeout: Duration,
+    message_bytes_max: usize,
+    channels: Arc<Mutex<BTreeMap<String, Channel>>>,
+}
+
+impl PeerTransport {
+    pub(crate) fn new(
+        tls: Option<ClientTlsConfig>,
+        connect_timeout: Duration,
+        message_bytes_max: usize,
+    ) -> Self {
+        Self {
+            tls,
+            connect_timeout,
+            message_bytes_max,
+            channels: Arc::default(),
+        }
+    }
+
+    fn channel(&self, addr: &str) -> Result<Channel, CallError> {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(channel) = channels.get(addr) {
+            return Ok(channel.clone());
+        }
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let bad = |e: tonic::transport::Error| {
+            CallError::NotSent(format!("bad peer address `{addr}`: {e}"))
+        };
+        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))
+            .map_err(bad)?
+            .connect_timeout(self.connect_timeout);
+        if let Some(tls) = &self.tls {
+            endpoint = endpoint.tls_config(tls.clone()).map_err(bad)?;
+        }
+        let channel = endpoint.connect_lazy();
+        if channels.len() >= PEER_CHANNELS_MAX {
+            channels.clear();
+        }
+        channels.insert(addr.to_owned(), channel.clone());
+        Ok(channel)
+    }
+
+    /// Calls `method` on the node at `addr`, waiting at most `timeout`.
+    pub(crate) async fn call<Req, Resp>(
+        &self,
+        addr: &str,
+        method: &'static str,
+        request: Req,
+        timeout: Duration,
+    ) -> Result<Resp, CallError>
+    where
+        Req: Serialize + Send + Sync + 'static,
+        Resp: DeserializeOwned + Send + Sync + 'static,
+    {
+        let channel = self.channel(addr)?;
+        let mut grpc = tonic::client::Grpc::new(channel)
+            .max_decoding_message_size(self.message_bytes_max)
+            .max_encoding_message_size(self.message_bytes_max);
+        let exchange = async {
+            grpc.ready()
+                .await
+                .map_err(|e| CallError::NotSent(format!("`{addr}`: {e}")))?;
+            let path = http::uri::PathAndQuery::from_static(method);
+            grpc.unary(
+                tonic::Request::new(request),
+                path,
+                JsonCodec::<Req, Resp>::default(),
+            )
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| CallError::Lost(format!("`{addr}` answered {status}")))
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| CallError::Lost(format!("`{addr}` did not answer within {timeout:?}")))?
+    }
+}
+
+impl RaftNetworkFactory<TypeConfig> for PeerTransport {
+    type Network = PeerLink;
+
+    async fn new_client(&mut self, target: u64, node: &BasicNode) -> PeerLink {
+        PeerLink {
+            target,
+            addr: node.addr.clone(),
+            transport: self.clone(),
+        }
+    }
+}
+
+/// openraft's connection to one peer.
+#[derive(Debug)]
+pub(crate) struct PeerLink {
+    target: u64,
+    addr: String,
+    transport: PeerTransport,
+}
+
+type RpcError<E = openraft::error::Infallible> = RPCError<u64, BasicNode, RaftError<u64, E>>;
+
+impl PeerLink {
+    async fn rpc<Req, Resp, E>(
+        &self,
+        method: &'static str,
+        request: Req,
+        option: &RPCOption,
+    ) -> Result<Resp, RpcError<E>>
+    where
+        Req: Serialize + Send + Sync + 'static,
+        Resp: DeserializeOwned + Send + Sync + 'static,
+        E: std::error::Error + DeserializeOwned + Send + Sync + 'static,
+    {
+        let reply: Result<Resp, RaftError<u64, E>> = self
+            .transport
+            .call(&self.addr, method, request, option.hard_ttl())
+            .await
+            .map_err(|error| {
+                let why = std::io::Error::other(error.to_string());
+                match error {
+                    CallError::NotSent(_) => RPCError::Unreachable(Unreachable::new(&why)),
+                    CallError::Lost(_) => RPCError::Network(NetworkError::new(&why)),
+                }
+            })?;
+        reply.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+    }
+}
+
+impl RaftNetwork<TypeConfig> for PeerLink {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<u64>, RpcError> {
+        self.rpc(APPEND_ENTRIES, rpc, &option).await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<InstallSnapshotResponse<u64>, RpcError<InstallSnapshotError>> {
+        self.rpc(INSTALL_SNAPSHOT, rpc, &option).await
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<u64>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<u64>, RpcError> {
+        self.rpc(VOTE, rpc, &option).await
+    }
+}
+
+/// The server side: one handler for every method of the service.
+pub(crate) async fn serve(
+    State(node): State<Arc<NodeInner>>,
+    Path(method): Path<String>,
+    request: Request,
+) -> Response {
+    let limit = node.options.rpc_message_bytes_max;
+    let n = Arc::clone(&node);
+    match method.as_str() {
+        "AppendEntries" => {
+            unary(
+                request,
+                limit,
+                move |rpc: AppendEntriesRequest<TypeConfig>| {
+                    let node = Arc::clone(&n);
+                    async move { node.raft.append_entries(rpc).await }
+                },
+            )
+            .await
+        }
+        "Vote" => {
+            unary(request, limit, move |rpc: VoteRequest<u64>| {
+                let node = Arc::clone(&n);
+                async move { node.raft.vote(rpc).await }
+            })
+            .await
+        }
+        "InstallSnapshot" => {
+            unary(
+                request,
+                limit,
+                move |rpc: InstallSnapshotRequest<TypeConfig>| {
+                    let node = Arc::clone(&n);
+                    async move { node.raft.install_snapshot(rpc).await }
+                },
+            )
+            .await
+        }
+        "Write" => {
+            unary(request, limit, move |request: BarnRequest| {
+                let node = Arc::clone(&n);
+                async move { node.write_here(request).await }
+            })
+            .await
+        }
+        "ReadIndex" => {
+            unary(request, limit, move |(): ()| {
+                let node = Arc::clone(&n);
+                async move { node.read_index_here().await }
+            })
+            .await
+        }
+        "Status" => {
+            unary(request, limit, move |(): ()| {
+                let node = Arc::clone(&n);
+                async move { node.local_status().await }
+            })
+            .await
+        }
+        "ChangeMembers" => {
+            unary(request, limit, move |change: MemberChange| {
+                let node = Arc::clone(&n);
+                async move { node.change_members_here(change).await }
+            })
+            .await
+        }
+        other => Status::unimplemented(format!("no peer method `{other}`"))
+            .into_http::<tonic::body::Body>()
+            .map(axum::body::Body::new),
+    }
+}
+
+/// Decodes one request, runs `handle` on it, and encodes its reply.
+async fn unary<Req, Resp, F, Fut>(request: Request, limit: usize, mut handle: F) -> Response
+where
+    Req: DeserializeOwned + Send + 'static,
+    Resp: Serialize + Send + 'static,
+    F: FnMut(Req) -> Fut + Send + 'static,
+    Fut: Future<Output = Resp> + Send + 'static,
+{
+    let mut grpc = tonic::server::Grpc::new(JsonCodec::<Resp, Req>::default())
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+    let service = tower::service_fn(move |request: tonic::Request<Req>| {
+        let reply = handle(request.into_inner());
+        async move { Ok::<_, Status>(tonic::Response::new(reply.await)) }
+    });
+    grpc.unary(service, request)
+        .await
+        .map(axum::body::Body::new)
+}
+
+/// The reply type of a forwarded write.
+pub(crate) type WriteReply = Result<Outcome, ApiError>;

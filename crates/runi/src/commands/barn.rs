@@ -1,0 +1,283 @@
+//! `runi barn start|status|add|remove|certs`: cluster mode of the Barn.
+//! `start` runs a node until SIGINT or SIGTERM; the others call a node's
+//! REST API (`runink_barn::cluster::BarnClient`); `certs` writes a
+//! development CA and certificates (docs/barn-cluster.md).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+use runink_barn::cluster::{
+    AddMember, ApiError, ApiErrorKind, BarnClient, ClusterNode, ClusterOptions, ClusterStatus,
+    TlsFiles, development_certs,
+};
+use runink_barn::{BarnError, BarnOptions};
+
+use crate::cli::{
+    BarnAddArgs, BarnCertsArgs, BarnCommand, BarnRemoveArgs, BarnServerArgs, BarnStartArgs,
+    GlobalOptions, TlsArgs,
+};
+use crate::exit::{Exit, Failure, Outcome};
+use crate::output::print_json;
+
+/// How long `runi barn status|add|remove` waits for an answer.
+const CLIENT_TIMEOUT_MS: u64 = 60_000;
+
+pub fn barn(global: &GlobalOptions, command: &BarnCommand) -> Outcome {
+    match command {
+        BarnCommand::Start(args) => start(global, args),
+        BarnCommand::Status(args) => status(global, args),
+        BarnCommand::Add(args) => add(global, args),
+        BarnCommand::Remove(args) => remove(global, args),
+        BarnCommand::Certs(args) => certs(global, args),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .map_err(Failure::infra)
+}
+
+fn tls_files(args: &TlsArgs) -> Option<TlsFiles> {
+    match (&args.ca, &args.cert, &args.key) {
+        (Some(ca), Some(cert), Some(key)) => Some(TlsFiles {
+            ca: ca.clone(),
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// `ID=HOST:PORT` pairs into a map; duplicates and bad ids are errors.
+fn parse_peers(peers: &[String]) -> anyhow::Result<BTreeMap<u64, String>> {
+    let mut map = BTreeMap::new();
+    for peer in peers {
+        let (id, addr) = peer
+            .split_once('=')
+            .ok_or_else(|| anyhow!("`--peers {peer}`: expected ID=HOST:PORT"))?;
+        let id: u64 = id
+            .parse()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| anyhow!("`--peers {peer}`: `{id}` is not a node id (1 or more)"))?;
+        if addr.is_empty() || !addr.contains(':') {
+            anyhow::bail!("`--peers {peer}`: `{addr}` is not HOST:PORT");
+        }
+        if map.insert(id, addr.to_owned()).is_some() {
+            anyhow::bail!("`--peers` names node `{id}` twice");
+        }
+    }
+    Ok(map)
+}
+
+fn barn_failure(error: BarnError) -> Failure {
+    match error {
+        BarnError::Config(_) | BarnError::Tls { .. } => Failure::usage(error),
+        other => Failure::infra(other),
+    }
+}
+
+fn api_failure(error: ApiError) -> Failure {
+    match error.kind {
+        ApiErrorKind::BadRequest | ApiErrorKind::NotFound => Failure::usage(error),
+        ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate | ApiErrorKind::Internal => {
+            Failure::infra(error)
+        }
+    }
+}
+
+fn start(global: &GlobalOptions, args: &BarnStartArgs) -> Outcome {
+    let peers = parse_peers(&args.peers).map_err(Failure::usage)?;
+    let tls = tls_files(&args.tls);
+    if tls.is_none() && !args.insecure {
+        return Err(Failure::usage(anyhow!(
+            "give certificates (`--ca`, `--cert`, `--key`; `runi barn certs` makes development ones) or run in plaintext with `--insecure`"
+        )));
+    }
+    if peers.is_empty() && args.join.is_none() && !args.data.join("barn.redb").exists() {
+        tracing::warn!(
+            "no `--peers` and no `--join`: this node waits to be added with `runi barn add`"
+        );
+    }
+    let options = ClusterOptions {
+        id: args.id,
+        listen: args.listen.clone(),
+        peers,
+        join: args.join.clone(),
+        data: args.data.clone(),
+        tls,
+        storage: BarnOptions {
+            snapshot_logs_since_last: args.snapshot_logs,
+            logs_kept_after_snapshot: args.logs_kept_after_snapshot,
+            ..BarnOptions::default()
+        },
+        timing: Default::default(),
+        limits: Default::default(),
+    };
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let node = ClusterNode::start(options).await.map_err(barn_failure)?;
+        if !global.quiet {
+            eprintln!("barn node {} serving on {}", node.id(), node.local_addr());
+        }
+        wait_for_stop().await.map_err(Failure::infra)?;
+        node.stop().await.map_err(barn_failure)?;
+        Ok(Exit::Ok)
+    })
+}
+
+/// Waits for SIGINT or SIGTERM.
+async fn wait_for_stop() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.context("cannot watch SIGINT"),
+        _ = terminate.recv() => Ok(()),
+    }
+}
+
+fn client(args: &BarnServerArgs) -> Result<BarnClient, Failure> {
+    BarnClient::new(
+        &args.server,
+        tls_files(&args.tls).as_ref(),
+        CLIENT_TIMEOUT_MS,
+    )
+    .map_err(barn_failure)
+}
+
+fn status(global: &GlobalOptions, args: &BarnServerArgs) -> Outcome {
+    let client = client(args)?;
+    let status = runtime()?.block_on(client.status()).map_err(api_failure)?;
+    if global.json {
+        print_json(&status).map_err(Failure::infra)?;
+    } else {
+        print!("{}", status_text(&status));
+    }
+    Ok(Exit::Ok)
+}
+
+fn index(index: Option<u64>) -> String {
+    index.map_or_else(|| "-".into(), |i| i.to_string())
+}
+
+fn status_text(s: &ClusterStatus) -> String {
+    let mut out = String::new();
+    let leader = s.leader.map_or_else(|| "none".into(), |l| l.to_string());
+    let _ = writeln!(
+        out,
+        "node {} ({}), leader {leader}, term {}",
+        s.id, s.state, s.term
+    );
+    let _ = writeln!(
+        out,
+        "log: last {}, committed {}, applied {}, snapshot {}, purged {}",
+        index(s.last_log_index),
+        index(s.committed_index),
+        index(s.applied_index),
+        index(s.snapshot_index),
+        index(s.purged_index)
+    );
+    let _ = writeln!(out, "members:");
+    for m in &s.members {
+        let role = if m.voter { "voter" } else { "learner" };
+        let _ = writeln!(out, "  {} {} {role}", m.id, m.addr);
+    }
+    if !s.followers.is_empty() {
+        let _ = writeln!(out, "followers:");
+        for f in &s.followers {
+            let _ = writeln!(
+                out,
+                "  {} matched {} lag {}",
+                f.id,
+                index(f.matched_index),
+                f.lag
+            );
+        }
+    }
+    out
+}
+
+fn add(global: &GlobalOptions, args: &BarnAddArgs) -> Outcome {
+    if args.id == 0 {
+        return Err(Failure::usage(anyhow!("`--id 0`: a node id is at least 1")));
+    }
+    let client = client(&args.server)?;
+    let add = AddMember {
+        id: args.id,
+        addr: args.addr.clone(),
+    };
+    runtime()?
+        .block_on(client.add_member(&add))
+        .map_err(api_failure)?;
+    if !global.quiet {
+        eprintln!("node {} added as a voter", args.id);
+    }
+    Ok(Exit::Ok)
+}
+
+fn remove(global: &GlobalOptions, args: &BarnRemoveArgs) -> Outcome {
+    let client = client(&args.server)?;
+    runtime()?
+        .block_on(client.remove_member(args.id))
+        .map_err(api_failure)?;
+    if !global.quiet {
+        eprintln!("node {} removed", args.id);
+    }
+    Ok(Exit::Ok)
+}
+
+fn certs(global: &GlobalOptions, args: &BarnCertsArgs) -> Outcome {
+    if args.nodes == 0 || args.hosts.iter().any(String::is_empty) {
+        return Err(Failure::usage(anyhow!(
+            "`--nodes` is at least 1 and `--hosts` names no empty host"
+        )));
+    }
+    let issued = development_certs(args.nodes, &args.hosts).map_err(barn_failure)?;
+    fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create `{}`", args.out.display()))
+        .map_err(Failure::infra)?;
+    for cert in &issued {
+        write_file(
+            &args.out.join(format!("{}.pem", cert.name)),
+            &cert.cert_pem,
+            false,
+        )?;
+        write_file(
+            &args.out.join(format!("{}-key.pem", cert.name)),
+            &cert.key_pem,
+            true,
+        )?;
+    }
+    if !global.quiet {
+        eprintln!(
+            "wrote a development CA and {} node certificates and a client certificate to `{}`",
+            args.nodes,
+            args.out.display()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// Writes `text` to `path`, refusing to overwrite; keys are mode 0600.
+fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), Failure> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    if secret {
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create `{}` (it must not exist yet)", path.display()))
+        .map_err(Failure::usage)?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write `{}`", path.display()))
+        .map_err(Failure::infra)
+}

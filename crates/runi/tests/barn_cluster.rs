@@ -1,0 +1,506 @@
+//! Cluster mode through the real binary: three `runi barn start` processes
+//! on loopback ports elect a leader, take writes through a follower, serve
+//! linearizable and stale reads on every node, add and remove nodes, and
+//! recover after kill -9; the same over mutual TLS; and bad input.
+
+#![allow(clippy::unwrap_used)] // test fixtures: a failure here is a broken test
+
+mod barn_support;
+
+use std::time::{Duration, Instant};
+
+use barn_support::{Cluster, POLL_MS, runi};
+use runink_barn::cluster::{ApiErrorKind, BarnClient, Consistency, OPENAPI_PATHS};
+use runink_barn::{Applied, ClientId, Command, NodeId, Request, RequestId};
+use serde_json::Value;
+
+/// How long a restarted node may take to catch up.
+const CATCH_UP_WAIT_MS_MAX: u64 = 30_000;
+
+/// A register for the tests: the address of a made-up node.
+const KEY: u64 = 1_000_001;
+
+fn set(client: u64, seq: u64, value: &str) -> Request {
+    Request::new(
+        RequestId::new(ClientId(client), seq),
+        Command::RegisterNode {
+            node: NodeId(KEY),
+            addr: value.into(),
+            at_ms: 0,
+        },
+    )
+}
+
+async fn read(client: &BarnClient, consistency: Consistency) -> Option<String> {
+    client
+        .node(NodeId(KEY), consistency)
+        .await
+        .unwrap()
+        .map(|n| n.addr)
+}
+
+fn status_json(cluster: &Cluster, id: u64) -> Value {
+    let mut args = vec!["--json".to_owned(), "barn".into(), "status".into()];
+    args.extend(["--server".into(), cluster.url(id)]);
+    if let Some(certs) = &cluster.certs {
+        args.extend(certs.args("client"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = runi(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Polls node `id`'s stale reads until it holds `want`.
+async fn wait_for_value(cluster: &Cluster, id: u64, want: &str) {
+    let deadline = Instant::now() + Duration::from_millis(CATCH_UP_WAIT_MS_MAX);
+    loop {
+        let seen = cluster
+            .client(id)
+            .node(NodeId(KEY), Consistency::Stale)
+            .await;
+        if let Ok(Some(node)) = &seen
+            && node.addr == want
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node {id} did not catch up to `{want}`: {seen:?}\n{}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_elect_take_writes_through_a_follower_and_read_on_every_node() {
+    let mut cluster = Cluster::new(3, 3, false);
+    cluster.start_voters();
+    let leader = cluster.leader().await;
+    let follower = (1..=3).find(|id| *id != leader).unwrap();
+
+    let outcome = cluster
+        .client(follower)
+        .write(&set(7, 1, "a"))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Ok(Applied::NodeRegistered { created: true }));
+    // The same request again is a retry: the first outcome, applied once.
+    let again = cluster.client(leader).write(&set(7, 1, "a")).await.unwrap();
+    assert_eq!(again, outcome);
+
+    for id in 1..=3 {
+        let client = cluster.client(id);
+        assert_eq!(
+            read(&client, Consistency::Linearizable).await.as_deref(),
+            Some("a")
+        );
+        // After a linearizable read, this node has applied the write.
+        assert_eq!(
+            read(&client, Consistency::Stale).await.as_deref(),
+            Some("a")
+        );
+    }
+
+    let status = status_json(&cluster, follower);
+    assert_eq!(status["id"], follower);
+    assert_eq!(status["leader"], leader);
+    assert_eq!(status["members"].as_array().unwrap().len(), 3);
+    assert!(status["committed_index"].as_u64().unwrap() >= 2);
+    let followers = status["followers"].as_array().unwrap();
+    assert_eq!(followers.len(), 2, "{status}");
+    assert!(
+        followers
+            .iter()
+            .all(|f| f["id"] != leader && f["lag"].is_u64())
+    );
+
+    let text = runi(&["barn", "status", "--server", &cluster.url(leader)]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!("node {leader} (leader), leader {leader}")),
+        "{text}"
+    );
+
+    // The OpenAPI document lists exactly the routes served.
+    let doc = cluster
+        .client(follower)
+        .get_json("/openapi.json")
+        .await
+        .unwrap();
+    let mut listed: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = OPENAPI_PATHS.to_vec();
+    listed.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+    let runs = cluster
+        .client(follower)
+        .get_json("/v1/runs?consistency=stale")
+        .await
+        .unwrap();
+    assert_eq!(runs, serde_json::json!([]));
+    let missing = cluster
+        .client(leader)
+        .get_json("/v1/runs/9")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind, ApiErrorKind::NotFound);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_are_added_as_learners_then_voters_and_removed() {
+    let mut cluster = Cluster::new(3, 5, false);
+    cluster.start_voters();
+    cluster.leader().await;
+    cluster
+        .client(1)
+        .write(&set(8, 1, "before"))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Node 4 waits to be added; `runi barn add` adds it through a follower
+    // or the leader alike.
+    cluster.start(4);
+    let add = runi(&[
+        "barn",
+        "add",
+        "--server",
+        &cluster.url(2),
+        "--id",
+        "4",
+        "--addr",
+        &cluster.addr(4),
+    ]);
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    // Node 5 asks to join by itself.
+    cluster.start_with(5, &["--join".into(), cluster.addr(3)]);
+    cluster.leader_among(&[1, 2, 3, 4, 5]).await;
+    let status = status_json(&cluster, 1);
+    let voters: Vec<u64> = status["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["voter"] == true)
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(voters, [1, 2, 3, 4, 5]);
+    for id in [4, 5] {
+        assert_eq!(
+            read(&cluster.client(id), Consistency::Linearizable)
+                .await
+                .as_deref(),
+            Some("before")
+        );
+    }
+
+    for id in ["5", "4"] {
+        let remove = runi(&["barn", "remove", "--server", &cluster.url(1), "--id", id]);
+        assert!(
+            remove.status.success(),
+            "{}",
+            String::from_utf8_lossy(&remove.stderr)
+        );
+    }
+    let status = status_json(&cluster, 2);
+    let members: Vec<u64> = status["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(members, [1, 2, 3]);
+    cluster.kill9(4);
+    cluster.kill9(5);
+    let after = cluster.client(2).write(&set(8, 2, "after")).await.unwrap();
+    assert!(after.is_ok());
+
+    let unknown = runi(&["barn", "remove", "--server", &cluster.url(1), "--id", "9"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no member `9`"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_with_sigkill_recovers_its_log_and_catches_up() {
+    let mut cluster = Cluster::new(3, 3, false);
+    cluster.start_voters();
+    let leader = cluster.leader().await;
+    cluster
+        .client(leader)
+        .write(&set(9, 1, "v1"))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // A follower dies; the other two go on writing without it.
+    let follower = (1..=3).find(|id| *id != leader).unwrap();
+    cluster.kill9(follower);
+    let others: Vec<u64> = (1..=3).filter(|id| *id != follower).collect();
+    for seq in 2..=20 {
+        let via = others[usize::try_from(seq).unwrap() % 2];
+        cluster
+            .client(via)
+            .write(&set(9, seq, &format!("v{seq}")))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    cluster.start(follower);
+    wait_for_value(&cluster, follower, "v20").await;
+    assert_eq!(
+        read(&cluster.client(follower), Consistency::Linearizable)
+            .await
+            .as_deref(),
+        Some("v20")
+    );
+
+    // The leader dies; the other two elect one of themselves and go on.
+    cluster.kill9(leader);
+    let survivors: Vec<u64> = (1..=3).filter(|id| *id != leader).collect();
+    let next = cluster.leader_among(&survivors).await;
+    assert_ne!(next, leader);
+    cluster
+        .client(survivors[0])
+        .write(&set(9, 21, "v21"))
+        .await
+        .unwrap()
+        .unwrap();
+    cluster.start(leader);
+    wait_for_value(&cluster, leader, "v21").await;
+    for id in 1..=3 {
+        assert_eq!(
+            read(&cluster.client(id), Consistency::Linearizable)
+                .await
+                .as_deref(),
+            Some("v21")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_far_behind_catches_up_from_a_snapshot_sent_over_grpc() {
+    let mut cluster = Cluster::new(3, 3, false);
+    // A snapshot every 5 entries, and no log kept behind it: a node that
+    // missed more than that can only catch up from a snapshot.
+    cluster.extra = ["--snapshot-logs", "5", "--logs-kept-after-snapshot", "0"]
+        .map(String::from)
+        .to_vec();
+    cluster.start_voters();
+    let leader = cluster.leader().await;
+    let follower = (1..=3).find(|id| *id != leader).unwrap();
+    let before = cluster.client(follower).status().await.unwrap();
+    cluster.kill9(follower);
+    for seq in 1..=30 {
+        let request = set(11, seq, &format!("s{seq}"));
+        cluster
+            .client(leader)
+            .write(&request)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // The leader no longer has the entries the follower misses.
+    let status = cluster.client(leader).status().await.unwrap();
+    let follower_last = before.last_log_index.unwrap();
+    assert!(status.purged_index.unwrap() > follower_last, "{status:?}");
+    cluster.start(follower);
+    wait_for_value(&cluster, follower, "s30").await;
+    assert_eq!(
+        read(&cluster.client(follower), Consistency::Linearizable)
+            .await
+            .as_deref(),
+        Some("s30")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposed_leader_serves_no_stale_linearizable_read() {
+    let mut cluster = Cluster::new(3, 3, false);
+    cluster.start_voters();
+    let old = cluster.leader().await;
+    cluster
+        .client(old)
+        .write(&set(12, 1, "old"))
+        .await
+        .unwrap()
+        .unwrap();
+    // The leader stops (as if cut off); the others elect a new one, which
+    // takes a write the old leader never sees.
+    cluster.pause(old);
+    let survivors: Vec<u64> = (1..=3).filter(|id| *id != old).collect();
+    let new = cluster.leader_among(&survivors).await;
+    cluster
+        .client(new)
+        .write(&set(12, 2, "new"))
+        .await
+        .unwrap()
+        .unwrap();
+    // Woken, the old leader still believes it leads. A linearizable read
+    // there must see the new value or fail; never the old one.
+    cluster.resume(old);
+    match cluster
+        .client(old)
+        .node(NodeId(KEY), Consistency::Linearizable)
+        .await
+    {
+        Ok(node) => assert_eq!(node.map(|n| n.addr).as_deref(), Some("new")),
+        Err(e) => assert!(
+            matches!(
+                e.kind,
+                ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate
+            ),
+            "{e}"
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_certificates_nodes_and_clients_use_mutual_tls() {
+    let mut cluster = Cluster::new(3, 3, true);
+    cluster.start_voters();
+    let leader = cluster.leader().await;
+    let follower = (1..=3).find(|id| *id != leader).unwrap();
+    cluster
+        .client(follower)
+        .write(&set(10, 1, "secret"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read(&cluster.client(leader), Consistency::Linearizable)
+            .await
+            .as_deref(),
+        Some("secret")
+    );
+    assert_eq!(status_json(&cluster, follower)["leader"], leader);
+
+    // A client without a certificate is turned away, and so is plaintext.
+    let plain = BarnClient::new(&format!("http://{}", cluster.addr(leader)), None, 2_000).unwrap();
+    let refused = [ApiErrorKind::Unavailable, ApiErrorKind::Indeterminate];
+    assert!(refused.contains(&plain.status().await.unwrap_err().kind));
+    let no_cert = runi(&["barn", "status", "--server", &cluster.url(leader)]);
+    assert_eq!(no_cert.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_cert.stderr).contains("`--ca`, `--cert`, `--key`"));
+    // A certificate from another CA is refused by the server.
+    let other = Cluster::new(1, 1, true);
+    let foreign = other.certs.as_ref().unwrap().files("client");
+    let stranger = BarnClient::new(&cluster.url(leader), Some(&foreign), 2_000).unwrap();
+    assert!(refused.contains(&stranger.status().await.unwrap_err().kind));
+}
+
+#[test]
+fn bad_start_arguments_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let data = data.to_str().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "barn",
+                "start",
+                "--id",
+                "1",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                data,
+            ],
+            "--insecure",
+        ),
+        (
+            &[
+                "barn",
+                "start",
+                "--id",
+                "1",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                data,
+                "--insecure",
+                "--peers",
+                "1=x",
+            ],
+            "not HOST:PORT",
+        ),
+        (
+            &[
+                "barn",
+                "start",
+                "--id",
+                "1",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                data,
+                "--insecure",
+                "--peers",
+                "0=h:1",
+            ],
+            "not a node id",
+        ),
+        (
+            &[
+                "barn",
+                "start",
+                "--id",
+                "1",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                data,
+                "--insecure",
+                "--peers",
+                "2=h:1",
+            ],
+            "does not name this node",
+        ),
+        (
+            &[
+                "barn",
+                "start",
+                "--id",
+                "1",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                data,
+                "--ca",
+                "/nonexistent/ca.pem",
+                "--cert",
+                "c",
+                "--key",
+                "k",
+            ],
+            "/nonexistent/ca.pem",
+        ),
+    ];
+    for (args, says) in cases {
+        let out = runi(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            matches!(out.status.code(), Some(2 | 3)),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let bad_url = runi(&["barn", "status", "--server", "ftp://h:1"]);
+    assert_eq!(bad_url.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("use http:// or https://"));
+}
