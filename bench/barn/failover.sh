@@ -5,8 +5,8 @@
 # killed node is restarted and caught up between tries); prints each try,
 # then p50 and max. One command, from anywhere:
 #   bench/barn/failover.sh            # TRIES=10
-# Environment: RUNI (the runi binary; default $CARGO_TARGET_DIR/release/runi,
-# then ./target/release/runi; build it with `cargo build --release -p runi`),
+# Environment: RUNI (the runi binary; default: see bench_find_runi in
+# bench/lib.sh; build it with `cargo build --release -p runi`),
 # BASE_PORT (default 17400). Needs curl and python3. Plaintext (--insecure)
 # on loopback: this measures Raft, not TLS handshakes.
 set -euo pipefail
@@ -15,16 +15,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 TRIES="${TRIES:-10}"
 BASE_PORT="${BASE_PORT:-17400}"
-runi="${RUNI:-}"
-if [ -z "$runi" ]; then
-    for cand in ${CARGO_TARGET_DIR:+"$CARGO_TARGET_DIR/release/runi"} "$repo/target/release/runi"; do
-        if [ -x "$cand" ]; then runi="$cand"; break; fi
-    done
-fi
-if [ -z "$runi" ] || [ ! -x "$runi" ]; then
-    echo "no runi binary: build it with \`cargo build --release -p runi\` or set RUNI" >&2
-    exit 2
-fi
+. "$repo/bench/lib.sh"
+runi="$(bench_find_runi)"
 
 work="$(mktemp -d)"
 declare -A pid
