@@ -48,7 +48,7 @@ hyperfine --style basic --warmup 3 --runs "$RUNS" --export-json "$run_dir/hyperf
     --command-name "polars" "$py $shared/w_polars.py $work/orders.csv $work/out_polars" \
     | tee "$run_dir/hyperfine.txt"
 
-runs_recorded="$("$runi" --json runs | "$py" -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo '?')"
+runs_recorded="$("$runi" --json runs --limit 100000 | "$py" -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo '?')"
 echo "runs recorded in the state folder at the end: $runs_recorded" | tee -a "$run_dir/env.txt"
 
 "$py" - "$run_dir/hyperfine.json" <<'PY' | tee "$run_dir/summary.txt"
