@@ -86,6 +86,16 @@ fn read_keys(path: &Path) -> anyhow::Result<MaskKeys> {
     })
 }
 
+fn write_draft(draft: &Path, stored: &StoredKeys) -> std::io::Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(draft)?;
+    file.write_all(serde_json::to_string_pretty(stored)?.as_bytes())?;
+    file.sync_all()
+}
+
 fn create_keys(folder: &Path, path: &Path) -> anyhow::Result<MaskKeys> {
     fs::create_dir_all(folder).with_context(|| format!("cannot create `{}`", folder.display()))?;
     fs::set_permissions(folder, fs::Permissions::from_mode(0o700))?;
@@ -98,16 +108,82 @@ fn create_keys(folder: &Path, path: &Path) -> anyhow::Result<MaskKeys> {
         salt: hex::encode(salt),
         token_key_hex: hex::encode(token_key),
     };
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create `{}`", path.display()))?;
-    file.write_all(serde_json::to_string_pretty(&stored)?.as_bytes())?;
-    file.sync_all()?;
+    // Written whole under a name of its own, then published with a hard
+    // link, which fails if the name exists: when two first runs of a herd
+    // race, one link wins and the other run reads the winner's keys, never
+    // a half-written file.
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let draft = folder.join(format!(
+        ".mask-keys.json.{}-{}.tmp",
+        std::process::id(),
+        hex::encode(nonce)
+    ));
+    let published = write_draft(&draft, &stored).and_then(|()| {
+        fs::hard_link(&draft, path).map(|()| true).or_else(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Ok(false)
+            } else {
+                Err(e)
+            }
+        })
+    });
+    let _ = fs::remove_file(&draft);
+    let won = published.with_context(|| format!("cannot create `{}`", path.display()))?;
+    if !won {
+        return read_keys(path);
+    }
+    fs::File::open(folder)
+        .and_then(|dir| dir.sync_all())
+        .with_context(|| format!("cannot sync `{}`", folder.display()))?;
     Ok(MaskKeys {
         salt: stored.salt.into_bytes(),
         token_key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn racing_first_uses_of_a_herd_all_get_the_same_keys() {
+        let state = tempfile::tempdir().expect("a folder");
+        let racers = 8;
+        let barrier = std::sync::Barrier::new(racers);
+        let keys: Vec<MaskKeys> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..racers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        mask_keys(state.path(), "finance", None)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no panic").expect("keys for every racer"))
+                .collect()
+        });
+        for pair in keys.windows(2) {
+            assert_eq!(pair[0].salt, pair[1].salt);
+            assert_eq!(pair[0].token_key, pair[1].token_key);
+        }
+        let folder = state.path().join("herds").join("finance");
+        let names: Vec<String> = fs::read_dir(&folder)
+            .expect("the herd folder")
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(names, vec!["mask-keys.json".to_owned()]);
+        let mode = fs::metadata(folder.join("mask-keys.json"))
+            .expect("the keys file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 }
