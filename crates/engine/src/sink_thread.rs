@@ -127,6 +127,7 @@ mod tests {
     use arrow::array::{Int64Array, StringArray};
     use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
     use runink_plan::{DataFormat, Endpoint, Location};
+    use runink_testkit::file_names_in;
 
     use super::*;
     use crate::limits::Limits;
@@ -154,20 +155,6 @@ mod tests {
         let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
         let column = Arc::new(Int64Array::from(values.to_vec()));
         RecordBatch::try_new(schema, vec![column]).expect("a batch")
-    }
-
-    fn files_in(dir: &std::path::Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("the folder")
-            .map(|e| {
-                e.expect("an entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        names.sort();
-        names
     }
 
     #[test]
@@ -221,9 +208,9 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("out.parquet"), "{message}");
         assert!(
-            files_in(dir.path()).is_empty(),
+            file_names_in(dir.path()).is_empty(),
             "{:?}",
-            files_in(dir.path())
+            file_names_in(dir.path())
         );
     }
 
@@ -236,9 +223,9 @@ mod tests {
         sink.write(batch).expect("queued");
         sink.abort();
         assert!(
-            files_in(dir.path()).is_empty(),
+            file_names_in(dir.path()).is_empty(),
             "{:?}",
-            files_in(dir.path())
+            file_names_in(dir.path())
         );
     }
 }

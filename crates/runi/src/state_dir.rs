@@ -170,16 +170,10 @@ mod tests {
             assert_eq!(pair[0].token_key, pair[1].token_key);
         }
         let folder = state.path().join("herds").join("finance");
-        let names: Vec<String> = fs::read_dir(&folder)
-            .expect("the herd folder")
-            .map(|e| {
-                e.expect("an entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        assert_eq!(names, vec!["mask-keys.json".to_owned()]);
+        assert_eq!(
+            runink_testkit::file_names_in(&folder),
+            vec!["mask-keys.json".to_owned()]
+        );
         let mode = fs::metadata(folder.join("mask-keys.json"))
             .expect("the keys file")
             .permissions()

@@ -92,6 +92,18 @@ pub fn dsl_files_in(folder: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The names of every entry directly in `folder`, sorted: what a test
+/// asserts when it checks that nothing was left behind.
+pub fn file_names_in(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap_or_else(|e| panic!("cannot list `{}`: {e}", folder.display()))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Copies a folder tree (an example) into `to`, leaving out `out/` folders,
 /// so that a test can run it without touching the repository.
 pub fn copy_tree(from: &Path, to: &Path) {
