@@ -131,10 +131,7 @@ impl DataWriter {
             return Ok(());
         };
         if let Some(staged) = writer.finish()? {
-            let target = staged.target().display().to_string();
-            staged
-                .commit()
-                .map_err(|e| EngineError::write(&target, e))?;
+            staged.commit()?;
         }
         Ok(())
     }

@@ -57,3 +57,9 @@ impl EngineError {
         }
     }
 }
+
+impl From<crate::staging::CommitError> for EngineError {
+    fn from(error: crate::staging::CommitError) -> Self {
+        Self::write(&error.path.display().to_string(), error.source)
+    }
+}

@@ -32,7 +32,7 @@ use crate::report::{DlqCounts, RejectTally, RunReport, SinkCounts, SourceCounts,
 use crate::sink::SinkWriter;
 use crate::sink_thread::SinkThread;
 use crate::source::{SourceBatch, spawn_reader};
-use crate::staging::StagedFile;
+use crate::staging::{self, StagedFile};
 use crate::steps::{Emitted, Kept, PlannedStep, StepContext};
 
 /// How to run.
@@ -761,10 +761,7 @@ impl Run {
             staged.into_iter().for_each(StagedFile::abort);
             return Err(error.into());
         }
-        for file in staged {
-            let target = file.target().display().to_string();
-            file.commit().map_err(|e| EngineError::write(&target, e))?;
-        }
+        staging::commit_all(staged).map_err(EngineError::from)?;
         self.report.rejects = std::mem::take(&mut self.tally).into_counts();
         Ok(self.report)
     }

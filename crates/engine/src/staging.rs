@@ -4,17 +4,33 @@
 //! were; its temporary files are removed by the next run that writes to
 //! the same folder.
 //!
+//! A run commits all its files at once ([`commit_all`]): every file is
+//! synced to disk (in parallel: each sync waits on the disk, not the CPU)
+//! before any is renamed, then each folder is synced once.
+//!
 //! A run holds an OS lock on each of its temporary files until it commits
 //! or aborts; the lock dies with the process, kill -9 included. So "stale"
 //! means "not locked": a run never removes the files of another run that
 //! is still writing to the same folder.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::thread;
 
 /// Temporary files are named `.<target name>.runink-tmp-<run id>`.
 const TEMP_MARKER: &str = ".runink-tmp-";
+
+/// The most files or folders synced at the same time when a run commits.
+const SYNCS_AT_ONCE_MAX: usize = 16;
+
+/// A commit that failed: the file or folder it failed on, and why.
+#[derive(Debug)]
+pub struct CommitError {
+    pub path: PathBuf,
+    pub source: io::Error,
+}
 
 #[derive(Debug)]
 pub struct StagedFile {
@@ -27,10 +43,7 @@ pub struct StagedFile {
 impl StagedFile {
     /// Creates the temporary file (and the target's folder if needed).
     pub fn create(target: &Path, run_id: &str) -> io::Result<(Self, File)> {
-        let folder = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let folder = folder_of(target);
         fs::create_dir_all(folder)?;
         let name = target
             .file_name()
@@ -51,19 +64,14 @@ impl StagedFile {
         ))
     }
 
-    pub fn target(&self) -> &Path {
-        &self.target
+    /// The folder the target is in (`.` for a bare file name).
+    fn folder(&self) -> &Path {
+        folder_of(&self.target)
     }
 
     /// Makes the output visible under its name, after syncing it to disk.
-    pub fn commit(self) -> io::Result<()> {
-        File::open(&self.temp)?.sync_all()?;
-        fs::rename(&self.temp, &self.target)?;
-        if let Some(folder) = self.target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            // The rename itself is durable only once the folder is synced.
-            File::open(folder)?.sync_all()?;
-        }
-        Ok(())
+    pub fn commit(self) -> Result<(), CommitError> {
+        commit_all(vec![self])
     }
 
     pub fn abort(self) {
@@ -71,6 +79,73 @@ impl StagedFile {
         // as stale by the next run.
         let _ = fs::remove_file(&self.temp);
     }
+}
+
+/// Makes every file visible under its name, durably. No file is renamed
+/// until all of them are on disk; a file that cannot be synced aborts them
+/// all. Each folder is synced once after the renames, which makes them
+/// durable.
+pub fn commit_all(files: Vec<StagedFile>) -> Result<(), CommitError> {
+    let temps: Vec<&Path> = files.iter().map(|f| f.temp.as_path()).collect();
+    if let Err((index, source)) = sync_at_once(&temps) {
+        let path = files[index].target.clone();
+        files.into_iter().for_each(StagedFile::abort);
+        return Err(CommitError { path, source });
+    }
+    let folders: BTreeSet<PathBuf> = files.iter().map(|f| f.folder().to_owned()).collect();
+    let mut files = files.into_iter();
+    while let Some(file) = files.next() {
+        if let Err(source) = fs::rename(&file.temp, &file.target) {
+            let path = file.target.clone();
+            file.abort();
+            files.for_each(StagedFile::abort);
+            return Err(CommitError { path, source });
+        }
+    }
+    let folders: Vec<&Path> = folders.iter().map(PathBuf::as_path).collect();
+    sync_at_once(&folders).map_err(|(index, source)| CommitError {
+        path: folders[index].to_owned(),
+        source,
+    })
+}
+
+/// Syncs every path (file or folder), up to `SYNCS_AT_ONCE_MAX` at a
+/// time; on failure, the index of the first path that failed.
+fn sync_at_once(paths: &[&Path]) -> Result<(), (usize, io::Error)> {
+    let sync = |path: &Path| File::open(path)?.sync_all();
+    for (chunk_index, chunk) in paths.chunks(SYNCS_AT_ONCE_MAX).enumerate() {
+        let results: Vec<io::Result<()>> = match chunk {
+            [only] => vec![sync(only)],
+            _ => thread::scope(|scope| {
+                let syncs: Vec<_> = chunk
+                    .iter()
+                    .map(|path| scope.spawn(move || sync(path)))
+                    .collect();
+                syncs
+                    .into_iter()
+                    .map(|s| {
+                        s.join()
+                            .unwrap_or_else(|_| Err(io::Error::other("a sync thread panicked")))
+                    })
+                    .collect()
+            }),
+        };
+        if let Some((index, error)) = results
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, r)| r.err().map(|e| (i, e)))
+        {
+            return Err((chunk_index * SYNCS_AT_ONCE_MAX + index, error));
+        }
+    }
+    Ok(())
+}
+
+fn folder_of(target: &Path) -> &Path {
+    target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Removes temporary files of earlier runs (killed ones included) for
@@ -138,5 +213,56 @@ mod tests {
         second.commit().unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "second");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn commit_all_renames_every_file_in_every_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let targets = [
+            dir.path().join("a/one.jsonl"),
+            dir.path().join("a/two.jsonl"),
+            dir.path().join("b/three.jsonl"),
+        ];
+        let staged = targets
+            .iter()
+            .map(|target| {
+                let (staged, mut file) = StagedFile::create(target, "r1").unwrap();
+                file.write_all(target.to_string_lossy().as_bytes()).unwrap();
+                staged
+            })
+            .collect();
+        commit_all(staged).unwrap();
+        for target in &targets {
+            assert_eq!(
+                fs::read_to_string(target).unwrap(),
+                target.to_string_lossy()
+            );
+        }
+        assert_eq!(fs::read_dir(dir.path().join("a")).unwrap().count(), 2);
+        assert_eq!(fs::read_dir(dir.path().join("b")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_renamed_stops_the_commit_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the first file should go: the rename fails.
+        let blocked = dir.path().join("blocked.jsonl");
+        fs::create_dir(&blocked).unwrap();
+        fs::write(blocked.join("inside"), "x").unwrap();
+        let later = dir.path().join("later.jsonl");
+        fs::write(&later, "old").unwrap();
+        let (first, _) = StagedFile::create(&blocked, "r1").unwrap();
+        let (second, mut file) = StagedFile::create(&later, "r1").unwrap();
+        file.write_all(b"new").unwrap();
+
+        let error = commit_all(vec![first, second]).unwrap_err();
+        assert_eq!(error.path, blocked);
+        assert_eq!(fs::read_to_string(&later).unwrap(), "old");
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["blocked.jsonl", "later.jsonl"]);
     }
 }

@@ -361,10 +361,7 @@ impl Validation {
         if let Some(dlq) = self.dlq.take()
             && let Some(staged) = dlq.finish()?
         {
-            let target = staged.target().display().to_string();
-            staged
-                .commit()
-                .map_err(|e| EngineError::write(&target, e))?;
+            staged.commit()?;
         }
         Ok(std::mem::take(&mut self.report))
     }
