@@ -30,6 +30,7 @@ pub mod cluster;
 mod command;
 mod embedded;
 mod error;
+mod held;
 mod ids;
 mod lock;
 mod network;
@@ -43,6 +44,7 @@ pub use clock::unix_now_ms;
 pub use command::{Command, NewRunEvent, Request};
 pub use embedded::{Barn, BarnStatus};
 pub use error::BarnError;
+pub use held::HeldBarn;
 pub use ids::{ClientId, NodeId, RequestId, RunId};
 pub use options::BarnOptions;
 pub use outcome::{Applied, Outcome, Refusal};
@@ -52,5 +54,6 @@ pub use state::{
     RunTotals, ScenarioVersion, StateLimits,
 };
 
-/// The files in a Barn's data folder: the database and the folder lock.
-pub const DATA_FILES: [&str; 2] = [store::DB_FILE, lock::LOCK_FILE];
+/// The files in a Barn's data folder: the database, the folder lock and
+/// the file that openers waiting for the lock hold.
+pub const DATA_FILES: [&str; 3] = [store::DB_FILE, lock::LOCK_FILE, lock::WAIT_FILE];

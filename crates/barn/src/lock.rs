@@ -4,6 +4,11 @@
 //! holder exits, even by kill -9). A second opener polls for it up to
 //! `lock_wait_ms_max`, then fails naming the folder and the holder, which
 //! writes its process id and start time into the file.
+//!
+//! While it waits, an opener holds a shared lock on `barn.wait`. A holder
+//! that keeps the folder between writes ([`HeldBarn`](crate::HeldBarn))
+//! checks that file with [`someone_waits`] and lets go when it is locked,
+//! so the waiter waits for a few writes, not for the holder's whole run.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -15,6 +20,9 @@ use crate::error::BarnError;
 
 /// The lock file's name inside the data folder.
 pub(crate) const LOCK_FILE: &str = "barn.lock";
+
+/// The file waiting openers hold a shared lock on.
+pub(crate) const WAIT_FILE: &str = "barn.wait";
 
 /// How often a waiting opener tries the lock again.
 const LOCK_POLL_MS: u64 = 50;
@@ -39,10 +47,15 @@ impl FolderLock {
             .map_err(|source| io_error("open the lock file", &path, source))?;
         let started = Instant::now();
         let wait_max = Duration::from_millis(wait_ms_max);
+        // Held (shared) from the first refusal until the lock is ours.
+        let mut waiting: Option<File> = None;
         loop {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(TryLockError::WouldBlock) => {
+                    if waiting.is_none() {
+                        waiting = announce_waiting(dir);
+                    }
                     let waited = started.elapsed();
                     if waited >= wait_max {
                         return Err(BarnError::Locked {
@@ -62,6 +75,33 @@ impl FolderLock {
         write_holder(&mut file).map_err(|source| io_error("write", &path, source))?;
         Ok(Self { _file: file })
     }
+}
+
+/// Takes a shared lock on the wait file; `None` if it cannot (the holder
+/// then just does not hand off early, which only makes this opener wait
+/// longer).
+fn announce_waiting(dir: &Path) -> Option<File> {
+    let file = open_wait_file(dir).ok()?;
+    file.lock_shared().ok()?;
+    Some(file)
+}
+
+/// Whether another process waits for the folder `dir`.
+pub(crate) fn someone_waits(dir: &Path) -> bool {
+    let Ok(file) = open_wait_file(dir) else {
+        return false;
+    };
+    // Free for an exclusive lock means that no opener holds it shared.
+    matches!(file.try_lock(), Err(TryLockError::WouldBlock))
+}
+
+fn open_wait_file(dir: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join(WAIT_FILE))
 }
 
 fn write_holder(file: &mut File) -> std::io::Result<()> {
@@ -121,5 +161,29 @@ mod tests {
         assert!(message.contains("lock_wait_ms_max"), "{message}");
         drop(first);
         FolderLock::acquire(dir.path(), 0).expect("free again once the holder lets go");
+    }
+
+    #[test]
+    fn a_waiting_opener_is_seen_by_the_holder_until_it_has_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = FolderLock::acquire(dir.path(), 0).unwrap();
+        assert!(!someone_waits(dir.path()));
+        let folder = dir.path().to_owned();
+        let waiter = thread::spawn(move || FolderLock::acquire(&folder, 10_000));
+        let started = Instant::now();
+        while !someone_waits(dir.path()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the waiter never showed"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        drop(first);
+        let second = waiter.join().unwrap().expect("the waiter gets the lock");
+        assert!(
+            !someone_waits(dir.path()),
+            "it stops waiting once it holds the lock"
+        );
+        drop(second);
     }
 }

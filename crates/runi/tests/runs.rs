@@ -346,3 +346,70 @@ fn a_state_folder_held_past_the_bound_fails_the_run_clearly_and_writes_nothing()
     let runs = json(state.path(), &["runs"]);
     assert_eq!(runs.as_array().unwrap().len(), 2);
 }
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a run that waits for its input needs a live process; this starts the runi under test, not user code"
+)]
+fn a_long_run_hands_the_state_folder_to_a_reader_and_records_its_end() {
+    use std::io::Write;
+    let (_temp, dsl) = orders_copy();
+    let text = fs::read_to_string(&dsl)
+        .unwrap()
+        .replace("csv://data/orders.csv", "stdin://\", format=\"csv");
+    fs::write(&dsl, text).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    // The run reads its rows from a pipe kept open: it holds its Barn open
+    // from its start until the pipe closes.
+    let mut running = std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
+        .env("RUNINK_HOME", state.path())
+        .env("RUNINK_MASK_SALT", "test-salt")
+        .env_remove("RUNINK_LOCK_WAIT_MS")
+        .arg("run")
+        .arg(&dsl)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let runs = loop {
+        // Well under the run's length (it runs until the pipe closes): the
+        // reader gets the folder because the run hands it off.
+        let output = runi(state.path())
+            .env("RUNINK_LOCK_WAIT_MS", "3000")
+            .args(["--json", "runs"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let runs: Value = serde_json::from_slice(&output.stdout).unwrap();
+        if !runs.as_array().unwrap().is_empty() {
+            break runs;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the run was never recorded as started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(runs[0]["status"], "running", "{runs}");
+
+    let rows = fs::read(dsl.with_file_name("data").join("orders.csv")).unwrap();
+    let mut stdin = running.stdin.take().unwrap();
+    stdin.write_all(&rows).unwrap();
+    drop(stdin);
+    let finished = running.wait_with_output().unwrap();
+    assert!(
+        finished.status.success(),
+        "{}",
+        String::from_utf8_lossy(&finished.stderr)
+    );
+    let runs = json(state.path(), &["runs"]);
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+    assert_eq!(runs[0]["status"], "succeeded", "{runs}");
+    assert!(dsl.with_file_name("out").join("orders.parquet").exists());
+}

@@ -1,16 +1,20 @@
 //! The ledger on an embedded Barn: a single-voter Barn in the local state
-//! folder, opened for each call and closed right after.
+//! folder.
 //!
-//! Holding the folder only for the few writes of a call (not for the whole
-//! run) is what lets two `runi run` processes share a state folder: the
-//! second waits for the first's writes (up to `lock_wait_ms_max`), never
-//! for its whole run. `runi runs` works while a run is going on, for the
-//! same reason.
+//! A run's Barn is opened at its start and kept open until its end (a
+//! [`HeldBarn`]): each open and close costs fsyncs that a short run would
+//! otherwise wait for twice. Another process that wants the folder
+//! meanwhile (a second `runi run`, `runi runs`) gets it within a few
+//! milliseconds, because the held Barn is closed as soon as someone waits
+//! and opened again for the run's last writes. So the second process
+//! waits for the first's writes (up to `lock_wait_ms_max`), never for its
+//! whole run. Reads open the Barn for the one call.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, anyhow};
-use runink_barn::{Applied, Barn, BarnOptions, Command, Outcome, Run, RunEvent, RunId};
+use runink_barn::{Applied, Barn, BarnOptions, Command, HeldBarn, Outcome, Run, RunEvent, RunId};
 
 use super::{RunFilter, RunFinish, RunLedger, RunStart};
 
@@ -19,6 +23,33 @@ use super::{RunFilter, RunFinish, RunLedger, RunStart};
 pub struct EmbeddedLedger {
     dir: PathBuf,
     options: BarnOptions,
+    /// The Barn held from a run's begin to its finish.
+    held: Mutex<Option<Held>>,
+}
+
+/// A held Barn with the runtime its watcher runs on.
+#[derive(Debug)]
+struct Held {
+    runtime: tokio::runtime::Runtime,
+    barn: HeldBarn,
+}
+
+impl Held {
+    fn new(dir: &Path, options: &BarnOptions) -> anyhow::Result<Self> {
+        // One worker: the watcher and the Raft node run between calls.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .context("cannot start the runtime for the embedded barn")?;
+        let barn = runtime.block_on(async { HeldBarn::new(dir, options.clone()) });
+        Ok(Self { runtime, barn })
+    }
+
+    fn close(self) -> Result<(), runink_barn::BarnError> {
+        let Self { runtime, barn } = self;
+        runtime.block_on(barn.close())
+    }
 }
 
 impl EmbeddedLedger {
@@ -29,7 +60,38 @@ impl EmbeddedLedger {
                 lock_wait_ms_max,
                 ..BarnOptions::default()
             },
+            held: Mutex::new(None),
         }
+    }
+
+    /// Does `work` on the held Barn, holding it first if it is not held;
+    /// with `release`, closes it afterwards. The first error wins.
+    fn with_held_barn<T>(
+        &self,
+        release: bool,
+        work: impl AsyncFnOnce(&Barn) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let mut held = self
+            .held
+            .lock()
+            .map_err(|_| anyhow!("the run ledger's lock was poisoned; this is a bug"))?;
+        let current = match held.take() {
+            Some(current) => current,
+            None => Held::new(&self.dir, &self.options)?,
+        };
+        let result = current.runtime.block_on(current.barn.with(work));
+        let result = result
+            .with_context(|| format!("cannot write the run ledger in `{}`", self.dir.display()));
+        if release || result.is_err() {
+            let closed = current.close();
+            let value = result?;
+            closed.with_context(|| {
+                format!("cannot close the run ledger in `{}`", self.dir.display())
+            })?;
+            return Ok(value);
+        }
+        *held = Some(current);
+        result
     }
 
     /// Opens the Barn, does `work`, and closes it. The first error wins.
@@ -73,7 +135,7 @@ impl EmbeddedLedger {
 
 impl RunLedger for EmbeddedLedger {
     fn begin(&self, start: &RunStart) -> anyhow::Result<RunId> {
-        self.with_barn(async |barn| {
+        self.with_held_barn(false, async |barn| {
             let (herd_known, scenario_known) = barn
                 .read(|state| {
                     (
@@ -118,7 +180,7 @@ impl RunLedger for EmbeddedLedger {
     }
 
     fn finish(&self, run: RunId, finish: &RunFinish) -> anyhow::Result<()> {
-        self.with_barn(async |barn| {
+        self.with_held_barn(true, async |barn| {
             let batch_max = barn
                 .read(|state| state.limits().events_per_request_max)
                 .await?
