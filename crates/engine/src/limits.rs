@@ -2,7 +2,9 @@
 //! these, never by the input's size.
 
 /// Bounds for one run. The defaults suit a laptop; `runi run` can change
-/// them (`--batch-rows-max`, `--queue-len-max`).
+/// them (`--batch-rows-max`, `--queue-len-max`). Batches of 32,768 rows
+/// with 2 in each queue keep workload W under 300 MiB at 10M rows (with its
+/// 10M-key unique set) at the speed of bigger ones (bench/memory/README.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Rows per record batch read from a source.
@@ -11,7 +13,7 @@ pub struct Limits {
     /// pipeline or sink blocks the reader here (backpressure).
     pub queue_len_max: usize,
     /// Distinct keys remembered per `unique` contract key and per `dedupe`
-    /// step (64-bit fingerprints, about 14 bytes each).
+    /// step (64-bit fingerprints, about 9.5 bytes each).
     pub unique_keys_max: usize,
     /// Rows a `sql` step may hold: a SQL query sees its whole input, so its
     /// input is buffered up to this bound and the run fails beyond it.
@@ -30,8 +32,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            batch_rows_max: 65_536,
-            queue_len_max: 4,
+            batch_rows_max: 32_768,
+            queue_len_max: 2,
             unique_keys_max: runink_contract::UNIQUE_KEYS_MAX_DEFAULT,
             sql_rows_max: 10_000_000,
             sql_rule_memory_bytes_max: 256 * 1024 * 1024,
