@@ -374,19 +374,9 @@ fn a_long_run_hands_the_state_folder_to_a_reader_and_records_its_end() {
         .unwrap();
     let started = std::time::Instant::now();
     let runs = loop {
-        // Well under the run's length (it runs until the pipe closes): the
-        // reader gets the folder because the run hands it off.
-        let output = runi(state.path())
-            .env("RUNINK_LOCK_WAIT_MS", "3000")
-            .args(["--json", "runs"])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let runs: Value = serde_json::from_slice(&output.stdout).unwrap();
+        // The run goes on until the pipe closes: the reader gets the folder
+        // (within its lock wait) only because the run hands it off.
+        let runs = json(state.path(), &["runs"]);
         if !runs.as_array().unwrap().is_empty() {
             break runs;
         }
