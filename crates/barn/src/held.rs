@@ -97,12 +97,6 @@ impl HeldBarn {
             None => Ok(()),
         }
     }
-
-    /// Whether the Barn is open now (it is not before the first use, nor
-    /// after a hand-off).
-    pub async fn is_open(&self) -> bool {
-        self.slot.lock().await.barn.is_some()
-    }
 }
 
 impl Drop for HeldBarn {

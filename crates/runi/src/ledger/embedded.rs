@@ -79,8 +79,9 @@ impl EmbeddedLedger {
             Some(current) => current,
             None => Held::new(&self.dir, &self.options)?,
         };
-        let result = current.runtime.block_on(current.barn.with(work));
-        let result = result
+        let result = current
+            .runtime
+            .block_on(current.barn.with(work))
             .with_context(|| format!("cannot write the run ledger in `{}`", self.dir.display()));
         if release || result.is_err() {
             let closed = current.close();
