@@ -19,7 +19,7 @@ use crate::ids::{ClientId, NodeId, RequestId, RunId};
 use crate::network::NoPeers;
 use crate::options::BarnOptions;
 use crate::outcome::Outcome;
-use crate::raft_types::TypeConfig;
+use crate::raft_types::{Proposal, TypeConfig};
 use crate::state::{BarnState, Run, RunEvent};
 use crate::store::{self, Closed, LogStore, SharedMachine, StateMachineStore, Store};
 
@@ -189,12 +189,14 @@ impl Barn {
     pub async fn write_request(&self, request: Request) -> Result<Outcome, BarnError> {
         let response = self
             .raft
-            .client_write(request)
+            .client_write(Proposal::One(request))
             .await
             .map_err(unavailable("write"))?;
         response
             .data
             .0
+            .into_iter()
+            .next()
             .ok_or_else(|| BarnError::Internal("a request was applied without an outcome".into()))
     }
 

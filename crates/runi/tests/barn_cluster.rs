@@ -158,6 +158,72 @@ async fn three_nodes_elect_take_writes_through_a_follower_and_read_on_every_node
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_share_log_entries_and_each_applies_once() {
+    const WRITERS: u64 = 64;
+    let mut cluster = Cluster::new(3, 3, false);
+    cluster.start_voters();
+    let leader = cluster.leader().await;
+    let before = cluster
+        .client(leader)
+        .status()
+        .await
+        .unwrap()
+        .last_log_index;
+
+    // Each writer is its own client on its own connection, through every
+    // node (followers forward to the leader).
+    let writes = (0..WRITERS).map(|i| {
+        let client = cluster.client(i % 3 + 1);
+        tokio::spawn(async move {
+            let request = Request::new(
+                RequestId::new(ClientId(100 + i), 1),
+                Command::RegisterNode {
+                    node: NodeId(KEY + 1 + i),
+                    addr: format!("w{i}"),
+                    at_ms: 0,
+                },
+            );
+            client.write(&request).await
+        })
+    });
+    let outcomes = join_all(writes.collect()).await;
+    for outcome in outcomes {
+        assert_eq!(outcome, Ok(Ok(Applied::NodeRegistered { created: true })));
+    }
+
+    let after = cluster
+        .client(leader)
+        .status()
+        .await
+        .unwrap()
+        .last_log_index;
+    let entries = after.unwrap_or(0) - before.unwrap_or(0);
+    assert!(
+        entries < WRITERS,
+        "{WRITERS} concurrent writes took {entries} log entries: they were not batched"
+    );
+    for i in 0..WRITERS {
+        let node = cluster
+            .client(i % 3 + 1)
+            .node(NodeId(KEY + 1 + i), Consistency::Linearizable)
+            .await
+            .unwrap();
+        assert_eq!(node.map(|n| n.addr), Some(format!("w{i}")));
+    }
+}
+
+/// Waits for every task, in order.
+async fn join_all<T: std::fmt::Debug>(
+    tasks: Vec<tokio::task::JoinHandle<Result<T, runink_barn::cluster::ApiError>>>,
+) -> Vec<Result<T, ApiErrorKind>> {
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.unwrap().map_err(|e| e.kind));
+    }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_are_added_as_learners_then_voters_and_removed() {
     let mut cluster = Cluster::new(3, 5, false);
     cluster.start_voters();

@@ -1,4 +1,6 @@
-//! A tonic codec that carries serde values as JSON inside gRPC frames.
+//! Tonic codecs that carry serde values as JSON inside gRPC frames:
+//! [`JsonCodec`] encodes as it sends; [`EncodedJsonCodec`] sends JSON a
+//! caller has already encoded (to check its size first).
 //!
 //! The Raft messages are openraft's own types (serde-enabled), so there is
 //! no `.proto` to keep in step with them and no `protoc` at build time. The
@@ -65,5 +67,46 @@ impl<D: DeserializeOwned> Decoder for JsonDecoder<D> {
         let value = serde_json::from_reader(src.reader())
             .map_err(|e| Status::invalid_argument(format!("cannot decode a message: {e}")))?;
         Ok(Some(value))
+    }
+}
+
+/// Sends JSON bytes the caller encoded, and decodes `D` from JSON.
+#[derive(Debug)]
+pub(crate) struct EncodedJsonCodec<D>(PhantomData<fn() -> D>);
+
+impl<D> Default for EncodedJsonCodec<D> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<D> Codec for EncodedJsonCodec<D>
+where
+    D: DeserializeOwned + Send + 'static,
+{
+    type Encode = Vec<u8>;
+    type Decode = D;
+    type Encoder = BytesEncoder;
+    type Decoder = JsonDecoder<D>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        BytesEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        JsonDecoder(PhantomData)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct BytesEncoder;
+
+impl Encoder for BytesEncoder {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
     }
 }

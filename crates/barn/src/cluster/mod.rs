@@ -16,6 +16,7 @@
 
 mod api;
 mod api_types;
+mod batcher;
 mod certs;
 mod client;
 mod codec;
@@ -35,4 +36,4 @@ pub use certs::{IssuedCert, development_certs};
 pub use client::BarnClient;
 pub use node::ClusterNode;
 pub use openapi::{PATHS as OPENAPI_PATHS, document as openapi_document};
-pub use options::{ClusterOptions, NetLimits, RaftTiming, TlsFiles};
+pub use options::{ClusterOptions, NetLimits, RaftTiming, TlsFiles, WriteBatching};

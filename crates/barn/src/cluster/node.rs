@@ -13,12 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use openraft::error::{CheckIsLeaderError, RaftError};
 use openraft::{BasicNode, Config, Raft, ServerState, SnapshotPolicy};
 
 use super::api_types::{
     AddMember, ApiError, ApiErrorKind, ClusterStatus, Consistency, FollowerLag, Member,
 };
+use super::batcher::{BatchError, WriteBatcher};
 use super::client::BarnClient;
 use super::options::ClusterOptions;
 use super::peer::{self, CallError, PeerTransport, WriteReply};
@@ -26,7 +27,6 @@ use super::server::Server;
 use super::tls::TlsMaterial;
 use crate::command::Request;
 use crate::error::BarnError;
-use crate::outcome::Outcome;
 use crate::raft_types::{LogId, TypeConfig};
 use crate::state::BarnState;
 use crate::store::{self, KEY_COMMITTED, LogStore, SharedMachine, StateMachineStore, Store};
@@ -42,6 +42,8 @@ pub struct ClusterNode {
 pub(crate) struct NodeInner {
     pub(crate) id: u64,
     pub(crate) raft: Raft<TypeConfig>,
+    /// Every client write goes through it (`batcher.rs`).
+    writes: WriteBatcher,
     machine: SharedMachine,
     store: Arc<Store>,
     pub(super) transport: PeerTransport,
@@ -108,6 +110,7 @@ impl ClusterNode {
         .map_err(unavailable("start the raft node"))?;
         let inner = Arc::new(NodeInner {
             id: options.id,
+            writes: WriteBatcher::start(raft.clone(), options.batching),
             raft,
             machine,
             store,
@@ -243,33 +246,33 @@ impl NodeInner {
 
     /// Applies a write: here if this node leads, else at the leader.
     pub(crate) async fn write(&self, request: Request) -> WriteReply {
-        match self.raft.client_write(request.clone()).await {
-            Ok(response) => applied(response.data.0),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(to))) => {
-                let Some(leader) = to.leader_node else {
-                    return Err(ApiError::unavailable(
-                        "no leader is known (an election is under way)",
-                    ));
-                };
+        match self.writes.write(request.clone()).await {
+            Ok(outcome) => Ok(outcome),
+            Err(BatchError::NotLeader(Some(leader))) => {
                 let reply: WriteReply = self
                     .transport
                     .call(&leader.addr, peer::WRITE, request, self.forward_timeout())
                     .await?;
                 reply
             }
-            Err(e) => Err(ApiError::indeterminate(format!("the write failed: {e}"))),
+            Err(BatchError::NotLeader(None)) => Err(ApiError::unavailable(
+                "no leader is known (an election is under way)",
+            )),
+            Err(BatchError::Failed(why)) => {
+                Err(ApiError::indeterminate(format!("the write failed: {why}")))
+            }
         }
     }
 
     /// Applies a forwarded write only if this node leads (no second hop).
     pub(crate) async fn write_here(&self, request: Request) -> WriteReply {
-        match self.raft.client_write(request).await {
-            Ok(response) => applied(response.data.0),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => Err(
-                ApiError::unavailable("the node forwarded to is no longer the leader"),
-            ),
-            Err(e) => Err(ApiError::indeterminate(format!(
-                "the write failed at the leader: {e}"
+        match self.writes.write(request).await {
+            Ok(outcome) => Ok(outcome),
+            Err(BatchError::NotLeader(_)) => Err(ApiError::unavailable(
+                "the node forwarded to is no longer the leader",
+            )),
+            Err(BatchError::Failed(why)) => Err(ApiError::indeterminate(format!(
+                "the write failed at the leader: {why}"
             ))),
         }
     }
@@ -400,15 +403,6 @@ impl NodeInner {
         status
     }
 }
-fn applied(reply: Option<Outcome>) -> WriteReply {
-    reply.ok_or_else(|| {
-        ApiError::new(
-            ApiErrorKind::Internal,
-            "a request was applied without an outcome",
-        )
-    })
-}
-
 fn server_state(state: ServerState) -> &'static str {
     match state {
         ServerState::Leader => "leader",

@@ -26,6 +26,7 @@ pub struct ClusterOptions {
     pub storage: BarnOptions,
     pub timing: RaftTiming,
     pub limits: NetLimits,
+    pub batching: WriteBatching,
 }
 
 /// Certificate files in PEM: the CA that signs every node and client, and
@@ -97,6 +98,35 @@ impl Default for NetLimits {
             request_body_bytes_max: 8 << 20,
             connections_max: 1_024,
             handshake_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// How the leader groups client writes into log entries
+/// (`cluster/batcher.rs`): the writes that arrive while earlier entries are
+/// being made durable go into one entry, up to these bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteBatching {
+    /// Requests in one entry.
+    pub requests_max: usize,
+    /// Bytes of requests (as JSON) in one entry; a single larger request
+    /// still goes, alone.
+    pub bytes_max: usize,
+    /// Entries proposed and not yet applied; while they are all out, new
+    /// writes wait and gather into the next entry.
+    pub in_flight_max: usize,
+    /// Writes waiting for an entry; a write that finds the queue full waits
+    /// for room (backpressure on the API).
+    pub queue_len_max: usize,
+}
+
+impl Default for WriteBatching {
+    fn default() -> Self {
+        Self {
+            requests_max: 256,
+            bytes_max: 1 << 20,
+            in_flight_max: 2,
+            queue_len_max: 4_096,
         }
     }
 }

@@ -15,7 +15,8 @@ use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use openraft::BasicNode;
 use openraft::error::{
-    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+    InstallSnapshotError, NetworkError, PayloadTooLarge, RPCError, RaftError, RemoteError,
+    Unreachable,
 };
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
@@ -25,10 +26,11 @@ use openraft::raft::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tonic::Status;
+use tonic::codec::Codec;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
 use super::api_types::{ApiError, MemberChange};
-use super::codec::JsonCodec;
+use super::codec::{EncodedJsonCodec, JsonCodec};
 use super::node::NodeInner;
 use crate::command::Request as BarnRequest;
 use crate::outcome::Outcome;
@@ -139,6 +141,24 @@ impl PeerTransport {
         Req: Serialize + Send + Sync + 'static,
         Resp: DeserializeOwned + Send + Sync + 'static,
     {
+        let codec = JsonCodec::<Req, Resp>::default();
+        self.call_with(addr, method, request, codec, timeout).await
+    }
+
+    /// Calls `method` with a request encoded by `codec`.
+    async fn call_with<C>(
+        &self,
+        addr: &str,
+        method: &'static str,
+        request: C::Encode,
+        codec: C,
+        timeout: Duration,
+    ) -> Result<C::Decode, CallError>
+    where
+        C: Codec + Send + 'static,
+        C::Encode: Send + Sync + 'static,
+        C::Decode: Send + Sync + 'static,
+    {
         let channel = self.channel(addr)?;
         let mut grpc = tonic::client::Grpc::new(channel)
             .max_decoding_message_size(self.message_bytes_max)
@@ -148,14 +168,10 @@ impl PeerTransport {
                 .await
                 .map_err(|e| CallError::NotSent(format!("`{addr}`: {e}")))?;
             let path = http::uri::PathAndQuery::from_static(method);
-            grpc.unary(
-                tonic::Request::new(request),
-                path,
-                JsonCodec::<Req, Resp>::default(),
-            )
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|status| CallError::Lost(format!("`{addr}` answered {status}")))
+            grpc.unary(tonic::Request::new(request), path, codec)
+                .await
+                .map(tonic::Response::into_inner)
+                .map_err(|status| CallError::Lost(format!("`{addr}` answered {status}")))
         };
         tokio::time::timeout(timeout, exchange)
             .await
@@ -197,9 +213,26 @@ impl PeerLink {
         Resp: DeserializeOwned + Send + Sync + 'static,
         E: std::error::Error + DeserializeOwned + Send + Sync + 'static,
     {
+        let codec = JsonCodec::<Req, Result<Resp, RaftError<u64, E>>>::default();
+        self.rpc_with(method, request, codec, option).await
+    }
+
+    async fn rpc_with<C, Resp, E>(
+        &self,
+        method: &'static str,
+        request: C::Encode,
+        codec: C,
+        option: &RPCOption,
+    ) -> Result<Resp, RpcError<E>>
+    where
+        C: Codec<Decode = Result<Resp, RaftError<u64, E>>> + Send + 'static,
+        C::Encode: Send + Sync + 'static,
+        Resp: Send + Sync + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
         let reply: Result<Resp, RaftError<u64, E>> = self
             .transport
-            .call(&self.addr, method, request, option.hard_ttl())
+            .call_with(&self.addr, method, request, codec, option.hard_ttl())
             .await
             .map_err(|error| {
                 let why = std::io::Error::other(error.to_string());
@@ -218,7 +251,24 @@ impl RaftNetwork<TypeConfig> for PeerLink {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<u64>, RpcError> {
-        self.rpc(APPEND_ENTRIES, rpc, &option).await
+        let entries = rpc.entries.len();
+        let encoded = serde_json::to_vec(&rpc).map_err(|e| {
+            RPCError::Network(NetworkError::new(&std::io::Error::other(format!(
+                "cannot encode entries for node {}: {e}",
+                self.target
+            ))))
+        })?;
+        if let Some(hint) =
+            entries_that_fit(entries, encoded.len(), self.transport.message_bytes_max)
+        {
+            // openraft sends again at once with at most `hint` entries.
+            return Err(RPCError::PayloadTooLarge(
+                PayloadTooLarge::new_entries_hint(hint),
+            ));
+        }
+        let codec =
+            EncodedJsonCodec::<Result<AppendEntriesResponse<u64>, RaftError<u64>>>::default();
+        self.rpc_with(APPEND_ENTRIES, encoded, codec, &option).await
     }
 
     async fn install_snapshot(
@@ -236,6 +286,19 @@ impl RaftNetwork<TypeConfig> for PeerLink {
     ) -> Result<VoteResponse<u64>, RpcError> {
         self.rpc(VOTE, rpc, &option).await
     }
+}
+
+/// When `entries` entries encode to more than `bytes_max` bytes, how many
+/// to send instead: a share in proportion, at least one (a single entry too
+/// large for a message fails at the transport, and is retried as any
+/// failed call).
+fn entries_that_fit(entries: usize, bytes: usize, bytes_max: usize) -> Option<u64> {
+    if bytes <= bytes_max || entries <= 1 {
+        return None;
+    }
+    let share = entries.saturating_mul(bytes_max) / bytes;
+    let fit = share.clamp(1, entries - 1);
+    Some(u64::try_from(fit).unwrap_or(1))
 }
 
 /// The server side: one handler for every method of the service.
@@ -332,3 +395,29 @@ where
 
 /// The reply type of a forwarded write.
 pub(crate) type WriteReply = Result<Outcome, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::entries_that_fit;
+
+    #[test]
+    fn too_many_entries_for_a_message_are_cut_in_proportion() {
+        assert_eq!(entries_that_fit(300, 1_000, 1_000), None, "at the bound");
+        assert_eq!(entries_that_fit(300, 3_000, 1_000), Some(100));
+        assert_eq!(
+            entries_that_fit(2, 10_000, 1_000),
+            Some(1),
+            "at least one entry"
+        );
+        assert_eq!(
+            entries_that_fit(1, 10_000, 1_000),
+            None,
+            "one entry cannot be cut"
+        );
+        assert_eq!(
+            entries_that_fit(10, 1_001, 1_000),
+            Some(9),
+            "always fewer than before"
+        );
+    }
+}

@@ -95,11 +95,17 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         for entry in entries {
             machine.last_applied = Some(entry.log_id);
             let reply = match entry.payload {
-                EntryPayload::Blank => Reply(None),
-                EntryPayload::Normal(request) => Reply(Some(machine.state.apply(request))),
+                EntryPayload::Blank => Reply(Vec::new()),
+                EntryPayload::Normal(proposal) => Reply(
+                    proposal
+                        .into_requests()
+                        .into_iter()
+                        .map(|request| machine.state.apply(request))
+                        .collect(),
+                ),
                 EntryPayload::Membership(membership) => {
                     machine.membership = StoredMembership::new(Some(entry.log_id), membership);
-                    Reply(None)
+                    Reply(Vec::new())
                 }
             };
             replies.push(reply);

@@ -39,7 +39,7 @@ fn requests_applied_and_snapshotted_come_back_after_reopening() {
     use crate::command::{Command, Request};
     use crate::ids::{ClientId, RequestId};
     use crate::outcome::Applied;
-    use crate::raft_types::{LogId, Reply};
+    use crate::raft_types::{LogId, Proposal, Reply};
     use crate::store::{Entry, read_machine};
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -61,20 +61,34 @@ fn requests_applied_and_snapshotted_come_back_after_reopening() {
             log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
             payload,
         };
+        let other = Request::new(
+            RequestId::new(ClientId(10), 1),
+            Command::PutHerd {
+                herd: runink_model::HerdName::new("ops").unwrap(),
+                at_ms: 1,
+            },
+        );
         let replies = machine
             .apply([
                 entry(1, EntryPayload::Blank),
-                entry(2, EntryPayload::Normal(put.clone())),
-                entry(3, EntryPayload::Normal(put)),
+                entry(2, EntryPayload::Normal(Proposal::One(put.clone()))),
+                entry(3, EntryPayload::Normal(Proposal::One(put.clone()))),
+                entry(4, EntryPayload::Normal(Proposal::Batch(vec![other, put]))),
             ])
             .await
             .unwrap();
-        let created = Reply(Some(Ok(Applied::HerdPut { created: true })));
+        let created = Ok(Applied::HerdPut { created: true });
         assert_eq!(
             replies,
-            [Reply(None), created.clone(), created],
-            "the retry gets the first reply"
+            [
+                Reply(vec![]),
+                Reply(vec![created.clone()]),
+                Reply(vec![created.clone()]),
+                Reply(vec![created.clone(), created]),
+            ],
+            "the retry gets the first reply, in a batch as alone; a batch answers each request in order"
         );
+
 
         let snapshot = machine
             .get_snapshot_builder()
@@ -82,12 +96,14 @@ fn requests_applied_and_snapshotted_come_back_after_reopening() {
             .build_snapshot()
             .await
             .unwrap();
-        assert_eq!(snapshot.meta.last_log_id.map(|id| id.index), Some(3));
+        assert_eq!(snapshot.meta.last_log_id.map(|id| id.index), Some(4));
 
         let reopened = StateMachineStore::open(store, StateLimits::default()).unwrap();
         let shared = reopened.machine();
         let restored = read_machine(&shared);
         assert!(restored.state.herd(&herd).is_some());
-        assert_eq!(restored.last_applied.map(|id| id.index), Some(3));
+        let ops = runink_model::HerdName::new("ops").unwrap();
+        assert!(restored.state.herd(&ops).is_some(), "a batch's requests are applied");
+        assert_eq!(restored.last_applied.map(|id| id.index), Some(4));
     });
 }

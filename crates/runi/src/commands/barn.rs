@@ -119,6 +119,7 @@ fn start(global: &GlobalOptions, args: &BarnStartArgs) -> Outcome {
         },
         timing: Default::default(),
         limits: Default::default(),
+        batching: Default::default(),
     };
     let runtime = runtime()?;
     runtime.block_on(async {
