@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::hash::{BuildHasher, Hasher, RandomState};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,7 +102,7 @@ impl Barn {
             raft,
             machine,
             dir: dir.to_owned(),
-            client: new_client_id(),
+            client: ClientId::fresh(),
             last_seq: Mutex::new(0),
             closed,
             options,
@@ -319,13 +318,4 @@ fn unavailable<E: fmt::Display>(doing: &'static str) -> impl Fn(E) -> BarnError 
     move |e| BarnError::Unavailable {
         reason: format!("cannot {doing}: {e}"),
     }
-}
-
-/// A client id that no other live client has, in practice: the process's
-/// randomly keyed hasher over the process id and the time.
-fn new_client_id() -> ClientId {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u32(std::process::id());
-    hasher.write_u64(unix_now_ms());
-    ClientId(hasher.finish())
 }

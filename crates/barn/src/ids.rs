@@ -2,6 +2,7 @@
 //! requests the state machine deduplicates.
 
 use std::fmt;
+use std::hash::{BuildHasher, Hasher, RandomState};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,17 @@ impl fmt::Display for NodeId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ClientId(pub u64);
+
+impl ClientId {
+    /// A client id that no other live client has, in practice: the
+    /// process's randomly keyed hasher over the process id and the time.
+    pub fn fresh() -> Self {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        hasher.write_u64(crate::clock::unix_now_ms());
+        Self(hasher.finish())
+    }
+}
 
 impl fmt::Display for ClientId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

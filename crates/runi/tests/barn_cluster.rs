@@ -107,6 +107,27 @@ async fn three_nodes_elect_take_writes_through_a_follower_and_read_on_every_node
         );
     }
 
+    // Each node records itself (id and address) once a leader takes it.
+    let deadline = Instant::now() + Duration::from_millis(CATCH_UP_WAIT_MS_MAX);
+    for id in 1..=3 {
+        loop {
+            let record = cluster
+                .client(leader)
+                .node(NodeId(id), Consistency::Linearizable)
+                .await;
+            if let Ok(Some(node)) = &record {
+                assert_eq!(node.addr, cluster.url(id).trim_start_matches("http://"));
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {id} did not record itself: {record:?}\n{}",
+                cluster.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+        }
+    }
+
     let status = status_json(&cluster, follower);
     assert_eq!(status["id"], follower);
     assert_eq!(status["leader"], leader);

@@ -21,12 +21,14 @@ use super::api_types::{
 };
 use super::batcher::{BatchError, WriteBatcher};
 use super::client::BarnClient;
-use super::options::ClusterOptions;
+use super::options::{ClusterOptions, NetLimits};
 use super::peer::{self, CallError, PeerTransport, WriteReply};
 use super::server::Server;
 use super::tls::TlsMaterial;
-use crate::command::Request;
+use crate::clock::unix_now_ms;
+use crate::command::{Command, Request};
 use crate::error::BarnError;
+use crate::ids::{ClientId, NodeId, RequestId};
 use crate::raft_types::{LogId, TypeConfig};
 use crate::state::BarnState;
 use crate::store::{self, KEY_COMMITTED, LogStore, SharedMachine, StateMachineStore, Store};
@@ -36,6 +38,8 @@ use crate::store::{self, KEY_COMMITTED, LogStore, SharedMachine, StateMachineSto
 pub struct ClusterNode {
     inner: Arc<NodeInner>,
     server: Server,
+    /// Records this node in the Barn's state (`register_self`).
+    registration: tokio::task::JoinHandle<()>,
 }
 
 /// What the REST handlers and the peer service share.
@@ -47,7 +51,7 @@ pub(crate) struct NodeInner {
     machine: SharedMachine,
     store: Arc<Store>,
     pub(super) transport: PeerTransport,
-    pub(crate) options: super::options::NetLimits,
+    pub(crate) options: NetLimits,
 }
 
 impl std::fmt::Debug for NodeInner {
@@ -119,7 +123,16 @@ impl ClusterNode {
         });
         let server =
             Server::start(&options.listen, Arc::clone(&inner), tls.as_ref(), &options).await?;
-        let node = Self { inner, server };
+        let registration = tokio::spawn(register_self(
+            Arc::clone(&inner),
+            options.listen.clone(),
+            options.limits,
+        ));
+        let node = Self {
+            inner,
+            server,
+            registration,
+        };
         node.form_or_join(&options).await?;
         Ok(node)
     }
@@ -213,6 +226,7 @@ impl ClusterNode {
 
     /// Stops serving and shuts the Raft node down.
     pub async fn stop(self) -> Result<(), BarnError> {
+        self.registration.abort();
         self.server.stop();
         self.inner
             .raft
@@ -222,6 +236,38 @@ impl ClusterNode {
                 reason: format!("the raft node did not stop cleanly: {e}"),
             })
     }
+}
+
+/// Records this node (its id and the address it serves on) in the Barn's
+/// state, where placement finds it: a `RegisterNode` write through this
+/// node, retried every `join_retry_ms` while there is no leader, up to
+/// `register_attempts_max` times. Each start is a new client, so a node
+/// restarted at another address records the new one.
+async fn register_self(inner: Arc<NodeInner>, addr: String, limits: NetLimits) {
+    let request = Request::new(
+        RequestId::new(ClientId::fresh(), 1),
+        Command::RegisterNode {
+            node: NodeId(inner.id),
+            addr,
+            at_ms: unix_now_ms(),
+        },
+    );
+    for _ in 0..limits.register_attempts_max {
+        match inner.write(request.clone()).await {
+            Ok(Ok(_)) => return,
+            Ok(Err(refusal)) => {
+                tracing::error!("the barn refused to record node {}: {refusal}", inner.id);
+                return;
+            }
+            Err(e) => tracing::debug!("recording node {} failed, will retry: {e}", inner.id),
+        }
+        tokio::time::sleep(Duration::from_millis(limits.join_retry_ms)).await;
+    }
+    tracing::error!(
+        "node {} is not recorded in the barn after {} tries (`register_attempts_max`); it is tried again when the node restarts",
+        inner.id,
+        limits.register_attempts_max
+    );
 }
 
 fn raft_config(options: &ClusterOptions) -> Result<Config, BarnError> {

@@ -75,6 +75,9 @@ pub struct NetLimits {
     /// Tries of `--join`, one every `join_retry_ms`.
     pub join_attempts_max: u32,
     pub join_retry_ms: u64,
+    /// Tries, one every `join_retry_ms`, to record this node in the
+    /// Barn's state after it starts (while there is no leader).
+    pub register_attempts_max: u32,
     /// The largest gRPC message between peers (log entries, snapshot chunks).
     pub rpc_message_bytes_max: usize,
     /// The largest REST request body.
@@ -94,6 +97,7 @@ impl Default for NetLimits {
             member_change_wait_ms_max: 30_000,
             join_attempts_max: 60,
             join_retry_ms: 500,
+            register_attempts_max: 1_200,
             rpc_message_bytes_max: 64 << 20,
             request_body_bytes_max: 8 << 20,
             connections_max: 1_024,
