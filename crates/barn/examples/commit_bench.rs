@@ -115,7 +115,7 @@ struct BarnWriter {
 }
 
 impl BarnWriter {
-    async fn connect(url: &str, client: u64) -> Result<Self, String> {
+    async fn connect(url: &str) -> Result<Self, String> {
         let host = url
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -131,8 +131,7 @@ impl BarnWriter {
         Ok(Self {
             sender,
             host,
-            // Distinct from every other client of the same run and of earlier runs.
-            client: ClientId(runink_barn::unix_now_ms() << 16 | client),
+            client: ClientId::fresh(),
             seq: 0,
         })
     }
@@ -287,7 +286,7 @@ enum Writer {
 impl Writer {
     async fn connect(target: Target, url: &str, client: u64) -> Result<Self, String> {
         Ok(match target {
-            Target::Barn => Self::Barn(BarnWriter::connect(url, client).await?),
+            Target::Barn => Self::Barn(BarnWriter::connect(url).await?),
             Target::Etcd => Self::Etcd(EtcdWriter::connect(url, client).await?),
         })
     }
