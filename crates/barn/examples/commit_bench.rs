@@ -143,6 +143,7 @@ impl BarnWriter {
             Command::RegisterNode {
                 node: NodeId(BARN_KEY_BASE + key),
                 addr: format!("v{}", self.seq),
+                agent: false,
                 at_ms: 0,
             },
         );

@@ -10,7 +10,7 @@ use runink_model::{DagHash, HerdName, Sha256Hex};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{NodeId, RequestId, RunId};
-use crate::state::{ContractUse, EventLevel, RunCounts, RunDetail, RunEnd};
+use crate::state::{ContractUse, EventLevel, RunCounts, RunDetail, RunEnd, ScenarioBundle};
 
 /// One write, as it travels through the Raft log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,10 +48,13 @@ pub enum Command {
         hash: Sha256Hex,
         at_ms: u64,
     },
-    /// Records a node (or updates its address).
+    /// Records a node (or updates its address and whether it has an agent).
     RegisterNode {
         node: NodeId,
         addr: String,
+        /// The node runs an agent: runs may be placed on it.
+        #[serde(default)]
+        agent: bool,
         at_ms: u64,
     },
     RemoveNode {
@@ -60,15 +63,27 @@ pub enum Command {
     /// Queues a run of a registered scenario; the run starts `Pending`.
     /// With `start_on`, the run is placed and started on that node in the
     /// same entry (`Pending` → `Running`): for a client that runs the
-    /// scenario itself, such as `runi run` on one machine.
+    /// scenario itself, such as `runi run` on one machine. With `bundle`,
+    /// the run waits for the leader to place it on an agent
+    /// (`PlaceRun`), which runs it: `runi run --server`.
     SubmitRun {
         dag_hash: DagHash,
         /// The contracts the run checks rows against.
         contracts: Vec<ContractUse>,
         start_on: Option<NodeId>,
+        #[serde(default)]
+        bundle: Option<ScenarioBundle>,
         at_ms: u64,
     },
-    /// `Pending` → `Running` on `node`.
+    /// Places a pending run that has a bundle on `node`, a node with an
+    /// agent; the leader decides where (`crate::placement`). A pending run
+    /// may be placed again (its node left the cluster).
+    PlaceRun {
+        run: RunId,
+        node: NodeId,
+        at_ms: u64,
+    },
+    /// `Pending` → `Running` on `node`; a placed run only on its node.
     StartRun {
         run: RunId,
         node: NodeId,

@@ -145,6 +145,7 @@ impl Barn {
             let register = Command::RegisterNode {
                 node: self.node(),
                 addr: EMBEDDED_ADDR.into(),
+                agent: false,
                 at_ms: unix_now_ms(),
             };
             self.write(register).await?.map_err(|refusal| {

@@ -15,7 +15,7 @@
 //!
 //! let barn = Barn::open_embedded(dir).await?;
 //! let submitted = barn
-//!     .write(Command::SubmitRun { dag_hash, contracts: vec![], start_on: None, at_ms: unix_now_ms() })
+//!     .write(Command::SubmitRun { dag_hash, contracts: vec![], start_on: None, bundle: None, at_ms: unix_now_ms() })
 //!     .await??;
 //! if let Applied::RunSubmitted { run } = submitted {
 //!     println!("run {run}");
@@ -36,6 +36,7 @@ mod lock;
 mod network;
 mod options;
 mod outcome;
+pub mod placement;
 mod raft_types;
 mod state;
 mod store;
@@ -50,8 +51,8 @@ pub use options::BarnOptions;
 pub use outcome::{Applied, Outcome, Refusal};
 pub use state::{
     BarnState, ContractRole, ContractUse, ContractVersion, EventLevel, Herd, Node, OutputKind,
-    PlaceCount, RuleCount, Run, RunCounts, RunDetail, RunEnd, RunEvent, RunOutput, RunStatus,
-    RunTotals, ScenarioVersion, StateLimits,
+    PlaceCount, RuleCount, Run, RunCounts, RunDetail, RunEnd, RunEvent, RunOutput, RunSettings,
+    RunStatus, RunTotals, ScenarioBundle, ScenarioVersion, StateLimits,
 };
 
 /// The files in a Barn's data folder: the database, the folder lock and

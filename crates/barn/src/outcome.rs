@@ -36,6 +36,10 @@ pub enum Applied {
     RunSubmitted {
         run: RunId,
     },
+    RunPlaced {
+        run: RunId,
+        node: NodeId,
+    },
     RunStarted {
         run: RunId,
     },
@@ -63,6 +67,14 @@ pub enum Refusal {
     UnknownRun { run: RunId },
     #[error("no node `{node}`; register it first")]
     UnknownNode { node: NodeId },
+    #[error("run `{run}` is placed on node `{node}`; only that node may start it")]
+    PlacedElsewhere { run: RunId, node: NodeId },
+    #[error("node `{node}` runs no agent (started with `--no-agent`); runs cannot be placed on it")]
+    NoAgent { node: NodeId },
+    #[error(
+        "run `{run}` was submitted without its scenario (only its submitter runs it); it cannot be placed"
+    )]
+    NoBundle { run: RunId },
     #[error("run `{run}` is {from} and cannot become {to}")]
     IllegalTransition {
         run: RunId,

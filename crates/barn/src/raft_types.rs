@@ -69,6 +69,7 @@ mod tests {
             Command::RegisterNode {
                 node: NodeId(seq),
                 addr: format!("n{seq}:1"),
+                agent: false,
                 at_ms: 0,
             },
         )

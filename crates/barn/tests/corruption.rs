@@ -37,6 +37,7 @@ async fn barn_with_marker(dir: &Path, marker: &str) -> Barn {
         dag_hash,
         contracts: vec![],
         start_on: None,
+        bundle: None,
         at_ms: 2,
     };
     assert_eq!(

@@ -59,6 +59,7 @@ async fn record_run(barn: &Barn, message: &str) -> RunId {
             dag_hash: dag_hash(),
             contracts: vec![],
             start_on: None,
+            bundle: None,
             at_ms: 2,
         },
     )
@@ -141,6 +142,7 @@ async fn a_recorded_run_is_still_there_after_reopening() {
             dag_hash: dag_hash(),
             contracts: vec![],
             start_on: None,
+            bundle: None,
             at_ms: 9,
         },
     )
@@ -202,6 +204,7 @@ async fn a_retried_request_applies_once() {
             dag_hash: dag_hash(),
             contracts: vec![],
             start_on: None,
+            bundle: None,
             at_ms: 20,
         },
     );

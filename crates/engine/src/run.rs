@@ -3,7 +3,7 @@
 //! applies the steps, routes rows to the sinks and rejects to the DLQ. All
 //! outputs are staged and committed together only if the run succeeds.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,6 +50,10 @@ pub struct RunOptions {
     pub progress: Option<Arc<RunProgress>>,
     /// Confine step code in slices, or not (`--isolation none`).
     pub isolation: Isolation,
+    /// Contract texts by path (`base_dir` joined with the path the scenario
+    /// names), read instead of the files: a run submitted to a cluster
+    /// brings its contracts with it.
+    pub contract_texts: BTreeMap<String, String>,
 }
 
 impl Default for RunOptions {
@@ -62,6 +66,7 @@ impl Default for RunOptions {
             default_mask: MaskRule::Hash,
             progress: None,
             isolation: Isolation::default(),
+            contract_texts: BTreeMap::new(),
         }
     }
 }
@@ -163,12 +168,12 @@ impl Run {
         let input = plan
             .input_contract
             .as_ref()
-            .map(|c| load_contract(c, request.base_dir))
+            .map(|c| load_contract(c, request.base_dir, &request.options.contract_texts))
             .transpose()?;
         let output = plan
             .output_contract
             .as_ref()
-            .map(|c| load_contract(c, request.base_dir))
+            .map(|c| load_contract(c, request.base_dir, &request.options.contract_texts))
             .transpose()?;
         let sensitive: Vec<(String, MaskRule)> = input
             .iter()
@@ -797,14 +802,18 @@ pub(crate) fn keep_lines(lines: &[u64], checked: &CheckedBatch) -> Vec<u64> {
 fn load_contract(
     reference: &ContractRef,
     base_dir: &Path,
+    texts: &BTreeMap<String, String>,
 ) -> Result<(Contract, SchemaObject), EngineError> {
     let path = base_dir.join(&reference.path);
     let fail = |message: String| EngineError::Contract {
         path: reference.path.clone(),
         message,
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+    let text = match texts.get(&path.display().to_string()) {
+        Some(text) => text.clone(),
+        None => std::fs::read_to_string(&path)
+            .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?,
+    };
     let contract = Contract::from_yaml(&text).map_err(|e| fail(e.to_string()))?;
     let object = contract
         .object(&reference.object)

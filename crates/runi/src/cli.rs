@@ -295,7 +295,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub scenario: Option<String>,
     /// Read and check every input and report what would be written; write nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "server")]
     pub dry_run: bool,
     /// In the DLQ, list every rule a rejected row breaks, not only the first.
     #[arg(long)]
@@ -321,6 +321,30 @@ pub struct RunArgs {
     /// `exec` programs run as ordinary processes, with no limits).
     #[arg(long, value_enum, default_value_t = IsolationArg::Slice)]
     pub isolation: IsolationArg,
+    /// Submit the run to a Barn cluster instead of running it here: the
+    /// leader places it on a node's agent (docs/remote-runs.md).
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// With --server: print the run's number once it is submitted, and
+    /// return without waiting for it to end.
+    #[arg(long, requires = "server")]
+    pub detach: bool,
+    /// With --server: how long to wait for the run to end, in seconds,
+    /// before returning (the run goes on).
+    #[arg(long, requires = "server", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    pub wait_s: u64,
+}
+
+/// `--server` and its certificates, for the commands that can read or
+/// write a Barn cluster instead of the local state folder.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// A Barn node's URL (http://HOST:PORT with --insecure nodes, or
+    /// https://HOST:PORT); without it, the local state folder.
+    #[arg(long)]
+    pub server: Option<String>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 /// `--isolation`.
@@ -377,6 +401,8 @@ pub struct RunsArgs {
     /// At most this many runs, the newest.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -393,6 +419,8 @@ pub struct StatusArgs {
     /// The run's number, as `runi run` and `runi runs` show it.
     #[arg(value_parser = parse_run_id)]
     pub run: u64,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +431,8 @@ pub struct LogsArgs {
     /// Only lines at this level or above.
     #[arg(long, value_enum, default_value_t = LogLevelArg::Debug)]
     pub level: LogLevelArg,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
@@ -485,6 +515,9 @@ pub struct BarnStartArgs {
     /// Serve and connect without TLS. Only on a trusted network.
     #[arg(long, conflicts_with_all = ["ca", "cert", "key"])]
     pub insecure: bool,
+    /// Run no agent on this node: the leader places no runs here.
+    #[arg(long)]
+    pub no_agent: bool,
     #[command(flatten)]
     pub tls: TlsArgs,
 }

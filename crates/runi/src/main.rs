@@ -2,6 +2,9 @@
 //! logging, runs the command and turns its outcome into an exit code. The
 //! commands hold no logic of their own; they call the library crates.
 
+mod agent;
+mod barn_client;
+mod bundle;
 mod cli;
 mod commands;
 mod exit;
@@ -9,6 +12,7 @@ mod ledger;
 mod output;
 mod progress_bar;
 mod run_id;
+mod run_settings;
 mod run_text;
 mod scenario_file;
 mod state_dir;

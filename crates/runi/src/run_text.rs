@@ -99,6 +99,9 @@ pub fn status_text(run: &Run) -> String {
         let _ = writeln!(out, "node       {node}");
     }
     let _ = writeln!(out, "submitted  {}", time_text(Some(run.submitted_at_ms)));
+    if run.placed_at_ms.is_some() {
+        let _ = writeln!(out, "placed     {}", time_text(run.placed_at_ms));
+    }
     let _ = writeln!(out, "started    {}", time_text(run.started_at_ms));
     let _ = writeln!(out, "ended      {}", time_text(run.finished_at_ms));
     let _ = writeln!(out, "duration   {}", duration_text(run));
@@ -228,6 +231,7 @@ mod tests {
             status: RunStatus::Succeeded,
             node: None,
             submitted_at_ms: 1_764_156_481_000,
+            placed_at_ms: None,
             started_at_ms: Some(1_764_156_481_000),
             finished_at_ms: Some(1_764_156_481_042),
             counts: RunCounts {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use runink_dsl::diagnostic::{LocatedDiagnostic, locate, render};
-use runink_dsl::{Compilation, CompileOptions, FsLoader, compile};
+use runink_dsl::{Compilation, CompileOptions, FsLoader, Loader, compile};
 
 use crate::cli::GlobalOptions;
 use crate::exit::Failure;
@@ -39,6 +39,11 @@ impl ScenarioFile {
     }
 
     pub fn compile(&self) -> Compilation {
+        self.compile_with(&FsLoader)
+    }
+
+    /// Compiles, reading the files the scenario names through `loader`.
+    pub fn compile_with(&self, loader: &dyn Loader) -> Compilation {
         let options = compile_options();
         tracing::debug!(file = %self.shown, steps_path = ?options.steps_path, "compiling");
         let started = std::time::Instant::now();
@@ -46,7 +51,7 @@ impl ScenarioFile {
             &self.shown,
             &self.source,
             &self.base_dir(),
-            &FsLoader,
+            loader,
             &options,
         );
         tracing::info!(
@@ -79,6 +84,11 @@ impl ScenarioFile {
     }
 }
 
+/// `$RUNINK_STEPS_PATH`'s folders, in order.
+pub fn steps_path() -> Vec<PathBuf> {
+    compile_options().steps_path
+}
+
 fn compile_options() -> CompileOptions {
     let steps_path = std::env::var_os("RUNINK_STEPS_PATH")
         .map(|paths| {
@@ -97,7 +107,16 @@ pub fn compile_or_fail(
     path: &Path,
 ) -> Result<(ScenarioFile, Compilation), Failure> {
     let file = ScenarioFile::read(path)?;
-    let compilation = file.compile();
+    compile_file_or_fail(global, file, &FsLoader)
+}
+
+/// As [`compile_or_fail`], for a file already read, through `loader`.
+pub fn compile_file_or_fail(
+    global: &GlobalOptions,
+    file: ScenarioFile,
+    loader: &dyn Loader,
+) -> Result<(ScenarioFile, Compilation), Failure> {
+    let compilation = file.compile_with(loader);
     if global.json && compilation.has_errors() {
         let _ = crate::output::print_json(&serde_json::json!({
             "file": file.shown,

@@ -26,6 +26,7 @@ fn set(client: u64, seq: u64, value: &str) -> Request {
         Command::RegisterNode {
             node: NodeId(KEY),
             addr: value.into(),
+            agent: false,
             at_ms: 0,
         },
     )
@@ -201,6 +202,7 @@ async fn concurrent_writes_share_log_entries_and_each_applies_once() {
                 Command::RegisterNode {
                     node: NodeId(KEY + 1 + i),
                     addr: format!("w{i}"),
+                    agent: false,
                     at_ms: 0,
                 },
             );

@@ -120,6 +120,7 @@ async fn client(
                 Command::RegisterNode {
                     node: NodeId(KEY_BASE + key),
                     addr: format!("v{value}"),
+                    agent: false,
                     at_ms: 0,
                 },
             );

@@ -27,6 +27,7 @@ pub(crate) fn router(node: Arc<NodeInner>, body_bytes_max: usize) -> Router {
         .route("/v1/nodes/{id}", get(node_record))
         .route("/v1/runs", get(runs))
         .route("/v1/runs/{id}", get(run))
+        .route("/v1/runs/{id}/events", get(run_events))
         .route("/v1/members", post(add_member))
         .route("/v1/members/{id}", delete(remove_member))
         .route(peer::ROUTE, post(peer::serve))
@@ -96,6 +97,19 @@ async fn runs(State(node): Node, Query(q): Query<ReadQuery>) -> Response {
 async fn run(State(node): Node, Path(id): Path<u64>, Query(q): Query<ReadQuery>) -> Response {
     let read = node
         .read(q.consistency, |s| s.run(RunId(id)).cloned())
+        .await;
+    respond(read)
+}
+
+async fn run_events(
+    State(node): Node,
+    Path(id): Path<u64>,
+    Query(q): Query<ReadQuery>,
+) -> Response {
+    let read = node
+        .read(q.consistency, |s| {
+            s.run_events(RunId(id)).map(<[_]>::to_vec)
+        })
         .await;
     respond(read)
 }

@@ -195,6 +195,7 @@ mod tests {
             Command::RegisterNode {
                 node: NodeId(3),
                 addr: "node-3:7000".into(),
+                agent: false,
                 at_ms: 4,
             },
         );

@@ -20,9 +20,9 @@ use super::options::TlsFiles;
 use super::tls::TlsMaterial;
 use crate::command::Request;
 use crate::error::BarnError;
-use crate::ids::NodeId;
+use crate::ids::{NodeId, RunId};
 use crate::outcome::Outcome;
-use crate::state::Node;
+use crate::state::{Node, Run, RunEvent};
 
 /// The largest response body a client reads.
 const RESPONSE_BYTES_MAX: usize = 64 << 20;
@@ -103,12 +103,39 @@ impl BarnClient {
         id: NodeId,
         consistency: Consistency,
     ) -> Result<Option<Node>, ApiError> {
-        let path = format!(
-            "/v1/nodes/{id}?consistency={}",
-            consistency_name(consistency)
-        );
+        self.find(&format!("/v1/nodes/{id}"), consistency).await
+    }
+
+    /// Every kept run, in submission order.
+    pub async fn runs(&self, consistency: Consistency) -> Result<Vec<Run>, ApiError> {
+        let path = format!("/v1/runs?consistency={}", consistency_name(consistency));
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// One run; `None` if the Barn has no such run.
+    pub async fn run(&self, id: RunId, consistency: Consistency) -> Result<Option<Run>, ApiError> {
+        self.find(&format!("/v1/runs/{id}"), consistency).await
+    }
+
+    /// One run's kept events; `None` if the Barn has no such run.
+    pub async fn run_events(
+        &self,
+        id: RunId,
+        consistency: Consistency,
+    ) -> Result<Option<Vec<RunEvent>>, ApiError> {
+        self.find(&format!("/v1/runs/{id}/events"), consistency)
+            .await
+    }
+
+    /// A GET of one record, `None` for 404.
+    async fn find<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        consistency: Consistency,
+    ) -> Result<Option<T>, ApiError> {
+        let path = format!("{path}?consistency={}", consistency_name(consistency));
         match self.call(Method::GET, &path, None::<&()>).await {
-            Ok(node) => Ok(Some(node)),
+            Ok(value) => Ok(Some(value)),
             Err(e) if e.kind == ApiErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }

@@ -9,7 +9,10 @@
 //!   `--insecure`; `certs.rs` makes a development CA and certificates.
 //! - `node.rs`: [`ClusterNode`], starting a node, forming or joining the
 //!   cluster, forwarding, read-index reads; `members.rs`: adding (learner,
-//!   then voter) and removing nodes.
+//!   then voter) and removing nodes; `handle.rs`: [`NodeHandle`], the
+//!   node as the agent in the same process uses it.
+//! - `placer.rs`: the leader places submitted runs on nodes with agents
+//!   (the choice is `crate::placement`, a pure function).
 //!
 //! The pure core (`state/`) and the stores (`store/`) are shared with the
 //! embedded Barn unchanged.
@@ -20,11 +23,13 @@ mod batcher;
 mod certs;
 mod client;
 mod codec;
+mod handle;
 mod members;
 mod node;
 mod openapi;
 mod options;
 mod peer;
+mod placer;
 mod server;
 mod tls;
 
@@ -34,6 +39,7 @@ pub use api_types::{
 };
 pub use certs::{IssuedCert, development_certs};
 pub use client::BarnClient;
+pub use handle::NodeHandle;
 pub use node::ClusterNode;
 pub use openapi::{PATHS as OPENAPI_PATHS, document as openapi_document};
-pub use options::{ClusterOptions, NetLimits, RaftTiming, TlsFiles, WriteBatching};
+pub use options::{ClusterOptions, NetLimits, Placing, RaftTiming, TlsFiles, WriteBatching};

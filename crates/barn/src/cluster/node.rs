@@ -40,6 +40,8 @@ pub struct ClusterNode {
     server: Server,
     /// Records this node in the Barn's state (`register_self`).
     registration: tokio::task::JoinHandle<()>,
+    /// Places submitted runs while this node leads (`placer.rs`).
+    placer: tokio::task::JoinHandle<()>,
 }
 
 /// What the REST handlers and the peer service share.
@@ -126,12 +128,18 @@ impl ClusterNode {
         let registration = tokio::spawn(register_self(
             Arc::clone(&inner),
             options.listen.clone(),
+            options.agent,
             options.limits,
+        ));
+        let placer = tokio::spawn(super::placer::place_runs(
+            Arc::clone(&inner),
+            options.placing,
         ));
         let node = Self {
             inner,
             server,
             registration,
+            placer,
         };
         node.form_or_join(&options).await?;
         Ok(node)
@@ -219,6 +227,13 @@ impl ClusterNode {
         self.inner.id
     }
 
+    /// A handle for a program in the same process (the agent).
+    pub fn handle(&self) -> super::NodeHandle {
+        super::NodeHandle {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+
     /// The address the server is bound to (useful with port 0).
     pub fn local_addr(&self) -> std::net::SocketAddr {
         self.server.local_addr()
@@ -227,6 +242,7 @@ impl ClusterNode {
     /// Stops serving and shuts the Raft node down.
     pub async fn stop(self) -> Result<(), BarnError> {
         self.registration.abort();
+        self.placer.abort();
         self.server.stop();
         self.inner
             .raft
@@ -238,17 +254,19 @@ impl ClusterNode {
     }
 }
 
-/// Records this node (its id and the address it serves on) in the Barn's
+/// Records this node (its id, the address it serves on, and whether it
+/// runs an agent) in the Barn's
 /// state, where placement finds it: a `RegisterNode` write through this
 /// node, retried every `join_retry_ms` while there is no leader, up to
 /// `register_attempts_max` times. Each start is a new client, so a node
 /// restarted at another address records the new one.
-async fn register_self(inner: Arc<NodeInner>, addr: String, limits: NetLimits) {
+async fn register_self(inner: Arc<NodeInner>, addr: String, agent: bool, limits: NetLimits) {
     let request = Request::new(
         RequestId::new(ClientId::fresh(), 1),
         Command::RegisterNode {
             node: NodeId(inner.id),
             addr,
+            agent,
             at_ms: unix_now_ms(),
         },
     );

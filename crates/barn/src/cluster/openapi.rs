@@ -5,13 +5,14 @@
 use serde_json::{Value, json};
 
 /// The paths the document lists, for the test that every one is routed.
-pub const PATHS: [&str; 8] = [
+pub const PATHS: [&str; 9] = [
     "/v1/status",
     "/v1/requests",
     "/v1/nodes",
     "/v1/nodes/{id}",
     "/v1/runs",
     "/v1/runs/{id}",
+    "/v1/runs/{id}/events",
     "/v1/members",
     "/v1/members/{id}",
 ];
@@ -44,8 +45,10 @@ pub fn document() -> Value {
                 "responses": {"200": ok("the node"), "404": error.clone(), "503": error.clone()}}},
             "/v1/runs": {"get": {"summary": "every kept run, in submission order", "parameters": [consistency.clone()],
                 "responses": {"200": ok("runs"), "503": error.clone()}}},
-            "/v1/runs/{id}": {"get": {"summary": "one run", "parameters": [id.clone(), consistency],
+            "/v1/runs/{id}": {"get": {"summary": "one run", "parameters": [id.clone(), consistency.clone()],
                 "responses": {"200": ok("the run"), "404": error.clone(), "503": error.clone()}}},
+            "/v1/runs/{id}/events": {"get": {"summary": "one run's kept log lines and events, oldest first", "parameters": [id.clone(), consistency],
+                "responses": {"200": ok("the events"), "404": error.clone(), "503": error.clone()}}},
             "/v1/members": {"post": {"summary": "add a node: as a learner, then, once caught up, as a voter",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AddMember"}}}},
                 "responses": {"200": ok("added"), "400": error.clone(), "503": error.clone()}}},

@@ -27,6 +27,10 @@ pub struct ClusterOptions {
     pub timing: RaftTiming,
     pub limits: NetLimits,
     pub batching: WriteBatching,
+    /// This node runs an agent (`runi barn start` without `--no-agent`):
+    /// it records so, and the leader places runs on it.
+    pub agent: bool,
+    pub placing: Placing,
 }
 
 /// Certificate files in PEM: the CA that signs every node and client, and
@@ -131,6 +135,28 @@ impl Default for WriteBatching {
             bytes_max: 1 << 20,
             in_flight_max: 2,
             queue_len_max: 4_096,
+        }
+    }
+}
+
+/// How the leader places submitted runs (`cluster/placer.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placing {
+    /// How often the leader looks for runs to place.
+    pub interval_ms: u64,
+    /// Runs placed in one look; the rest wait for the next.
+    pub per_round_max: usize,
+    /// How long a member may take to answer the leader's status call
+    /// before it is taken as down and gets no runs.
+    pub probe_timeout_ms: u64,
+}
+
+impl Default for Placing {
+    fn default() -> Self {
+        Self {
+            interval_ms: 100,
+            per_round_max: 32,
+            probe_timeout_ms: 500,
         }
     }
 }

@@ -36,6 +36,14 @@ pub struct StateLimits {
     /// run is forgotten with its events; if every kept run is unfinished,
     /// the submission is refused.
     pub runs_kept_max: usize,
+    /// Bytes of text in a submitted run's bundle (its scenario and the
+    /// files it read); a larger bundle is refused.
+    #[serde(default = "bundle_bytes_max_default")]
+    pub bundle_bytes_max: usize,
+}
+
+fn bundle_bytes_max_default() -> usize {
+    512 * 1024
 }
 
 impl Default for StateLimits {
@@ -51,6 +59,7 @@ impl Default for StateLimits {
             contracts_per_run_max: 16,
             detail_entries_max: 256,
             runs_kept_max: 10_000,
+            bundle_bytes_max: bundle_bytes_max_default(),
         }
     }
 }

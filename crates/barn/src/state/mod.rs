@@ -2,8 +2,10 @@
 //! [`apply`](BarnState::apply). No IO and no clock: the same requests in the
 //! same order give the same state and outcomes on every replica, which is
 //! what Raft replication relies on. Each kind of record has its own file:
-//! `catalog.rs` (herds, scenarios, contracts), `nodes.rs`, `runs.rs`.
+//! `catalog.rs` (herds, scenarios, contracts), `nodes.rs`, `runs.rs`
+//! (with `bundle.rs`, what a run submitted to a cluster brings).
 
+mod bundle;
 mod catalog;
 mod limits;
 mod nodes;
@@ -16,6 +18,7 @@ use std::collections::BTreeMap;
 use runink_model::{DagHash, HerdName, Sha256Hex};
 use serde::{Deserialize, Serialize};
 
+pub use bundle::{RunSettings, ScenarioBundle};
 pub use catalog::{ContractVersion, Herd, ScenarioVersion};
 pub use limits::StateLimits;
 pub use nodes::Node;
@@ -39,6 +42,9 @@ pub struct BarnState {
     nodes: BTreeMap<NodeId, Node>,
     runs: BTreeMap<RunId, Run>,
     run_events: BTreeMap<RunId, Vec<RunEvent>>,
+    /// The bundles of unfinished runs that an agent runs.
+    #[serde(default)]
+    run_bundles: BTreeMap<RunId, ScenarioBundle>,
     /// The id the next submitted run gets.
     next_run: u64,
     sessions: Sessions,
@@ -64,6 +70,7 @@ impl BarnState {
             nodes: BTreeMap::new(),
             runs: BTreeMap::new(),
             run_events: BTreeMap::new(),
+            run_bundles: BTreeMap::new(),
             next_run: 1,
             sessions: Sessions::default(),
         }
@@ -103,14 +110,29 @@ impl BarnState {
                 hash,
                 at_ms,
             } => self.register_contract(name, version, hash, at_ms),
-            Command::RegisterNode { node, addr, at_ms } => self.register_node(node, addr, at_ms),
+            Command::RegisterNode {
+                node,
+                addr,
+                agent,
+                at_ms,
+            } => self.register_node(node, addr, agent, at_ms),
             Command::RemoveNode { node } => Ok(self.remove_node(node)),
             Command::SubmitRun {
                 dag_hash,
                 contracts,
                 start_on,
+                bundle,
                 at_ms,
-            } => self.submit_run(&dag_hash, contracts, start_on, at_ms),
+            } => {
+                let submit = runs::Submit {
+                    contracts,
+                    start_on,
+                    bundle,
+                    at_ms,
+                };
+                self.submit_run(&dag_hash, submit)
+            }
+            Command::PlaceRun { run, node, at_ms } => self.place_run(run, node, at_ms),
             Command::StartRun { run, node, at_ms } => self.start_run(run, node, at_ms),
             Command::AppendRunEvents { run, events } => self.append_run_events(run, events),
             Command::FinishRun {
@@ -166,6 +188,11 @@ impl BarnState {
 
     pub fn run(&self, id: RunId) -> Option<&Run> {
         self.runs.get(&id)
+    }
+
+    /// The bundle of an unfinished run that an agent runs.
+    pub fn run_bundle(&self, id: RunId) -> Option<&ScenarioBundle> {
+        self.run_bundles.get(&id)
     }
 
     /// A run's kept events in arrival order; `None` for an unknown run.

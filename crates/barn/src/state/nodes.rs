@@ -11,11 +11,20 @@ pub struct Node {
     pub id: NodeId,
     /// Where the node's agent listens (`HOST:PORT`, or `embedded`).
     pub addr: String,
+    /// The node runs an agent, so runs may be placed on it.
+    #[serde(default)]
+    pub agent: bool,
     pub registered_at_ms: u64,
 }
 
 impl BarnState {
-    pub(super) fn register_node(&mut self, id: NodeId, addr: String, at_ms: u64) -> Outcome {
+    pub(super) fn register_node(
+        &mut self,
+        id: NodeId,
+        addr: String,
+        agent: bool,
+        at_ms: u64,
+    ) -> Outcome {
         self.check_name("node address", &addr)?;
         let created = !self.nodes.contains_key(&id);
         let registered_at_ms = self.nodes.get(&id).map_or(at_ms, |n| n.registered_at_ms);
@@ -24,6 +33,7 @@ impl BarnState {
             Node {
                 id,
                 addr,
+                agent,
                 registered_at_ms,
             },
         );

@@ -163,8 +163,12 @@ pub struct Run {
     /// The contracts the run checked rows against.
     pub contracts: Vec<ContractUse>,
     pub status: RunStatus,
+    /// The node the run is placed on, then runs on.
     pub node: Option<NodeId>,
     pub submitted_at_ms: u64,
+    /// When the leader placed it (a run its submitter runs is never placed).
+    #[serde(default)]
+    pub placed_at_ms: Option<u64>,
     pub started_at_ms: Option<u64>,
     pub finished_at_ms: Option<u64>,
     pub counts: RunCounts,

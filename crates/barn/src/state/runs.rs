@@ -1,10 +1,11 @@
-//! Run commands: submit, start, record events, finish. Each checks the
+//! Run commands: submit, place, start, record events, finish. Each checks the
 //! run's status transition first and refuses, changing nothing, when the
 //! transition is not allowed.
 
 use runink_model::DagHash;
 
 use super::BarnState;
+use super::bundle::ScenarioBundle;
 use super::limits::{StateLimits, truncate_utf8};
 use super::run::{
     ContractUse, PlaceCount, RuleCount, Run, RunCounts, RunDetail, RunEnd, RunEvent, RunOutput,
@@ -15,19 +16,28 @@ use crate::ids::{NodeId, RunId};
 use crate::outcome::{Applied, Outcome, Refusal};
 
 impl BarnState {
-    pub(super) fn submit_run(
-        &mut self,
-        dag_hash: &DagHash,
-        contracts: Vec<ContractUse>,
-        start_on: Option<NodeId>,
-        at_ms: u64,
-    ) -> Outcome {
+    pub(super) fn submit_run(&mut self, dag_hash: &DagHash, submit: Submit) -> Outcome {
+        let Submit {
+            contracts,
+            start_on,
+            bundle,
+            at_ms,
+        } = submit;
         let Some(scenario) = self.scenarios.get(dag_hash) else {
             return Err(Refusal::UnknownScenario {
                 dag_hash: dag_hash.clone(),
             });
         };
         check_contracts(&contracts, &self.limits)?;
+        if let Some(bundle) = &bundle
+            && bundle.text_bytes() > self.limits.bundle_bytes_max
+        {
+            return Err(Refusal::TooLong {
+                what: "the scenario bundle (the scenario and the files it reads)".into(),
+                len: bundle.text_bytes(),
+                max: self.limits.bundle_bytes_max,
+            });
+        }
         if let Some(node) = start_on
             && !self.nodes.contains_key(&node)
         {
@@ -47,6 +57,7 @@ impl BarnState {
             status: RunStatus::Pending,
             node: None,
             submitted_at_ms: at_ms,
+            placed_at_ms: None,
             started_at_ms: None,
             finished_at_ms: None,
             counts: RunCounts::default(),
@@ -56,6 +67,9 @@ impl BarnState {
             events_dropped: 0,
         };
         self.runs.insert(id, run);
+        if let Some(bundle) = bundle {
+            self.run_bundles.insert(id, bundle);
+        }
         if let Some(node) = start_on {
             self.start_run(id, node, at_ms)
                 .expect("a new run is pending on a known node, so it can start");
@@ -63,9 +77,42 @@ impl BarnState {
         Ok(Applied::RunSubmitted { run: id })
     }
 
+    pub(super) fn place_run(&mut self, id: RunId, node: NodeId, at_ms: u64) -> Outcome {
+        let Some(target) = self.nodes.get(&node) else {
+            return Err(Refusal::UnknownNode { node });
+        };
+        if !target.agent {
+            return Err(Refusal::NoAgent { node });
+        }
+        let Some(run) = self.runs.get_mut(&id) else {
+            return Err(Refusal::UnknownRun { run: id });
+        };
+        if run.status != RunStatus::Pending {
+            return Err(Refusal::IllegalTransition {
+                run: id,
+                from: run.status,
+                to: RunStatus::Pending,
+            });
+        }
+        if !self.run_bundles.contains_key(&id) {
+            return Err(Refusal::NoBundle { run: id });
+        }
+        run.node = Some(node);
+        run.placed_at_ms = Some(at_ms);
+        Ok(Applied::RunPlaced { run: id, node })
+    }
+
     pub(super) fn start_run(&mut self, id: RunId, node: NodeId, at_ms: u64) -> Outcome {
         if !self.nodes.contains_key(&node) {
             return Err(Refusal::UnknownNode { node });
+        }
+        if let Some(placed) = self.runs.get(&id).and_then(|run| run.node)
+            && placed != node
+        {
+            return Err(Refusal::PlacedElsewhere {
+                run: id,
+                node: placed,
+            });
         }
         let run = self.transition(id, RunStatus::Running)?;
         run.node = Some(node);
@@ -96,6 +143,7 @@ impl BarnState {
         if !finish.events.is_empty() {
             self.append_run_events(id, finish.events)?;
         }
+        self.run_bundles.remove(&id);
         let run = self.transition(id, status)?;
         run.finished_at_ms = Some(finish.at_ms);
         run.counts = finish.counts;
@@ -119,6 +167,7 @@ impl BarnState {
             };
             self.runs.remove(&oldest);
             self.run_events.remove(&oldest);
+            self.run_bundles.remove(&oldest);
         }
         Ok(())
     }
@@ -180,6 +229,15 @@ impl BarnState {
         run.status = next;
         Ok(run)
     }
+}
+
+/// A run as `SubmitRun` carries it.
+#[derive(Debug)]
+pub(super) struct Submit {
+    pub contracts: Vec<ContractUse>,
+    pub start_on: Option<NodeId>,
+    pub bundle: Option<ScenarioBundle>,
+    pub at_ms: u64,
 }
 
 /// The end of a run, as `FinishRun` carries it.

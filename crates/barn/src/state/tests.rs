@@ -41,6 +41,7 @@ fn setup(client: &mut Client) -> BarnState {
     let node = Command::RegisterNode {
         node: NodeId(1),
         addr: "embedded".into(),
+        agent: false,
         at_ms: 1,
     };
     client.send(&mut state, node).unwrap();
@@ -61,6 +62,7 @@ fn submit(client: &mut Client, state: &mut BarnState) -> RunId {
             dag_hash: hash(1),
             contracts: vec![],
             start_on: None,
+            bundle: None,
             at_ms: 10,
         },
     );
@@ -218,6 +220,7 @@ fn a_retried_request_applies_once_and_gets_the_same_outcome() {
             dag_hash: hash(1),
             contracts: vec![],
             start_on: None,
+            bundle: None,
             at_ms: 10,
         },
     );
@@ -258,6 +261,7 @@ fn an_older_request_than_the_last_is_refused_as_stale() {
             dag_hash: hash(1),
             contracts: vec![],
             start_on: None,
+            bundle: None,
             at_ms: 10,
         },
     );
@@ -355,6 +359,7 @@ fn unknown_runs_scenarios_nodes_and_herds_are_refused() {
             dag_hash: hash(9),
             contracts: vec![],
             start_on: None,
+            bundle: None,
             at_ms: 1,
         },
     );
@@ -448,6 +453,7 @@ fn events_past_the_bound_are_counted_not_kept_and_long_messages_are_cut() {
     let node = Command::RegisterNode {
         node: NodeId(1),
         addr: "embedded".into(),
+        agent: false,
         at_ms: 1,
     };
     client.send(&mut state, node).unwrap();
@@ -488,6 +494,7 @@ fn the_same_requests_give_the_same_state() {
             Command::RegisterNode {
                 node: NodeId(1),
                 addr: "embedded".into(),
+                agent: false,
                 at_ms: 1,
             },
             Command::RegisterScenario {
@@ -500,6 +507,7 @@ fn the_same_requests_give_the_same_state() {
                 dag_hash: hash(1),
                 contracts: vec![],
                 start_on: None,
+                bundle: None,
                 at_ms: 3,
             },
             start(RunId(1)),
@@ -529,6 +537,7 @@ fn a_run_keeps_the_contracts_it_was_submitted_with() {
             dag_hash: hash(1),
             contracts: vec![contract("contracts/orders.yaml")],
             start_on: None,
+            bundle: None,
             at_ms: 10,
         },
     );
@@ -551,6 +560,7 @@ fn too_many_or_too_long_contracts_are_refused() {
         dag_hash: hash(1),
         contracts: vec![contract("c.yaml"); max + 1],
         start_on: None,
+        bundle: None,
         at_ms: 10,
     };
     assert_eq!(
@@ -565,6 +575,7 @@ fn too_many_or_too_long_contracts_are_refused() {
         dag_hash: hash(1),
         contracts: vec![contract(&long_path)],
         start_on: None,
+        bundle: None,
         at_ms: 10,
     };
     assert!(matches!(
@@ -586,6 +597,7 @@ fn a_run_detail_past_its_bounds_is_cut_and_counted() {
     let node = Command::RegisterNode {
         node: NodeId(1),
         addr: "embedded".into(),
+        agent: false,
         at_ms: 1,
     };
     client.send(&mut state, node).unwrap();
@@ -633,6 +645,7 @@ fn at_the_run_bound_the_oldest_finished_run_is_forgotten() {
     let node = Command::RegisterNode {
         node: NodeId(1),
         addr: "embedded".into(),
+        agent: false,
         at_ms: 1,
     };
     client.send(&mut state, node).unwrap();
@@ -653,6 +666,7 @@ fn at_the_run_bound_the_oldest_finished_run_is_forgotten() {
             dag_hash: hash(1),
             contracts: vec![],
             start_on: None,
+            bundle: None,
             at_ms: 10,
         },
     );
@@ -677,6 +691,7 @@ fn a_run_submitted_with_start_on_is_running_there_at_once() {
         dag_hash: hash(1),
         contracts: vec![],
         start_on: Some(NodeId(node)),
+        bundle: None,
         at_ms: 10,
     };
     let before = state.clone();
@@ -737,4 +752,182 @@ fn finishing_with_events_appends_them_in_the_same_entry_or_changes_nothing() {
     let again = client.send(&mut state, finish_with(vec![line("late")]));
     assert!(matches!(again, Err(Refusal::IllegalTransition { .. })));
     assert_eq!(state.run_events(run).unwrap().len(), 1);
+}
+
+fn bundle(source: &str) -> ScenarioBundle {
+    ScenarioBundle {
+        file: "orders.dsl".into(),
+        base_dir: "/data/orders".into(),
+        source: source.into(),
+        scenario: "orders".into(),
+        steps_path: vec![],
+        files: [(
+            "/data/orders/orders.yaml".to_owned(),
+            "apiVersion: v3.0.2".to_owned(),
+        )]
+        .into(),
+        settings: RunSettings {
+            batch_rows_max: 8192,
+            queue_len_max: 4,
+            unique_keys_max: 1_000_000,
+            all_violations: false,
+            block_on_drift: false,
+            isolated: true,
+        },
+    }
+}
+
+fn submit_with_bundle(client: &mut Client, state: &mut BarnState) -> Outcome {
+    client.send(
+        state,
+        Command::SubmitRun {
+            dag_hash: hash(1),
+            contracts: vec![],
+            start_on: None,
+            bundle: Some(bundle("Feature: orders")),
+            at_ms: 10,
+        },
+    )
+}
+
+fn agent(node: u64) -> Command {
+    Command::RegisterNode {
+        node: NodeId(node),
+        addr: format!("n{node}:7000"),
+        agent: true,
+        at_ms: 3,
+    }
+}
+
+fn place(run: RunId, node: u64) -> Command {
+    Command::PlaceRun {
+        run,
+        node: NodeId(node),
+        at_ms: 12,
+    }
+}
+
+#[test]
+fn a_submitted_bundle_is_placed_started_only_there_and_forgotten_at_the_end() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    client.send(&mut state, agent(2)).unwrap();
+    client.send(&mut state, agent(3)).unwrap();
+    let Ok(Applied::RunSubmitted { run }) = submit_with_bundle(&mut client, &mut state) else {
+        panic!("the run is submitted");
+    };
+    assert_eq!(state.run_bundle(run), Some(&bundle("Feature: orders")));
+    assert_eq!(state.run(run).unwrap().node, None);
+
+    // Node 1 has no agent: nothing is placed there.
+    assert_eq!(
+        client.send(&mut state, place(run, 1)),
+        Err(Refusal::NoAgent { node: NodeId(1) })
+    );
+    assert_eq!(
+        client.send(&mut state, place(run, 2)),
+        Ok(Applied::RunPlaced {
+            run,
+            node: NodeId(2)
+        })
+    );
+    let placed = state.run(run).unwrap();
+    assert_eq!(
+        (placed.node, placed.placed_at_ms, placed.status),
+        (Some(NodeId(2)), Some(12), RunStatus::Pending)
+    );
+    // Placed again (node 2 left, say): only the new node may start it.
+    client.send(&mut state, place(run, 3)).unwrap();
+    let elsewhere = Command::StartRun {
+        run,
+        node: NodeId(2),
+        at_ms: 13,
+    };
+    assert_eq!(
+        client.send(&mut state, elsewhere),
+        Err(Refusal::PlacedElsewhere {
+            run,
+            node: NodeId(3)
+        })
+    );
+    let here = Command::StartRun {
+        run,
+        node: NodeId(3),
+        at_ms: 13,
+    };
+    client.send(&mut state, here).unwrap();
+    // Running: no longer placeable.
+    assert!(matches!(
+        client.send(&mut state, place(run, 2)),
+        Err(Refusal::IllegalTransition { .. })
+    ));
+    assert!(state.run_bundle(run).is_some());
+    client
+        .send(&mut state, finish(run, RunEnd::Succeeded))
+        .unwrap();
+    assert_eq!(
+        state.run_bundle(run),
+        None,
+        "a finished run's bundle is dropped"
+    );
+}
+
+#[test]
+fn a_run_without_a_bundle_cannot_be_placed_and_an_oversized_bundle_is_refused() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    client.send(&mut state, agent(2)).unwrap();
+    let run = submit(&mut client, &mut state);
+    assert_eq!(
+        client.send(&mut state, place(run, 2)),
+        Err(Refusal::NoBundle { run })
+    );
+
+    let max = state.limits().bundle_bytes_max;
+    let runs_before = state.runs().count();
+    let huge = Command::SubmitRun {
+        dag_hash: hash(1),
+        contracts: vec![],
+        start_on: None,
+        bundle: Some(bundle(&"x".repeat(max))),
+        at_ms: 10,
+    };
+    assert!(matches!(
+        client.send(&mut state, huge),
+        Err(Refusal::TooLong { .. })
+    ));
+    assert_eq!(
+        state.runs().count(),
+        runs_before,
+        "a refusal changes nothing"
+    );
+}
+
+#[test]
+fn records_written_before_agents_and_bundles_existed_still_read() {
+    // A node, a run and a snapshot's limits as an older Barn wrote them.
+    let node: Node =
+        serde_json::from_str(r#"{"id":1,"addr":"embedded","registered_at_ms":1}"#).unwrap();
+    assert!(!node.agent);
+    let command: Command =
+        serde_json::from_str(r#"{"RegisterNode":{"node":2,"addr":"h:1","at_ms":1}}"#).unwrap();
+    assert!(matches!(
+        command,
+        Command::RegisterNode { agent: false, .. }
+    ));
+    let submit: Command = serde_json::from_str(&format!(
+        r#"{{"SubmitRun":{{"dag_hash":"{}","contracts":[],"start_on":null,"at_ms":1}}}}"#,
+        hash(1).0.as_str()
+    ))
+    .unwrap();
+    assert!(matches!(submit, Command::SubmitRun { bundle: None, .. }));
+    let mut old_state = serde_json::to_value(BarnState::default()).unwrap();
+    let object = old_state.as_object_mut().unwrap();
+    object.remove("run_bundles");
+    object["limits"]
+        .as_object_mut()
+        .unwrap()
+        .remove("bundle_bytes_max");
+    let read: BarnState = serde_json::from_value(old_state).unwrap();
+    assert_eq!(read, BarnState::default());
 }

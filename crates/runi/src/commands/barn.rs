@@ -9,21 +9,20 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
+use runink_barn::BarnOptions;
 use runink_barn::cluster::{
-    AddMember, ApiError, ApiErrorKind, BarnClient, ClusterNode, ClusterOptions, ClusterStatus,
-    TlsFiles, development_certs,
+    AddMember, BarnClient, ClusterNode, ClusterOptions, ClusterStatus, development_certs,
 };
-use runink_barn::{BarnError, BarnOptions};
 
+use crate::agent::Agent;
+use crate::barn_client::{self, api_failure, barn_failure, tls_files};
 use crate::cli::{
     BarnAddArgs, BarnCertsArgs, BarnCommand, BarnRemoveArgs, BarnServerArgs, BarnStartArgs,
-    GlobalOptions, TlsArgs,
+    GlobalOptions,
 };
 use crate::exit::{Exit, Failure, Outcome};
 use crate::output::print_json;
-
-/// How long `runi barn status|add|remove` waits for an answer.
-const CLIENT_TIMEOUT_MS: u64 = 60_000;
+use crate::state_dir::state_dir;
 
 pub fn barn(global: &GlobalOptions, command: &BarnCommand) -> Outcome {
     match command {
@@ -41,17 +40,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .build()
         .context("cannot start the async runtime")
         .map_err(Failure::infra)
-}
-
-fn tls_files(args: &TlsArgs) -> Option<TlsFiles> {
-    match (&args.ca, &args.cert, &args.key) {
-        (Some(ca), Some(cert), Some(key)) => Some(TlsFiles {
-            ca: ca.clone(),
-            cert: cert.clone(),
-            key: key.clone(),
-        }),
-        _ => None,
-    }
 }
 
 /// `ID=HOST:PORT` pairs into a map; duplicates and bad ids are errors.
@@ -74,22 +62,6 @@ fn parse_peers(peers: &[String]) -> anyhow::Result<BTreeMap<u64, String>> {
         }
     }
     Ok(map)
-}
-
-fn barn_failure(error: BarnError) -> Failure {
-    match error {
-        BarnError::Config(_) | BarnError::Tls { .. } => Failure::usage(error),
-        other => Failure::infra(other),
-    }
-}
-
-fn api_failure(error: ApiError) -> Failure {
-    match error.kind {
-        ApiErrorKind::BadRequest | ApiErrorKind::NotFound => Failure::usage(error),
-        ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate | ApiErrorKind::Internal => {
-            Failure::infra(error)
-        }
-    }
 }
 
 fn start(global: &GlobalOptions, args: &BarnStartArgs) -> Outcome {
@@ -120,14 +92,39 @@ fn start(global: &GlobalOptions, args: &BarnStartArgs) -> Outcome {
         timing: Default::default(),
         limits: Default::default(),
         batching: Default::default(),
+        agent: !args.no_agent,
+        placing: Default::default(),
+    };
+    // The agent's masking keys: the state folder of this machine.
+    let state = if args.no_agent {
+        None
+    } else {
+        Some(state_dir().map_err(Failure::infra)?)
     };
     let runtime = runtime()?;
     runtime.block_on(async {
         let node = ClusterNode::start(options).await.map_err(barn_failure)?;
+        let agent = state
+            .map(|state| Agent::start(node.handle(), tokio::runtime::Handle::current(), state))
+            .transpose()
+            .context("cannot start the agent's thread")
+            .map_err(Failure::infra)?;
         if !global.quiet {
-            eprintln!("barn node {} serving on {}", node.id(), node.local_addr());
+            let with = if agent.is_some() { "with" } else { "without" };
+            eprintln!(
+                "barn node {} serving on {} ({with} an agent)",
+                node.id(),
+                node.local_addr()
+            );
         }
         wait_for_stop().await.map_err(Failure::infra)?;
+        if let Some(agent) = agent {
+            // Joining blocks: the run in hand ends first.
+            tokio::task::spawn_blocking(move || agent.stop())
+                .await
+                .context("the agent did not stop")
+                .map_err(Failure::infra)?;
+        }
         node.stop().await.map_err(barn_failure)?;
         Ok(Exit::Ok)
     })
@@ -144,12 +141,7 @@ async fn wait_for_stop() -> anyhow::Result<()> {
 }
 
 fn client(args: &BarnServerArgs) -> Result<BarnClient, Failure> {
-    BarnClient::new(
-        &args.server,
-        tls_files(&args.tls).as_ref(),
-        CLIENT_TIMEOUT_MS,
-    )
-    .map_err(barn_failure)
+    barn_client::client(&args.server, &args.tls)
 }
 
 fn status(global: &GlobalOptions, args: &BarnServerArgs) -> Outcome {

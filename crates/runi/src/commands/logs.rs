@@ -2,20 +2,18 @@
 
 use runink_barn::{EventLevel, RunId};
 
+use crate::barn_client::history;
 use crate::cli::{GlobalOptions, LogLevelArg, LogsArgs};
 use crate::commands::status::unknown_run;
 use crate::exit::{Exit, Failure, Outcome};
-use crate::ledger::{RunLedger, local_ledger};
 use crate::output::print_json;
 use crate::run_text::log_text;
-use crate::state_dir::state_dir;
 
 pub fn logs(global: &GlobalOptions, args: &LogsArgs) -> Outcome {
-    let state = state_dir().map_err(Failure::infra)?;
-    let ledger = local_ledger(&state).map_err(Failure::usage)?;
+    let history = history(&args.remote)?;
     let id = RunId(args.run);
-    let Some(mut events) = ledger.events(id).map_err(Failure::infra)? else {
-        return Err(Failure::usage(unknown_run(id, &state)));
+    let Some(mut events) = history.events(id).map_err(Failure::infra)? else {
+        return Err(Failure::usage(unknown_run(id, history.as_ref())));
     };
     let floor = level(args.level);
     events.retain(|event| event.level >= floor);

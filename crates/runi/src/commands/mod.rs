@@ -15,6 +15,7 @@ mod fmt;
 mod graph;
 mod logs;
 mod run;
+mod run_remote;
 mod runs;
 mod status;
 mod test;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use runink_contract::Masker;
 use runink_engine::{
-    EngineError, Limits, RunError, RunOptions, RunProgress, RunReport, RunRequest, execute,
+    EngineError, RunError, RunOptions, RunProgress, RunReport, RunRequest, execute,
     input_bytes_total,
 };
 
@@ -16,17 +16,21 @@ use crate::exit::{Exit, Failure, Outcome};
 use crate::ledger::{Recording, local_ledger};
 use crate::output::print_json;
 use crate::progress_bar::ProgressBar;
+use crate::run_settings::{engine_options, settings_of};
 use crate::scenario_file::{compile_or_fail, select_plans};
 use crate::state_dir::{mask_keys, state_dir};
 use crate::summary::render_summary;
 
 pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
+    if args.remote.server.is_some() {
+        return super::run_remote::run_remote(global, args);
+    }
     let (file, compilation) = compile_or_fail(global, &args.file)?;
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
     let state = state_dir().map_err(Failure::infra)?;
     let ledger = local_ledger(&state).map_err(Failure::usage)?;
     let base_dir = file.base_dir();
-    let isolation = args.isolation.engine();
+    let settings = settings_of(args);
     let mut worst = Exit::Ok;
     for plan in &plans {
         let keys = mask_keys(&state, plan.herd.as_str(), args.mask_salt.as_deref())
@@ -46,18 +50,9 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
             run_id: run_id.clone(),
             masker: Masker::new(keys),
             options: RunOptions {
-                limits: Limits {
-                    batch_rows_max: args.batch_rows_max as usize,
-                    queue_len_max: args.queue_len_max as usize,
-                    unique_keys_max: args.unique_keys_max,
-                    ..Limits::default()
-                },
-                all_violations: args.all_violations,
-                block_on_drift: args.block_on_drift,
                 dry_run: args.dry_run,
                 progress,
-                isolation,
-                ..RunOptions::default()
+                ..engine_options(&settings)
             },
         };
         let result = execute(request);
@@ -106,7 +101,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
 /// Problems in the scenario or its contracts are the author's (2);
 /// isolation the machine cannot give is the operator's (3); a run that
 /// started and failed, for any other reason (a step's program too), exits 1.
-fn exit_for(error: &RunError) -> Exit {
+pub fn exit_for(error: &RunError) -> Exit {
     match error {
         RunError::Engine(
             EngineError::Plan(_) | EngineError::Step { .. } | EngineError::Contract { .. },

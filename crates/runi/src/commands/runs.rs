@@ -5,23 +5,22 @@ use anyhow::Context;
 use runink_barn::RunStatus;
 use runink_model::HerdName;
 
+use crate::barn_client::history;
 use crate::cli::{GlobalOptions, RunStatusArg, RunsArgs};
 use crate::exit::{Exit, Failure, Outcome};
-use crate::ledger::{RunFilter, RunLedger, local_ledger};
+use crate::ledger::RunFilter;
 use crate::output::print_json;
 use crate::run_text::runs_table;
-use crate::state_dir::state_dir;
 
 pub fn runs(global: &GlobalOptions, args: &RunsArgs) -> Outcome {
     let filter = filter(args).map_err(Failure::usage)?;
-    let state = state_dir().map_err(Failure::infra)?;
-    let ledger = local_ledger(&state).map_err(Failure::usage)?;
-    let runs = ledger.runs(&filter).map_err(Failure::infra)?;
+    let history = history(&args.remote)?;
+    let runs = history.runs(&filter).map_err(Failure::infra)?;
     if global.json {
         print_json(&runs).map_err(Failure::infra)?;
     } else if runs.is_empty() {
         if !global.quiet {
-            eprintln!("no runs recorded in `{}`", state.display());
+            eprintln!("no runs recorded in {}", history.place());
         }
     } else {
         print!("{}", runs_table(&runs));

@@ -5,19 +5,18 @@
 use anyhow::anyhow;
 use runink_barn::RunId;
 
+use crate::barn_client::history;
 use crate::cli::{GlobalOptions, StatusArgs};
 use crate::exit::{Exit, Failure, Outcome};
-use crate::ledger::{RunLedger, local_ledger};
+use crate::ledger::RunHistory;
 use crate::output::print_json;
 use crate::run_text::status_text;
-use crate::state_dir::state_dir;
 
 pub fn status(global: &GlobalOptions, args: &StatusArgs) -> Outcome {
-    let state = state_dir().map_err(Failure::infra)?;
-    let ledger = local_ledger(&state).map_err(Failure::usage)?;
+    let history = history(&args.remote)?;
     let id = RunId(args.run);
-    let Some(run) = ledger.run(id).map_err(Failure::infra)? else {
-        return Err(Failure::usage(unknown_run(id, &state)));
+    let Some(run) = history.run(id).map_err(Failure::infra)? else {
+        return Err(Failure::usage(unknown_run(id, history.as_ref())));
     };
     if global.json {
         print_json(&run).map_err(Failure::infra)?;
@@ -28,9 +27,9 @@ pub fn status(global: &GlobalOptions, args: &StatusArgs) -> Outcome {
 }
 
 /// The error for a run the ledger does not know.
-pub fn unknown_run(id: RunId, state: &std::path::Path) -> anyhow::Error {
+pub fn unknown_run(id: RunId, history: &dyn RunHistory) -> anyhow::Error {
     anyhow!(
-        "no run `{id}` in `{}`; `runi runs` lists the recorded runs",
-        state.display()
+        "no run `{id}` in {}; `runi runs` lists the recorded runs",
+        history.place()
     )
 }

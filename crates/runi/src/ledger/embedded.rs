@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use anyhow::{Context, anyhow};
 use runink_barn::{Applied, Barn, BarnOptions, Command, HeldBarn, Outcome, Run, RunEvent, RunId};
 
-use super::{RunFilter, RunFinish, RunLedger, RunStart};
+use super::{RunFilter, RunFinish, RunHistory, RunLedger, RunStart};
 
 /// The embedded Barn in one folder.
 #[derive(Debug)]
@@ -169,6 +169,7 @@ impl RunLedger for EmbeddedLedger {
                 dag_hash: start.dag_hash.clone(),
                 contracts: start.contracts.clone(),
                 start_on: Some(barn.node()),
+                bundle: None,
                 at_ms: start.at_ms,
             };
             let Applied::RunSubmitted { run } = applied(barn.write(submit).await?)? else {
@@ -184,31 +185,20 @@ impl RunLedger for EmbeddedLedger {
         self.with_held_barn(true, async |barn| {
             let batch_max = barn
                 .read(|state| state.limits().events_per_request_max)
-                .await?
-                .max(1);
-            // The last batch of lines travels with the end, in one entry;
-            // earlier ones (a long log) go first.
-            let last_batch_start = finish.events.len().saturating_sub(batch_max);
-            let (earlier, last) = finish.events.split_at(last_batch_start);
-            for batch in earlier.chunks(batch_max) {
-                let append = Command::AppendRunEvents {
-                    run,
-                    events: batch.to_vec(),
-                };
-                applied(barn.write(append).await?)?;
+                .await?;
+            for command in finish.commands(run, batch_max) {
+                applied(barn.write(command).await?)?;
             }
-            let end = Command::FinishRun {
-                run,
-                end: finish.end,
-                counts: finish.counts,
-                detail: finish.detail.clone(),
-                summary: finish.summary.clone(),
-                events: last.to_vec(),
-                at_ms: finish.at_ms,
-            };
-            applied(barn.write(end).await?)?;
             Ok(())
         })
+    }
+}
+
+impl RunHistory for EmbeddedLedger {
+    fn place(&self) -> String {
+        // The state folder the Barn's folder is in.
+        let state = self.dir.parent().unwrap_or(&self.dir);
+        format!("`{}`", state.display())
     }
 
     fn runs(&self, filter: &RunFilter) -> anyhow::Result<Vec<Run>> {

@@ -1,8 +1,8 @@
-//! The run ledger: where `runi run` records its runs and where `runi runs`,
-//! `runi status` and `runi logs` read them. One interface, [`RunLedger`],
-//! with one backend today: the embedded Barn in the local state folder
-//! (`embedded.rs`). A remote Barn (`--server`) is the next backend; the
-//! commands do not change when it comes.
+//! The run ledger: where `runi run` records its runs ([`RunLedger`]) and
+//! where `runi runs`, `runi status` and `runi logs` read them
+//! ([`RunHistory`]). The embedded Barn in the local state folder
+//! (`embedded.rs`) is both; a Barn cluster (`--server`, `remote.rs`) is a
+//! history, since a cluster's runs are recorded by its agents.
 //!
 //! What a run's record holds is decided by `record.rs`, a pure translation
 //! of the engine's report into the Barn's terms.
@@ -10,6 +10,7 @@
 mod embedded;
 mod record;
 mod recording;
+mod remote;
 
 use std::path::Path;
 
@@ -19,6 +20,7 @@ use runink_model::HerdName;
 pub use embedded::EmbeddedLedger;
 pub use record::{RunFinish, RunStart};
 pub use recording::Recording;
+pub use remote::RemoteHistory;
 
 /// The records of runs, wherever they are kept.
 pub trait RunLedger {
@@ -28,6 +30,12 @@ pub trait RunLedger {
 
     /// Records how run `run` ended: its status, counts, outputs and log.
     fn finish(&self, run: RunId, finish: &RunFinish) -> anyhow::Result<()>;
+}
+
+/// The recorded runs, wherever they are kept.
+pub trait RunHistory {
+    /// Where the runs are, for messages (a folder or a URL).
+    fn place(&self) -> String;
 
     /// The runs that pass `filter`, newest first.
     fn runs(&self, filter: &RunFilter) -> anyhow::Result<Vec<Run>>;
@@ -136,6 +144,7 @@ mod tests {
             status,
             node: None,
             submitted_at_ms: id,
+            placed_at_ms: None,
             started_at_ms: None,
             finished_at_ms: None,
             counts: RunCounts::default(),

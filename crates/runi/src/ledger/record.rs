@@ -7,8 +7,8 @@ use std::error::Error;
 use std::fmt::Write;
 
 use runink_barn::{
-    ContractUse, EventLevel, NewRunEvent, OutputKind, PlaceCount, RuleCount, RunCounts, RunDetail,
-    RunEnd, RunOutput,
+    Command, ContractUse, EventLevel, NewRunEvent, OutputKind, PlaceCount, RuleCount, RunCounts,
+    RunDetail, RunEnd, RunId, RunOutput,
 };
 use runink_engine::RunReport;
 use runink_model::{DagHash, HerdName};
@@ -55,6 +55,32 @@ pub struct RunFinish {
 }
 
 impl RunFinish {
+    /// The writes that record this end of `run`, in order: the earlier log
+    /// lines in batches of `events_per_request_max`, then `FinishRun` with
+    /// the last batch, so that a short log ends the run in one entry.
+    pub fn commands(&self, run: RunId, events_per_request_max: usize) -> Vec<Command> {
+        let batch_max = events_per_request_max.max(1);
+        let last_batch_start = self.events.len().saturating_sub(batch_max);
+        let (earlier, last) = self.events.split_at(last_batch_start);
+        let mut commands: Vec<Command> = earlier
+            .chunks(batch_max)
+            .map(|batch| Command::AppendRunEvents {
+                run,
+                events: batch.to_vec(),
+            })
+            .collect();
+        commands.push(Command::FinishRun {
+            run,
+            end: self.end,
+            counts: self.counts,
+            detail: self.detail.clone(),
+            summary: self.summary.clone(),
+            events: last.to_vec(),
+            at_ms: self.at_ms,
+        });
+        commands
+    }
+
     /// The end of a run from the engine's report; `error` is why it
     /// failed, if it did.
     pub fn from_report(

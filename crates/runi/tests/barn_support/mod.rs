@@ -194,16 +194,21 @@ impl Cluster {
     }
 
     pub fn start(&mut self, id: u64) {
-        let peers = ["--peers".to_owned(), self.peers.clone()];
+        self.start_as(id, &[]);
+    }
+
+    /// Starts node `id` as [`Cluster::start`] does, with `more` arguments.
+    pub fn start_as(&mut self, id: u64, more: &[&str]) {
         let is_voter = self
             .peers
             .split(',')
             .any(|p| p.starts_with(&format!("{id}=")));
+        let mut args = Vec::new();
         if is_voter {
-            self.start_with(id, &peers);
-        } else {
-            self.start_with(id, &[]);
+            args.extend(["--peers".to_owned(), self.peers.clone()]);
         }
+        args.extend(more.iter().map(|a| (*a).to_owned()));
+        self.start_with(id, &args);
     }
 
     #[expect(
@@ -216,8 +221,12 @@ impl Cluster {
             .append(true)
             .open(self.log(id))
             .unwrap();
+        // Each node's own state folder (its agent's masking keys).
+        let home = self.dir.path().join(format!("home-{id}"));
         std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
             .args(args)
+            .env("RUNINK_HOME", home)
+            .env_remove("RUNINK_MASK_SALT")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

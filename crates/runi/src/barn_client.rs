@@ -1,0 +1,100 @@
+//! Talking to a Barn cluster from the command line: the client for
+//! `--server URL` with its certificates, the run history it reads, and how
+//! the cluster's errors become exit codes.
+
+use anyhow::anyhow;
+use runink_barn::cluster::{ApiError, ApiErrorKind, BarnClient, TlsFiles};
+use runink_barn::{BarnError, Outcome};
+
+use crate::cli::{RemoteArgs, TlsArgs};
+use crate::exit::Failure;
+use crate::ledger::{RemoteHistory, RunHistory, local_ledger};
+use crate::state_dir::state_dir;
+
+/// How long one call to a node waits for its answer.
+pub const CLIENT_TIMEOUT_MS: u64 = 60_000;
+
+pub fn tls_files(args: &TlsArgs) -> Option<TlsFiles> {
+    match (&args.ca, &args.cert, &args.key) {
+        (Some(ca), Some(cert), Some(key)) => Some(TlsFiles {
+            ca: ca.clone(),
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// A client for the node at `server`.
+pub fn client(server: &str, tls: &TlsArgs) -> Result<BarnClient, Failure> {
+    BarnClient::new(server, tls_files(tls).as_ref(), CLIENT_TIMEOUT_MS).map_err(barn_failure)
+}
+
+/// The runs of the cluster at `--server`, or of the local state folder.
+pub fn history(remote: &RemoteArgs) -> Result<Box<dyn RunHistory>, Failure> {
+    match &remote.server {
+        Some(server) => {
+            if server.starts_with("https://") && tls_files(&remote.tls).is_none() {
+                return Err(Failure::usage(anyhow!(
+                    "`{server}` is https: give `--ca`, `--cert` and `--key` (or use http:// with nodes started with `--insecure`)"
+                )));
+            }
+            let history =
+                RemoteHistory::new(client(server, &remote.tls)?).map_err(Failure::infra)?;
+            Ok(Box::new(history))
+        }
+        None => {
+            let state = state_dir().map_err(Failure::infra)?;
+            Ok(Box::new(local_ledger(&state).map_err(Failure::usage)?))
+        }
+    }
+}
+
+pub fn barn_failure(error: BarnError) -> Failure {
+    match error {
+        BarnError::Config(_) | BarnError::Tls { .. } => Failure::usage(error),
+        other => Failure::infra(other),
+    }
+}
+
+pub fn api_failure(error: ApiError) -> Failure {
+    match error.kind {
+        ApiErrorKind::BadRequest | ApiErrorKind::NotFound => Failure::usage(error),
+        ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate | ApiErrorKind::Internal => {
+            Failure::infra(error)
+        }
+    }
+}
+
+/// How many times a write to a cluster is tried while the cluster answers
+/// `unavailable` (an election) or cannot say whether it applied.
+pub const WRITE_ATTEMPTS_MAX: u32 = 150;
+/// The wait between two tries: with the bound above, 30 s in all.
+pub const WRITE_RETRY_MS: u64 = 200;
+
+/// Sends one request until the cluster answers it: `write` is called again
+/// (with the same request, so that it applies once) while the error is
+/// `unavailable` or `indeterminate`, up to [`WRITE_ATTEMPTS_MAX`] times.
+pub async fn write_retrying<F, Fut>(mut write: F) -> Result<Outcome, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Outcome, ApiError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(e)
+                if attempt < WRITE_ATTEMPTS_MAX
+                    && matches!(
+                        e.kind,
+                        ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate
+                    ) =>
+            {
+                tracing::debug!("write not answered (try {attempt}), will retry: {e}");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(WRITE_RETRY_MS)).await;
+            }
+            answered => return answered,
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! The runs of a Barn cluster, read through a node's REST API
+//! (`runi runs|status|logs --server URL`). Reads are linearizable: any
+//! node answers with everything acknowledged before the read began.
+
+use anyhow::Context;
+use runink_barn::cluster::{ApiError, BarnClient, Consistency};
+use runink_barn::{Run, RunEvent, RunId};
+
+use super::{RunFilter, RunHistory};
+
+#[derive(Debug)]
+pub struct RemoteHistory {
+    client: BarnClient,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl RemoteHistory {
+    pub fn new(client: BarnClient) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the runtime for the barn client")?;
+        Ok(Self { client, runtime })
+    }
+
+    fn ask<T>(&self, read: impl Future<Output = Result<T, ApiError>>) -> anyhow::Result<T> {
+        self.runtime
+            .block_on(read)
+            .with_context(|| format!("cannot read runs from `{}`", self.client.url()))
+    }
+}
+
+impl RunHistory for RemoteHistory {
+    fn place(&self) -> String {
+        format!("the barn at `{}`", self.client.url())
+    }
+
+    fn runs(&self, filter: &RunFilter) -> anyhow::Result<Vec<Run>> {
+        let runs = self.ask(self.client.runs(Consistency::Linearizable))?;
+        Ok(filter.select(runs.iter()))
+    }
+
+    fn run(&self, id: RunId) -> anyhow::Result<Option<Run>> {
+        self.ask(self.client.run(id, Consistency::Linearizable))
+    }
+
+    fn events(&self, id: RunId) -> anyhow::Result<Option<Vec<RunEvent>>> {
+        self.ask(self.client.run_events(id, Consistency::Linearizable))
+    }
+}
