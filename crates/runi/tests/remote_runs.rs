@@ -61,6 +61,33 @@ async fn wait_for_run(cluster: &Cluster, via: u64, run: u64, done: impl Fn(&Run)
     }
 }
 
+/// A copy of the orders example in a temporary folder, with `extra`
+/// scenario files beside it (name, text).
+fn orders_copy(extra: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let orders = work.path().join("orders");
+    copy_tree(&repo_root().join("examples/orders"), &orders);
+    for (name, text) in extra {
+        std::fs::write(orders.join(name), text).unwrap();
+    }
+    (work, orders)
+}
+
+/// A 3-node cluster whose nodes 1 and 2 run no agent; node 3 (which has
+/// one) is started only with `start_3`.
+async fn agent_on_3_only(start_3: bool) -> Cluster {
+    let mut cluster = Cluster::new(3, 3, false);
+    cluster.start_as(1, &["--no-agent"]);
+    cluster.start_as(2, &["--no-agent"]);
+    if start_3 {
+        cluster.start(3);
+        cluster.leader().await;
+    } else {
+        cluster.leader_among(&[1, 2]).await;
+    }
+    cluster
+}
+
 /// A scenario beside the orders example whose assert fails.
 const FAILING: &str = r#"Feature: Orders that cannot pass
 
@@ -75,17 +102,9 @@ Scenario: Too few orders
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submitted_run_waits_for_an_agent_runs_there_with_its_contract_and_is_read_anywhere() {
-    let mut cluster = Cluster::new(3, 3, false);
-    // Nodes 1 and 2 run no agent; node 3, the only one with an agent,
-    // starts later.
-    cluster.start_as(1, &["--no-agent"]);
-    cluster.start_as(2, &["--no-agent"]);
-    cluster.leader_among(&[1, 2]).await;
-
-    let work = tempfile::tempdir().unwrap();
-    let orders = work.path().join("orders");
-    copy_tree(&repo_root().join("examples/orders"), &orders);
-    std::fs::write(orders.join("failing.dsl"), FAILING).unwrap();
+    // Node 3, the only one with an agent, starts later.
+    let mut cluster = agent_on_3_only(false).await;
+    let (_work, orders) = orders_copy(&[("failing.dsl", FAILING)]);
     let scenario = path_arg(&orders.join("orders.dsl"));
 
     let url1 = cluster.url(1);
@@ -239,9 +258,7 @@ async fn a_node_that_does_not_answer_gets_no_runs() {
     // Node 2 would win the tie (lowest id); paused, it must not get the run.
     cluster.pause(2);
     let leader = cluster.leader_among(&[1, 3]).await;
-    let work = tempfile::tempdir().unwrap();
-    let orders = work.path().join("orders");
-    copy_tree(&repo_root().join("examples/orders"), &orders);
+    let (_work, orders) = orders_copy(&[]);
     let scenario = path_arg(&orders.join("orders.dsl"));
     let out = runi(&[
         "run",
@@ -276,15 +293,8 @@ Scenario: Slow orders
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_whose_node_was_killed_is_ended_failed_when_the_node_is_back() {
-    let mut cluster = Cluster::new(3, 3, false);
-    cluster.start_as(1, &["--no-agent"]);
-    cluster.start_as(2, &["--no-agent"]);
-    cluster.start(3);
-    cluster.leader().await;
-    let work = tempfile::tempdir().unwrap();
-    let orders = work.path().join("orders");
-    copy_tree(&repo_root().join("examples/orders"), &orders);
-    std::fs::write(orders.join("slow.dsl"), SLOW).unwrap();
+    let mut cluster = agent_on_3_only(true).await;
+    let (_work, orders) = orders_copy(&[("slow.dsl", SLOW)]);
     let slow = path_arg(&orders.join("slow.dsl"));
     let out = runi(&[
         "run",
