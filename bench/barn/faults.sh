@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Barn fault test, long: a 3-node cluster under kill -9, pauses and
-# restarts while clients write and read, checked for linearizability.
+# The Barn fault test, long: a 3-node cluster under kill -9, pauses,
+# restarts and partitions (as root) while clients write and read, checked
+# for linearizability.
 # CI runs the same test for 20 s. One command, from anywhere:
 #   bench/barn/faults.sh            # 600 s
 #   bench/barn/faults.sh 3600       # an hour

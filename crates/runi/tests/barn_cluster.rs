@@ -593,3 +593,50 @@ fn bad_start_arguments_are_refused_clearly() {
     assert_eq!(bad_url.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_url.stderr).contains("use http:// or https://"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_old_leader_serves_no_stale_linearizable_read() {
+    if let Some(why) = barn_support::Net::unavailable() {
+        barn_support::require_partitions(&why);
+        return;
+    }
+    let mut cluster = Cluster::on_private_network(3, 3);
+    cluster.start_voters();
+    let old = cluster.leader().await;
+    let client = cluster.client(old);
+    client.write(&set(1, 1, "before")).await.unwrap().unwrap();
+
+    // The old leader is cut off from the other two, which the test still
+    // reaches: they elect a new leader and take a write.
+    cluster.net.as_ref().unwrap().isolate(old);
+    let others: Vec<u64> = (1..=3).filter(|id| *id != old).collect();
+    let new = cluster.leader_among(&others).await;
+    assert_ne!(new, old);
+    cluster
+        .client(new)
+        .write(&set(2, 1, "after"))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // The old leader cannot confirm its leadership, so it refuses a
+    // linearizable read rather than answer `before`; a stale read there
+    // shows it still holds `before`.
+    let refused = client.node(NodeId(KEY), Consistency::Linearizable).await;
+    match &refused {
+        Err(e) => assert_eq!(e.kind, ApiErrorKind::Unavailable, "{e}"),
+        Ok(value) => panic!("the cut-off old leader answered a linearizable read: {value:?}"),
+    }
+    assert_eq!(
+        read(&client, Consistency::Stale).await.as_deref(),
+        Some("before")
+    );
+
+    // Mended, it learns the new value and serves it.
+    cluster.net.as_ref().unwrap().rejoin(old);
+    wait_for_value(&cluster, old, "after").await;
+    assert_eq!(
+        read(&client, Consistency::Linearizable).await.as_deref(),
+        Some("after")
+    );
+}

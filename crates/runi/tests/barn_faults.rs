@@ -1,7 +1,8 @@
 //! The fault test: a 3-node cluster of real `runi barn start` processes
 //! while several clients write and read registers and a nemesis kills
-//! nodes with SIGKILL, pauses them (SIGSTOP, then SIGCONT) and restarts
-//! them (SIGTERM, then start). The history is checked for
+//! nodes with SIGKILL, pauses them (SIGSTOP, then SIGCONT), restarts
+//! them (SIGTERM, then start) and, as root, partitions one from the
+//! others (each node in a network namespace; `barn_support/netns.rs`). The history is checked for
 //! linearizability (`runink_lincheck`, per key), and every acknowledged
 //! write must survive. It prints its seed, the operations, the faults by
 //! type, the violations and the acknowledged writes lost.
@@ -22,7 +23,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use barn_support::Cluster;
+use barn_support::{Cluster, Net, require_partitions};
 use runink_barn::cluster::{ApiErrorKind, BarnClient, Consistency};
 use runink_barn::{ClientId, Command, NodeId, Request, RequestId};
 use runink_lincheck::{
@@ -202,7 +203,8 @@ async fn nemesis(
             _ => 1 + rng.below(NODES),
         };
         let length = Duration::from_millis(rng.between(FAULT_LENGTH_MS));
-        let kind = match rng.below(3) {
+        let kinds = if cluster.net.is_some() { 4 } else { 3 };
+        let kind = match rng.below(kinds) {
             0 => {
                 cluster.kill9(target);
                 tokio::time::sleep(length).await;
@@ -215,10 +217,20 @@ async fn nemesis(
                 cluster.resume(target);
                 "pause"
             }
-            _ => {
+            2 => {
                 cluster.stop(target);
                 cluster.start(target);
                 "restart"
+            }
+            _ => {
+                let net = cluster
+                    .net
+                    .as_ref()
+                    .expect("partitions only on a private network");
+                net.isolate(target);
+                tokio::time::sleep(length).await;
+                net.rejoin(target);
+                "partition"
             }
         };
         *faults.entry(kind).or_insert(0) += 1;
@@ -278,7 +290,7 @@ fn acked_writes_lost(history: &[Op], finals: &BTreeMap<String, Option<u64>>) -> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cluster_under_kills_pauses_and_restarts_stays_linearizable_and_loses_no_acknowledged_write()
+async fn a_cluster_under_kills_pauses_restarts_and_partitions_stays_linearizable_and_loses_no_acknowledged_write()
  {
     let seed = env_u64("RUNINK_FAULT_SEED").unwrap_or_else(|| {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -287,7 +299,16 @@ async fn a_cluster_under_kills_pauses_and_restarts_stays_linearizable_and_loses_
     let secs = env_u64("RUNINK_FAULT_SECS").unwrap_or(DEFAULT_SECS);
     println!("seed: {seed} (replay with RUNINK_FAULT_SEED={seed}), {secs} s");
     let mut rng = Rng(seed);
-    let mut cluster = Cluster::new(NODES, NODES, false);
+    // Partitions need each node in a network namespace (root); without
+    // them the other faults still run, and the test says so.
+    let mut cluster = match Net::unavailable() {
+        None => Cluster::on_private_network(NODES, NODES),
+        Some(why) => {
+            require_partitions(&why);
+            println!("partitions: off, {why}");
+            Cluster::new(NODES, NODES, false)
+        }
+    };
     // Snapshots (and log purges) happen during the run, so that a node
     // restarted far behind catches up from one.
     cluster.extra = ["--snapshot-logs", "200", "--logs-kept-after-snapshot", "50"]

@@ -4,6 +4,10 @@
 
 #![allow(dead_code)] // each test file uses a part of it
 
+mod netns;
+
+pub use netns::Net;
+
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::net::TcpListener;
@@ -12,6 +16,20 @@ use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use runink_barn::cluster::{BarnClient, ClusterStatus, TlsFiles};
+
+/// For a test that cannot partition nodes here (`why`): fails when
+/// `RUNINK_REQUIRE_ISOLATION` is set (as `.ci/run` does), and otherwise
+/// lets the test go on without partitions, saying so.
+pub fn require_partitions(why: &str) {
+    assert!(
+        std::env::var_os("RUNINK_REQUIRE_ISOLATION").is_none(),
+        "partitions are unavailable: {why}; RUNINK_REQUIRE_ISOLATION is set"
+    );
+    eprintln!("SKIPPED partitions: {why}");
+}
+
+/// The port every node listens on in its own namespace.
+const NETNS_PORT: u16 = 7000;
 
 /// How long a test waits for a cluster to agree on a leader.
 pub const LEADER_WAIT_MS_MAX: u64 = 30_000;
@@ -116,6 +134,9 @@ pub struct Cluster {
     pub certs: Option<Certs>,
     /// Arguments every node starts with.
     pub extra: Vec<String>,
+    /// Each node in a network namespace of its own (`netns.rs`), or all
+    /// on loopback.
+    pub net: Option<Net>,
 }
 
 impl Cluster {
@@ -137,7 +158,21 @@ impl Cluster {
             procs: BTreeMap::new(),
             certs,
             extra: Vec::new(),
+            net: None,
         }
+    }
+
+    /// As [`Cluster::new`] (plaintext), each node in a network namespace
+    /// of its own, so that the test can partition them (`Net`).
+    pub fn on_private_network(voters: u64, total: u64) -> Self {
+        let net = Net::create(total);
+        let mut cluster = Self::new(voters, total, false);
+        cluster.peers = (1..=voters)
+            .map(|id| format!("{id}={}:{NETNS_PORT}", net.ip(id)))
+            .collect::<Vec<_>>()
+            .join(",");
+        cluster.net = Some(net);
+        cluster
     }
 
     /// Starts the initial voters.
@@ -153,7 +188,10 @@ impl Cluster {
     }
 
     pub fn addr(&self, id: u64) -> String {
-        format!("127.0.0.1:{}", self.ports[&id])
+        match &self.net {
+            Some(net) => format!("{}:{NETNS_PORT}", net.ip(id)),
+            None => format!("127.0.0.1:{}", self.ports[&id]),
+        }
     }
 
     pub fn url(&self, id: u64) -> String {
@@ -223,7 +261,18 @@ impl Cluster {
             .unwrap();
         // Each node's own state folder (its agent's masking keys).
         let home = self.dir.path().join(format!("home-{id}"));
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
+        let runi = assert_cmd::cargo::cargo_bin("runi");
+        // `ip netns exec` execs runi in the node's namespace: the child is
+        // runi itself, so signals reach it.
+        let mut command = match &self.net {
+            Some(net) => {
+                let mut c = std::process::Command::new("ip");
+                c.args(["netns", "exec", &net.namespace(id)]).arg(runi);
+                c
+            }
+            None => std::process::Command::new(runi),
+        };
+        command
             .args(args)
             .env("RUNINK_HOME", home)
             .env_remove("RUNINK_MASK_SALT")
