@@ -59,7 +59,9 @@ pub fn barn_failure(error: BarnError) -> Failure {
 
 pub fn api_failure(error: ApiError) -> Failure {
     match error.kind {
-        ApiErrorKind::BadRequest | ApiErrorKind::NotFound => Failure::usage(error),
+        ApiErrorKind::BadRequest | ApiErrorKind::NotFound | ApiErrorKind::Forbidden => {
+            Failure::usage(error)
+        }
         ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate | ApiErrorKind::Internal => {
             Failure::infra(error)
         }

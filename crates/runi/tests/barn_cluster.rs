@@ -489,6 +489,46 @@ async fn with_certificates_nodes_and_clients_use_mutual_tls() {
     let foreign = other.certs.as_ref().unwrap().files("client");
     let stranger = BarnClient::new(&cluster.url(leader), Some(&foreign), 2_000).unwrap();
     assert!(refused.contains(&stranger.status().await.unwrap_err().kind));
+
+    // The client's certificate may not serve, so it may not call the peer
+    // service (votes, log entries); a node's certificate gets past that
+    // check (and then fails as the gRPC call it is not).
+    let peer_status = "/runink.barn.v1.Peer/Status";
+    let certs = cluster.certs.as_ref().unwrap();
+    let as_client = BarnClient::new(&cluster.url(leader), Some(&certs.files("client")), 2_000);
+    let denied = as_client
+        .unwrap()
+        .post_json(peer_status, &Value::Null)
+        .await
+        .unwrap_err();
+    assert_eq!(denied.kind, ApiErrorKind::Forbidden, "{denied}");
+    let as_node = BarnClient::new(&cluster.url(leader), Some(&certs.files("node-1")), 2_000);
+    let past = as_node.unwrap().post_json(peer_status, &Value::Null).await;
+    assert!(
+        !matches!(&past, Err(e) if e.kind == ApiErrorKind::Forbidden),
+        "{past:?}"
+    );
+    // Through `runi`, a client certificate still reads and writes.
+    let out = runi(&[
+        "runs",
+        "--server",
+        &cluster.url(follower),
+        "--ca",
+        &path_of(&certs.files("client").ca),
+        "--cert",
+        &path_of(&certs.files("client").cert),
+        "--key",
+        &path_of(&certs.files("client").key),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn path_of(path: &std::path::Path) -> String {
+    path.display().to_string()
 }
 
 #[test]

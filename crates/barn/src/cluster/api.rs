@@ -42,6 +42,7 @@ impl IntoResponse for ApiError {
             ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
             ApiErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiErrorKind::Indeterminate => StatusCode::GATEWAY_TIMEOUT,
+            ApiErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (code, Json(self)).into_response()

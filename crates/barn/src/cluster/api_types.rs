@@ -93,6 +93,9 @@ pub enum ApiErrorKind {
     /// went out: a write may or may not have applied. Retry it with the
     /// same request id, which applies it at most once.
     Indeterminate,
+    /// The caller's certificate does not allow it (a client's certificate
+    /// on a route for nodes).
+    Forbidden,
     /// A bug in the Barn.
     Internal,
 }

@@ -1,7 +1,9 @@
 //! `runi barn certs`: a development CA and certificates signed by it for
-//! each node and for a client (rcgen). Each certificate may serve and
-//! connect, since a node is both a server and a client of its peers. For
-//! development and tests: a production cluster uses its own CA.
+//! each node and for a client (rcgen). A node's certificate may serve and
+//! connect, since a node is both a server and a client of its peers; the
+//! client's may only connect, which is what keeps it off the peer service
+//! (`caller.rs`). For development and tests: a production cluster uses its
+//! own CA.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -49,10 +51,14 @@ pub fn development_certs(nodes: u64, hosts: &[String]) -> Result<Vec<IssuedCert>
         params
             .distinguished_name
             .push(DnType::CommonName, format!("runink barn {name}"));
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
+        params.extended_key_usages = if name == "client" {
+            vec![ExtendedKeyUsagePurpose::ClientAuth]
+        } else {
+            vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ]
+        };
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         let cert = params.signed_by(&key, &issuer).map_err(cert_error)?;
         issued.push(IssuedCert {

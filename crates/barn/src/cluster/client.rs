@@ -150,6 +150,15 @@ impl BarnClient {
             .await
     }
 
+    /// Any POST of a JSON body, answered in JSON.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
     /// Any GET, as JSON.
     pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, ApiError> {
         self.call(Method::GET, path, None::<&()>).await

@@ -6,7 +6,9 @@
 //! - `api.rs`: the public REST/JSON API (axum), described at
 //!   `/openapi.json` (`openapi.rs`); `client.rs` calls it.
 //! - `server.rs`: one port per node for both, TLS (`tls.rs`) unless
-//!   `--insecure`; `certs.rs` makes a development CA and certificates.
+//!   `--insecure`; `caller.rs` tells a node's certificate from a client's
+//!   (only nodes call the peer service); `certs.rs` makes a development CA
+//!   and certificates.
 //! - `node.rs`: [`ClusterNode`], starting a node, forming or joining the
 //!   cluster, forwarding, read-index reads; `members.rs`: adding (learner,
 //!   then voter) and removing nodes; `handle.rs`: [`NodeHandle`], the
@@ -20,6 +22,7 @@
 mod api;
 mod api_types;
 mod batcher;
+mod caller;
 mod certs;
 mod client;
 mod codec;

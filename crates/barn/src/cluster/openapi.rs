@@ -57,7 +57,7 @@ pub fn document() -> Value {
         },
         "components": {"schemas": {
             "ApiError": {"type": "object", "required": ["kind", "message"], "properties": {
-                "kind": {"type": "string", "enum": ["bad_request", "not_found", "unavailable", "internal"]},
+                "kind": {"type": "string", "enum": ["bad_request", "not_found", "unavailable", "indeterminate", "forbidden", "internal"]},
                 "message": {"type": "string"}}},
             "AddMember": {"type": "object", "required": ["id", "addr"], "properties": {
                 "id": {"type": "integer", "minimum": 1}, "addr": {"type": "string", "description": "HOST:PORT"}}},

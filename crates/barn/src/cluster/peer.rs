@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::extract::{Path, Request, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use openraft::BasicNode;
 use openraft::error::{
     InstallSnapshotError, NetworkError, PayloadTooLarge, RPCError, RaftError, RemoteError,
@@ -29,7 +29,8 @@ use tonic::Status;
 use tonic::codec::Codec;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
-use super::api_types::{ApiError, MemberChange};
+use super::api_types::{ApiError, ApiErrorKind, MemberChange};
+use super::caller::Caller;
 use super::codec::{EncodedJsonCodec, JsonCodec};
 use super::node::NodeInner;
 use crate::command::Request as BarnRequest;
@@ -307,6 +308,13 @@ pub(crate) async fn serve(
     Path(method): Path<String>,
     request: Request,
 ) -> Response {
+    if request.extensions().get::<Caller>() != Some(&Caller::Node) {
+        return ApiError::new(
+            ApiErrorKind::Forbidden,
+            "the peer service is for nodes: this certificate may not serve (no TLS server usage), so it is a client's",
+        )
+        .into_response();
+    }
     let limit = node.options.rpc_message_bytes_max;
     let n = Arc::clone(&node);
     match method.as_str() {

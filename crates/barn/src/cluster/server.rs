@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
+use axum::middleware::AddExtension;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -13,8 +15,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
+use tower::Layer;
 
 use super::api;
+use super::caller::Caller;
 use super::node::NodeInner;
 use super::options::ClusterOptions;
 use super::tls::TlsMaterial;
@@ -83,6 +87,11 @@ impl Server {
     }
 }
 
+/// The router, with every request of the connection marked with who calls.
+fn with_caller(router: axum::Router, caller: Caller) -> AddExtension<axum::Router, Caller> {
+    Extension(caller).layer(router)
+}
+
 async fn serve_connection(
     stream: TcpStream,
     acceptor: Option<TlsAcceptor>,
@@ -90,10 +99,10 @@ async fn serve_connection(
     handshake: Duration,
 ) {
     let _ = stream.set_nodelay(true);
-    let service = TowerToHyperService::new(router);
     let builder = auto::Builder::new(TokioExecutor::new());
     let served = match acceptor {
         None => {
+            let service = TowerToHyperService::new(with_caller(router, Caller::Node));
             builder
                 .serve_connection(TokioIo::new(stream), service)
                 .await
@@ -110,6 +119,14 @@ async fn serve_connection(
                     return;
                 }
             };
+            let cert = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|certs| certs.first())
+                .map(|cert| cert.as_ref());
+            let caller = Caller::of(cert);
+            let service = TowerToHyperService::new(with_caller(router, caller));
             builder.serve_connection(TokioIo::new(tls), service).await
         }
     };
