@@ -6,8 +6,10 @@
 //! the other. The batcher keeps at most `in_flight_max` entries proposed;
 //! the writes that arrive meanwhile wait in a queue and go together into
 //! the next entry (a [`Proposal::Batch`], applied in order), up to
-//! `requests_max` requests and `bytes_max` bytes. A lone write is proposed
-//! at once, so batching adds no wait when the Barn is idle.
+//! `requests_max` requests and `bytes_max` bytes. A lone write (nothing
+//! waiting, a slot free) is proposed at once by its caller, without a hop
+//! through the batching task, so batching adds no wait when the Barn is
+//! idle.
 //!
 //! On a follower the proposal fails with "forward to the leader" before
 //! anything is written, and each write in it goes on to the leader, whose
@@ -47,21 +49,40 @@ struct Pending {
 
 /// The node's one write path into Raft. Cheap to share; the batching task
 /// ends when the last handle is dropped.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct WriteBatcher {
     queue: mpsc::Sender<Pending>,
+    raft: Raft<TypeConfig>,
+    /// Entries that may be proposed at once (`in_flight_max`), shared by
+    /// the batching task and lone writes.
+    slots: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for WriteBatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteBatcher")
+            .field("slots_free", &self.slots.available_permits())
+            .finish_non_exhaustive()
+    }
 }
 
 impl WriteBatcher {
     /// Starts the batching task for `raft` on the current tokio runtime.
     pub(crate) fn start(raft: Raft<TypeConfig>, bounds: WriteBatching) -> Self {
         let (queue, waiting) = mpsc::channel(bounds.queue_len_max.max(1));
-        tokio::spawn(propose_batches(raft, waiting, bounds));
-        Self { queue }
+        let slots = Arc::new(Semaphore::new(bounds.in_flight_max.max(1)));
+        tokio::spawn(propose_batches(
+            raft.clone(),
+            waiting,
+            bounds,
+            Arc::clone(&slots),
+        ));
+        Self { queue, raft, slots }
     }
 
     /// Applies `request` in the next entry this node proposes, and returns
-    /// its outcome.
+    /// its outcome. A lone write (nothing waiting, an entry slot free) is
+    /// proposed by its caller, without going through the batching task.
     pub(crate) async fn write(&self, request: Request) -> BatchResult {
         let stopping = || BatchError::Failed("the node is stopping".into());
         let (reply, answer) = oneshot::channel();
@@ -70,7 +91,20 @@ impl WriteBatcher {
             request,
             reply,
         };
-        self.queue.send(pending).await.map_err(|_| stopping())?;
+        let nothing_waits = self.queue.capacity() == self.queue.max_capacity();
+        let free_slot = nothing_waits
+            .then(|| Arc::clone(&self.slots).try_acquire_owned().ok())
+            .flatten();
+        match free_slot {
+            // If the caller goes away meanwhile (its connection closed), the
+            // entry is still proposed and the slot freed early: openraft's
+            // own bounded queue holds it.
+            Some(slot) => {
+                propose(&self.raft, vec![pending]).await;
+                drop(slot);
+            }
+            None => self.queue.send(pending).await.map_err(|_| stopping())?,
+        }
         answer.await.map_err(|_| stopping())?
     }
 }
@@ -81,8 +115,8 @@ async fn propose_batches(
     raft: Raft<TypeConfig>,
     mut waiting: mpsc::Receiver<Pending>,
     bounds: WriteBatching,
+    slots: Arc<Semaphore>,
 ) {
-    let slots = Arc::new(Semaphore::new(bounds.in_flight_max.max(1)));
     // A write taken off the queue that did not fit the last batch.
     let mut carried: Option<Pending> = None;
     loop {
