@@ -60,6 +60,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Print a run's log.
     Logs(LogsArgs),
+    /// Cancel a run submitted to a cluster that has not started yet.
+    Cancel(CancelArgs),
     /// Work with ODCS data contracts.
     #[command(subcommand)]
     Contract(ContractCommand),
@@ -421,6 +423,18 @@ pub struct StatusArgs {
     pub run: u64,
     #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The run's number, as `runi run --server` and `runi runs` show it.
+    #[arg(value_parser = parse_run_id)]
+    pub run: u64,
+    /// A Barn node's URL (http://HOST:PORT with --insecure nodes, or https://HOST:PORT).
+    #[arg(long)]
+    pub server: String,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 #[derive(Debug, Args)]

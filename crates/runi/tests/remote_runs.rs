@@ -2,7 +2,7 @@
 //! scenario to a 3-node cluster of `runi barn start` processes; the leader
 //! places it on a node with an agent, which runs it on real files with the
 //! contract the run brought, and records it; `runi runs|status|logs
-//! --server` read it from any node.
+//! --server` read it from any node, and `runi cancel` ends a waiting run.
 
 #![allow(clippy::unwrap_used)] // test fixtures: a failure here is a broken test
 
@@ -117,6 +117,20 @@ async fn a_submitted_run_waits_for_an_agent_runs_there_with_its_contract_and_is_
     let waiting = wait_for_run(&cluster, 2, run, |_| true).await;
     assert_eq!((waiting.status, waiting.node), (RunStatus::Pending, None));
 
+    // A second one, waiting too, is cancelled before it starts.
+    let out = runi(&["run", "--server", &url1, "--detach", &scenario]);
+    succeeded(&out, &cluster);
+    let cancelled = (run + 1).to_string();
+    let out = runi(&["cancel", &cancelled, "--server", &cluster.url(2)]);
+    succeeded(&out, &cluster);
+    let out = runi(&["cancel", &cancelled, "--server", &url1]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already ended (cancelled)"),
+        "{}",
+        stderr(&out)
+    );
+
     // The contract leaves this machine's disk: the run brought its text.
     let contract = orders.join("contracts/orders.yaml");
     let contract_text = std::fs::read_to_string(&contract).unwrap();
@@ -177,9 +191,13 @@ async fn a_submitted_run_waits_for_an_agent_runs_there_with_its_contract_and_is_
         succeeded(&out, &cluster);
         let runs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
         let statuses: Vec<&str> = runs.iter().map(|r| r["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["succeeded", "failed", "succeeded"], "node {id}");
+        assert_eq!(
+            statuses,
+            ["succeeded", "failed", "cancelled", "succeeded"],
+            "node {id}"
+        );
     }
-    let failed_run = (run + 1).to_string();
+    let failed_run = (run + 2).to_string();
     let out = runi(&["status", &failed_run, "--server", &url1]);
     succeeded(&out, &cluster);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -196,6 +214,9 @@ async fn a_submitted_run_waits_for_an_agent_runs_there_with_its_contract_and_is_
             .any(|e| e["message"].as_str().unwrap().contains("rows_out >= 1000")),
         "{events:?}"
     );
+    // A run that has ended cannot be cancelled.
+    let out = runi(&["cancel", &failed_run, "--server", &url1]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let out = runi(&["status", "99", "--server", &url1]);
     assert_eq!(out.status.code(), Some(2));
     assert!(

@@ -2,6 +2,7 @@
 //! prints the result.
 
 mod barn;
+mod cancel;
 mod check;
 mod completions;
 mod contract;
@@ -34,6 +35,7 @@ pub fn run(cli: &Cli) -> Outcome {
         Command::Runs(args) => runs::runs(&cli.global, args),
         Command::Status(args) => status::status(&cli.global, args),
         Command::Logs(args) => logs::logs(&cli.global, args),
+        Command::Cancel(args) => cancel::cancel(&cli.global, args),
         Command::Contract(command) => contract::contract(&cli.global, command),
         Command::Barn(command) => barn::barn(&cli.global, command),
         Command::Completions(args) => completions::completions(args),
