@@ -105,42 +105,21 @@ impl Net {
 
     /// Cuts `a` and `b` off from each other, both ways.
     pub fn cut(&self, a: u64, b: u64) {
-        ip(&[
-            "-n",
-            &self.namespace(a),
-            "route",
-            "add",
-            "blackhole",
-            &self.ip(b),
-        ]);
-        ip(&[
-            "-n",
-            &self.namespace(b),
-            "route",
-            "add",
-            "blackhole",
-            &self.ip(a),
-        ]);
+        self.blackholes("add", a, b);
     }
 
     /// Undoes [`Net::cut`].
     pub fn mend(&self, a: u64, b: u64) {
-        ip(&[
-            "-n",
-            &self.namespace(a),
-            "route",
-            "del",
-            "blackhole",
-            &self.ip(b),
-        ]);
-        ip(&[
-            "-n",
-            &self.namespace(b),
-            "route",
-            "del",
-            "blackhole",
-            &self.ip(a),
-        ]);
+        self.blackholes("del", a, b);
+    }
+
+    /// Adds or deletes (`action`) the routes that drop what `a` and `b`
+    /// send each other.
+    fn blackholes(&self, action: &str, a: u64, b: u64) {
+        for (from, to) in [(a, b), (b, a)] {
+            let (ns, target) = (self.namespace(from), self.ip(to));
+            ip(&["-n", &ns, "route", action, "blackhole", &target]);
+        }
     }
 
     /// Cuts `id` off from every other node (clients still reach it).
