@@ -532,6 +532,11 @@ pub struct BarnStartArgs {
     /// Run no agent on this node: the leader places no runs here.
     #[arg(long)]
     pub no_agent: bool,
+    /// Threads for the node's async work (API, Raft, peers). One avoids
+    /// hand-offs between threads, which is what a write costs most; raise
+    /// it for a node serving many clients on a machine with many cores.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub worker_threads: u32,
     #[command(flatten)]
     pub tls: TlsArgs,
 }

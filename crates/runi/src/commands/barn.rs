@@ -35,7 +35,13 @@ pub fn barn(global: &GlobalOptions, command: &BarnCommand) -> Outcome {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    runtime_with(2)
+}
+
+/// A runtime with `workers` async threads (and tokio's blocking pool).
+fn runtime_with(workers: usize) -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
         .context("cannot start the async runtime")
@@ -101,7 +107,7 @@ fn start(global: &GlobalOptions, args: &BarnStartArgs) -> Outcome {
     } else {
         Some(state_dir().map_err(Failure::infra)?)
     };
-    let runtime = runtime()?;
+    let runtime = runtime_with(args.worker_threads as usize)?;
     runtime.block_on(async {
         let node = ClusterNode::start(options).await.map_err(barn_failure)?;
         let agent = state
