@@ -133,7 +133,7 @@ impl Default for WriteBatching {
         Self {
             requests_max: 256,
             bytes_max: 1 << 20,
-            in_flight_max: 2,
+            in_flight_max: 1,
             queue_len_max: 4_096,
         }
     }
