@@ -2,7 +2,7 @@
 //! `--server URL` with its certificates, the run history it reads, and how
 //! the cluster's errors become exit codes.
 
-use anyhow::anyhow;
+use anyhow::Context;
 use runink_barn::cluster::{ApiError, ApiErrorKind, BarnClient, TlsFiles};
 use runink_barn::{BarnError, Outcome};
 
@@ -25,23 +25,27 @@ pub fn tls_files(args: &TlsArgs) -> Option<TlsFiles> {
     }
 }
 
-/// A client for the node at `server`.
+/// A client for the node at `server`; a bad URL, or https without
+/// certificates, is the user's to fix.
 pub fn client(server: &str, tls: &TlsArgs) -> Result<BarnClient, Failure> {
     BarnClient::new(server, tls_files(tls).as_ref(), CLIENT_TIMEOUT_MS).map_err(barn_failure)
+}
+
+/// The runtime a command's calls to a cluster run on.
+pub fn client_runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime for the barn client")
+        .map_err(Failure::infra)
 }
 
 /// The runs of the cluster at `--server`, or of the local state folder.
 pub fn history(remote: &RemoteArgs) -> Result<Box<dyn RunHistory>, Failure> {
     match &remote.server {
         Some(server) => {
-            if server.starts_with("https://") && tls_files(&remote.tls).is_none() {
-                return Err(Failure::usage(anyhow!(
-                    "`{server}` is https: give `--ca`, `--cert` and `--key` (or use http:// with nodes started with `--insecure`)"
-                )));
-            }
-            let history =
-                RemoteHistory::new(client(server, &remote.tls)?).map_err(Failure::infra)?;
-            Ok(Box::new(history))
+            let client = client(server, &remote.tls)?;
+            Ok(Box::new(RemoteHistory::new(client, client_runtime()?)))
         }
         None => {
             let state = state_dir().map_err(Failure::infra)?;

@@ -15,7 +15,7 @@ use runink_barn::cluster::{
 };
 
 use crate::agent::Agent;
-use crate::barn_client::{self, api_failure, barn_failure, tls_files};
+use crate::barn_client::{self, api_failure, barn_failure, client_runtime, tls_files};
 use crate::cli::{
     BarnAddArgs, BarnCertsArgs, BarnCommand, BarnRemoveArgs, BarnServerArgs, BarnStartArgs,
     GlobalOptions,
@@ -34,12 +34,8 @@ pub fn barn(global: &GlobalOptions, command: &BarnCommand) -> Outcome {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    runtime_with(2)
-}
-
-/// A runtime with `workers` async threads (and tokio's blocking pool).
-fn runtime_with(workers: usize) -> Result<tokio::runtime::Runtime, Failure> {
+/// A node's runtime: `workers` async threads, and tokio's blocking pool.
+fn node_runtime(workers: usize) -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -107,7 +103,7 @@ fn start(global: &GlobalOptions, args: &BarnStartArgs) -> Outcome {
     } else {
         Some(state_dir().map_err(Failure::infra)?)
     };
-    let runtime = runtime_with(args.worker_threads as usize)?;
+    let runtime = node_runtime(args.worker_threads as usize)?;
     runtime.block_on(async {
         let node = ClusterNode::start(options).await.map_err(barn_failure)?;
         let agent = state
@@ -152,7 +148,9 @@ fn client(args: &BarnServerArgs) -> Result<BarnClient, Failure> {
 
 fn status(global: &GlobalOptions, args: &BarnServerArgs) -> Outcome {
     let client = client(args)?;
-    let status = runtime()?.block_on(client.status()).map_err(api_failure)?;
+    let status = client_runtime()?
+        .block_on(client.status())
+        .map_err(api_failure)?;
     if global.json {
         print_json(&status).map_err(Failure::infra)?;
     } else {
@@ -211,7 +209,7 @@ fn add(global: &GlobalOptions, args: &BarnAddArgs) -> Outcome {
         id: args.id,
         addr: args.addr.clone(),
     };
-    runtime()?
+    client_runtime()?
         .block_on(client.add_member(&add))
         .map_err(api_failure)?;
     if !global.quiet {
@@ -222,7 +220,7 @@ fn add(global: &GlobalOptions, args: &BarnAddArgs) -> Outcome {
 
 fn remove(global: &GlobalOptions, args: &BarnRemoveArgs) -> Outcome {
     let client = client(&args.server)?;
-    runtime()?
+    client_runtime()?
         .block_on(client.remove_member(args.id))
         .map_err(api_failure)?;
     if !global.quiet {

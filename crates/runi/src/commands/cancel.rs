@@ -3,13 +3,13 @@
 //! started cannot be cancelled yet: the engine has no way to stop a run
 //! part-way; the command says so and changes nothing.
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use runink_barn::{
     Applied, ClientId, Command, Refusal, Request, RequestId, RunCounts, RunDetail, RunEnd, RunId,
     RunStatus, unix_now_ms,
 };
 
-use crate::barn_client::{api_failure, client, write_retrying};
+use crate::barn_client::{api_failure, client, client_runtime, write_retrying};
 use crate::cli::{CancelArgs, GlobalOptions};
 use crate::exit::{Exit, Failure, Outcome};
 use crate::output::print_json;
@@ -29,12 +29,7 @@ pub fn cancel(global: &GlobalOptions, args: &CancelArgs) -> Outcome {
             at_ms: unix_now_ms(),
         },
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime for the barn client")
-        .map_err(Failure::infra)?;
-    let outcome = runtime
+    let outcome = client_runtime()?
         .block_on(write_retrying(|| client.write(&request)))
         .map_err(api_failure)?;
     match outcome {

@@ -101,7 +101,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
 /// Problems in the scenario or its contracts are the author's (2);
 /// isolation the machine cannot give is the operator's (3); a run that
 /// started and failed, for any other reason (a step's program too), exits 1.
-pub fn exit_for(error: &RunError) -> Exit {
+fn exit_for(error: &RunError) -> Exit {
     match error {
         RunError::Engine(
             EngineError::Plan(_) | EngineError::Step { .. } | EngineError::Contract { .. },

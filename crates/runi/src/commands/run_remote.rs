@@ -16,7 +16,7 @@ use runink_barn::{
 };
 use runink_plan::Plan;
 
-use crate::barn_client::{api_failure, client, tls_files, write_retrying};
+use crate::barn_client::{api_failure, client, client_runtime, write_retrying};
 use crate::bundle::RecordingLoader;
 use crate::cli::{GlobalOptions, RunArgs};
 use crate::exit::{Exit, Failure, Outcome};
@@ -36,11 +36,9 @@ pub fn run_remote(global: &GlobalOptions, args: &RunArgs) -> Outcome {
             "`--mask-salt` (or `RUNINK_MASK_SALT`) cannot go with `--server`: a run on a cluster masks with the herd's keys on the node that runs it, and a salt is not sent over the network; unset it"
         )));
     }
-    if server.starts_with("https://") && tls_files(&args.remote.tls).is_none() {
-        return Err(Failure::usage(anyhow!(
-            "`{server}` is https: give `--ca`, `--cert` and `--key` (or use http:// with nodes started with `--insecure`)"
-        )));
-    }
+    // A bad URL, or https without certificates, is refused before the
+    // scenario is even compiled.
+    let client = client(server, &args.remote.tls)?;
     // The bundle names files by absolute path, so that the agent resolves
     // them as this machine does.
     let path = std::fs::canonicalize(&args.file)
@@ -52,13 +50,7 @@ pub fn run_remote(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     let (file, compilation) = compile_file_or_fail(global, file, &loader)?;
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
     let texts = loader.into_texts();
-
-    let client = client(server, &args.remote.tls)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime for the barn client")
-        .map_err(Failure::infra)?;
+    let runtime = client_runtime()?;
     let mut submitter = Submitter {
         client: &client,
         id: ClientId::fresh(),

@@ -20,7 +20,7 @@ pub fn runs(global: &GlobalOptions, args: &RunsArgs) -> Outcome {
         print_json(&runs).map_err(Failure::infra)?;
     } else if runs.is_empty() {
         if !global.quiet {
-            eprintln!("no runs recorded in {}", history.place());
+            eprintln!("no runs recorded in {}", history.location());
         }
     } else {
         print!("{}", runs_table(&runs));

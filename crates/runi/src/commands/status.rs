@@ -30,6 +30,6 @@ pub fn status(global: &GlobalOptions, args: &StatusArgs) -> Outcome {
 pub fn unknown_run(id: RunId, history: &dyn RunHistory) -> anyhow::Error {
     anyhow!(
         "no run `{id}` in {}; `runi runs` lists the recorded runs",
-        history.place()
+        history.location()
     )
 }

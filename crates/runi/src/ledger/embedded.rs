@@ -195,7 +195,7 @@ impl RunLedger for EmbeddedLedger {
 }
 
 impl RunHistory for EmbeddedLedger {
-    fn place(&self) -> String {
+    fn location(&self) -> String {
         // The state folder the Barn's folder is in.
         let state = self.dir.parent().unwrap_or(&self.dir);
         format!("`{}`", state.display())

@@ -35,7 +35,7 @@ pub trait RunLedger {
 /// The recorded runs, wherever they are kept.
 pub trait RunHistory {
     /// Where the runs are, for messages (a folder or a URL).
-    fn place(&self) -> String;
+    fn location(&self) -> String;
 
     /// The runs that pass `filter`, newest first.
     fn runs(&self, filter: &RunFilter) -> anyhow::Result<Vec<Run>>;

@@ -15,12 +15,8 @@ pub struct RemoteHistory {
 }
 
 impl RemoteHistory {
-    pub fn new(client: BarnClient) -> anyhow::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the runtime for the barn client")?;
-        Ok(Self { client, runtime })
+    pub fn new(client: BarnClient, runtime: tokio::runtime::Runtime) -> Self {
+        Self { client, runtime }
     }
 
     fn ask<T>(&self, read: impl Future<Output = Result<T, ApiError>>) -> anyhow::Result<T> {
@@ -31,7 +27,7 @@ impl RemoteHistory {
 }
 
 impl RunHistory for RemoteHistory {
-    fn place(&self) -> String {
+    fn location(&self) -> String {
         format!("the barn at `{}`", self.client.url())
     }
 
