@@ -359,15 +359,7 @@ pub enum IsolationArg {
 impl IsolationArg {
     /// The engine's setting; opting out is logged, never silent.
     pub fn engine(self) -> runink_engine::Isolation {
-        match self {
-            IsolationArg::Slice => runink_engine::Isolation::Slice,
-            IsolationArg::None => {
-                tracing::warn!(
-                    "isolation is off (`--isolation none`): step programs run unconfined"
-                );
-                runink_engine::Isolation::None
-            }
-        }
+        crate::run_settings::isolation(self == IsolationArg::Slice)
     }
 }
 

@@ -19,14 +19,18 @@ pub fn settings_of(args: &RunArgs) -> RunSettings {
     }
 }
 
-/// The engine's options for `settings` (not a dry run, no progress).
-pub fn engine_options(settings: &RunSettings) -> RunOptions {
-    let isolation = if settings.isolated {
+/// The engine's isolation; opting out is logged, never silent.
+pub fn isolation(isolated: bool) -> Isolation {
+    if isolated {
         Isolation::Slice
     } else {
         tracing::warn!("isolation is off (`--isolation none`): step programs run unconfined");
         Isolation::None
-    };
+    }
+}
+
+/// The engine's options for `settings` (not a dry run, no progress).
+pub fn engine_options(settings: &RunSettings) -> RunOptions {
     RunOptions {
         limits: Limits {
             batch_rows_max: settings.batch_rows_max as usize,
@@ -36,7 +40,7 @@ pub fn engine_options(settings: &RunSettings) -> RunOptions {
         },
         all_violations: settings.all_violations,
         block_on_drift: settings.block_on_drift,
-        isolation,
+        isolation: isolation(settings.isolated),
         ..RunOptions::default()
     }
 }

@@ -6,10 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use runink_barn::{
-    EventLevel, NewRunEvent, NodeId, RunCounts, RunDetail, RunEnd, RunId, ScenarioBundle,
-    unix_now_ms,
-};
+use runink_barn::{NodeId, RunId, ScenarioBundle, unix_now_ms};
 use runink_contract::Masker;
 use runink_dsl::diagnostic::render;
 use runink_dsl::{Colour, CompileOptions, compile};
@@ -33,16 +30,17 @@ pub fn execute(
 ) -> RunFinish {
     let plan = match plan_of(me, dag_hash, bundle) {
         Ok(plan) => plan,
-        Err(reason) => return failed_before_start(reason),
+        Err(reason) => return RunFinish::failed(reason, unix_now_ms()),
     };
     let keys = match mask_keys(state_dir, plan.herd.as_str(), None) {
         Ok(keys) => keys,
         Err(e) => {
-            return failed_before_start(format!(
+            let reason = format!(
                 "node {me} cannot read herd `{}`'s masking keys in `{}`: {e:#}",
                 plan.herd,
                 state_dir.display()
-            ));
+            );
+            return RunFinish::failed(reason, unix_now_ms());
         }
     };
     let start = RunStart::of(&plan, &bundle.file, unix_now_ms());
@@ -101,20 +99,4 @@ fn plan_of(me: NodeId, dag_hash: &DagHash, bundle: &ScenarioBundle) -> Result<Pl
         ));
     }
     Ok(plan)
-}
-
-fn failed_before_start(reason: String) -> RunFinish {
-    let at_ms = unix_now_ms();
-    RunFinish {
-        end: RunEnd::Failed,
-        counts: RunCounts::default(),
-        detail: RunDetail::default(),
-        summary: reason.clone(),
-        events: vec![NewRunEvent {
-            at_ms,
-            level: EventLevel::Error,
-            message: reason,
-        }],
-        at_ms,
-    }
 }

@@ -20,8 +20,7 @@ use std::time::Duration;
 
 use runink_barn::cluster::{Consistency, NodeHandle};
 use runink_barn::{
-    ClientId, Command, NewRunEvent, Request, RequestId, RunCounts, RunDetail, RunEnd, RunId,
-    RunStatus, ScenarioBundle, unix_now_ms,
+    ClientId, Command, Request, RequestId, RunId, RunStatus, ScenarioBundle, unix_now_ms,
 };
 use runink_model::DagHash;
 
@@ -157,19 +156,7 @@ impl Worker {
         let reason = format!(
             "node {me} stopped while the run was running (it was restarted or killed); nothing the run wrote was committed. Submit it again."
         );
-        let now = unix_now_ms();
-        let finish = RunFinish {
-            end: RunEnd::Failed,
-            counts: RunCounts::default(),
-            detail: RunDetail::default(),
-            summary: reason.clone(),
-            events: vec![NewRunEvent {
-                at_ms: now,
-                level: runink_barn::EventLevel::Error,
-                message: reason,
-            }],
-            at_ms: now,
-        };
+        let finish = RunFinish::failed(reason, unix_now_ms());
         self.record_end(run, &finish);
     }
 

@@ -119,6 +119,23 @@ impl RunFinish {
             at_ms,
         }
     }
+
+    /// A run that failed before it read anything, for `reason`, which is
+    /// also its one log line.
+    pub fn failed(reason: String, at_ms: u64) -> Self {
+        Self {
+            end: RunEnd::Failed,
+            counts: RunCounts::default(),
+            detail: RunDetail::default(),
+            events: vec![NewRunEvent {
+                at_ms,
+                level: EventLevel::Error,
+                message: reason.clone(),
+            }],
+            summary: reason,
+            at_ms,
+        }
+    }
 }
 
 /// `what: cause: cause`, the way errors chain into logs.
