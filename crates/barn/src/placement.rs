@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::{NodeId, RunId};
-use crate::state::{BarnState, RunStatus};
+use crate::state::{BarnState, Run, RunStatus};
 
 /// One decision: put `run` on `node`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,13 +38,8 @@ pub fn placements(
             *count += 1;
         }
     }
-    let waiting: Vec<RunId> = state
-        .runs()
-        .filter(|run| {
-            run.status == RunStatus::Pending
-                && state.run_bundle(run.id).is_some()
-                && run.node.is_none_or(|node| !load.contains_key(&node))
-        })
+    let waiting: Vec<RunId> = awaiting_agents(state)
+        .filter(|run| run.node.is_none_or(|node| !load.contains_key(&node)))
         .map(|run| run.id)
         .take(placements_max)
         .collect();
@@ -57,6 +52,13 @@ pub fn placements(
         chosen.push(Placement { run, node });
     }
     chosen
+}
+
+/// The runs an agent may still take: pending, with a bundle.
+pub fn awaiting_agents(state: &BarnState) -> impl Iterator<Item = &Run> {
+    state
+        .runs()
+        .filter(|run| run.status == RunStatus::Pending && state.run_bundle(run.id).is_some())
 }
 
 /// The node with the fewest runs, the lowest id among equals.

@@ -149,6 +149,8 @@ pub struct Placing {
     /// How long a member may take to answer the leader's status call
     /// before it is taken as down and gets no runs.
     pub probe_timeout_ms: u64,
+    /// How long the answers of one round of status calls are trusted.
+    pub probe_every_ms: u64,
 }
 
 impl Default for Placing {
@@ -157,6 +159,7 @@ impl Default for Placing {
             interval_ms: 100,
             per_round_max: 32,
             probe_timeout_ms: 500,
+            probe_every_ms: 1_000,
         }
     }
 }

@@ -4,14 +4,14 @@
 //! nothing; after an election the new leader carries on, since what is
 //! placed is in the replicated state, not in this loop.
 //!
-//! While runs are pending, the leader first asks each other member for
-//! its status (`Placing::probe_timeout_ms`): a member that does not answer
-//! gets no runs, and runs placed on it and not yet started are placed
-//! again elsewhere.
+//! While runs are pending, the leader asks each other member for its
+//! status (`Placing::probe_timeout_ms`), at most every
+//! `Placing::probe_every_ms`: a member that does not answer gets no runs,
+//! and runs placed on it and not yet started are placed again elsewhere.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use openraft::ServerState;
 
@@ -22,14 +22,22 @@ use super::peer;
 use crate::clock::unix_now_ms;
 use crate::command::{Command, Request};
 use crate::ids::{ClientId, NodeId, RequestId};
-use crate::placement::placements;
-use crate::state::RunStatus;
+use crate::placement::{awaiting_agents, placements};
+
+/// One round of status calls: when, to which members, who answered.
+struct Probe {
+    at: Instant,
+    members: Vec<(u64, String)>,
+    alive: BTreeSet<NodeId>,
+}
 
 pub(crate) async fn place_runs(inner: Arc<NodeInner>, placing: Placing) {
     let client = ClientId::fresh();
     let mut seq = 0;
     let mut tick = tokio::time::interval(Duration::from_millis(placing.interval_ms));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let probe_every = Duration::from_millis(placing.probe_every_ms);
+    let mut probed: Option<Probe> = None;
     loop {
         tick.tick().await;
         let metrics = inner.raft.metrics().borrow().clone();
@@ -38,9 +46,7 @@ pub(crate) async fn place_runs(inner: Arc<NodeInner>, placing: Placing) {
         }
         let pending = inner
             .read(Consistency::Stale, |state| {
-                state.runs().any(|run| {
-                    run.status == RunStatus::Pending && state.run_bundle(run.id).is_some()
-                })
+                awaiting_agents(state).next().is_some()
             })
             .await
             .unwrap_or(false);
@@ -53,7 +59,21 @@ pub(crate) async fn place_runs(inner: Arc<NodeInner>, placing: Placing) {
             .nodes()
             .map(|(id, node)| (*id, node.addr.clone()))
             .collect();
-        let alive = answering(&inner, &members, placing.probe_timeout_ms).await;
+        let fresh = probed
+            .as_ref()
+            .filter(|p| p.at.elapsed() < probe_every && p.members == members);
+        let alive = match fresh {
+            Some(probe) => probe.alive.clone(),
+            None => {
+                let alive = answering(&inner, &members, placing.probe_timeout_ms).await;
+                probed = Some(Probe {
+                    at: Instant::now(),
+                    members,
+                    alive: alive.clone(),
+                });
+                alive
+            }
+        };
         let chosen = inner
             .read(Consistency::Stale, |state| {
                 placements(state, &alive, placing.per_round_max)
