@@ -67,6 +67,12 @@ impl Masker {
         Self { keys, salted }
     }
 
+    /// The herd's secrets this masker uses (handed to a built-in slice
+    /// that runs a `mask` step).
+    pub fn keys(&self) -> &MaskKeys {
+        &self.keys
+    }
+
     /// Masks a whole column. `MaskRule::None` returns it unchanged.
     pub fn mask(&self, rule: MaskRule, values: &ArrayRef) -> Result<ArrayRef, MaskError> {
         if rule == MaskRule::None {

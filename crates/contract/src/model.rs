@@ -10,7 +10,7 @@ use crate::value_read::{expect_array, expect_object, expect_str, optional_str, s
 use crate::{ContractError, canonical_hash};
 
 /// How a sensitive column is hidden (`customProperties` `mask`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MaskRule {
     Redact,

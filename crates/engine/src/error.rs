@@ -30,6 +30,14 @@ pub enum EngineError {
         label: String,
         message: String,
     },
+    /// A slice of built-in steps failed: killed (out of memory, a signal),
+    /// or it ended before its steps had finished.
+    #[error("slice {slice} (steps {steps}) failed: {message}")]
+    SliceFailed {
+        slice: usize,
+        steps: String,
+        message: String,
+    },
     /// Isolation was asked for and the machine cannot give it; the
     /// operator must act, or opt out with `--isolation none`.
     #[error("{0}")]

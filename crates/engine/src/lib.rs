@@ -23,10 +23,14 @@ mod report;
 mod run;
 mod sink;
 mod sink_thread;
+mod slice_frames;
+mod slice_messages;
+mod slice_worker;
 mod source;
 mod sql_rule;
 mod sql_step;
 mod staging;
+mod step_slice;
 mod steps;
 mod validate;
 
@@ -37,7 +41,10 @@ pub use limits::Limits;
 pub use progress::{ProgressSnapshot, RunProgress, input_bytes_total};
 pub use readback::read_rows;
 pub use report::{
-    AssertResult, DlqCounts, RuleCounts, RunReport, SinkCounts, SourceCounts, StepCounts,
+    AssertResult, DlqCounts, RuleCounts, RunReport, SinkCounts, SliceRun, SourceCounts, StepCounts,
 };
 pub use run::{RunError, RunFailure, RunOptions, RunRequest, execute};
+pub use slice_messages::Confinement;
+pub use slice_worker::{Served, serve_step_slice};
+pub use step_slice::SLICE_WORKER_ARG;
 pub use validate::{RuleResult, ValidateReport, ValidateRequest, validate};

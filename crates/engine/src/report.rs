@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use runink_contract::Drift;
 use serde::Serialize;
 
+use crate::slice_messages::Confinement;
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {
     pub run_id: String,
@@ -31,6 +33,19 @@ pub struct RunReport {
     /// contracts.
     pub dataset_rules: Vec<runink_contract::DatasetMeasurement>,
     pub asserts: Vec<AssertResult>,
+    /// The slices of built-in steps that ran as confined processes, with
+    /// what each saw of its confinement.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<SliceRun>,
+}
+
+/// A slice of built-in steps that ran as a process of its own.
+#[derive(Debug, Clone, Serialize)]
+pub struct SliceRun {
+    pub number: usize,
+    /// The numbers of its steps.
+    pub steps: Vec<usize>,
+    pub confinement: Confinement,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -28,11 +28,14 @@ use crate::expr::CompiledExpr;
 use crate::limits::Limits;
 use crate::masking::{apply_masks, masked_schema};
 use crate::progress::{ProgressSnapshot, RunProgress};
-use crate::report::{DlqCounts, RejectTally, RunReport, SinkCounts, SourceCounts, StepCounts};
+use crate::report::{
+    DlqCounts, RejectTally, RunReport, SinkCounts, SliceRun, SourceCounts, StepCounts,
+};
 use crate::sink::SinkWriter;
 use crate::sink_thread::SinkThread;
 use crate::source::{SourceBatch, spawn_reader};
 use crate::staging::{self, StagedFile};
+use crate::step_slice::{SliceOutput, StepSlice, StepSliceSettings};
 use crate::steps::{Emitted, Kept, PlannedStep, StepContext};
 
 /// How to run.
@@ -54,6 +57,10 @@ pub struct RunOptions {
     /// names), read instead of the files: a run submitted to a cluster
     /// brings its contracts with it.
     pub contract_texts: BTreeMap<String, String>,
+    /// The program a slice of built-in steps runs: `runi`, which serves
+    /// `runi slice-worker`. With [`Isolation::Slice`] a plan with built-in
+    /// steps needs it; the run fails without it.
+    pub slice_program: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -67,6 +74,7 @@ impl Default for RunOptions {
             progress: None,
             isolation: Isolation::default(),
             contract_texts: BTreeMap::new(),
+            slice_program: None,
         }
     }
 }
@@ -146,11 +154,21 @@ struct Run {
 struct Pipeline {
     checker: Option<RowChecker>,
     input_rules: Option<DatasetChecks>,
-    steps: Vec<PlannedStep>,
+    stages: Vec<Stage>,
     output_checker: Option<RowChecker>,
     output_rules: Option<DatasetChecks>,
     sinks: Vec<PlannedSink>,
     raw_schema: SchemaRef,
+}
+
+/// The steps as they run: one step in this process, or a group of built-in
+/// steps in a slice.
+enum Stage {
+    /// A step run here: built-in steps under `--isolation none`, and `exec`
+    /// steps (whose programs are slices of their own).
+    Here { index: usize, step: PlannedStep },
+    /// The built-in steps from index `first` on, in a slice.
+    Slice { first: usize, slice: Box<StepSlice> },
 }
 
 /// A sink with its routing condition and, for a role-scoped sink, the
@@ -274,13 +292,29 @@ impl Run {
             };
             self.pipeline = Some(self.plan_pipeline(plan, &schema)?);
         }
-        // SQL steps run now, over everything they buffered.
-        let step_count = self.pipeline.as_ref().map_or(0, |p| p.steps.len());
-        for index in 0..step_count {
+        // SQL steps run now, over everything they buffered; slices finish.
+        let stage_count = self.pipeline.as_ref().map_or(0, |p| p.stages.len());
+        for stage_index in 0..stage_count {
             let pipeline = self.pipeline.as_mut().expect("planned above");
-            let finished = pipeline.steps[index].finish();
-            self.report.steps[index].stderr = pipeline.steps[index].take_stderr();
-            self.push_emitted(index, finished?)?;
+            match &mut pipeline.stages[stage_index] {
+                Stage::Here { index, step } => {
+                    let index = *index;
+                    let finished = step.finish();
+                    self.report.steps[index].stderr = step.take_stderr();
+                    self.push_emitted(stage_index, finished?)?;
+                }
+                Stage::Slice { first, slice } => {
+                    let first = *first;
+                    let (outputs, confinement) = slice.finish()?;
+                    let steps = slice_step_numbers(plan, first);
+                    self.report.slices.push(SliceRun {
+                        number: slice.number(),
+                        steps,
+                        confinement,
+                    });
+                    self.push_slice_outputs(stage_index, outputs)?;
+                }
+            }
         }
         if let Some(drift) = self
             .pipeline
@@ -392,7 +426,7 @@ impl Run {
                 (checked.valid, kept)
             }
         };
-        self.push_steps(0, batch, Some(lines), &uri)?;
+        self.push_stages(0, batch, Some(lines), &uri)?;
         self.show_progress();
         Ok(())
     }
@@ -408,8 +442,8 @@ impl Run {
         }
     }
 
-    /// Pushes a batch through the steps from `first`, then to the sinks.
-    fn push_steps(
+    /// Pushes a batch through the stages from `first`, then to the sinks.
+    fn push_stages(
         &mut self,
         first: usize,
         batch: RecordBatch,
@@ -417,34 +451,33 @@ impl Run {
         source: &str,
     ) -> Result<(), RunError> {
         let mut batch = batch;
-        let step_count = self.pipeline.as_ref().map_or(0, |p| p.steps.len());
-        for index in first..step_count {
+        let stage_count = self.pipeline.as_ref().map_or(0, |p| p.stages.len());
+        for stage_index in first..stage_count {
+            let pipeline = self.pipeline.as_mut().expect("planned before rows flow");
+            let (index, step) = match &mut pipeline.stages[stage_index] {
+                Stage::Here { index, step } => (*index, step),
+                Stage::Slice { slice, .. } => {
+                    slice.push(batch, lines, source)?;
+                    let outputs = slice.take_ready();
+                    return self.push_slice_outputs(stage_index, outputs);
+                }
+            };
             let rows_in = batch.num_rows() as u64;
             self.report.steps[index].rows_in += rows_in;
-            let pipeline = self.pipeline.as_mut().expect("planned before rows flow");
-            let step = &mut pipeline.steps[index];
             let label = format!("step {} ({})", step.number, step.label);
             let Some(output) = step.push(batch, &self.masker)? else {
                 let emitted = step.take_emitted();
-                return self.push_emitted(index, emitted);
+                return self.push_emitted(stage_index, emitted);
             };
             for reject in &output.rejects {
                 let line = lines.as_ref().map(|l| l[reject.row]);
-                let rejection = Rejection {
-                    step: label.clone(),
-                    rule: "cast".to_owned(),
-                    field: reject.field.clone(),
-                    message: reject.message.clone(),
-                    source: source.to_owned(),
+                self.reject_cast(
+                    label.clone(),
+                    reject.field.clone(),
+                    reject.value.clone(),
+                    reject.message.clone(),
+                    source,
                     line,
-                    violations: None,
-                };
-                self.reject(
-                    &[(
-                        reject.field.clone(),
-                        reject.value.clone().map_or(Value::Null, Value::String),
-                    )],
-                    rejection,
                 )?;
             }
             let rejected = output.rejects.len() as u64;
@@ -469,11 +502,40 @@ impl Run {
         self.write_sinks(batch, lines, source)
     }
 
-    /// Pushes what step `index` emitted on its own schedule through the
-    /// steps after it; its rejects go to the DLQ with their output line.
-    fn push_emitted(&mut self, index: usize, emitted: Emitted) -> Result<(), RunError> {
+    /// A row a step could not cast goes to the DLQ.
+    fn reject_cast(
+        &mut self,
+        step: String,
+        field: String,
+        value: Option<String>,
+        message: String,
+        source: &str,
+        line: Option<u64>,
+    ) -> Result<(), RunError> {
+        let rejection = Rejection {
+            step,
+            rule: "cast".to_owned(),
+            field: field.clone(),
+            message,
+            source: source.to_owned(),
+            line,
+            violations: None,
+        };
+        self.reject(
+            &[(field, value.map_or(Value::Null, Value::String))],
+            rejection,
+        )
+    }
+
+    /// Pushes what the step of stage `stage_index` emitted on its own
+    /// schedule through the stages after it; its rejects go to the DLQ
+    /// with their output line.
+    fn push_emitted(&mut self, stage_index: usize, emitted: Emitted) -> Result<(), RunError> {
         let pipeline = self.pipeline.as_ref().expect("planned before rows flow");
-        let step = &pipeline.steps[index];
+        let Stage::Here { index, step } = &pipeline.stages[stage_index] else {
+            unreachable!("only a step run here emits on its own schedule");
+        };
+        let index = *index;
         let label = format!("step {} ({})", step.number, step.label);
         let source = format!("output of {label}");
         for reject in emitted.rejects {
@@ -497,7 +559,46 @@ impl Run {
         for batch in emitted.batches {
             self.report.steps[index].rows_out += batch.num_rows() as u64;
             // Emitted rows have no source lines.
-            self.push_steps(index + 1, batch, None, "")?;
+            self.push_stages(stage_index + 1, batch, None, "")?;
+        }
+        Ok(())
+    }
+
+    /// Counts what left the slice of stage `stage_index`, sends its
+    /// rejects to the DLQ and pushes its rows through the stages after it.
+    fn push_slice_outputs(
+        &mut self,
+        stage_index: usize,
+        outputs: Vec<SliceOutput>,
+    ) -> Result<(), RunError> {
+        let pipeline = self.pipeline.as_ref().expect("planned before rows flow");
+        let Stage::Slice { first, .. } = &pipeline.stages[stage_index] else {
+            unreachable!("outputs come from a slice stage");
+        };
+        let first = *first;
+        for output in outputs {
+            for (offset, tally) in output.counts.iter().enumerate() {
+                let counts = &mut self.report.steps[first + offset];
+                counts.rows_in += tally.rows_in;
+                counts.rows_out += tally.rows_out;
+                counts.rows_rejected += tally.rows_rejected;
+                self.report.rows_dropped += tally.rows_dropped;
+            }
+            for reject in output.rejects {
+                let step = &self.report.steps[first + reject.step_index];
+                let label = format!("step {} ({})", step.number, step.label);
+                self.reject_cast(
+                    label,
+                    reject.field,
+                    reject.value,
+                    reject.message,
+                    &output.source,
+                    reject.line,
+                )?;
+            }
+            if let Some(batch) = output.batch {
+                self.push_stages(stage_index + 1, batch, output.lines, &output.source)?;
+            }
         }
         Ok(())
     }
@@ -623,11 +724,55 @@ impl Run {
             },
             slices: &plan.slices,
         };
-        let mut steps = Vec::new();
-        for step in &plan.steps {
-            let planned = PlannedStep::plan(step, &schema, &context)?;
-            schema = Arc::clone(&planned.output_schema);
-            steps.push(planned);
+        let mut stages = Vec::new();
+        let mut index = 0;
+        for plan_slice in &plan.slices {
+            let count = plan_slice.steps.len();
+            let Some(steps) = plan.steps.get(index..index + count) else {
+                return Err(EngineError::Plan(format!(
+                    "internal error (this is a bug in Runink): slice {} names steps the plan does not have",
+                    plan_slice.number
+                )));
+            };
+            let input_schema = Arc::clone(&schema);
+            let mut planned = Vec::with_capacity(count);
+            for step in steps {
+                let step = PlannedStep::plan(step, &schema, &context)?;
+                schema = Arc::clone(&step.output_schema);
+                planned.push(step);
+            }
+            let isolated = plan_slice.trusted && self.options.isolation == Isolation::Slice;
+            if isolated {
+                // Planned here to check the steps and learn their schema;
+                // they run in the slice.
+                let settings = StepSliceSettings {
+                    program: self.options.slice_program.clone().ok_or_else(|| {
+                        EngineError::Isolation(
+                            "built-in steps run in slices, but no program to run them was \
+                             given (`RunOptions::slice_program`); use `--isolation none` \
+                             to run them in this process"
+                                .to_owned(),
+                        )
+                    })?,
+                    sensitive: &self.sensitive,
+                    default_mask: self.options.default_mask,
+                    masker: &self.masker,
+                    limits: self.options.limits,
+                };
+                let slice = StepSlice::start(plan_slice, steps, &input_schema, &schema, &settings)?;
+                stages.push(Stage::Slice {
+                    first: index,
+                    slice: Box::new(slice),
+                });
+            } else {
+                for (offset, step) in planned.into_iter().enumerate() {
+                    stages.push(Stage::Here {
+                        index: index + offset,
+                        step,
+                    });
+                }
+            }
+            index += count;
         }
         let output_checker = self
             .output
@@ -688,7 +833,7 @@ impl Run {
         Ok(Pipeline {
             checker,
             input_rules,
-            steps,
+            stages,
             output_checker,
             output_rules,
             sinks,
@@ -824,4 +969,14 @@ fn load_contract(
 
 fn contract_path(reference: Option<&ContractRef>) -> String {
     reference.map(|r| r.path.clone()).unwrap_or_default()
+}
+
+/// The numbers of the steps in the slice whose first step has index `first`.
+fn slice_step_numbers(plan: &Plan, first: usize) -> Vec<usize> {
+    let slice = plan.steps[first].slice;
+    plan.steps
+        .iter()
+        .filter(|s| s.slice == slice)
+        .map(|s| s.number)
+        .collect()
 }

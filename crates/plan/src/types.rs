@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use runink_model::{DagHash, DurationSpec, HerdName, Resources, Sha256Hex};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One compiled scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -159,7 +159,7 @@ pub struct Source {
     pub window: Option<Window>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// 1-based position in the scenario.
     pub number: usize,
@@ -172,7 +172,7 @@ pub struct Step {
 }
 
 /// Where a step's definition came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum StepOrigin {
     Inline,
@@ -185,7 +185,7 @@ pub enum StepOrigin {
 }
 
 /// How an `exec` step exchanges rows with its program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExecFormat {
     Jsonl,
@@ -214,7 +214,7 @@ impl ExecFormat {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "lowercase")]
 pub enum StepKind {
     Mask {

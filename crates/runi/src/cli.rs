@@ -70,6 +70,10 @@ pub enum Command {
     Barn(BarnCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Serve a slice of built-in steps on stdin and stdout. `runi run`
+    /// starts this inside a confined process; it is not for people.
+    #[command(name = "slice-worker", hide = true)]
+    SliceWorker,
 }
 
 #[derive(Debug, Subcommand)]

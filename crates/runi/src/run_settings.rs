@@ -24,9 +24,17 @@ pub fn isolation(isolated: bool) -> Isolation {
     if isolated {
         Isolation::Slice
     } else {
-        tracing::warn!("isolation is off (`--isolation none`): step programs run unconfined");
+        tracing::warn!(
+            "isolation is off (`--isolation none`): steps run unconfined, built-in ones in this process"
+        );
         Isolation::None
     }
+}
+
+/// The program that runs slices of built-in steps: this very binary
+/// (`runi slice-worker`).
+pub fn slice_program() -> Option<std::path::PathBuf> {
+    std::env::current_exe().ok()
 }
 
 /// The engine's options for `settings` (not a dry run, no progress).
@@ -41,6 +49,7 @@ pub fn engine_options(settings: &RunSettings) -> RunOptions {
         all_violations: settings.all_violations,
         block_on_drift: settings.block_on_drift,
         isolation: isolation(settings.isolated),
+        slice_program: slice_program(),
         ..RunOptions::default()
     }
 }

@@ -10,25 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use slice_support::isolation_available;
 
-/// True when slices can run here; otherwise says why the test skips (or
-/// fails, when `RUNINK_REQUIRE_ISOLATION` is set, as in CI).
-fn isolation_available(test: &str) -> bool {
-    let probe = runink_slice::probe();
-    let Some(missing) = probe.missing() else {
-        return true;
-    };
-    let why = format!(
-        "{test}: the kernel cannot give isolation here: {} is missing",
-        missing.feature
-    );
-    assert!(
-        std::env::var_os("RUNINK_REQUIRE_ISOLATION").is_none(),
-        "{why}; RUNINK_REQUIRE_ISOLATION is set"
-    );
-    eprintln!("SKIPPED {why}");
-    false
-}
+mod slice_support;
 
 const CONTRACT: &str = r#"apiVersion: v3.0.2
 kind: DataContract

@@ -18,6 +18,7 @@ mod logs;
 mod run;
 mod run_remote;
 mod runs;
+mod slice_worker;
 mod status;
 mod test;
 
@@ -39,5 +40,6 @@ pub fn run(cli: &Cli) -> Outcome {
         Command::Contract(command) => contract::contract(&cli.global, command),
         Command::Barn(command) => barn::barn(&cli.global, command),
         Command::Completions(args) => completions::completions(args),
+        Command::SliceWorker => slice_worker::slice_worker(),
     }
 }

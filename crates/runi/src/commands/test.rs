@@ -103,6 +103,7 @@ fn test_plan(
         masker: Masker::new(keys),
         options: RunOptions {
             isolation,
+            slice_program: crate::run_settings::slice_program(),
             ..RunOptions::default()
         },
     };

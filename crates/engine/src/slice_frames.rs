@@ -1,0 +1,179 @@
+//! The frames that cross a built-in slice's pipes. A frame is a JSON
+//! header and an optional record batch, encoded as a self-contained Arrow
+//! IPC stream (schema, batch, end):
+//!
+//! ```text
+//! u32 LE header length | header (JSON) | u64 LE body length | body (Arrow IPC stream, or nothing)
+//! ```
+//!
+//! Both directions use it: the parent sends a job, then batches, then the
+//! end; the slice answers each batch, then sends what its steps emit at the
+//! end, then says it is done. Lengths are bounded so that a damaged stream
+//! is refused instead of allocating without bound.
+
+use std::io::{self, Read, Write};
+
+use arrow::array::RecordBatch;
+use arrow::buffer::Buffer;
+use arrow::ipc::reader::StreamDecoder;
+use arrow::ipc::writer::StreamWriter;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Longest header accepted: headers carry counts and rejects, never rows.
+pub const HEADER_BYTES_MAX: u32 = 64 << 20;
+/// Longest body accepted: one batch of `batch_rows_max` rows.
+pub const BODY_BYTES_MAX: u64 = 8 << 30;
+
+/// Writes one frame and flushes it.
+pub fn write_frame<W: Write, H: Serialize>(
+    out: &mut W,
+    header: &H,
+    body: Option<&RecordBatch>,
+) -> io::Result<()> {
+    let header = serde_json::to_vec(header).map_err(io::Error::other)?;
+    let header_len = u32::try_from(header.len())
+        .ok()
+        .filter(|len| *len <= HEADER_BYTES_MAX)
+        .ok_or_else(|| io::Error::other(format!("a frame header of {} bytes", header.len())))?;
+    let body = match body {
+        None => Vec::new(),
+        Some(batch) => encode_batch(batch)?,
+    };
+    out.write_all(&header_len.to_le_bytes())?;
+    out.write_all(&header)?;
+    out.write_all(&(body.len() as u64).to_le_bytes())?;
+    out.write_all(&body)?;
+    out.flush()
+}
+
+/// Reads one frame; `None` at the end of the stream (before a frame).
+pub fn read_frame<R: Read, H: DeserializeOwned>(
+    input: &mut R,
+) -> io::Result<Option<(H, Option<RecordBatch>)>> {
+    let mut len = [0u8; 4];
+    match input.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let header_len = u32::from_le_bytes(len);
+    if header_len > HEADER_BYTES_MAX {
+        return Err(damaged(format!(
+            "a header of {header_len} bytes (at most {HEADER_BYTES_MAX})"
+        )));
+    }
+    let mut header = vec![0u8; header_len as usize];
+    input.read_exact(&mut header)?;
+    let header: H = serde_json::from_slice(&header)
+        .map_err(|e| damaged(format!("a header that does not read: {e}")))?;
+    let mut len = [0u8; 8];
+    input.read_exact(&mut len)?;
+    let body_len = u64::from_le_bytes(len);
+    if body_len > BODY_BYTES_MAX {
+        return Err(damaged(format!(
+            "a body of {body_len} bytes (at most {BODY_BYTES_MAX})"
+        )));
+    }
+    if body_len == 0 {
+        return Ok(Some((header, None)));
+    }
+    let mut body = vec![0u8; body_len as usize];
+    input.read_exact(&mut body)?;
+    Ok(Some((header, Some(decode_batch(body)?))))
+}
+
+fn encode_batch(batch: &RecordBatch) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut writer =
+        StreamWriter::try_new(&mut bytes, &batch.schema()).map_err(io::Error::other)?;
+    writer.write(batch).map_err(io::Error::other)?;
+    writer.finish().map_err(io::Error::other)?;
+    drop(writer);
+    Ok(bytes)
+}
+
+/// Decodes without copying: the batch's buffers point into `body`.
+fn decode_batch(body: Vec<u8>) -> io::Result<RecordBatch> {
+    let mut buffer = Buffer::from_vec(body);
+    let mut decoder = StreamDecoder::new();
+    let mut batch = None;
+    while !buffer.is_empty() {
+        if let Some(decoded) = decoder
+            .decode(&mut buffer)
+            .map_err(|e| damaged(e.to_string()))?
+        {
+            if batch.is_some() {
+                return Err(damaged("a body with more than one batch".to_owned()));
+            }
+            batch = Some(decoded);
+        }
+    }
+    decoder.finish().map_err(|e| damaged(e.to_string()))?;
+    batch.ok_or_else(|| damaged("a body with no batch".to_owned()))
+}
+
+fn damaged(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("slice frame: {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Header {
+        n: u32,
+    }
+
+    fn batch(rows: usize) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from_iter_values(0..rows as i64)),
+                Arc::new(StringArray::from_iter(
+                    (0..rows).map(|i| (i % 3 != 0).then(|| format!("n{i}"))),
+                )),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn frames_round_trip_with_and_without_a_batch() {
+        let mut bytes = Vec::new();
+        write_frame(&mut bytes, &Header { n: 1 }, Some(&batch(5))).unwrap();
+        write_frame(&mut bytes, &Header { n: 2 }, None).unwrap();
+        write_frame(&mut bytes, &Header { n: 3 }, Some(&batch(0))).unwrap();
+        let mut input = bytes.as_slice();
+        let (h, b) = read_frame::<_, Header>(&mut input).unwrap().unwrap();
+        assert_eq!((h.n, b.unwrap()), (1, batch(5)));
+        let (h, b) = read_frame::<_, Header>(&mut input).unwrap().unwrap();
+        assert_eq!((h.n, b), (2, None));
+        let (h, b) = read_frame::<_, Header>(&mut input).unwrap().unwrap();
+        assert_eq!((h.n, b.unwrap().schema()), (3, batch(1).schema()));
+        assert!(read_frame::<_, Header>(&mut input).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_cut_or_oversized_frame_is_an_error_not_the_end() {
+        let mut bytes = Vec::new();
+        write_frame(&mut bytes, &Header { n: 1 }, Some(&batch(5))).unwrap();
+        let cut = &bytes[..bytes.len() - 3];
+        assert!(read_frame::<_, Header>(&mut &cut[..]).is_err());
+        let mut huge = (HEADER_BYTES_MAX + 1).to_le_bytes().to_vec();
+        huge.extend_from_slice(b"{}");
+        let error = read_frame::<_, Header>(&mut huge.as_slice()).unwrap_err();
+        assert!(error.to_string().contains("at most"), "{error}");
+    }
+}

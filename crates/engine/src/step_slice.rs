@@ -1,0 +1,476 @@
+//! A slice of built-in steps, run by the parent: `runi slice-worker`
+//! started as a confined process, fed the steps' rows as Arrow IPC frames
+//! on its stdin and read back from its stdout (`slice_messages.rs`).
+//!
+//! A thread writes frames to the slice, another reads its answers; the
+//! run's thread hands over at most `queue_len_max` batches that have not
+//! been answered yet, and takes the answers as they come, so the slice
+//! works on one batch while the run checks the next. The slice answers
+//! batches in order, so each answer's rows get back the source lines of
+//! the batch they came from.
+
+use std::collections::VecDeque;
+use std::io::{BufReader, BufWriter};
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use arrow::array::{Array, RecordBatch, UInt32Array};
+use arrow::datatypes::SchemaRef;
+use runink_contract::{MaskRule, Masker};
+use runink_plan::{Slice as PlanSlice, Step};
+use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio};
+
+use crate::EngineError;
+use crate::exec_step::slice_limits;
+use crate::limits::Limits;
+use crate::slice_frames::{read_frame, write_frame};
+use crate::slice_messages::{
+    Confinement, FromSlice, INPUT_ROW_COLUMN, SliceJob, SliceReject, StepTally, ToSlice,
+};
+
+/// The argument that makes `runi` serve a slice.
+pub const SLICE_WORKER_ARG: &str = "slice-worker";
+/// Bytes buffered before a write to the slice's stdin.
+const STDIN_BUFFER_BYTES: usize = 1 << 20;
+/// Bytes buffered when reading the slice's stdout.
+const STDOUT_BUFFER_BYTES: usize = 1 << 20;
+
+/// What a built-in slice needs besides its steps.
+#[derive(Debug)]
+pub struct StepSliceSettings<'a> {
+    /// The program that serves slices (`runi`, with [`SLICE_WORKER_ARG`]).
+    pub program: PathBuf,
+    pub sensitive: &'a [(String, MaskRule)],
+    pub default_mask: MaskRule,
+    pub masker: &'a Masker,
+    pub limits: Limits,
+}
+
+/// Rows that left a slice's last step, with what they carry back.
+#[derive(Debug)]
+pub struct SliceOutput {
+    /// None when no row left the last step.
+    pub batch: Option<RecordBatch>,
+    /// The source line of each row; none for rows a step emitted at the end.
+    pub lines: Option<Vec<u64>>,
+    /// The source the rows came from ("" for emitted rows).
+    pub source: String,
+    /// Rows counted at each step of the slice.
+    pub counts: Vec<StepTally>,
+    pub rejects: Vec<OutputReject>,
+}
+
+/// A row a step of the slice rejected, with its source line.
+#[derive(Debug)]
+pub struct OutputReject {
+    pub step_index: usize,
+    pub line: Option<u64>,
+    pub field: String,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+/// A running slice of built-in steps.
+#[derive(Debug)]
+pub struct StepSlice {
+    number: usize,
+    /// Its steps, for messages: "1 (`mask`), 2 (`filter`)".
+    steps: String,
+    running: RunningSlice,
+    memory_bytes: u64,
+    output_schema: SchemaRef,
+    to_stdin: Option<SyncSender<RecordBatch>>,
+    /// Each batch handed over and not answered yet.
+    unanswered: VecDeque<Unanswered>,
+    unanswered_max: usize,
+    events: Receiver<Event>,
+    stdout_open: bool,
+    ready: Vec<SliceOutput>,
+    failure: Option<EngineError>,
+    confinement: Option<Confinement>,
+}
+
+/// What the parent keeps of a batch until the slice answers it.
+#[derive(Debug)]
+struct Unanswered {
+    rows: usize,
+    lines: Option<Vec<u64>>,
+    source: String,
+}
+
+enum Event {
+    Frame(FromSlice, Option<RecordBatch>),
+    ReadFailed(String),
+    Ended,
+}
+
+impl StepSlice {
+    /// Starts the slice `slice` for `steps`, whose first takes `input` and
+    /// whose last gives `output_schema` (both planned by the caller).
+    pub fn start(
+        slice: &PlanSlice,
+        steps: &[Step],
+        input: &SchemaRef,
+        output_schema: &SchemaRef,
+        settings: &StepSliceSettings<'_>,
+    ) -> Result<Self, EngineError> {
+        let limits = slice_limits(&slice.placement.resources);
+        let mut spec = SliceSpec::new(&settings.program);
+        spec.args = vec![SLICE_WORKER_ARG.into()];
+        spec.env = vec![
+            ("LANG".into(), "C.UTF-8".into()),
+            ("RUNINK_LOG".into(), "warn".into()),
+        ];
+        spec.limits = limits;
+        spec.stdin = Stdio::Piped;
+        spec.stdout = Stdio::Piped;
+        spec.stderr = Stdio::Inherit;
+        let mut running = Slice::spawn(&spec).map_err(|e| match e {
+            SliceError::Unsupported { .. } => EngineError::Isolation(e.to_string()),
+            other => EngineError::Isolation(format!(
+                "cannot start slice {} (built-in steps {}) as a slice: {other}",
+                slice.number,
+                step_list(steps)
+            )),
+        })?;
+        let keys = settings.masker.keys();
+        let job = SliceJob {
+            slice: slice.number,
+            steps: steps.to_vec(),
+            sensitive: settings.sensitive.to_vec(),
+            default_mask: settings.default_mask,
+            unique_keys_max: settings.limits.unique_keys_max,
+            sql_rows_max: settings.limits.sql_rows_max,
+            mask_salt_hex: hex::encode(&keys.salt),
+            token_key_hex: hex::encode(keys.token_key),
+        };
+        let unanswered_max = settings.limits.queue_len_max.max(1);
+        let (events_out, events) = sync_channel(unanswered_max + 2);
+        let (to_stdin, batches) = sync_channel::<RecordBatch>(unanswered_max);
+        let stdin = running.stdin.take().expect("stdin is piped");
+        let stdout = running.stdout.take().expect("stdout is piped");
+        let schema_batch = RecordBatch::new_empty(SchemaRef::clone(input));
+        std::thread::spawn(move || {
+            let mut out = BufWriter::with_capacity(STDIN_BUFFER_BYTES, stdin);
+            let job = ToSlice::Job(Box::new(job));
+            let fed = write_frame(&mut out, &job, Some(&schema_batch)).and_then(|()| {
+                for batch in batches {
+                    write_frame(&mut out, &ToSlice::Rows, Some(&batch))?;
+                }
+                write_frame(&mut out, &ToSlice::End, None)
+            });
+            // A slice that stopped reading has failed or was killed: the
+            // reader and the exit status say which.
+            drop(fed);
+        });
+        std::thread::spawn(move || {
+            let mut input = BufReader::with_capacity(STDOUT_BUFFER_BYTES, stdout);
+            loop {
+                let event = match read_frame::<_, FromSlice>(&mut input) {
+                    Ok(Some((header, body))) => Event::Frame(header, body),
+                    Ok(None) => Event::Ended,
+                    Err(error) => Event::ReadFailed(error.to_string()),
+                };
+                let last = !matches!(event, Event::Frame(..));
+                if events_out.send(event).is_err() || last {
+                    return;
+                }
+            }
+        });
+        Ok(Self {
+            number: slice.number,
+            steps: step_list(steps),
+            running,
+            memory_bytes: limits.memory_bytes,
+            output_schema: SchemaRef::clone(output_schema),
+            to_stdin: Some(to_stdin),
+            unanswered: VecDeque::new(),
+            unanswered_max,
+            events,
+            stdout_open: true,
+            ready: Vec::new(),
+            failure: None,
+            confinement: None,
+        })
+    }
+
+    /// The slice's number in the plan.
+    pub fn number(&self) -> usize {
+        self.number
+    }
+
+    /// Hands one batch to the slice; answers that are ready wait in
+    /// [`StepSlice::take_ready`].
+    pub fn push(
+        &mut self,
+        batch: RecordBatch,
+        lines: Option<Vec<u64>>,
+        source: &str,
+    ) -> Result<(), EngineError> {
+        while self.stdout_open && self.unanswered.len() >= self.unanswered_max {
+            let event = self.events.recv().unwrap_or(Event::Ended);
+            self.handle(event);
+        }
+        self.fail_if_failed()?;
+        let rows = batch.num_rows();
+        let sent = self
+            .to_stdin
+            .as_ref()
+            .is_some_and(|sender| sender.send(batch).is_ok());
+        if !sent || !self.stdout_open {
+            return Err(self.ended_early());
+        }
+        self.unanswered.push_back(Unanswered {
+            rows,
+            lines,
+            source: source.to_owned(),
+        });
+        while let Ok(event) = self.events.try_recv() {
+            self.handle(event);
+        }
+        self.fail_if_failed()
+    }
+
+    /// Rows that have left the slice so far.
+    pub fn take_ready(&mut self) -> Vec<SliceOutput> {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// Ends the slice's input, reads the rest of its output and waits for
+    /// it: what its steps emit at the end, and how it was confined.
+    pub fn finish(&mut self) -> Result<(Vec<SliceOutput>, Confinement), EngineError> {
+        drop(self.to_stdin.take());
+        while self.stdout_open {
+            let event = self.events.recv().unwrap_or(Event::Ended);
+            self.handle(event);
+        }
+        let exit = self.running.wait().map_err(|e| {
+            EngineError::Isolation(format!("cannot wait for slice {}: {e}", self.number))
+        })?;
+        if let Some(error) = self.failure.take() {
+            return Err(error);
+        }
+        if let Some(message) = self.exit_failure(&exit) {
+            return Err(self.failed(message));
+        }
+        let confinement = self
+            .confinement
+            .take()
+            .ok_or_else(|| self.failed("it ended before its steps had finished".to_owned()))?;
+        Ok((std::mem::take(&mut self.ready), confinement))
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Frame(header, body) => {
+                if let Err(error) = self.take_frame(header, body) {
+                    self.failure.get_or_insert(error);
+                }
+            }
+            Event::ReadFailed(message) => {
+                self.stdout_open = false;
+                let error = self.failed(format!("it sent output that cannot be read: {message}"));
+                self.failure.get_or_insert(error);
+            }
+            Event::Ended => self.stdout_open = false,
+        }
+    }
+
+    fn take_frame(
+        &mut self,
+        header: FromSlice,
+        body: Option<RecordBatch>,
+    ) -> Result<(), EngineError> {
+        match header {
+            FromSlice::Answer { counts, rejects } => {
+                let asked = self.unanswered.pop_front().ok_or_else(|| {
+                    self.failed("it answered a batch it was not given".to_owned())
+                })?;
+                let (batch, rows) = match body {
+                    None => (None, None),
+                    Some(body) => {
+                        let (batch, rows) = self.split_input_rows(body, asked.rows)?;
+                        (Some(batch), Some(rows))
+                    }
+                };
+                if rejects
+                    .iter()
+                    .any(|r| r.input_row.is_some_and(|row| row as usize >= asked.rows))
+                {
+                    return Err(self.bad_output("a rejected row past its batch".to_owned()));
+                }
+                let Unanswered { lines, source, .. } = asked;
+                let line_of = |row: u32| lines.as_ref().map(|l| l[row as usize]);
+                let rejects = rejects
+                    .into_iter()
+                    .map(|r| output_reject(r, |row| row.and_then(line_of)))
+                    .collect();
+                let lines = match (&lines, &rows) {
+                    (Some(lines), Some(rows)) => {
+                        Some(rows.values().iter().map(|r| lines[*r as usize]).collect())
+                    }
+                    _ => None,
+                };
+                self.ready.push(SliceOutput {
+                    batch,
+                    lines,
+                    source,
+                    counts,
+                    rejects,
+                });
+            }
+            FromSlice::Emitted { counts, rejects } => {
+                let batch = body.map(|b| self.conform(b)).transpose()?;
+                self.ready.push(SliceOutput {
+                    batch,
+                    lines: None,
+                    source: String::new(),
+                    counts,
+                    rejects: rejects
+                        .into_iter()
+                        .map(|r| output_reject(r, |_| None))
+                        .collect(),
+                });
+            }
+            FromSlice::Done {
+                counts,
+                confinement,
+            } => {
+                self.ready.push(SliceOutput {
+                    batch: None,
+                    lines: None,
+                    source: String::new(),
+                    counts,
+                    rejects: Vec::new(),
+                });
+                self.confinement = Some(confinement);
+            }
+            FromSlice::Failed {
+                step,
+                label,
+                message,
+            } => {
+                return Err(if step == 0 {
+                    self.failed(message)
+                } else {
+                    EngineError::Step {
+                        step,
+                        label,
+                        message,
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Splits an answer into its rows and their input positions.
+    fn split_input_rows(
+        &self,
+        body: RecordBatch,
+        rows_in: usize,
+    ) -> Result<(RecordBatch, UInt32Array), EngineError> {
+        let last = body.num_columns().checked_sub(1);
+        let rows = last
+            .filter(|i| body.schema().field(*i).name() == INPUT_ROW_COLUMN)
+            .and_then(|i| {
+                body.column(i)
+                    .as_any()
+                    .downcast_ref::<UInt32Array>()
+                    .cloned()
+            })
+            .filter(|rows| rows.null_count() == 0)
+            .ok_or_else(|| self.bad_output(format!("no `{INPUT_ROW_COLUMN}` column")))?;
+        if rows.values().iter().any(|r| *r as usize >= rows_in) {
+            return Err(self.bad_output("a row position past its batch".to_owned()));
+        }
+        let mut columns = body.columns().to_vec();
+        columns.pop();
+        let batch = RecordBatch::try_new(SchemaRef::clone(&self.output_schema), columns)
+            .map_err(|e| self.bad_output(e.to_string()))?;
+        Ok((batch, rows))
+    }
+
+    /// The slice's rows under the schema the parent planned; a slice that
+    /// sends other columns has a bug.
+    fn conform(&self, body: RecordBatch) -> Result<RecordBatch, EngineError> {
+        RecordBatch::try_new(
+            SchemaRef::clone(&self.output_schema),
+            body.columns().to_vec(),
+        )
+        .map_err(|e| self.bad_output(e.to_string()))
+    }
+
+    fn bad_output(&self, what: String) -> EngineError {
+        self.failed(format!(
+            "it sent rows that do not fit its steps' output: {what}"
+        ))
+    }
+
+    fn failed(&self, message: String) -> EngineError {
+        EngineError::SliceFailed {
+            slice: self.number,
+            steps: self.steps.clone(),
+            message,
+        }
+    }
+
+    fn fail_if_failed(&mut self) -> Result<(), EngineError> {
+        match self.failure.take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// The slice stopped before its input ended: why, from its exit.
+    fn ended_early(&mut self) -> EngineError {
+        while self.stdout_open {
+            let event = self.events.recv().unwrap_or(Event::Ended);
+            self.handle(event);
+        }
+        if let Some(error) = self.failure.take() {
+            return error;
+        }
+        let exit = self.running.wait();
+        let reason = exit
+            .ok()
+            .and_then(|exit| self.exit_failure(&exit))
+            .unwrap_or_else(|| "it stopped reading its rows".to_owned());
+        self.failed(reason)
+    }
+
+    fn exit_failure(&self, exit: &SliceExit) -> Option<String> {
+        use std::os::unix::process::ExitStatusExt;
+        if exit.oom_killed {
+            return Some(format!(
+                "it was killed: out of memory (its limit is {} MiB; raise it with `@requires(memory=…)` above its first step)",
+                self.memory_bytes >> 20
+            ));
+        }
+        if let Some(signal) = exit.status.signal() {
+            return Some(format!("it was killed by signal {signal}"));
+        }
+        match exit.status.code() {
+            Some(0) | None => None,
+            Some(code) => Some(format!("it exited with status {code}")),
+        }
+    }
+}
+
+fn output_reject(reject: SliceReject, line: impl Fn(Option<u32>) -> Option<u64>) -> OutputReject {
+    OutputReject {
+        step_index: reject.step_index,
+        line: line(reject.input_row),
+        field: reject.field,
+        value: reject.value,
+        message: reject.message,
+    }
+}
+
+fn step_list(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| format!("{} (`{}`)", s.number, s.label))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

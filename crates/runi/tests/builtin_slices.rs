@@ -1,0 +1,214 @@
+//! Built-in steps run in slices: each group of built-in steps is a `runi
+//! slice-worker` process, confined like an `exec` step's program. These
+//! tests run real scenarios with the real binary and check that the run
+//! records each slice's confinement, that a slice gives exactly what one
+//! process gives (rows, DLQ rows with their source lines, counts), and
+//! that a slice over its memory limit fails the run, saying so.
+
+#![allow(clippy::unwrap_used)] // test fixtures: a failure here is a broken test
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use slice_support::isolation_available;
+
+mod slice_support;
+
+const CONTRACT: &str = r#"apiVersion: v3.0.2
+kind: DataContract
+id: urn:test:orders
+version: 1.0.0
+status: active
+schema:
+  - name: orders
+    properties:
+      - name: id
+        logicalType: integer
+        required: true
+      - name: email
+        logicalType: string
+        classification: pii
+        customProperties:
+          - property: mask
+            value: hash
+      - name: code
+        logicalType: string
+      - name: amount
+        logicalType: number
+"#;
+
+/// Line 1 is the header, so row N is on line N + 1. The code `x7` on line
+/// 4 fails the cast; id 1 comes back on line 6 for `dedupe`; the amount 0
+/// on line 5 is filtered out.
+const ROWS: &str = "id,email,code,amount\n\
+1,a@example.com,11,10.5\n\
+2,b@example.com,12,3\n\
+3,c@example.com,x7,4\n\
+4,d@example.com,14,0\n\
+1,e@example.com,15,9\n\
+5,f@example.com,16,7.25\n";
+
+/// Two slices: steps 1–3, then `@requires` starts slice 2 (steps 4–5).
+const STEPS: &str = "  @step(\"mask\")\n\
+  @step(\"cast\", code=\"BIGINT\")\n\
+  @step(\"filter\", where=\"amount > 0\")\n\
+  @requires(memory=\"256Mi\")\n\
+  @step(\"dedupe\", keys=\"id\")\n\
+  @step(\"sql\", query=\"SELECT id, email, code, amount * 2 AS doubled FROM input ORDER BY id\")";
+
+fn scenario(rows: &str, steps: &str) -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().to_path_buf();
+    fs::create_dir_all(root.join("data")).unwrap();
+    fs::write(root.join("data/in.csv"), rows).unwrap();
+    fs::write(root.join("in.yaml"), CONTRACT).unwrap();
+    let dsl = format!(
+        "Feature: slices\n\nScenario: built-in slices\n  @source(\"csv://data/in.csv\")\n{steps}\n  @sink(\"jsonl://out/rows.jsonl\")\n  @dlq(\"jsonl://out/dlq.jsonl\")\n\n  Given the contract: in.yaml\n"
+    );
+    fs::write(root.join("s.dsl"), dsl).unwrap();
+    (temp, root)
+}
+
+fn run(root: &Path, extra: &[&str]) -> std::process::Output {
+    Command::cargo_bin("runi")
+        .unwrap()
+        .env("RUNINK_HOME", root.join(".state"))
+        .env("RUNINK_MASK_SALT", "salt")
+        .env_remove("RUNINK_STEPS_PATH")
+        .args(["--json", "run"])
+        .args(extra)
+        .arg(root.join("s.dsl"))
+        .output()
+        .unwrap()
+}
+
+fn report(output: &std::process::Output) -> Value {
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    value["report"].clone()
+}
+
+/// A file's JSON lines, without the run's id (which differs per run).
+fn json_lines(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut value: Value = serde_json::from_str(line).unwrap();
+            if let Some(meta) = value.get_mut("_runink").and_then(Value::as_object_mut) {
+                meta.remove("run_id");
+            }
+            value
+        })
+        .collect()
+}
+
+#[test]
+fn built_in_steps_run_confined_and_give_what_one_process_gives() {
+    if !isolation_available("built-in slices") {
+        return;
+    }
+    let (_confined_dir, confined) = scenario(ROWS, STEPS);
+    let output = run(&confined, &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let sliced = report(&output);
+
+    let slices = sliced["slices"].as_array().unwrap();
+    let steps: Vec<&Value> = slices.iter().map(|s| &s["steps"]).collect();
+    assert_eq!(
+        steps,
+        vec![&serde_json::json!([1, 2, 3]), &serde_json::json!([4, 5])]
+    );
+    for slice in slices {
+        let confinement = &slice["confinement"];
+        assert_eq!(confinement["no_new_privs"], 1, "{slice}");
+        assert_eq!(confinement["seccomp"], 2, "{slice}");
+        assert_eq!(confinement["cap_eff"], "0000000000000000", "{slice}");
+    }
+
+    let rows = json_lines(&confined.join("out/rows.jsonl"));
+    let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![1, 2, 5]);
+    assert_eq!(rows[2]["doubled"], 14.5);
+    assert_eq!(rows[0]["code"], 11);
+    assert_ne!(rows[0]["email"], "a@example.com", "emails are masked");
+    let dlq = json_lines(&confined.join("out/dlq.jsonl"));
+    assert_eq!(dlq.len(), 1, "{dlq:?}");
+    assert_eq!(dlq[0]["_runink"]["rule"], "cast");
+    assert_eq!(dlq[0]["_runink"]["step"], "step 2 (cast)");
+    assert_eq!(dlq[0]["_runink"]["line"], 4);
+
+    // The same scenario with every step in this process.
+    let (_here_dir, here) = scenario(ROWS, STEPS);
+    let output = run(&here, &["--isolation", "none"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let in_process = report(&output);
+    assert!(in_process.get("slices").is_none(), "{in_process}");
+    assert_eq!(json_lines(&here.join("out/rows.jsonl")), rows);
+    assert_eq!(json_lines(&here.join("out/dlq.jsonl")), dlq);
+    for key in [
+        "steps",
+        "rows_in",
+        "rows_out",
+        "rows_rejected",
+        "rows_dropped",
+        "rejects",
+    ] {
+        assert_eq!(sliced[key], in_process[key], "{key}");
+    }
+}
+
+#[test]
+fn a_failing_step_in_a_slice_fails_the_run_with_its_message() {
+    if !isolation_available("built-in slice failure") {
+        return;
+    }
+    let (_temp, root) = scenario(ROWS, "  @step(\"dedupe\", keys=\"id\")");
+    let output = run(&root, &["--unique-keys-max", "2"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("step 1 (`dedupe`)"), "{stderr}");
+    assert!(stderr.contains("unique_keys_max"), "{stderr}");
+    assert!(!root.join("out/rows.jsonl").exists());
+}
+
+#[test]
+fn a_slice_over_its_memory_limit_fails_the_run_as_out_of_memory() {
+    if !isolation_available("built-in slice out of memory") {
+        return;
+    }
+    // A `sql` step holds its whole input: 400,000 rows do not fit in 24 MiB.
+    let mut rows = String::from("id,email,code,amount\n");
+    for i in 0..400_000 {
+        rows.push_str(&format!("{i},user{i}@example.com,{i},{i}.5\n"));
+    }
+    let (_temp, root) = scenario(
+        &rows,
+        "  @requires(memory=\"24Mi\")\n  @step(\"sql\", query=\"SELECT * FROM input ORDER BY email DESC\")",
+    );
+    let output = run(&root, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("slice 1 (steps 1 (`sql`)) failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("out of memory"), "{stderr}");
+    assert!(stderr.contains("24 MiB"), "{stderr}");
+    assert!(!root.join("out/rows.jsonl").exists());
+}
