@@ -325,7 +325,6 @@ impl ExecStep {
     }
 
     fn exit_failure(&self, exit: &SliceExit, tail: &VecDeque<String>) -> Option<String> {
-        use std::os::unix::process::ExitStatusExt;
         let stderr = if tail.is_empty() {
             "; it wrote nothing on stderr".to_owned()
         } else {
@@ -333,19 +332,7 @@ impl ExecStep {
             format!("; the last lines of its stderr:\n  {}", lines.join("\n  "))
         };
         let what = format!("`{}`", self.cmd);
-        if exit.oom_killed {
-            return Some(format!(
-                "{what} was killed: out of memory (its limit is {} MiB; raise it with `@requires(memory=…)`){stderr}",
-                self.memory_bytes >> 20
-            ));
-        }
-        if let Some(signal) = exit.status.signal() {
-            return Some(format!("{what} was killed by signal {signal}{stderr}"));
-        }
-        match exit.status.code() {
-            Some(0) | None => None,
-            Some(code) => Some(format!("{what} exited with status {code}{stderr}")),
-        }
+        crate::slice_exit::exit_failure(exit, &what, self.memory_bytes, &stderr)
     }
 
     fn handle_ready_events(&mut self) -> Result<(), EngineError> {

@@ -23,6 +23,7 @@ mod report;
 mod run;
 mod sink;
 mod sink_thread;
+mod slice_exit;
 mod slice_frames;
 mod slice_messages;
 mod slice_worker;

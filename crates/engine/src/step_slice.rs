@@ -440,20 +440,7 @@ impl StepSlice {
     }
 
     fn exit_failure(&self, exit: &SliceExit) -> Option<String> {
-        use std::os::unix::process::ExitStatusExt;
-        if exit.oom_killed {
-            return Some(format!(
-                "it was killed: out of memory (its limit is {} MiB; raise it with `@requires(memory=…)` above its first step)",
-                self.memory_bytes >> 20
-            ));
-        }
-        if let Some(signal) = exit.status.signal() {
-            return Some(format!("it was killed by signal {signal}"));
-        }
-        match exit.status.code() {
-            Some(0) | None => None,
-            Some(code) => Some(format!("it exited with status {code}")),
-        }
+        crate::slice_exit::exit_failure(exit, "it", self.memory_bytes, "")
     }
 }
 

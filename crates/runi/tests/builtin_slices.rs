@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
-use slice_support::isolation_available;
+use slice_support::{isolation_available, report};
 
 mod slice_support;
 
@@ -82,17 +82,6 @@ fn run(root: &Path, extra: &[&str]) -> std::process::Output {
         .arg(root.join("s.dsl"))
         .output()
         .unwrap()
-}
-
-fn report(output: &std::process::Output) -> Value {
-    let value: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    value["report"].clone()
 }
 
 /// A file's JSON lines, without the run's id (which differs per run).

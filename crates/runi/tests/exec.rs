@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use slice_support::isolation_available;
+use slice_support::{isolation_available, report};
 
 mod slice_support;
 
@@ -84,17 +84,6 @@ fn json_lines(path: &Path) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-fn report(output: &std::process::Output) -> serde_json::Value {
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    value["report"].clone()
 }
 
 const ROWS: &str = "id,amount\na,1.5\nb,2\nc,-3\n";

@@ -18,3 +18,15 @@ pub fn isolation_available(test: &str) -> bool {
     eprintln!("SKIPPED {why}");
     false
 }
+
+/// The run's report from `runi --json run`'s output.
+pub fn report(output: &std::process::Output) -> serde_json::Value {
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    value["report"].clone()
+}
