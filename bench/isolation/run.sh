@@ -78,7 +78,8 @@ for s in sizes:
         rss = statistics.median(max(r["time_maxrss_mb"], r["tree_peak_rss_mb"]) for r in ok) if ok else float("nan")
         med[mode] = wall
         print(f"| {s} | {mode} | {wall:.2f} | {rss:.0f} | {len(rs) - len(ok)} |")
-    fp = {m: open(f"{run_dir}/check_{s}_{m}.txt").read().strip() for m in ("slices", "none")}
+    # Each fingerprint starts with its folder's path, which differs.
+    fp = {m: open(f"{run_dir}/check_{s}_{m}.txt").read().strip().split(":", 1)[-1] for m in ("slices", "none")}
     same = "MATCH" if fp["slices"] == fp["none"] and fp["slices"] else "DIFFER"
     ratio = med["slices"] / med["none"]
     verdict = "met" if ratio <= 1.05 else "NOT met"
