@@ -303,13 +303,11 @@ impl Run {
                     self.report.steps[index].stderr = step.take_stderr();
                     self.push_emitted(stage_index, finished?)?;
                 }
-                Stage::Slice { first, slice } => {
-                    let first = *first;
+                Stage::Slice { slice, .. } => {
                     let (outputs, confinement) = slice.finish()?;
-                    let steps = slice_step_numbers(plan, first);
                     self.report.slices.push(SliceRun {
                         number: slice.number(),
-                        steps,
+                        steps: slice.step_numbers().to_vec(),
                         confinement,
                     });
                     self.push_slice_outputs(stage_index, outputs)?;
@@ -969,14 +967,4 @@ fn load_contract(
 
 fn contract_path(reference: Option<&ContractRef>) -> String {
     reference.map(|r| r.path.clone()).unwrap_or_default()
-}
-
-/// The numbers of the steps in the slice whose first step has index `first`.
-fn slice_step_numbers(plan: &Plan, first: usize) -> Vec<usize> {
-    let slice = plan.steps[first].slice;
-    plan.steps
-        .iter()
-        .filter(|s| s.slice == slice)
-        .map(|s| s.number)
-        .collect()
 }

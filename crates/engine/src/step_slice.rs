@@ -74,6 +74,8 @@ pub struct OutputReject {
 #[derive(Debug)]
 pub struct StepSlice {
     number: usize,
+    /// The numbers of its steps, as the plan gives them.
+    step_numbers: Vec<usize>,
     /// Its steps, for messages: "1 (`mask`), 2 (`filter`)".
     steps: String,
     running: RunningSlice,
@@ -179,6 +181,7 @@ impl StepSlice {
         });
         Ok(Self {
             number: slice.number,
+            step_numbers: slice.steps.clone(),
             steps: step_list(steps),
             running,
             memory_bytes: limits.memory_bytes,
@@ -197,6 +200,11 @@ impl StepSlice {
     /// The slice's number in the plan.
     pub fn number(&self) -> usize {
         self.number
+    }
+
+    /// The numbers of the slice's steps.
+    pub fn step_numbers(&self) -> &[usize] {
+        &self.step_numbers
     }
 
     /// Hands one batch to the slice; answers that are ready wait in
