@@ -5,7 +5,13 @@
 //! The same binary plays every part: `produce-ipc`/`produce-raw` write to
 //! stdout, `consume-ipc`/`consume-raw` read stdin to its end and print
 //! `bytes rows seconds`, timed from the first byte read to the end.
+//!
+//! Every contender's producer runs on CPU 0 and its consumer on CPU 1 (the
+//! affinity is set on the spawning thread and inherited), so that whether
+//! the two ends share a core is the same for all; runs are interleaved
+//! rounds, so drift in the machine's load hits each contender alike.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+#![allow(unsafe_code)]
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -25,7 +31,10 @@ const IO_BUFFER_BYTES: usize = 1 << 20;
 /// The pipe's kernel buffer (`F_SETPIPE_SZ`).
 const PIPE_BUFFER_BYTES: usize = 1 << 20;
 /// Repetitions of each contender; the median is reported.
-const REPEATS: usize = 3;
+const REPEATS: usize = 7;
+/// Where each end runs.
+const PRODUCER_CPU: usize = 0;
+const CONSUMER_CPU: usize = 1;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -156,10 +165,14 @@ fn transfer(confined: bool, ipc: bool, batches: usize, bytes: u64) -> (u64, u64,
     for spec in [&mut consumer, &mut producer] {
         spec.limits.memory_bytes = 1 << 30;
     }
+    let all_cpus = affinity();
+    pin(&[CONSUMER_CPU]);
     let mut consuming = spawn(&consumer);
     drop(consumer);
+    pin(&[PRODUCER_CPU]);
     let mut producing = spawn(&producer);
     drop(producer);
+    pin(&all_cpus);
     let mut report = String::new();
     consuming
         .stdout
@@ -174,6 +187,32 @@ fn transfer(confined: bool, ipc: bool, batches: usize, bytes: u64) -> (u64, u64,
     let rows = parts.next().unwrap().parse().unwrap();
     let seconds = parts.next().unwrap().parse().unwrap();
     (bytes, rows, seconds)
+}
+
+/// The CPUs the calling thread may run on.
+fn affinity() -> Vec<usize> {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set; the call fills it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is live and its size is passed.
+    let r = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) };
+    assert_eq!(r, 0, "sched_getaffinity");
+    (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `cpu` is below CPU_SETSIZE.
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect()
+}
+
+/// Restricts the calling thread (and the processes it starts) to `cpus`.
+fn pin(cpus: &[usize]) {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &cpu in cpus {
+        // SAFETY: `cpu` is a CPU number below CPU_SETSIZE.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: `set` is live and its size is passed.
+    let r = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) };
+    assert_eq!(r, 0, "sched_setaffinity {cpus:?}");
 }
 
 fn compare(bytes: u64) {
@@ -194,16 +233,22 @@ fn compare(bytes: u64) {
         ("raw pipe, two slices", true, false),
         ("Arrow IPC stream, two slices", true, true),
     ];
-    let mut results = Vec::new();
-    for (name, confined, ipc) in contenders {
-        let mut rates = Vec::new();
-        for _ in 0..REPEATS {
+    assert!(
+        affinity().len() > CONSUMER_CPU.max(PRODUCER_CPU),
+        "the benchmark needs CPUs {PRODUCER_CPU} and {CONSUMER_CPU}"
+    );
+    let mut rates = vec![Vec::new(); contenders.len()];
+    for _ in 0..REPEATS {
+        for (i, &(_, confined, ipc)) in contenders.iter().enumerate() {
             let (read, rows, seconds) = transfer(confined, ipc, batches, bytes);
             if ipc {
                 assert_eq!(rows, (batches * BATCH_ROWS) as u64, "rows lost");
             }
-            rates.push(read as f64 / seconds / 1e9);
+            rates[i].push(read as f64 / seconds / 1e9);
         }
+    }
+    let mut results = Vec::new();
+    for ((name, _, _), mut rates) in contenders.into_iter().zip(rates) {
         rates.sort_by(f64::total_cmp);
         let median = rates[REPEATS / 2];
         println!("{name:<45} {median:>6.2} GB/s  (runs: {rates:.2?})");
