@@ -45,6 +45,9 @@ pub(crate) struct ChildPlan {
     pub proc_dir: CString,
     pub proc_sys: CString,
     pub cgroup_procs: Vec<RawFd>,
+    /// A prepared network namespace to join; `None` when `clone` made one
+    /// (or the slice shares the host's network).
+    pub netns: Option<RawFd>,
     pub kill_on_parent_death: bool,
     pub hostname: CString,
     pub uid: u32,
@@ -75,6 +78,7 @@ pub(crate) struct ChildPlan {
 pub(crate) enum Step {
     ParentDeathSignal = 1,
     JoinCgroup,
+    JoinNetworkNamespace,
     MakeMountsPrivate,
     MountRoot,
     MakeDir,
@@ -110,9 +114,10 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    const ALL: [Step; 34] = [
+    const ALL: [Step; 35] = [
         Step::ParentDeathSignal,
         Step::JoinCgroup,
+        Step::JoinNetworkNamespace,
         Step::MakeMountsPrivate,
         Step::MountRoot,
         Step::MakeDir,
@@ -151,6 +156,7 @@ impl Step {
         match self {
             Step::ParentDeathSignal => "set the parent-death signal",
             Step::JoinCgroup => "join the slice cgroups",
+            Step::JoinNetworkNamespace => "join the prepared network namespace",
             Step::MakeMountsPrivate => "make mounts private",
             Step::MountRoot => "mount the root tmpfs",
             Step::MakeDir => "create a directory in the new root",
@@ -252,6 +258,12 @@ fn run(plan: &ChildPlan) -> StepResult<Infallible> {
         if r != 1 {
             return Err((Step::JoinCgroup, errno()));
         }
+    }
+    if let Some(fd) = plan.netns {
+        // SAFETY: setns on a namespace descriptor the parent holds open.
+        check(Step::JoinNetworkNamespace, unsafe {
+            libc::setns(fd, libc::CLONE_NEWNET)
+        })?;
     }
     build_root(plan)?;
     enter_root(plan)?;

@@ -23,6 +23,7 @@ mod cgroup;
 mod child;
 mod error;
 mod ids;
+mod netns_pool;
 mod probe;
 mod running;
 pub mod seccomp;

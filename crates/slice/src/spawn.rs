@@ -17,6 +17,7 @@ use crate::cgroup::{Cgroups, SliceCgroup};
 use crate::child::{Bind, ChildArgs, ChildPlan, Failure, Step, child_main};
 use crate::error::{Result, SliceError};
 use crate::ids::IdAllocator;
+use crate::netns_pool::NetnsPool;
 use crate::probe::{cgroup_layout, probe};
 use crate::running::RunningSlice;
 use crate::spec::{INNER_ID, SliceSpec, Stdio};
@@ -39,6 +40,8 @@ pub struct Slicer {
     staging: PathBuf,
     cap_last: libc::c_int,
     filter: Vec<libc::sock_filter>,
+    /// Network namespaces made ahead, for slices without the network.
+    netns: NetnsPool,
 }
 
 /// Numbers slice groups; per process, because every `Slicer` of a process
@@ -87,6 +90,7 @@ impl Slicer {
             staging,
             cap_last: sys::cap_last_cap(),
             filter: seccomp::program(),
+            netns: NetnsPool::start(),
         })
     }
 
@@ -104,8 +108,21 @@ impl Slicer {
         let name = format!("s{}", NEXT_SLICE.fetch_add(1, Ordering::Relaxed));
         let cgroup = self.cgroups.create(&name, &spec.limits)?;
         let fds = Descriptors::new(spec)?;
-        let plan = self.child_plan(spec, &tree, &cgroup, &fds, lease.id())?;
-        let pid = clone_child(&plan, spec.network)?;
+        let mut plan = self.child_plan(spec, &tree, &cgroup, &fds, lease.id())?;
+        let network = if spec.network {
+            Network::Host
+        } else {
+            match self.netns.take() {
+                Some(prepared) => Network::Prepared(prepared),
+                None => Network::New,
+            }
+        };
+        if let Network::Prepared(fd) = &network {
+            plan.netns = Some(fd.as_raw_fd());
+        }
+        let pid = clone_child(&plan, &network)?;
+        // The slice holds its namespace now; the parent's descriptor goes.
+        drop(network);
         let Descriptors { parent_ends, .. } = fds;
         match pid {
             Ok(pid) => Ok(RunningSlice::new(pid, parent_ends, cgroup, lease)),
@@ -192,6 +209,7 @@ impl Slicer {
             proc_dir: inside(Path::new("/proc"))?,
             proc_sys: inside(Path::new("/proc/sys"))?,
             cgroup_procs: cgroup.procs_fds(),
+            netns: None,
             kill_on_parent_death: spec.kill_on_parent_death,
             hostname: cstring(OsStr::new(HOSTNAME))?,
             uid: id,
@@ -353,12 +371,23 @@ impl Descriptors {
     }
 }
 
+/// Where a slice's network namespace comes from.
+#[derive(Debug)]
+enum Network {
+    /// The host's: the slice asked for the network.
+    Host,
+    /// A fresh one made ahead by the [`NetnsPool`], joined by the child.
+    Prepared(OwnedFd),
+    /// A fresh one made by `clone` (none was ready).
+    New,
+}
+
 /// Clones the child into its namespaces and returns once it has exec'd
 /// (`Ok(Ok(pid))`) or failed (`Ok(Err((pid, step, errno)))`).
 #[allow(clippy::type_complexity)]
 fn clone_child(
     plan: &ChildPlan,
-    network: bool,
+    network: &Network,
 ) -> Result<Result<libc::pid_t, (libc::pid_t, Step, i32)>> {
     let os = |call| move |source| SliceError::Os { call, source };
     let stack = ChildStack::new().map_err(os("mmap the child stack"))?;
@@ -374,7 +403,7 @@ fn clone_child(
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWUTS
         | libc::SIGCHLD;
-    if !network {
+    if matches!(network, Network::New) {
         flags |= libc::CLONE_NEWNET;
     }
     // The child changes the dumpable flag of the mm it shares with this

@@ -5,10 +5,12 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 
-use common::{isolation_available, run_probe};
+use common::{PROBE, isolation_available, run_probe};
 use libc::{EACCES, EAGAIN, EINVAL, ENETUNREACH, ENOENT, EPERM, EROFS, ESRCH};
+use runink_slice::{Slice, SliceSpec, Stdio};
 
 #[test]
 fn inside_a_slice_no_new_privs_no_capabilities_and_seccomp_filtering() {
@@ -162,7 +164,7 @@ fn proc_1_root_and_files_outside_the_binds_are_unreachable() {
                 "dev", "etc", "lib", "lib64", "proc", "tmp", "usr", "work", "lib32"
             ]
             .contains(&entry)
-                || std::path::Path::new(common::PROBE).starts_with(format!("/{entry}")),
+                || std::path::Path::new(PROBE).starts_with(format!("/{entry}")),
             "unexpected `/{entry}` in the slice's root: {top}"
         );
     }
@@ -190,6 +192,57 @@ fn network_is_off_unless_asked_for() {
     // The same connection works when the slice asks for the network.
     let on = run_probe(&["connect", &addr], |spec| spec.network = true);
     assert!(on.result("connect").is_ok(), "{:?}", on.lines);
+}
+
+#[test]
+fn every_slice_gets_a_network_namespace_of_its_own() {
+    if !isolation_available("network namespaces") {
+        return;
+    }
+    let host = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let host = host.to_string_lossy();
+    // All alive at once (each waits on its stdin), so that no namespace can
+    // be freed and its number reused; more than the pool keeps ready.
+    let mut slices = Vec::new();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let mut spec = SliceSpec::new(PROBE).arg("netns").arg("cat");
+        spec.stdin = Stdio::Piped;
+        spec.stdout = Stdio::Piped;
+        let mut slice = Slice::spawn(&spec).unwrap();
+        let mut stdout = BufReader::new(slice.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let netns = line
+            .trim()
+            .strip_prefix("netns ok ")
+            .unwrap_or(&line)
+            .to_owned();
+        assert!(netns.starts_with("net:["), "{line}");
+        seen.push(netns);
+        // The reader stays open: the probe still prints after `cat`.
+        slices.push((slice, stdout));
+    }
+    assert!(
+        !seen.iter().any(|n| n == &*host),
+        "{seen:?} holds the host's {host}"
+    );
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        seen.len(),
+        "two slices shared a namespace: {seen:?}"
+    );
+    for (mut slice, stdout) in slices {
+        drop(slice.stdin.take());
+        assert!(slice.wait().unwrap().success());
+        drop(stdout);
+    }
+    // A slice that asks for the network is in the host's namespace.
+    let on = run_probe(&["netns"], |spec| spec.network = true);
+    assert_eq!(on.result("netns").unwrap(), host);
 }
 
 #[test]

@@ -81,6 +81,9 @@ fn main() {
                 unsafe { libc::getuid() },
                 unsafe { libc::getgid() }
             )),
+            "netns" => std::fs::read_link("/proc/self/ns/net")
+                .map(|link| link.to_string_lossy().into_owned())
+                .map_err(io_errno),
             "hostname" => std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_owned())
                 .map_err(io_errno),
