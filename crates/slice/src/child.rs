@@ -1,17 +1,27 @@
 //! The child's side of spawning a slice: everything between `clone` and
-//! `execve`. The child shares the parent's memory (`CLONE_VM | CLONE_VFORK`,
-//! the parent thread is suspended meanwhile), so this code allocates
-//! nothing, takes no locks and calls only raw system calls: every string and
-//! table it needs was prepared by the parent in a [`ChildPlan`]. A failed
-//! step is recorded in a [`Failure`] the parent reads after the child exits.
+//! `execve`, and the read-only root it starts in. The child shares the
+//! parent's memory (`CLONE_VM | CLONE_VFORK`, the cloning thread is suspended
+//! meanwhile), so this code allocates nothing, takes no locks and calls only
+//! raw system calls: every string and table it needs was prepared by the
+//! parent in a [`ChildPlan`]. A failed step is recorded in a [`Failure`] the
+//! parent reads after the child exits.
 //!
-//! Order matters. As root in the host user namespace (but already in new
-//! pid, mount, ipc, uts and network namespaces) the child joins its cgroups,
-//! builds its root on a tmpfs, mounts `/proc`, and pivots into it. Then it
-//! becomes its ephemeral uid/gid (losing every host capability), makes a
-//! user namespace mapping that id to [`crate::spec::INNER_ID`], drops every
-//! capability the new namespace gave it, sets no_new_privs, installs the
-//! seccomp filter and execs.
+//! The root is built once per tree, not per slice (see `template.rs`): a
+//! thread moves into a private mount namespace, builds the tree on a tmpfs
+//! ([`enter_template_root`]: binds remounted read-only, devices),
+//! `pivot_root`s into it and detaches the host's tree. A slice's child
+//! joins that namespace and copies it, so its mount namespace is its own
+//! copy of the small tree and holds nothing of the host's.
+//!
+//! Order in the child matters. As root in the host user namespace (but
+//! already in new pid, ipc, uts and network namespaces, the last one made
+//! by `clone` or prepared by [`crate::netns_pool`] and joined here) the
+//! child joins its cgroups, joins and copies its template's mount
+//! namespace, mounts its own scratch `/tmp` and `/proc` (with `/proc/sys`
+//! read-only). Then it becomes its ephemeral uid/gid (losing
+//! every host capability), makes a user namespace mapping that id to
+//! [`crate::spec::INNER_ID`], drops every capability the new namespace gave
+//! it, sets no_new_privs, installs the seccomp filter and execs.
 #![allow(unsafe_code)]
 
 use std::convert::Infallible;
@@ -28,9 +38,10 @@ pub(crate) struct Bind {
     pub remount_flags: c_ulong,
 }
 
-/// Everything the child needs, prepared by the parent.
+/// The read-only tree of a template, built at `staging` (every path below
+/// is under it) by the template's thread.
 #[derive(Debug)]
-pub(crate) struct ChildPlan {
+pub(crate) struct RootPlan {
     pub staging: CString,
     pub root_options: CString,
     pub dirs: Vec<CString>,
@@ -40,14 +51,18 @@ pub(crate) struct ChildPlan {
     pub binds: Vec<Bind>,
     /// (host device, its mount point in the new root)
     pub devices: Vec<(CString, CString)>,
-    pub scratch: CString,
+}
+
+/// Everything the child needs, prepared by the parent.
+#[derive(Debug)]
+pub(crate) struct ChildPlan {
     pub scratch_options: CString,
-    pub proc_dir: CString,
-    pub proc_sys: CString,
     pub cgroup_procs: Vec<RawFd>,
     /// A prepared network namespace to join; `None` when `clone` made one
     /// (or the slice shares the host's network).
     pub netns: Option<RawFd>,
+    /// The template's mount namespace, joined then copied.
+    pub mount_namespace: RawFd,
     pub kill_on_parent_death: bool,
     pub hostname: CString,
     pub uid: u32,
@@ -79,6 +94,8 @@ pub(crate) enum Step {
     ParentDeathSignal = 1,
     JoinCgroup,
     JoinNetworkNamespace,
+    JoinRoot,
+    CopyRoot,
     MakeMountsPrivate,
     MountRoot,
     MakeDir,
@@ -114,10 +131,12 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    const ALL: [Step; 35] = [
+    const ALL: [Step; 37] = [
         Step::ParentDeathSignal,
         Step::JoinCgroup,
         Step::JoinNetworkNamespace,
+        Step::JoinRoot,
+        Step::CopyRoot,
         Step::MakeMountsPrivate,
         Step::MountRoot,
         Step::MakeDir,
@@ -157,6 +176,8 @@ impl Step {
             Step::ParentDeathSignal => "set the parent-death signal",
             Step::JoinCgroup => "join the slice cgroups",
             Step::JoinNetworkNamespace => "join the prepared network namespace",
+            Step::JoinRoot => "join the root template's mount namespace",
+            Step::CopyRoot => "copy the root template's mount namespace",
             Step::MakeMountsPrivate => "make mounts private",
             Step::MountRoot => "mount the root tmpfs",
             Step::MakeDir => "create a directory in the new root",
@@ -265,8 +286,18 @@ fn run(plan: &ChildPlan) -> StepResult<Infallible> {
             libc::setns(fd, libc::CLONE_NEWNET)
         })?;
     }
-    build_root(plan)?;
-    enter_root(plan)?;
+    // SAFETY: setns on a namespace descriptor the parent holds open; it
+    // makes the template's tree this process's root and working directory.
+    check(Step::JoinRoot, unsafe {
+        libc::setns(plan.mount_namespace, libc::CLONE_NEWNS)
+    })?;
+    // SAFETY: integer argument only; the copy is this slice's own.
+    check(Step::CopyRoot, unsafe { libc::unshare(libc::CLONE_NEWNS) })?;
+    mount_own(plan)?;
+    // SAFETY: a NUL-terminated name owned by the plan, with its length.
+    check(Step::SetHostname, unsafe {
+        libc::sethostname(plan.hostname.as_ptr(), plan.hostname.as_bytes().len())
+    })?;
     become_unprivileged(plan)?;
     setup_fds(plan)?;
     // SAFETY: chdir to a NUL-terminated path owned by the plan.
@@ -341,8 +372,39 @@ fn mount(
     })
 }
 
-/// Builds the new root on a tmpfs at `staging`.
-fn build_root(plan: &ChildPlan) -> StepResult {
+/// Builds the template's tree on a tmpfs at `staging`, makes it the root of
+/// the calling thread's (private) mount namespace, detaches the host's tree
+/// and makes the root read-only. Runs on the template's thread, once.
+pub(crate) fn enter_template_root(plan: &RootPlan) -> StepResult {
+    build_root(plan)?;
+    // SAFETY: chdir to a NUL-terminated path owned by the plan.
+    check(Step::PivotRoot, unsafe {
+        libc::chdir(plan.staging.as_ptr())
+    })?;
+    // pivot_root(".", ".") stacks the old root on top of the new one; the
+    // detach below then removes it without needing a directory for it.
+    // SAFETY: both arguments are static NUL-terminated strings.
+    check_long(Step::PivotRoot, unsafe {
+        libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr())
+    })?;
+    // SAFETY: a static NUL-terminated path.
+    check(Step::DetachOldRoot, unsafe {
+        libc::umount2(c".".as_ptr(), libc::MNT_DETACH)
+    })?;
+    // SAFETY: a static NUL-terminated path.
+    check(Step::DetachOldRoot, unsafe { libc::chdir(c"/".as_ptr()) })?;
+    let none = null();
+    mount(
+        Step::ReadOnlyRoot,
+        none,
+        c"/".as_ptr(),
+        none,
+        libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+        none,
+    )
+}
+
+fn build_root(plan: &RootPlan) -> StepResult {
     let none = null();
     mount(
         Step::MakeMountsPrivate,
@@ -411,10 +473,17 @@ fn build_root(plan: &ChildPlan) -> StepResult {
             none,
         )?;
     }
+    Ok(())
+}
+
+/// Mounts what is the slice's own in its copy of the template's tree: a
+/// scratch tmpfs on `/tmp` and a fresh `/proc` with `/proc/sys` read-only.
+fn mount_own(plan: &ChildPlan) -> StepResult {
+    let none = null();
     mount(
         Step::MountScratch,
         c"tmpfs".as_ptr(),
-        plan.scratch.as_ptr(),
+        c"/tmp".as_ptr(),
         c"tmpfs".as_ptr(),
         libc::MS_NOSUID | libc::MS_NODEV,
         plan.scratch_options.as_ptr(),
@@ -422,15 +491,15 @@ fn build_root(plan: &ChildPlan) -> StepResult {
     mount(
         Step::MountProc,
         c"proc".as_ptr(),
-        plan.proc_dir.as_ptr(),
+        c"/proc".as_ptr(),
         c"proc".as_ptr(),
         libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
         none,
     )?;
     mount(
         Step::ProtectProcSys,
-        plan.proc_sys.as_ptr(),
-        plan.proc_sys.as_ptr(),
+        c"/proc/sys".as_ptr(),
+        c"/proc/sys".as_ptr(),
         none,
         libc::MS_BIND,
         none,
@@ -438,7 +507,7 @@ fn build_root(plan: &ChildPlan) -> StepResult {
     mount(
         Step::ProtectProcSys,
         none,
-        plan.proc_sys.as_ptr(),
+        c"/proc/sys".as_ptr(),
         none,
         libc::MS_BIND
             | libc::MS_REMOUNT
@@ -448,39 +517,6 @@ fn build_root(plan: &ChildPlan) -> StepResult {
             | libc::MS_NOEXEC,
         none,
     )
-}
-
-/// Makes the new root the root, detaches the host's, and makes it read-only.
-fn enter_root(plan: &ChildPlan) -> StepResult {
-    // SAFETY: chdir to a NUL-terminated path owned by the plan.
-    check(Step::PivotRoot, unsafe {
-        libc::chdir(plan.staging.as_ptr())
-    })?;
-    // pivot_root(".", ".") stacks the old root on top of the new one; the
-    // detach below then removes it without needing a directory for it.
-    // SAFETY: both arguments are static NUL-terminated strings.
-    check_long(Step::PivotRoot, unsafe {
-        libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr())
-    })?;
-    // SAFETY: a static NUL-terminated path.
-    check(Step::DetachOldRoot, unsafe {
-        libc::umount2(c".".as_ptr(), libc::MNT_DETACH)
-    })?;
-    // SAFETY: a static NUL-terminated path.
-    check(Step::DetachOldRoot, unsafe { libc::chdir(c"/".as_ptr()) })?;
-    let none = null();
-    mount(
-        Step::ReadOnlyRoot,
-        none,
-        c"/".as_ptr(),
-        none,
-        libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
-        none,
-    )?;
-    // SAFETY: a NUL-terminated name owned by the plan, with its length.
-    check(Step::SetHostname, unsafe {
-        libc::sethostname(plan.hostname.as_ptr(), plan.hostname.as_bytes().len())
-    })
 }
 
 /// Becomes the ephemeral uid/gid in a new user namespace without capabilities.

@@ -30,6 +30,7 @@ pub mod seccomp;
 mod spawn;
 mod spec;
 mod sys;
+mod template;
 mod tree;
 mod unconfined;
 

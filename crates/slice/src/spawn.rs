@@ -1,6 +1,7 @@
 //! Starting a slice: the [`Slicer`] prepares everything the child needs
-//! (tree, cgroups, ids, descriptors, seccomp program), clones it into new
-//! namespaces and waits until it has exec'd or failed.
+//! (cgroups, ids, descriptors, network namespace, seccomp program), has the
+//! root template of its tree clone it into new namespaces (see
+//! `template.rs`) and waits until it has exec'd or failed.
 #![allow(unsafe_code)]
 
 use std::ffi::{CString, OsStr, c_void};
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::cgroup::{Cgroups, SliceCgroup};
-use crate::child::{Bind, ChildArgs, ChildPlan, Failure, Step, child_main};
+use crate::child::{Bind, ChildArgs, ChildPlan, Failure, RootPlan, Step, child_main};
 use crate::error::{Result, SliceError};
 use crate::ids::IdAllocator;
 use crate::netns_pool::NetnsPool;
@@ -22,6 +23,7 @@ use crate::probe::{cgroup_layout, probe};
 use crate::running::RunningSlice;
 use crate::spec::{INNER_ID, SliceSpec, Stdio};
 use crate::sys::{self, ChildStack, SignalsBlocked};
+use crate::template::{RootTemplates, TreeKey};
 use crate::{seccomp, tree};
 
 /// Where the new root is assembled in each child's private mount namespace.
@@ -42,6 +44,8 @@ pub struct Slicer {
     filter: Vec<libc::sock_filter>,
     /// Network namespaces made ahead, for slices without the network.
     netns: NetnsPool,
+    /// Trees built once, with the thread that clones slices into them.
+    templates: RootTemplates,
 }
 
 /// Numbers slice groups; per process, because every `Slicer` of a process
@@ -91,6 +95,7 @@ impl Slicer {
             cap_last: sys::cap_last_cap(),
             filter: seccomp::program(),
             netns: NetnsPool::start(),
+            templates: RootTemplates::default(),
         })
     }
 
@@ -98,17 +103,27 @@ impl Slicer {
     /// been exec'd; a failure before that is an error naming the step.
     pub fn spawn(&self, spec: &SliceSpec) -> Result<RunningSlice> {
         spec.validate()?;
-        let tree = tree::plan(
-            &spec.program,
-            &spec.libraries,
-            &spec.binds_ro,
-            &spec.binds_ro_at,
-        )?;
+        let key = TreeKey {
+            program: spec.program.clone(),
+            libraries: spec.libraries.clone(),
+            binds_ro: spec.binds_ro.clone(),
+            binds_ro_at: spec.binds_ro_at.clone(),
+        };
+        let template = self.templates.get(&key, || {
+            let tree = tree::plan(
+                &spec.program,
+                &spec.libraries,
+                &spec.binds_ro,
+                &spec.binds_ro_at,
+            )?;
+            Ok((self.root_plan(&tree)?, cstring(tree.program.as_os_str())?))
+        })?;
         let lease = self.ids.lease(spec.ids)?;
         let name = format!("s{}", NEXT_SLICE.fetch_add(1, Ordering::Relaxed));
         let cgroup = self.cgroups.create(&name, &spec.limits)?;
         let fds = Descriptors::new(spec)?;
-        let mut plan = self.child_plan(spec, &tree, &cgroup, &fds, lease.id())?;
+        let mut plan = self.child_plan(spec, &template.program, &cgroup, &fds, lease.id())?;
+        plan.mount_namespace = template.mount_namespace.as_raw_fd();
         let network = if spec.network {
             Network::Host
         } else {
@@ -120,11 +135,12 @@ impl Slicer {
         if let Network::Prepared(fd) = &network {
             plan.netns = Some(fd.as_raw_fd());
         }
-        let pid = clone_child(&plan, &network)?;
-        // The slice holds its namespace now; the parent's descriptor goes.
+        let cloned = clone_child(&plan, &network)?;
+        // The slice holds its namespaces now; these descriptors go.
         drop(network);
+        drop(template);
         let Descriptors { parent_ends, .. } = fds;
-        match pid {
+        match cloned {
             Ok(pid) => Ok(RunningSlice::new(pid, parent_ends, cgroup, lease)),
             Err((pid, step, errno)) => {
                 // The child has exited (CLONE_VFORK returned); reap it.
@@ -137,14 +153,8 @@ impl Slicer {
         }
     }
 
-    fn child_plan(
-        &self,
-        spec: &SliceSpec,
-        tree: &tree::Tree,
-        cgroup: &SliceCgroup,
-        fds: &Descriptors,
-        id: u32,
-    ) -> Result<ChildPlan> {
+    /// The template's tree, every path under the staging directory.
+    fn root_plan(&self, tree: &tree::Tree) -> Result<RootPlan> {
         let inside = |p: &Path| {
             cstring(
                 self.staging
@@ -160,6 +170,36 @@ impl Slicer {
                 remount_flags: remount_flags(&b.source)?,
             });
         }
+        Ok(RootPlan {
+            staging: cstring(self.staging.as_os_str())?,
+            root_options: cstring(OsStr::new(ROOT_TMPFS_OPTIONS))?,
+            dirs: tree.dirs.iter().map(|d| inside(d)).collect::<Result<_>>()?,
+            files: tree
+                .files
+                .iter()
+                .map(|f| inside(f))
+                .collect::<Result<_>>()?,
+            symlinks: tree
+                .symlinks
+                .iter()
+                .map(|(target, link)| Ok((cstring(target.as_os_str())?, inside(link)?)))
+                .collect::<Result<_>>()?,
+            binds,
+            devices: tree::DEVICES
+                .iter()
+                .map(|d| Ok((cstring(OsStr::new(d))?, inside(Path::new(d))?)))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    fn child_plan(
+        &self,
+        spec: &SliceSpec,
+        program: &CString,
+        cgroup: &SliceCgroup,
+        fds: &Descriptors,
+        id: u32,
+    ) -> Result<ChildPlan> {
         let mut strings = Vec::with_capacity(1 + spec.args.len() + spec.env.len());
         strings.push(cstring(spec.program.as_os_str())?);
         for a in &spec.args {
@@ -183,33 +223,13 @@ impl Slicer {
         let mut envp: Vec<_> = strings[argc..].iter().map(|s| s.as_ptr()).collect();
         envp.push(std::ptr::null());
         Ok(ChildPlan {
-            staging: cstring(self.staging.as_os_str())?,
-            root_options: cstring(OsStr::new(ROOT_TMPFS_OPTIONS))?,
-            dirs: tree.dirs.iter().map(|d| inside(d)).collect::<Result<_>>()?,
-            files: tree
-                .files
-                .iter()
-                .map(|f| inside(f))
-                .collect::<Result<_>>()?,
-            symlinks: tree
-                .symlinks
-                .iter()
-                .map(|(target, link)| Ok((cstring(target.as_os_str())?, inside(link)?)))
-                .collect::<Result<_>>()?,
-            binds,
-            devices: tree::DEVICES
-                .iter()
-                .map(|d| Ok((cstring(OsStr::new(d))?, inside(Path::new(d))?)))
-                .collect::<Result<_>>()?,
-            scratch: inside(Path::new("/tmp"))?,
             scratch_options: cstring(OsStr::new(&format!(
                 "mode=1777,size={}",
                 spec.scratch_bytes
             )))?,
-            proc_dir: inside(Path::new("/proc"))?,
-            proc_sys: inside(Path::new("/proc/sys"))?,
             cgroup_procs: cgroup.procs_fds(),
             netns: None,
+            mount_namespace: -1,
             kill_on_parent_death: spec.kill_on_parent_death,
             hostname: cstring(OsStr::new(HOSTNAME))?,
             uid: id,
@@ -225,7 +245,7 @@ impl Slicer {
             close_from: fds.close_from,
             workdir: cstring(spec.workdir.as_os_str())?,
             filter: self.filter.clone(),
-            program: cstring(tree.program.as_os_str())?,
+            program: program.clone(),
             argv,
             envp,
             strings,
@@ -396,10 +416,11 @@ fn clone_child(
         plan,
         failure: &failure,
     };
+    // No CLONE_NEWNS: the child joins its template's mount namespace and
+    // copies it (see `child.rs`), rather than copying this process's.
     let mut flags = libc::CLONE_VM
         | libc::CLONE_VFORK
         | libc::CLONE_NEWPID
-        | libc::CLONE_NEWNS
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWUTS
         | libc::SIGCHLD;

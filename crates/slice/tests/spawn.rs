@@ -241,3 +241,42 @@ fn a_directory_bound_at_another_path_is_the_read_only_working_directory() {
     assert_eq!(out.result("read").unwrap(), "9 bytes");
     out.assert_fails("write", &[libc::EROFS, libc::EACCES]);
 }
+
+#[test]
+fn slices_of_one_tree_share_its_root_but_each_has_its_own_scratch() {
+    if !isolation_available("root templates") {
+        return;
+    }
+    // The first slice writes to its /tmp and waits on its stdin.
+    let mut spec = SliceSpec::new(PROBE)
+        .arg("create")
+        .arg("/tmp/mine")
+        .arg("ls")
+        .arg("/tmp")
+        .arg("rootdev")
+        .arg("cat");
+    spec.stdin = Stdio::Piped;
+    spec.stdout = Stdio::Piped;
+    let mut first = Slice::spawn(&spec).unwrap();
+    let mut first_out = std::io::BufReader::new(first.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut first_out, &mut line).unwrap();
+        lines.push(line.trim().to_owned());
+    }
+    assert_eq!(lines[..2], ["create ok", "ls ok mine"]);
+    // The same tree: the same root file system, but an empty /tmp.
+    let second = run_probe(&["ls", "/tmp", "rootdev"], |_| {});
+    assert_eq!(second.result("ls").unwrap(), "");
+    let root = lines[2].strip_prefix("rootdev ok ").unwrap();
+    assert_eq!(second.result("rootdev").unwrap(), root);
+    // Another tree (one more bind) gets a root of its own.
+    let folder = tempfile::tempdir_in("/var/tmp").unwrap();
+    let other = run_probe(&["rootdev"], |spec| {
+        spec.binds_ro = vec![folder.path().to_owned()];
+    });
+    assert_ne!(other.result("rootdev").unwrap(), root);
+    drop(first.stdin.take());
+    assert!(first.wait().unwrap().success());
+}
