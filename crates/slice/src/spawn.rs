@@ -323,6 +323,19 @@ fn setup_error(step: Step, errno: i32) -> SliceError {
     }
 }
 
+/// `/dev/null`, opened once per process for every slice's null streams.
+fn dev_null() -> io::Result<&'static fs::File> {
+    static DEV_NULL: OnceLock<fs::File> = OnceLock::new();
+    if let Some(null) = DEV_NULL.get() {
+        return Ok(null);
+    }
+    let null = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    Ok(DEV_NULL.get_or_init(|| null))
+}
+
 /// The caller's ends of the standard pipes.
 #[derive(Debug, Default)]
 pub(crate) struct ParentEnds {
@@ -352,14 +365,7 @@ impl Descriptors {
         for (target, stdio) in [(0, &spec.stdin), (1, &spec.stdout), (2, &spec.stderr)] {
             let fd = match stdio {
                 Stdio::Inherit => continue,
-                Stdio::Null => {
-                    let null = fs::OpenOptions::new()
-                        .read(true)
-                        .write(true)
-                        .open("/dev/null")
-                        .map_err(os("open /dev/null"))?;
-                    above(&null)?
-                }
+                Stdio::Null => above(dev_null().map_err(os("open /dev/null"))?)?,
                 Stdio::Fd(fd) => above(fd)?,
                 Stdio::Piped => {
                     let (reader, writer) = io::pipe().map_err(os("pipe"))?;

@@ -280,3 +280,31 @@ fn slices_of_one_tree_share_its_root_but_each_has_its_own_scratch() {
     drop(first.stdin.take());
     assert!(first.wait().unwrap().success());
 }
+
+#[test]
+fn each_slice_reports_its_own_peak_memory_even_in_a_reused_group() {
+    if !isolation_available("peak memory") {
+        return;
+    }
+    const BIG_MIB: u64 = 48;
+    let big = run_probe(&["alloc-mib", &BIG_MIB.to_string()], |spec| {
+        spec.limits.memory_bytes = 256 << 20;
+    });
+    assert!(big.exit.success(), "{:?}", big.lines);
+    let peak = big
+        .exit
+        .memory_peak_bytes
+        .expect("a fresh group reports its peak");
+    assert!(peak >= BIG_MIB << 20, "peak {peak} below {BIG_MIB} MiB");
+    // The next slice gets the same group back from the pool. Only cgroup v1
+    // can reset the peak; v2 then reports none rather than the old one.
+    let small = run_probe(&["alloc-mib", "1"], |spec| {
+        spec.limits.memory_bytes = 256 << 20;
+    });
+    let memory_v1 =
+        std::path::Path::new("/sys/fs/cgroup/memory/memory.max_usage_in_bytes").exists();
+    match small.exit.memory_peak_bytes {
+        Some(small_peak) => assert!(small_peak < peak / 2, "{small_peak} not reset from {peak}"),
+        None => assert!(!memory_v1, "cgroup v1 must report the reused group's peak"),
+    }
+}

@@ -1,9 +1,10 @@
 //! Creating a slice's cgroups with its limits, reading what happened in them
 //! (out-of-memory kills, peak memory) and removing them afterwards.
 
-use std::fs;
+use std::fs::{self, File};
 use std::io::{self, ErrorKind};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
@@ -104,6 +105,7 @@ impl Cgroups {
             limits: *limits,
             oom_kills_before: 0,
             peak_valid: true,
+            memory_files: MemoryFiles::default(),
             pool: Arc::downgrade(&self.pool),
         };
         for h in &self.hierarchies {
@@ -125,8 +127,64 @@ impl Cgroups {
                 .map_err(|e| cgroup_error(&procs, "open", e))?;
             slice.procs.push(OwnedFd::from(fd));
         }
+        slice.memory_files = MemoryFiles::open(slice.memory_group());
         Ok(slice)
     }
+}
+
+/// The memory group's report files, kept open: a slice's start and end read
+/// them, and opening a file deep in the cgroup tree costs more than reading.
+#[derive(Debug, Default)]
+struct MemoryFiles {
+    /// v1 `memory.oom_control`, v2 `memory.events`.
+    events: Option<File>,
+    /// v1 `memory.max_usage_in_bytes`, v2 `memory.peak`.
+    peak: Option<File>,
+    /// v1 only: the same, opened for writing, to reset it.
+    peak_reset: Option<File>,
+}
+
+/// Bytes read from a report file; they are a few lines long.
+const REPORT_BYTES_MAX: usize = 4096;
+
+impl MemoryFiles {
+    fn open(group: Option<&Group>) -> Self {
+        let Some(g) = group else {
+            return Self::default();
+        };
+        let (events, peak) = match g.version {
+            CgroupVersion::V1 => ("memory.oom_control", "memory.max_usage_in_bytes"),
+            CgroupVersion::V2 => ("memory.events", "memory.peak"),
+        };
+        Self {
+            events: File::open(g.dir.join(events)).ok(),
+            peak: File::open(g.dir.join(peak)).ok(),
+            peak_reset: match g.version {
+                CgroupVersion::V1 => fs::OpenOptions::new()
+                    .write(true)
+                    .open(g.dir.join(peak))
+                    .ok(),
+                CgroupVersion::V2 => None,
+            },
+        }
+    }
+}
+
+/// A report file's whole text, read again from its start.
+fn read_report(file: Option<&File>) -> Option<String> {
+    let file = file?;
+    let mut buf = vec![0u8; REPORT_BYTES_MAX];
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read_at(&mut buf[len..], len as u64) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    buf.truncate(len);
+    String::from_utf8(buf).ok()
 }
 
 fn feature_name(controller: Controller) -> &'static str {
@@ -248,6 +306,7 @@ pub(crate) struct SliceCgroup {
     oom_kills_before: u64,
     /// False for a reused v2 group, whose `memory.peak` cannot be reset.
     peak_valid: bool,
+    memory_files: MemoryFiles,
     pool: Weak<Pool>,
 }
 
@@ -275,14 +334,7 @@ impl SliceCgroup {
     }
 
     fn oom_kill_count(&self) -> u64 {
-        let Some(g) = self.memory_group() else {
-            return 0;
-        };
-        let file = match g.version {
-            CgroupVersion::V1 => "memory.oom_control",
-            CgroupVersion::V2 => "memory.events",
-        };
-        let text = fs::read_to_string(g.dir.join(file)).unwrap_or_default();
+        let text = read_report(self.memory_files.events.as_ref()).unwrap_or_default();
         text.lines()
             .filter_map(|l| l.strip_prefix("oom_kill "))
             .find_map(|n| n.trim().parse().ok())
@@ -294,24 +346,18 @@ impl SliceCgroup {
         if !self.peak_valid {
             return None;
         }
-        let g = self.memory_group()?;
-        let file = match g.version {
-            CgroupVersion::V1 => "memory.max_usage_in_bytes",
-            CgroupVersion::V2 => "memory.peak",
-        };
-        fs::read_to_string(g.dir.join(file))
-            .ok()?
+        read_report(self.memory_files.peak.as_ref())?
             .trim()
             .parse()
             .ok()
     }
 
     fn reset_peak(&mut self) {
-        let Some(g) = self.memory_group() else { return };
-        self.peak_valid = match g.version {
-            CgroupVersion::V1 => fs::write(g.dir.join("memory.max_usage_in_bytes"), "0").is_ok(),
-            CgroupVersion::V2 => false,
-        };
+        self.peak_valid = self
+            .memory_files
+            .peak_reset
+            .as_ref()
+            .is_some_and(|f| f.write_at(b"0", 0).is_ok_and(|n| n == 1));
     }
 
     /// Returns the groups to the pool for the next slice, or removes them
@@ -335,6 +381,7 @@ impl SliceCgroup {
     /// Removes the groups. Call after every process of the slice has exited.
     pub(crate) fn remove(mut self) -> Result<()> {
         self.procs.clear();
+        self.memory_files = MemoryFiles::default();
         let mut first_error = None;
         for g in self.groups.drain(..) {
             if let Err(e) = remove_group(&g.dir) {
@@ -348,6 +395,8 @@ impl SliceCgroup {
 impl Drop for SliceCgroup {
     fn drop(&mut self) {
         // Reached only when `remove` was not called (an error path).
+        self.procs.clear();
+        self.memory_files = MemoryFiles::default();
         for g in &self.groups {
             if let Err(e) = remove_group(&g.dir) {
                 tracing::warn!(error = %e, "leaving a slice cgroup behind");
