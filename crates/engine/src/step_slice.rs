@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufReader, BufWriter};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use arrow::array::{Array, RecordBatch, UInt32Array};
@@ -106,6 +106,21 @@ enum Event {
     Ended,
 }
 
+/// The slice that runs built-in steps: `program` (runi) as its worker.
+fn worker_spec(program: &Path, limits: runink_slice::Limits) -> SliceSpec {
+    let mut spec = SliceSpec::new(program);
+    spec.args = vec![SLICE_WORKER_ARG.into()];
+    spec.env = vec![
+        ("LANG".into(), "C.UTF-8".into()),
+        ("RUNINK_LOG".into(), "warn".into()),
+    ];
+    spec.limits = limits;
+    spec.stdin = Stdio::Piped;
+    spec.stdout = Stdio::Piped;
+    spec.stderr = Stdio::Inherit;
+    spec
+}
+
 impl StepSlice {
     /// Starts the slice `slice` for `steps`, whose first takes `input` and
     /// whose last gives `output_schema` (both planned by the caller).
@@ -117,16 +132,7 @@ impl StepSlice {
         settings: &StepSliceSettings<'_>,
     ) -> Result<Self, EngineError> {
         let limits = slice_limits(&slice.placement.resources);
-        let mut spec = SliceSpec::new(&settings.program);
-        spec.args = vec![SLICE_WORKER_ARG.into()];
-        spec.env = vec![
-            ("LANG".into(), "C.UTF-8".into()),
-            ("RUNINK_LOG".into(), "warn".into()),
-        ];
-        spec.limits = limits;
-        spec.stdin = Stdio::Piped;
-        spec.stdout = Stdio::Piped;
-        spec.stderr = Stdio::Inherit;
+        let spec = worker_spec(&settings.program, limits);
         let mut running = Slice::spawn(&spec).map_err(|e| match e {
             SliceError::Unsupported { .. } => EngineError::Isolation(e.to_string()),
             other => EngineError::Isolation(format!(

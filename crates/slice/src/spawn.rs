@@ -23,7 +23,7 @@ use crate::probe::{cgroup_layout, probe};
 use crate::running::RunningSlice;
 use crate::spec::{INNER_ID, SliceSpec, Stdio};
 use crate::sys::{self, ChildStack, SignalsBlocked};
-use crate::template::{RootTemplates, TreeKey};
+use crate::template::{RootTemplate, RootTemplates, TreeKey};
 use crate::{seccomp, tree};
 
 /// Where the new root is assembled in each child's private mount namespace.
@@ -62,17 +62,26 @@ static SPAWN_LOCK: Mutex<()> = Mutex::new(());
 #[derive(Debug)]
 pub struct Slice;
 
+/// Held while the process-wide [`Slicer`] is made, so that only one is.
+static SLICER_INIT: Mutex<()> = Mutex::new(());
+
 impl Slice {
     /// Starts a slice with the process-wide [`Slicer`], creating it on first use.
     pub fn spawn(spec: &SliceSpec) -> Result<RunningSlice> {
-        if let Some(slicer) = SLICER.get() {
-            return slicer.spawn(spec);
-        }
-        let slicer = Slicer::new()?;
-        // Another thread may have won the race; either Slicer will do.
-        let _ = SLICER.set(slicer);
-        SLICER.get().expect("the slicer was just set").spawn(spec)
+        process_slicer()?.spawn(spec)
     }
+}
+
+fn process_slicer() -> Result<&'static Slicer> {
+    if let Some(slicer) = SLICER.get() {
+        return Ok(slicer);
+    }
+    let _making = SLICER_INIT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(slicer) = SLICER.get() {
+        return Ok(slicer);
+    }
+    let slicer = Slicer::new()?;
+    Ok(SLICER.get_or_init(|| slicer))
 }
 
 impl Slicer {
@@ -103,24 +112,9 @@ impl Slicer {
     /// been exec'd; a failure before that is an error naming the step.
     pub fn spawn(&self, spec: &SliceSpec) -> Result<RunningSlice> {
         spec.validate()?;
-        let key = TreeKey {
-            program: spec.program.clone(),
-            libraries: spec.libraries.clone(),
-            binds_ro: spec.binds_ro.clone(),
-            binds_ro_at: spec.binds_ro_at.clone(),
-        };
-        let template = self.templates.get(&key, || {
-            let tree = tree::plan(
-                &spec.program,
-                &spec.libraries,
-                &spec.binds_ro,
-                &spec.binds_ro_at,
-            )?;
-            Ok((self.root_plan(&tree)?, cstring(tree.program.as_os_str())?))
-        })?;
+        let template = self.template(spec)?;
         let lease = self.ids.lease(spec.ids)?;
-        let name = format!("s{}", NEXT_SLICE.fetch_add(1, Ordering::Relaxed));
-        let cgroup = self.cgroups.create(&name, &spec.limits)?;
+        let cgroup = self.cgroups.create(&next_group_name(), &spec.limits)?;
         let fds = Descriptors::new(spec)?;
         let mut plan = self.child_plan(spec, &template.program, &cgroup, &fds, lease.id())?;
         plan.mount_namespace = template.mount_namespace.as_raw_fd();
@@ -151,6 +145,25 @@ impl Slicer {
                 Err(setup_error(step, errno))
             }
         }
+    }
+
+    /// The root template of `spec`'s tree, built on first use.
+    fn template(&self, spec: &SliceSpec) -> Result<std::sync::Arc<RootTemplate>> {
+        let key = TreeKey {
+            program: spec.program.clone(),
+            libraries: spec.libraries.clone(),
+            binds_ro: spec.binds_ro.clone(),
+            binds_ro_at: spec.binds_ro_at.clone(),
+        };
+        self.templates.get(&key, || {
+            let tree = tree::plan(
+                &spec.program,
+                &spec.libraries,
+                &spec.binds_ro,
+                &spec.binds_ro_at,
+            )?;
+            Ok((self.root_plan(&tree)?, cstring(tree.program.as_os_str())?))
+        })
     }
 
     /// The template's tree, every path under the staging directory.
@@ -251,6 +264,11 @@ impl Slicer {
             strings,
         })
     }
+}
+
+/// A new cgroup name, unique in this process.
+fn next_group_name() -> String {
+    format!("s{}", NEXT_SLICE.fetch_add(1, Ordering::Relaxed))
 }
 
 fn cstring(s: &OsStr) -> Result<CString> {

@@ -120,7 +120,16 @@ impl Cgroups {
             for &c in &h.controllers {
                 write_limit(&dir, h.version, c, limits)?;
             }
-            let procs = dir.join("cgroup.procs");
+            // The child joins by writing `0` (itself). In v1 it writes to
+            // `tasks`: moving one thread (the child has just one) skips the
+            // global lock that moving a whole process takes, whose first
+            // use after a quiet spell waits a full RCU grace period (~11 ms
+            // here, the largest cost of a run's first slice). v2 has only
+            // `cgroup.procs` for a domain group.
+            let procs = dir.join(match h.version {
+                CgroupVersion::V1 => "tasks",
+                CgroupVersion::V2 => "cgroup.procs",
+            });
             let fd = fs::OpenOptions::new()
                 .write(true)
                 .open(&procs)
@@ -299,7 +308,8 @@ struct Group {
 #[derive(Debug)]
 pub(crate) struct SliceCgroup {
     groups: Vec<Group>,
-    /// Open `cgroup.procs` files; the child writes `0` to each to join.
+    /// Open `tasks` (v1) or `cgroup.procs` (v2) files; the child writes `0`
+    /// to each to join.
     procs: Vec<OwnedFd>,
     limits: Limits,
     /// The group's `oom_kill` count when this slice got it (groups are reused).
@@ -311,7 +321,7 @@ pub(crate) struct SliceCgroup {
 }
 
 impl SliceCgroup {
-    /// The `cgroup.procs` descriptors the child joins through.
+    /// The descriptors the child joins through.
     pub(crate) fn procs_fds(&self) -> Vec<RawFd> {
         self.procs.iter().map(AsRawFd::as_raw_fd).collect()
     }
