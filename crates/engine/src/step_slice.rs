@@ -11,6 +11,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufReader, BufWriter};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -18,7 +19,9 @@ use arrow::array::{Array, RecordBatch, UInt32Array};
 use arrow::datatypes::SchemaRef;
 use runink_contract::{MaskRule, Masker};
 use runink_plan::{Slice as PlanSlice, Step};
-use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio};
+use runink_slice::{
+    RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio, set_pipe_buffer_bytes,
+};
 
 use crate::EngineError;
 use crate::exec_step::slice_limits;
@@ -32,6 +35,8 @@ use crate::slice_messages::{
 pub const SLICE_WORKER_ARG: &str = "slice-worker";
 /// Bytes buffered before a write to the slice's stdin.
 const STDIN_BUFFER_BYTES: usize = 1 << 20;
+/// Kernel buffer of each of the slice's data pipes (`F_SETPIPE_SZ`).
+const PIPE_BUFFER_BYTES: usize = 1 << 20;
 /// Bytes buffered when reading the slice's stdout.
 const STDOUT_BUFFER_BYTES: usize = 1 << 20;
 
@@ -157,6 +162,14 @@ impl StepSlice {
         let (to_stdin, batches) = sync_channel::<RecordBatch>(unanswered_max);
         let stdin = running.stdin.take().expect("stdin is piped");
         let stdout = running.stdout.take().expect("stdout is piped");
+        // A batch is megabytes: through the default 64 KiB pipe it would
+        // wake the other side a hundred times. Best effort: an unprivileged
+        // caller may be capped below this by `fs.pipe-max-size`.
+        for pipe in [stdin.as_fd(), stdout.as_fd()] {
+            if let Err(e) = set_pipe_buffer_bytes(pipe, PIPE_BUFFER_BYTES) {
+                tracing::debug!(error = %e, "slice pipe left at its default size");
+            }
+        }
         let schema_batch = RecordBatch::new_empty(SchemaRef::clone(input));
         std::thread::spawn(move || {
             let mut out = BufWriter::with_capacity(STDIN_BUFFER_BYTES, stdin);
