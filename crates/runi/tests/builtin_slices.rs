@@ -126,6 +126,25 @@ fn built_in_steps_run_confined_and_give_what_one_process_gives() {
         assert_eq!(confinement["cap_eff"], "0000000000000000", "{slice}");
     }
 
+    // The run's log, kept in the Barn, says the same.
+    let run_id = sliced["run_id"].as_str().unwrap();
+    let logs = Command::cargo_bin("runi")
+        .unwrap()
+        .env("RUNINK_HOME", confined.join(".state"))
+        .args(["logs", run_id])
+        .output()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&logs.stdout);
+    for line in [
+        "slice 1 (steps 1, 2, 3) ran confined: NoNewPrivs 1, Seccomp 2, CapEff 0000000000000000",
+        "slice 2 (steps 4, 5) ran confined: NoNewPrivs 1, Seccomp 2, CapEff 0000000000000000",
+    ] {
+        assert!(
+            logs.contains(line),
+            "`{line}` not in the run's log:\n{logs}"
+        );
+    }
+
     let rows = json_lines(&confined.join("out/rows.jsonl"));
     let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, vec![1, 2, 5]);

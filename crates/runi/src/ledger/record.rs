@@ -138,6 +138,22 @@ impl RunFinish {
     }
 }
 
+/// One slice of built-in steps and the confinement it reported from inside,
+/// so that the run's log shows what the steps ran under.
+fn slice_line(slice: &runink_engine::SliceRun) -> String {
+    let steps: Vec<String> = slice.steps.iter().map(ToString::to_string).collect();
+    let shown = |value: Option<String>| value.unwrap_or_else(|| "unknown".into());
+    let confinement = &slice.confinement;
+    format!(
+        "slice {} (steps {}) ran confined: NoNewPrivs {}, Seccomp {}, CapEff {}",
+        slice.number,
+        steps.join(", "),
+        shown(confinement.no_new_privs.map(|v| v.to_string())),
+        shown(confinement.seccomp.map(|v| v.to_string())),
+        shown(confinement.cap_eff.clone()),
+    )
+}
+
 /// `what: cause: cause`, the way errors chain into logs.
 fn error_chain(error: &(dyn Error + 'static)) -> String {
     let mut text = error.to_string();
@@ -251,6 +267,9 @@ fn log_lines(
             "step {} {}: {} rows in, {} out, {} rejected",
             step.number, step.label, step.rows_in, step.rows_out, step.rows_rejected
         ));
+    }
+    for slice in &report.slices {
+        log.info(slice_line(slice));
     }
     for rule in &report.rejects {
         let field = if rule.field.is_empty() {
