@@ -36,15 +36,17 @@ pub fn write_frame<W: Write, H: Serialize>(
         .ok()
         .filter(|len| *len <= HEADER_BYTES_MAX)
         .ok_or_else(|| io::Error::other(format!("a frame header of {} bytes", header.len())))?;
-    let body = match body {
-        None => Vec::new(),
-        Some(batch) => encode_batch(batch)?,
-    };
-    out.write_all(&header_len.to_le_bytes())?;
-    out.write_all(&header)?;
-    out.write_all(&(body.len() as u64).to_le_bytes())?;
-    out.write_all(&body)?;
-    out.flush()
+    ENCODED.with_borrow_mut(|encoded| {
+        encoded.clear();
+        if let Some(batch) = body {
+            encode_batch(batch, encoded)?;
+        }
+        out.write_all(&header_len.to_le_bytes())?;
+        out.write_all(&header)?;
+        out.write_all(&(encoded.len() as u64).to_le_bytes())?;
+        out.write_all(encoded)?;
+        out.flush()
+    })
 }
 
 /// Reads one frame; `None` at the end of the stream (before a frame).
@@ -83,14 +85,17 @@ pub fn read_frame<R: Read, H: DeserializeOwned>(
     Ok(Some((header, Some(decode_batch(body)?))))
 }
 
-fn encode_batch(batch: &RecordBatch) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let mut writer =
-        StreamWriter::try_new(&mut bytes, &batch.schema()).map_err(io::Error::other)?;
+thread_local! {
+    /// The body being written, kept per thread between frames: a body is
+    /// megabytes, and fresh memory for each would cost a page fault and a
+    /// zeroed page per 4 KiB. Bounded by [`BODY_BYTES_MAX`] like any body.
+    static ENCODED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn encode_batch(batch: &RecordBatch, bytes: &mut Vec<u8>) -> io::Result<()> {
+    let mut writer = StreamWriter::try_new(bytes, &batch.schema()).map_err(io::Error::other)?;
     writer.write(batch).map_err(io::Error::other)?;
-    writer.finish().map_err(io::Error::other)?;
-    drop(writer);
-    Ok(bytes)
+    writer.finish().map_err(io::Error::other)
 }
 
 /// Decodes without copying: the batch's buffers point into `body`.
