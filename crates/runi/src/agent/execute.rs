@@ -43,7 +43,7 @@ pub fn execute(
             return RunFinish::failed(reason, unix_now_ms());
         }
     };
-    let start = RunStart::of(&plan, &bundle.file, unix_now_ms());
+    let start = RunStart::of(&plan, &bundle.file, bundle.settings.isolated, unix_now_ms());
     let base_dir = PathBuf::from(&bundle.base_dir);
     let mut options = engine_options(&bundle.settings);
     options.contract_texts = bundle.files.clone();

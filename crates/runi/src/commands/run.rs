@@ -35,8 +35,9 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     for plan in &plans {
         let keys = mask_keys(&state, plan.herd.as_str(), args.mask_salt.as_deref())
             .map_err(Failure::infra)?;
-        let recording = Recording::begin(&ledger, plan, &file.shown, args.dry_run)
-            .map_err(|e| Failure::infra(e.context("the run was not started")))?;
+        let recording =
+            Recording::begin(&ledger, plan, &file.shown, settings.isolated, args.dry_run)
+                .map_err(|e| Failure::infra(e.context("the run was not started")))?;
         let run_id = recording.run_id();
         // A live progress line for people at a terminal; never in --json.
         let progress = (!global.json && !global.quiet && std::io::stderr().is_terminal())

@@ -25,17 +25,20 @@ pub struct RunStart {
     pub contracts: Vec<ContractUse>,
     /// The `.dsl` file, as the user named it.
     pub file: String,
+    /// Steps run in slices; false only for an explicit `--isolation none`.
+    pub isolated: bool,
     pub at_ms: u64,
 }
 
 impl RunStart {
-    pub fn of(plan: &Plan, file: &str, at_ms: u64) -> Self {
+    pub fn of(plan: &Plan, file: &str, isolated: bool, at_ms: u64) -> Self {
         Self {
             herd: plan.herd.clone(),
             scenario: plan.scenario.clone(),
             dag_hash: plan.dag_hash.clone(),
             contracts: contracts_of(plan),
             file: file.to_owned(),
+            isolated,
             at_ms,
         }
     }
@@ -246,6 +249,12 @@ fn log_lines(
             contract.hash
         ));
     }
+    if !start.isolated {
+        log.warn(
+            "isolation was off (`--isolation none`): steps ran unconfined, built-in ones in the runi process"
+                .to_owned(),
+        );
+    }
     log.at(at_ms);
     for source in &report.sources {
         log.info(format!("read {} rows from {}", source.rows_in, source.uri));
@@ -384,6 +393,7 @@ mod tests {
                 hash: Sha256Hex::from_digest(&[2; 32]),
             }],
             file: "orders.dsl".into(),
+            isolated: true,
             at_ms: 1_000,
         }
     }
@@ -551,5 +561,18 @@ mod tests {
         let finish = RunFinish::from_report(&start(), &RunReport::default(), Some(&error), 5);
         assert!(finish.detail.outputs.is_empty());
         assert_eq!(finish.counts, RunCounts::default());
+    }
+
+    #[test]
+    fn a_run_without_isolation_says_so_in_its_log() {
+        let off = "isolation was off (`--isolation none`): steps ran unconfined, built-in ones in the runi process";
+        let unconfined = RunStart {
+            isolated: false,
+            ..start()
+        };
+        let finish = RunFinish::from_report(&unconfined, &report(), None, 2_000);
+        assert!(messages(&finish).contains(&(EventLevel::Warn, off)));
+        let finish = RunFinish::from_report(&start(), &report(), None, 2_000);
+        assert!(!messages(&finish).iter().any(|(_, m)| *m == off));
     }
 }

@@ -22,13 +22,19 @@ pub struct Recording<'a, L: RunLedger> {
 }
 
 impl<'a, L: RunLedger> Recording<'a, L> {
-    /// Records the start of a run of `plan` from `file`; nothing for a dry
-    /// run.
-    pub fn begin(ledger: &'a L, plan: &Plan, file: &str, dry_run: bool) -> anyhow::Result<Self> {
+    /// Records the start of a run of `plan` from `file` (its steps in
+    /// slices when `isolated`); nothing for a dry run.
+    pub fn begin(
+        ledger: &'a L,
+        plan: &Plan,
+        file: &str,
+        isolated: bool,
+        dry_run: bool,
+    ) -> anyhow::Result<Self> {
         let started = if dry_run {
             None
         } else {
-            let start = RunStart::of(plan, file, unix_now_ms());
+            let start = RunStart::of(plan, file, isolated, unix_now_ms());
             Some((ledger.begin(&start)?, start))
         };
         Ok(Self { ledger, started })
