@@ -11,7 +11,6 @@
 
 use std::collections::VecDeque;
 use std::io::{BufReader, BufWriter};
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -19,9 +18,7 @@ use arrow::array::{Array, RecordBatch, UInt32Array};
 use arrow::datatypes::SchemaRef;
 use runink_contract::{MaskRule, Masker};
 use runink_plan::{Slice as PlanSlice, Step};
-use runink_slice::{
-    RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio, set_pipe_buffer_bytes,
-};
+use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio};
 
 use crate::EngineError;
 use crate::exec_step::slice_limits;
@@ -123,6 +120,9 @@ fn worker_spec(program: &Path, limits: runink_slice::Limits) -> SliceSpec {
     spec.stdin = Stdio::Piped;
     spec.stdout = Stdio::Piped;
     spec.stderr = Stdio::Inherit;
+    // A batch is megabytes: through the default 64 KiB pipe it would wake
+    // the other side a hundred times.
+    spec.pipe_buffer_bytes = Some(PIPE_BUFFER_BYTES);
     spec
 }
 
@@ -162,14 +162,6 @@ impl StepSlice {
         let (to_stdin, batches) = sync_channel::<RecordBatch>(unanswered_max);
         let stdin = running.stdin.take().expect("stdin is piped");
         let stdout = running.stdout.take().expect("stdout is piped");
-        // A batch is megabytes: through the default 64 KiB pipe it would
-        // wake the other side a hundred times. Best effort: an unprivileged
-        // caller may be capped below this by `fs.pipe-max-size`.
-        for pipe in [stdin.as_fd(), stdout.as_fd()] {
-            if let Err(e) = set_pipe_buffer_bytes(pipe, PIPE_BUFFER_BYTES) {
-                tracing::debug!(error = %e, "slice pipe left at its default size");
-            }
-        }
         let schema_batch = RecordBatch::new_empty(SchemaRef::clone(input));
         std::thread::spawn(move || {
             let mut out = BufWriter::with_capacity(STDIN_BUFFER_BYTES, stdin);

@@ -134,6 +134,7 @@ impl Slicer {
         drop(network);
         drop(template);
         let Descriptors { parent_ends, .. } = fds;
+        parent_ends.size_pipes(spec.pipe_buffer_bytes);
         match cloned {
             Ok(pid) => Ok(RunningSlice::new(pid, parent_ends, cgroup, lease)),
             Err((pid, step, errno)) => {
@@ -360,6 +361,23 @@ pub(crate) struct ParentEnds {
     pub stdin: Option<io::PipeWriter>,
     pub stdout: Option<io::PipeReader>,
     pub stderr: Option<io::PipeReader>,
+}
+
+impl ParentEnds {
+    /// Gives each pipe the kernel buffer `bytes` asks for, if any.
+    pub(crate) fn size_pipes(&self, bytes: Option<usize>) {
+        let Some(bytes) = bytes else { return };
+        let fds = [
+            self.stdin.as_ref().map(AsFd::as_fd),
+            self.stdout.as_ref().map(AsFd::as_fd),
+            self.stderr.as_ref().map(AsFd::as_fd),
+        ];
+        for fd in fds.into_iter().flatten() {
+            if let Err(e) = sys::set_pipe_buffer_bytes(fd, bytes) {
+                tracing::debug!(error = %e, "a slice pipe left at its default size");
+            }
+        }
+    }
 }
 
 /// The descriptors the child gets, each duplicated above every target so

@@ -161,6 +161,10 @@ pub struct SliceSpec {
     /// Kill the slice with SIGKILL when the thread that spawned it exits
     /// (`PR_SET_PDEATHSIG`). Spawn from a long-lived thread when this is on.
     pub kill_on_parent_death: bool,
+    /// Kernel buffer of each [`Stdio::Piped`] pipe (`F_SETPIPE_SZ`), when
+    /// set; the kernel's default (64 KiB) otherwise. Best effort: an
+    /// unprivileged caller is capped by `fs.pipe-max-size`.
+    pub pipe_buffer_bytes: Option<usize>,
 }
 
 impl SliceSpec {
@@ -191,6 +195,7 @@ impl SliceSpec {
             stderr: Stdio::Null,
             data_fds: Vec::new(),
             kill_on_parent_death: true,
+            pipe_buffer_bytes: None,
         }
     }
 

@@ -53,6 +53,7 @@ impl Slice {
                 .take()
                 .map(|s| io::PipeReader::from(OwnedFd::from(s))),
         };
+        ends.size_pipes(spec.pipe_buffer_bytes);
         let pid = libc::pid_t::try_from(child.id()).expect("pids fit in pid_t");
         // Dropping a `Child` neither kills nor waits: `RunningSlice` does both.
         drop(child);

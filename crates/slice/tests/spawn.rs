@@ -308,3 +308,54 @@ fn each_slice_reports_its_own_peak_memory_even_in_a_reused_group() {
         None => assert!(!memory_v1, "cgroup v1 must report the reused group's peak"),
     }
 }
+
+/// The kernel buffer of the pipe behind `fd`.
+#[allow(unsafe_code)]
+fn pipe_buffer_bytes(fd: std::os::fd::BorrowedFd<'_>) -> i32 {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a live descriptor with no argument.
+    unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) }
+}
+
+#[test]
+fn piped_streams_get_the_kernel_buffer_the_spec_asks_for() {
+    use std::os::fd::AsFd;
+    if !isolation_available("pipe buffers") {
+        return;
+    }
+    let wanted = 1 << 20;
+    for confined in [true, false] {
+        let mut spec = SliceSpec::new(PROBE).arg("cat");
+        spec.stdin = Stdio::Piped;
+        spec.stdout = Stdio::Piped;
+        spec.pipe_buffer_bytes = Some(wanted);
+        let mut slice = if confined {
+            Slice::spawn(&spec).unwrap()
+        } else {
+            Slice::spawn_unconfined(&spec).unwrap()
+        };
+        let stdin = slice.stdin.take().unwrap();
+        let stdout = slice.stdout.take().unwrap();
+        assert_eq!(
+            pipe_buffer_bytes(stdin.as_fd()),
+            wanted as i32,
+            "confined {confined}"
+        );
+        assert_eq!(
+            pipe_buffer_bytes(stdout.as_fd()),
+            wanted as i32,
+            "confined {confined}"
+        );
+        drop(stdin);
+        drop(stdout);
+        let _ = slice.wait().unwrap();
+    }
+    // Without the setting, the kernel's default.
+    let mut spec = SliceSpec::new(PROBE).arg("cat");
+    spec.stdin = Stdio::Piped;
+    let mut slice = Slice::spawn(&spec).unwrap();
+    let stdin = slice.stdin.take().unwrap();
+    assert!(pipe_buffer_bytes(stdin.as_fd()) < wanted as i32);
+    drop(stdin);
+    let _ = slice.wait().unwrap();
+}
