@@ -47,9 +47,10 @@ const PROGRAM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 const SHELL: &str = "/bin/sh";
 /// Bytes buffered before a write to the program's stdin.
 const STDIN_BUFFER_BYTES: usize = 1 << 20;
-/// Kernel buffer of each of the program's pipes: through the default
-/// 64 KiB, a batch would wake the other side many times.
-const PIPE_BUFFER_BYTES: usize = 1 << 20;
+/// Kernel buffer of each pipe of a slice the engine starts (an `exec`
+/// step's program, a slice of built-in steps): a batch is megabytes, and
+/// through the default 64 KiB it would wake the other side many times.
+pub(crate) const PIPE_BUFFER_BYTES: usize = 1 << 20;
 /// Bytes kept of one stderr line; the rest of a longer line is cut.
 const STDERR_LINE_BYTES_MAX: usize = 4096;
 /// stderr lines kept in the run's record; later lines are counted only.
@@ -161,7 +162,6 @@ impl ExecStep {
         spec.stdin = Stdio::Piped;
         spec.stdout = Stdio::Piped;
         spec.stderr = Stdio::Piped;
-        // Rows cross in batches of megabytes (see `PIPE_BUFFER_BYTES`).
         spec.pipe_buffer_bytes = Some(PIPE_BUFFER_BYTES);
         let started = match settings.isolation {
             Isolation::Slice => Slice::spawn(&spec),

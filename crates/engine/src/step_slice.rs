@@ -21,7 +21,7 @@ use runink_plan::{Slice as PlanSlice, Step};
 use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio};
 
 use crate::EngineError;
-use crate::exec_step::slice_limits;
+use crate::exec_step::{PIPE_BUFFER_BYTES, slice_limits};
 use crate::limits::Limits;
 use crate::slice_frames::{read_frame, write_frame};
 use crate::slice_messages::{
@@ -32,8 +32,6 @@ use crate::slice_messages::{
 pub const SLICE_WORKER_ARG: &str = "slice-worker";
 /// Bytes buffered before a write to the slice's stdin.
 const STDIN_BUFFER_BYTES: usize = 1 << 20;
-/// Kernel buffer of each of the slice's data pipes (`F_SETPIPE_SZ`).
-const PIPE_BUFFER_BYTES: usize = 1 << 20;
 /// Bytes buffered when reading the slice's stdout.
 const STDOUT_BUFFER_BYTES: usize = 1 << 20;
 
@@ -120,8 +118,6 @@ fn worker_spec(program: &Path, limits: runink_slice::Limits) -> SliceSpec {
     spec.stdin = Stdio::Piped;
     spec.stdout = Stdio::Piped;
     spec.stderr = Stdio::Inherit;
-    // A batch is megabytes: through the default 64 KiB pipe it would wake
-    // the other side a hundred times.
     spec.pipe_buffer_bytes = Some(PIPE_BUFFER_BYTES);
     spec
 }
