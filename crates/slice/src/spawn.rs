@@ -116,8 +116,6 @@ impl Slicer {
         let lease = self.ids.lease(spec.ids)?;
         let cgroup = self.cgroups.create(&next_group_name(), &spec.limits)?;
         let fds = Descriptors::new(spec)?;
-        let mut plan = self.child_plan(spec, &template.program, &cgroup, &fds, lease.id())?;
-        plan.mount_namespace = template.mount_namespace.as_raw_fd();
         let network = if spec.network {
             Network::Host
         } else {
@@ -126,9 +124,7 @@ impl Slicer {
                 None => Network::New,
             }
         };
-        if let Network::Prepared(fd) = &network {
-            plan.netns = Some(fd.as_raw_fd());
-        }
+        let plan = self.child_plan(spec, &template, &network, &cgroup, &fds, lease.id())?;
         let cloned = clone_child(&plan, &network)?;
         // The slice holds its namespaces now; these descriptors go.
         drop(network);
@@ -209,7 +205,8 @@ impl Slicer {
     fn child_plan(
         &self,
         spec: &SliceSpec,
-        program: &CString,
+        template: &RootTemplate,
+        network: &Network,
         cgroup: &SliceCgroup,
         fds: &Descriptors,
         id: u32,
@@ -242,8 +239,11 @@ impl Slicer {
                 spec.scratch_bytes
             )))?,
             cgroup_procs: cgroup.procs_fds(),
-            netns: None,
-            mount_namespace: -1,
+            netns: match network {
+                Network::Prepared(fd) => Some(fd.as_raw_fd()),
+                Network::Host | Network::New => None,
+            },
+            mount_namespace: template.mount_namespace.as_raw_fd(),
             kill_on_parent_death: spec.kill_on_parent_death,
             hostname: cstring(OsStr::new(HOSTNAME))?,
             uid: id,
@@ -259,7 +259,7 @@ impl Slicer {
             close_from: fds.close_from,
             workdir: cstring(spec.workdir.as_os_str())?,
             filter: self.filter.clone(),
-            program: program.clone(),
+            program: template.program.clone(),
             argv,
             envp,
             strings,
