@@ -29,9 +29,9 @@ use crate::clock::unix_now_ms;
 use crate::command::{Command, Request};
 use crate::error::BarnError;
 use crate::ids::{ClientId, NodeId, RequestId};
-use crate::raft_types::{LogId, TypeConfig};
+use crate::raft_types::TypeConfig;
 use crate::state::BarnState;
-use crate::store::{self, KEY_COMMITTED, LogStore, SharedMachine, StateMachineStore, Store};
+use crate::store::{self, LogStore, SharedMachine, StateMachineStore, Store};
 
 /// A running cluster node. [`ClusterNode::stop`] shuts it down.
 #[derive(Debug)]
@@ -51,7 +51,9 @@ pub(crate) struct NodeInner {
     /// Every client write goes through it (`batcher.rs`).
     writes: WriteBatcher,
     machine: SharedMachine,
-    store: Arc<Store>,
+    /// The log store Raft writes through; its committed log id is the
+    /// latest one.
+    log: LogStore,
     pub(super) transport: PeerTransport,
     pub(crate) options: NetLimits,
 }
@@ -105,11 +107,12 @@ impl ClusterNode {
             Duration::from_millis(net.connect_timeout_ms),
             net.rpc_message_bytes_max,
         );
+        let log = LogStore::new(Arc::clone(&store));
         let raft = Raft::new(
             options.id,
             Arc::new(raft_config(&options)?),
             transport.clone(),
-            LogStore::new(Arc::clone(&store)),
+            log.clone(),
             state_machine,
         )
         .await
@@ -119,7 +122,7 @@ impl ClusterNode {
             writes: WriteBatcher::start(raft.clone(), options.batching),
             raft,
             machine,
-            store,
+            log,
             transport,
             options: net,
         });
@@ -398,12 +401,7 @@ impl NodeInner {
     /// This node's view; the followers' lag only if it leads.
     pub(crate) async fn local_status(&self) -> ClusterStatus {
         let m = self.raft.metrics().borrow().clone();
-        let committed =
-            store::blocking(&self.store, |s| s.read_meta::<Option<LogId>>(KEY_COMMITTED))
-                .await
-                .ok()
-                .flatten()
-                .flatten();
+        let committed = self.log.committed().await.ok().flatten();
         let membership = m.membership_config.membership();
         let voters: BTreeSet<u64> = membership.voter_ids().collect();
         let members = membership

@@ -1,36 +1,108 @@
 //! openraft's log storage on the Barn's database: entries, the vote and the
-//! committed log id, each write durable before openraft is told.
+//! committed log id.
+//!
+//! Appended entries go into the in-memory tail (`log_tail.rs`) before they
+//! are written, so readers find the newest entries without a database
+//! read or a hop to the blocking pool. Entries and the vote are fsynced
+//! before openraft is told; the committed log id is kept in memory and
+//! written with the next entries (docs/adr/004-barn-storage.md).
 
 use std::fmt::Debug;
-use std::ops::RangeBounds;
-use std::sync::Arc;
+use std::ops::{Bound, RangeBounds};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use openraft::storage::{LogFlushed, RaftLogStorage};
-use openraft::{LogState, OptionalSend, RaftLogReader, StorageIOError, Vote};
+use openraft::{LogState, OptionalSend, RaftLogId, RaftLogReader, StorageIOError, Vote};
 
+use super::log_tail::LogTail;
 use super::{Entry, KEY_COMMITTED, KEY_VOTE, Store, blocking};
+use crate::error::BarnError;
 use crate::raft_types::{LogId, StorageError, TypeConfig};
 
 #[derive(Debug, Clone)]
 pub(crate) struct LogStore {
     store: Arc<Store>,
+    shared: Arc<Shared>,
+}
+
+/// What the log store and its readers share.
+#[derive(Debug, Default)]
+struct Shared {
+    tail: Mutex<LogTail>,
+    /// The latest committed log id openraft gave, if any since opening.
+    committed: Mutex<Option<LogId>>,
+}
+
+impl Shared {
+    fn tail(&self) -> MutexGuard<'_, LogTail> {
+        // The tail is changed only by whole calls that do not panic.
+        self.tail.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn committed(&self) -> Option<LogId> {
+        *self
+            .committed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl LogStore {
     pub(crate) fn new(store: Arc<Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            shared: Arc::default(),
+        }
+    }
+
+    /// The committed log id: the latest openraft gave, else the one stored.
+    pub(crate) async fn committed(&self) -> Result<Option<LogId>, BarnError> {
+        if let Some(committed) = self.shared.committed() {
+            return Ok(Some(committed));
+        }
+        let stored: Option<Option<LogId>> =
+            blocking(&self.store, |store| store.read_meta(KEY_COMMITTED)).await?;
+        Ok(stored.flatten())
     }
 }
 
+/// `range` as `start..end`, end exclusive.
+fn index_range<RB: RangeBounds<u64>>(range: &RB) -> (u64, u64) {
+    let start = match range.start_bound() {
+        Bound::Included(i) => *i,
+        Bound::Excluded(i) => i.saturating_add(1),
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(i) => i.saturating_add(1),
+        Bound::Excluded(i) => *i,
+        Bound::Unbounded => u64::MAX,
+    };
+    (start, end)
+}
+
 impl RaftLogReader<TypeConfig> for LogStore {
+    /// The part of `range` before the tail comes from the database, the
+    /// rest from the tail.
     async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
-        let bounds = (range.start_bound().cloned(), range.end_bound().cloned());
-        blocking(&self.store, move |store| store.log_entries(bounds))
+        let (start, end) = index_range(&range);
+        let (held, first_held) = {
+            let tail = self.shared.tail();
+            (tail.range(start, end), tail.first_index())
+        };
+        let stored_end = first_held.map_or(end, |first| first.min(end));
+        if start >= stored_end {
+            return Ok(held);
+        }
+        let bounds = (Bound::Included(start), Bound::Excluded(stored_end));
+        let mut entries = blocking(&self.store, move |store| store.log_entries(bounds))
             .await
-            .map_err(|e| StorageIOError::read_logs(&e).into())
+            .map_err(|e| StorageIOError::read_logs(&e))?;
+        entries.extend(held);
+        Ok(entries)
     }
 }
 
@@ -38,9 +110,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = Self;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
-        let (last_purged_log_id, last_log_id) = blocking(&self.store, Store::log_state)
+        let (last_purged_log_id, stored_last) = blocking(&self.store, Store::log_state)
             .await
             .map_err(|e| StorageIOError::read_logs(&e))?;
+        let last_log_id = self.shared.tail().last_log_id().or(stored_last);
         Ok(LogState {
             last_purged_log_id,
             last_log_id,
@@ -53,11 +126,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<(), StorageError> {
         let vote = *vote;
-        blocking(&self.store, move |store| {
-            store.write_meta(KEY_VOTE, &vote, true)
-        })
-        .await
-        .map_err(|e| StorageIOError::write_vote(&e).into())
+        blocking(&self.store, move |store| store.write_meta(KEY_VOTE, &vote))
+            .await
+            .map_err(|e| StorageIOError::write_vote(&e).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<u64>>, StorageError> {
@@ -66,28 +137,29 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .map_err(|e| StorageIOError::read_vote(&e).into())
     }
 
-    /// Not fsynced: a committed log id lost in a crash is only an older
-    /// one, which openraft tolerates (it learns the commit again from the
-    /// leader, or, alone, by committing anew). The vote and the entries are
-    /// what must not be lost.
+    /// Kept in memory, and written with the next entries: a committed log
+    /// id lost in a crash is only an older one, which openraft tolerates
+    /// (it learns the commit again from the leader, or, alone, by
+    /// committing anew). The vote and the entries are what must not be
+    /// lost.
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        blocking(&self.store, move |store| {
-            store.write_meta(KEY_COMMITTED, &committed, false)
-        })
-        .await
-        .map_err(|e| StorageIOError::write(&e).into())
+        *self
+            .shared
+            .committed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = committed;
+        Ok(())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
-        let committed: Option<Option<LogId>> =
-            blocking(&self.store, |store| store.read_meta(KEY_COMMITTED))
-                .await
-                .map_err(|e| StorageIOError::read(&e))?;
-        Ok(committed.flatten())
+        self.committed()
+            .await
+            .map_err(|e| StorageIOError::read(&e).into())
     }
 
-    /// Writes and fsyncs before reporting the entries flushed; the await
-    /// keeps appends in order.
+    /// Puts the entries in the tail (readable from here on), then writes
+    /// and fsyncs them, with the committed log id if it is among the
+    /// entries now stored, before reporting them flushed.
     async fn append<I>(
         &mut self,
         entries: I,
@@ -97,10 +169,29 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let entries: Vec<Entry> = entries.into_iter().collect();
-        let written = blocking(&self.store, move |store| store.append(entries)).await;
+        let mut sealed = Vec::new();
+        let mut held = Vec::new();
+        for entry in entries {
+            let bytes = self
+                .store
+                .encode(&entry)
+                .map_err(|e| StorageIOError::write_logs(&e))?;
+            held.push((entry.clone(), bytes.len()));
+            sealed.push((entry.get_log_id().index, bytes));
+        }
+        let last_index = sealed.last().map(|(index, _)| *index);
+        let committed = self
+            .shared
+            .committed()
+            .filter(|committed| Some(committed.index) <= last_index);
+        let write = self.shared.tail().push(held);
+        let written = blocking(&self.store, move |store| {
+            store.write_log(&sealed, committed.as_ref())
+        })
+        .await;
         match written {
             Ok(()) => {
+                self.shared.tail().written(write);
                 callback.log_io_completed(Ok(()));
                 Ok(())
             }
@@ -113,6 +204,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        self.shared.tail().truncate(log_id.index);
         blocking(&self.store, move |store| store.truncate(log_id.index))
             .await
             .map_err(|e| StorageIOError::write_logs(&e).into())
@@ -121,6 +213,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         blocking(&self.store, move |store| store.purge(log_id))
             .await
-            .map_err(|e| StorageIOError::write_logs(&e).into())
+            .map_err(|e| StorageIOError::write_logs(&e))?;
+        self.shared.tail().purge(log_id.index);
+        Ok(())
     }
 }

@@ -13,6 +13,7 @@
 //! calls into redb block; async callers run them through [`blocking`].
 
 mod log;
+mod log_tail;
 mod record;
 mod state_machine;
 
@@ -209,14 +210,25 @@ impl Store {
         Ok((purged, last))
     }
 
-    /// Writes entries durably (redb fsyncs on commit).
-    pub(crate) fn append(&self, entries: Vec<Entry>) -> Result<(), BarnError> {
+    /// Writes sealed entries (by index), and the committed log id if
+    /// given, in one transaction; durable when it returns (redb fsyncs on
+    /// commit).
+    pub(crate) fn write_log(
+        &self,
+        entries: &[(u64, Vec<u8>)],
+        committed: Option<&LogId>,
+    ) -> Result<(), BarnError> {
         let txn = self.db.begin_write().map_err(self.err())?;
         {
             let mut log = txn.open_table(LOG).map_err(self.err())?;
-            for entry in entries {
-                let value = self.encode(&entry)?;
-                log.insert(entry.get_log_id().index, value.as_slice())
+            for (index, sealed) in entries {
+                log.insert(*index, sealed.as_slice()).map_err(self.err())?;
+            }
+            if let Some(committed) = committed {
+                let value = self.encode(&Some(*committed))?;
+                txn.open_table(META)
+                    .map_err(self.err())?
+                    .insert(KEY_COMMITTED, value.as_slice())
                     .map_err(self.err())?;
             }
         }
@@ -261,20 +273,10 @@ impl Store {
             .map(Some)
     }
 
-    /// Writes a small record; `durable` says whether to fsync before
-    /// returning.
-    pub(crate) fn write_meta<T: Serialize>(
-        &self,
-        key: &str,
-        value: &T,
-        durable: bool,
-    ) -> Result<(), BarnError> {
+    /// Writes a small record durably.
+    pub(crate) fn write_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), BarnError> {
         let value = self.encode(value)?;
-        let mut txn = self.db.begin_write().map_err(self.err())?;
-        if !durable {
-            // Persisted by the next durable commit (the next append).
-            txn.set_durability(redb::Durability::None);
-        }
+        let txn = self.db.begin_write().map_err(self.err())?;
         txn.open_table(META)
             .map_err(self.err())?
             .insert(key, value.as_slice())
@@ -331,7 +333,7 @@ impl Store {
         |e| BarnError::database(&self.file, e)
     }
 
-    fn encode<T: Serialize>(&self, value: &T) -> Result<Vec<u8>, BarnError> {
+    pub(super) fn encode<T: Serialize>(&self, value: &T) -> Result<Vec<u8>, BarnError> {
         record::seal(value)
             .map_err(|e| BarnError::Internal(format!("cannot encode a barn record: {e}")))
     }

@@ -107,3 +107,32 @@ fn requests_applied_and_snapshotted_come_back_after_reopening() {
         assert_eq!(restored.last_applied.map(|id| id.index), Some(4));
     });
 }
+
+/// The committed log id costs no transaction of its own: each append
+/// stores the one openraft gave before it, so after writes one at a time
+/// the stored id is the entry before the last.
+#[test]
+fn the_committed_log_id_is_stored_with_the_next_entries() {
+    use crate::command::Command;
+    use crate::raft_types::LogId;
+    use crate::store::KEY_COMMITTED;
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    runtime.block_on(async {
+        let barn = crate::Barn::open_embedded(dir.path()).await.unwrap();
+        for name in ["finance", "ops", "sales"] {
+            let herd = runink_model::HerdName::new(name).unwrap();
+            barn.write(Command::PutHerd { herd, at_ms: 1 })
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        barn.close().await.unwrap();
+    });
+    let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+    let committed: Option<LogId> = store.read_meta(KEY_COMMITTED).unwrap().flatten();
+    let (_, last) = store.log_state().unwrap();
+    let last = last.expect("the writes are in the log").index;
+    assert_eq!(committed.map(|id| id.index), Some(last - 1));
+}
