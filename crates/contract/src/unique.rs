@@ -4,132 +4,61 @@
 //! Each distinct value is kept as a 64-bit xxh3 fingerprint, not as its
 //! text. Two different values share a fingerprint with probability about
 //! n²/2⁶⁵ (3·10⁻⁶ for 10 million keys), in which case the later row is
-//! wrongly reported as a duplicate; ADR 004 explains the trade.
+//! wrongly reported as a duplicate; ADR 005 explains the trade.
 //!
-//! The set is split into 256 partitions by the fingerprint's middle bits.
-//! Each keeps most of its fingerprints in a sorted vector of exactly their
-//! size (8 bytes a key), searched by interpolation: fingerprints are
-//! uniform, so the first guess lands within a few places of the key. New
-//! fingerprints go to a small hash table first, merged into the vector
-//! when it holds `1/RECENT_SHARE` of the vector's keys. About 9.5 bytes
-//! a key in all, so 10 million keys take about 95 MB (a hash table of
-//! them all would take 150 MB), and growing never needs more than one
-//! partition's worth of spare memory. The number of keys is bounded by
-//! `unique_keys_max`.
-
-use std::collections::HashSet;
+//! The set is split into partitions by the fingerprint's top bits (16 at
+//! first), and each partition keeps the other 48 bits of its fingerprints
+//! in a sorted vector: 6 bytes a key, found by binary search, a new one
+//! put in its place. A full vector grows by an eighth, so spare room stays
+//! small: about 7 bytes a key in all, 10 million keys in about 70 MB. When
+//! partitions hold `PARTITION_LEN_SPLIT` keys on average, each is cut in
+//! two by its next bit, which keeps the vectors short (and inserting into
+//! them cheap) up to `unique_keys_max` (100 million by default). The
+//! number of keys is bounded by `unique_keys_max`.
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use std::hash::{BuildHasherDefault, Hasher};
 
-const PARTITIONS: usize = 256;
+/// Fingerprint bits that pick a partition at first: 65,536 partitions, so
+/// a partition stores the remaining 48 bits of each fingerprint.
+const PARTITION_BITS_MIN: u32 = 16;
 
-/// A partition's recent table is merged into its sorted vector when it
-/// holds this fraction (1/N) of the vector's keys...
-const RECENT_SHARE: usize = 8;
+/// At most this many bits pick a partition (a million partitions).
+const PARTITION_BITS_MAX: u32 = 20;
 
-/// ...or this many keys, whichever is more (merging tiny vectors often
-/// would cost more than it saves).
-const RECENT_MIN: usize = 1024;
+/// Keys per partition, on average, past which every partition is cut in
+/// two: short vectors keep an insert's move of the keys after it cheap.
+const PARTITION_LEN_SPLIT: usize = 512;
 
-/// Interpolation steps before a search falls back to bisection, which
-/// bounds the search for any data.
-const INTERPOLATION_STEPS_MAX: usize = 4;
+/// A full partition grows by 1/N of its keys (at least `GROWTH_MIN`), so
+/// its spare room stays under an Nth.
+const GROWTH_SHARE: usize = 8;
+const GROWTH_MIN: usize = 4;
 
-/// Below this many candidates a search just scans them.
-const SCAN_LEN_MAX: usize = 16;
+/// The fingerprint's bits a partition stores.
+const STORED_MASK: u64 = (1 << 48) - 1;
 
-/// The fingerprints are already uniformly mixed: hashing them again would
-/// only cost time.
-#[derive(Debug, Default)]
-struct PassThrough(u64);
+/// The low 48 bits of a fingerprint, little-endian.
+type Stored = [u8; 6];
 
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
+fn store(fingerprint: u64) -> Stored {
+    let [a, b, c, d, e, f, _, _] = fingerprint.to_le_bytes();
+    [a, b, c, d, e, f]
 }
 
-type Table = HashSet<u64, BuildHasherDefault<PassThrough>>;
-
-/// One partition: the sorted bulk of its fingerprints and the recent ones.
-#[derive(Debug, Default)]
-struct Partition {
-    sorted: Vec<u64>,
-    recent: Table,
-}
-
-impl Partition {
-    fn contains(&self, fingerprint: u64) -> bool {
-        self.recent.contains(&fingerprint) || sorted_contains(&self.sorted, fingerprint)
-    }
-
-    fn insert(&mut self, fingerprint: u64) {
-        self.recent.insert(fingerprint);
-        if self.recent.len() >= RECENT_MIN.max(self.sorted.len() / RECENT_SHARE) {
-            self.merge_recent();
-        }
-    }
-
-    /// Moves the recent fingerprints into the sorted vector, which is
-    /// rebuilt at exactly its new size.
-    fn merge_recent(&mut self) {
-        let mut recent: Vec<u64> = self.recent.drain().collect();
-        recent.sort_unstable();
-        let mut merged = Vec::with_capacity(self.sorted.len() + recent.len());
-        let (mut old, mut new) = (self.sorted.iter().peekable(), recent.iter().peekable());
-        while let (Some(&&a), Some(&&b)) = (old.peek(), new.peek()) {
-            if a < b {
-                merged.push(a);
-                old.next();
-            } else {
-                merged.push(b);
-                new.next();
-            }
-        }
-        merged.extend(old);
-        merged.extend(new);
-        self.sorted = merged;
-    }
-}
-
-/// Whether `sorted` (ascending, distinct) holds `key`: interpolation
-/// first, then bisection if the data is not uniform enough for it.
-fn sorted_contains(sorted: &[u64], key: u64) -> bool {
-    let (mut lo, mut hi) = (0, sorted.len());
-    for _ in 0..INTERPOLATION_STEPS_MAX {
-        if hi - lo <= SCAN_LEN_MAX {
-            return sorted[lo..hi].contains(&key);
-        }
-        let (low, high) = (sorted[lo], sorted[hi - 1]);
-        if key < low || key > high {
-            return false;
-        }
-        // low < high: the values are distinct and there are more than one.
-        let offset = u128::from(key - low) * (hi - 1 - lo) as u128 / u128::from(high - low);
-        let probe = lo + offset as usize;
-        match sorted[probe].cmp(&key) {
-            std::cmp::Ordering::Equal => return true,
-            std::cmp::Ordering::Less => lo = probe + 1,
-            std::cmp::Ordering::Greater => hi = probe,
-        }
-    }
-    sorted[lo..hi].binary_search(&key).is_ok()
+fn stored_value(stored: &Stored) -> u64 {
+    let [a, b, c, d, e, f] = *stored;
+    u64::from_le_bytes([a, b, c, d, e, f, 0, 0])
 }
 
 #[derive(Debug)]
 pub struct SeenValues {
-    partitions: Vec<Partition>,
+    /// `2^partition_bits` sorted vectors, empty until the first key.
+    partitions: Vec<Vec<Stored>>,
+    partition_bits: u32,
+    /// `PARTITION_LEN_SPLIT`, smaller in tests.
+    split_len: usize,
     len: usize,
     keys_max: usize,
 }
@@ -141,7 +70,9 @@ pub struct SeenValuesFull;
 impl SeenValues {
     pub fn new(keys_max: usize) -> Self {
         Self {
-            partitions: (0..PARTITIONS).map(|_| Partition::default()).collect(),
+            partitions: Vec::new(),
+            partition_bits: PARTITION_BITS_MIN,
+            split_len: PARTITION_LEN_SPLIT,
             len: 0,
             keys_max,
         }
@@ -149,18 +80,48 @@ impl SeenValues {
 
     /// Records `fingerprint`; `Ok(true)` when it was seen before.
     pub fn seen_before(&mut self, fingerprint: u64) -> Result<bool, SeenValuesFull> {
-        // The middle bits pick the partition, so that the bits the sorted
-        // search and the hash table use (all of them) stay uniform.
-        let partition = &mut self.partitions[((fingerprint >> 32) as usize) % PARTITIONS];
-        if partition.contains(fingerprint) {
-            return Ok(true);
+        if self.partitions.is_empty() {
+            self.partitions = vec![Vec::new(); 1 << self.partition_bits];
         }
+        let index = (fingerprint >> (64 - self.partition_bits)) as usize;
+        let partition = &mut self.partitions[index];
+        let key = fingerprint & STORED_MASK;
+        let Err(position) = partition.binary_search_by_key(&key, stored_value) else {
+            return Ok(true);
+        };
         if self.len >= self.keys_max {
             return Err(SeenValuesFull);
         }
-        partition.insert(fingerprint);
+        if partition.len() == partition.capacity() {
+            partition.reserve_exact((partition.len() / GROWTH_SHARE).max(GROWTH_MIN));
+        }
+        partition.insert(position, store(fingerprint));
         self.len += 1;
+        if self.len > self.partitions.len() * self.split_len
+            && self.partition_bits < PARTITION_BITS_MAX
+        {
+            self.split_partitions();
+        }
         Ok(false)
+    }
+
+    /// Cuts every partition in two by the fingerprint bit just below the
+    /// ones that pick partitions. That bit is among the stored ones, and
+    /// the keys of a partition agree on every stored bit above it, so the
+    /// keys with it clear are a prefix of the sorted vector.
+    fn split_partitions(&mut self) {
+        let bit = 1u64 << (63 - self.partition_bits);
+        let mut split = Vec::with_capacity(self.partitions.len() * 2);
+        for mut low in std::mem::take(&mut self.partitions) {
+            let cut = low.partition_point(|stored| stored_value(stored) & bit == 0);
+            let high = low[cut..].to_vec();
+            low.truncate(cut);
+            low.shrink_to_fit();
+            split.push(low);
+            split.push(high);
+        }
+        self.partitions = split;
+        self.partition_bits += 1;
     }
 
     pub fn len(&self) -> usize {
@@ -232,6 +193,8 @@ pub fn row_fingerprints(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     #[test]
@@ -246,32 +209,14 @@ mod tests {
     }
 
     #[test]
-    fn sorted_search_finds_every_key_and_no_other_on_any_spread() {
-        // Uniform fingerprints, and skewed values that defeat interpolation.
-        let uniform: Vec<u64> = (0..5_000u64)
-            .map(|i| fingerprint(&i.to_le_bytes()))
-            .collect();
-        let skewed: Vec<u64> = (0..5_000u64).map(|i| i * i * i).chain([u64::MAX]).collect();
-        for mut keys in [uniform, skewed, vec![], vec![7], vec![0, u64::MAX]] {
-            keys.sort_unstable();
-            keys.dedup();
-            for (index, &key) in keys.iter().enumerate() {
-                assert!(sorted_contains(&keys, key), "key {index} of {}", keys.len());
-                if key > 0 && keys.binary_search(&(key - 1)).is_err() {
-                    assert!(!sorted_contains(&keys, key - 1));
-                }
-                if key < u64::MAX && keys.binary_search(&(key + 1)).is_err() {
-                    assert!(!sorted_contains(&keys, key + 1));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn agrees_with_a_plain_set_across_merges() {
-        // Enough keys for several merges in every partition, each offered
-        // twice, interleaved with new ones.
-        let mut seen = SeenValues::new(usize::MAX);
+    fn agrees_with_a_plain_set_across_splits() {
+        // Partitions cut at 2 keys on average: 600,000 keys cut them three
+        // times. Each key is offered twice, interleaved with new ones; then
+        // every key again.
+        let mut seen = SeenValues {
+            split_len: 2,
+            ..SeenValues::new(usize::MAX)
+        };
         let mut plain = HashSet::new();
         for i in 0..600_000u64 {
             for key in [i, i / 2] {
@@ -284,9 +229,25 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), plain.len());
-        assert!(
-            seen.partitions.iter().all(|p| !p.sorted.is_empty()),
-            "every partition merged at least once"
+        assert_eq!(
+            seen.partition_bits,
+            PARTITION_BITS_MIN + 3,
+            "cut three times"
         );
+        for &print in &plain {
+            assert_eq!(seen.seen_before(print), Ok(true));
+        }
+    }
+
+    #[test]
+    fn fingerprints_that_differ_in_any_one_bit_are_told_apart() {
+        let base = fingerprint(b"order-1");
+        let mut seen = SeenValues::new(usize::MAX);
+        assert_eq!(seen.seen_before(base), Ok(false));
+        for bit in 0..64 {
+            assert_eq!(seen.seen_before(base ^ (1 << bit)), Ok(false), "bit {bit}");
+        }
+        assert_eq!(seen.seen_before(base), Ok(true));
+        assert_eq!(seen.len(), 65);
     }
 }
