@@ -55,6 +55,12 @@ impl LogStore {
         }
     }
 
+    /// The index of the oldest entry the tail holds.
+    #[cfg(test)]
+    pub(crate) fn first_held(&self) -> Option<u64> {
+        self.shared.tail().first_index()
+    }
+
     /// The committed log id: the latest openraft gave, else the one stored.
     pub(crate) async fn committed(&self) -> Result<Option<LogId>, BarnError> {
         if let Some(committed) = self.shared.committed() {
@@ -63,6 +69,32 @@ impl LogStore {
         let stored: Option<Option<LogId>> =
             blocking(&self.store, |store| store.read_meta(KEY_COMMITTED)).await?;
         Ok(stored.flatten())
+    }
+
+    /// Puts the entries in the tail (readable from here on), then writes
+    /// and fsyncs them, with the committed log id if it is among the
+    /// entries now stored.
+    pub(super) async fn write_entries(&self, entries: Vec<Entry>) -> Result<(), BarnError> {
+        let mut sealed = Vec::with_capacity(entries.len());
+        let mut held = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let bytes = self.store.encode(&entry)?;
+            sealed.push((entry.get_log_id().index, bytes));
+            let len = sealed.last().map_or(0, |(_, bytes)| bytes.len());
+            held.push((entry, len));
+        }
+        let last_index = sealed.last().map(|(index, _)| *index);
+        let committed = self
+            .shared
+            .committed()
+            .filter(|committed| Some(committed.index) <= last_index);
+        let write = self.shared.tail().push(held);
+        blocking(&self.store, move |store| {
+            store.write_log(&sealed, committed.as_ref())
+        })
+        .await?;
+        self.shared.tail().written(write);
+        Ok(())
     }
 }
 
@@ -157,9 +189,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .map_err(|e| StorageIOError::read(&e).into())
     }
 
-    /// Puts the entries in the tail (readable from here on), then writes
-    /// and fsyncs them, with the committed log id if it is among the
-    /// entries now stored, before reporting them flushed.
+    /// Reports the entries flushed once [`LogStore::write_entries`] has
+    /// written them.
     async fn append<I>(
         &mut self,
         entries: I,
@@ -169,29 +200,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let mut sealed = Vec::new();
-        let mut held = Vec::new();
-        for entry in entries {
-            let bytes = self
-                .store
-                .encode(&entry)
-                .map_err(|e| StorageIOError::write_logs(&e))?;
-            held.push((entry.clone(), bytes.len()));
-            sealed.push((entry.get_log_id().index, bytes));
-        }
-        let last_index = sealed.last().map(|(index, _)| *index);
-        let committed = self
-            .shared
-            .committed()
-            .filter(|committed| Some(committed.index) <= last_index);
-        let write = self.shared.tail().push(held);
-        let written = blocking(&self.store, move |store| {
-            store.write_log(&sealed, committed.as_ref())
-        })
-        .await;
-        match written {
+        match self.write_entries(entries.into_iter().collect()).await {
             Ok(()) => {
-                self.shared.tail().written(write);
                 callback.log_io_completed(Ok(()));
                 Ok(())
             }

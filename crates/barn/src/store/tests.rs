@@ -136,3 +136,44 @@ fn the_committed_log_id_is_stored_with_the_next_entries() {
     let last = last.expect("the writes are in the log").index;
     assert_eq!(committed.map(|id| id.index), Some(last - 1));
 }
+
+/// Older entries leave the in-memory tail once written; a read that spans
+/// the database and the tail gets every entry, in order.
+#[test]
+fn entries_read_back_whole_across_the_database_and_the_tail() {
+    use openraft::{CommittedLeaderId, EntryPayload, RaftLogReader};
+
+    use super::log_tail::LOG_TAIL_ENTRIES_MAX;
+    use crate::raft_types::LogId;
+    use crate::store::Entry;
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+    let mut log = LogStore::new(Arc::new(store));
+    let total = 3 * LOG_TAIL_ENTRIES_MAX as u64;
+    let indexes = |entries: &[Entry]| entries.iter().map(|e| e.log_id.index).collect::<Vec<_>>();
+    runtime.block_on(async {
+        for first in (1..=total).step_by(100) {
+            let entries = (first..(first + 100).min(total + 1))
+                .map(|index| Entry {
+                    log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+                    payload: EntryPayload::Blank,
+                })
+                .collect();
+            log.write_entries(entries).await.unwrap();
+        }
+        let first_held = log.first_held().expect("the tail holds the newest");
+        assert!(first_held > 1, "the oldest entries left the tail");
+        let all = log.try_get_log_entries(1..=total).await.unwrap();
+        assert_eq!(indexes(&all), (1..=total).collect::<Vec<_>>());
+        let across = log
+            .try_get_log_entries(first_held - 3..first_held + 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            indexes(&across),
+            (first_held - 3..first_held + 3).collect::<Vec<_>>()
+        );
+    });
+}
