@@ -6,7 +6,9 @@
 //! n²/2⁶⁵ (3·10⁻⁶ for 10 million keys), in which case the later row is
 //! wrongly reported as a duplicate; ADR 005 explains the trade.
 //!
-//! The set is split into partitions by the fingerprint's top bits (16 at
+//! A small set (up to `SMALL_LEN_MAX` keys) is one sorted vector of whole
+//! fingerprints, so a short run pays for no partitions. Past that, the
+//! set is split into partitions by the fingerprint's top bits (16 at
 //! first), and each partition keeps the other 48 bits of its fingerprints
 //! in a sorted vector: 6 bytes a key, found by binary search, a new one
 //! put in its place. A full vector grows by an eighth, so spare room stays
@@ -19,6 +21,9 @@
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+
+/// Keys kept whole in one sorted vector before the set is partitioned.
+const SMALL_LEN_MAX: usize = 1024;
 
 /// Fingerprint bits that pick a partition at first: 65,536 partitions, so
 /// a partition stores the remaining 48 bits of each fingerprint.
@@ -54,7 +59,9 @@ fn stored_value(stored: &Stored) -> u64 {
 
 #[derive(Debug)]
 pub struct SeenValues {
-    /// `2^partition_bits` sorted vectors, empty until the first key.
+    /// While the set is small: its fingerprints, whole and sorted.
+    small: Vec<u64>,
+    /// Once it is not: `2^partition_bits` sorted vectors.
     partitions: Vec<Vec<Stored>>,
     partition_bits: u32,
     /// `PARTITION_LEN_SPLIT`, smaller in tests.
@@ -70,6 +77,7 @@ pub struct SeenValuesFull;
 impl SeenValues {
     pub fn new(keys_max: usize) -> Self {
         Self {
+            small: Vec::new(),
             partitions: Vec::new(),
             partition_bits: PARTITION_BITS_MIN,
             split_len: PARTITION_LEN_SPLIT,
@@ -81,7 +89,7 @@ impl SeenValues {
     /// Records `fingerprint`; `Ok(true)` when it was seen before.
     pub fn seen_before(&mut self, fingerprint: u64) -> Result<bool, SeenValuesFull> {
         if self.partitions.is_empty() {
-            self.partitions = vec![Vec::new(); 1 << self.partition_bits];
+            return self.seen_before_small(fingerprint);
         }
         let index = (fingerprint >> (64 - self.partition_bits)) as usize;
         let partition = &mut self.partitions[index];
@@ -103,6 +111,32 @@ impl SeenValues {
             self.split_partitions();
         }
         Ok(false)
+    }
+
+    fn seen_before_small(&mut self, fingerprint: u64) -> Result<bool, SeenValuesFull> {
+        let Err(position) = self.small.binary_search(&fingerprint) else {
+            return Ok(true);
+        };
+        if self.len >= self.keys_max {
+            return Err(SeenValuesFull);
+        }
+        self.small.insert(position, fingerprint);
+        self.len += 1;
+        if self.small.len() > SMALL_LEN_MAX {
+            self.partition_small();
+        }
+        Ok(false)
+    }
+
+    /// Moves the small set's fingerprints into partitions. They are
+    /// sorted whole, so each partition receives its keys in order.
+    fn partition_small(&mut self) {
+        let mut partitions = vec![Vec::new(); 1 << self.partition_bits];
+        for fingerprint in std::mem::take(&mut self.small) {
+            partitions[(fingerprint >> (64 - self.partition_bits)) as usize]
+                .push(store(fingerprint));
+        }
+        self.partitions = partitions;
     }
 
     /// Cuts every partition in two by the fingerprint bit just below the
@@ -241,13 +275,23 @@ mod tests {
 
     #[test]
     fn fingerprints_that_differ_in_any_one_bit_are_told_apart() {
-        let base = fingerprint(b"order-1");
-        let mut seen = SeenValues::new(usize::MAX);
-        assert_eq!(seen.seen_before(base), Ok(false));
-        for bit in 0..64 {
-            assert_eq!(seen.seen_before(base ^ (1 << bit)), Ok(false), "bit {bit}");
+        // Small, then partitioned (past `SMALL_LEN_MAX` other keys).
+        for others in [0, SMALL_LEN_MAX as u64 + 1] {
+            let mut seen = SeenValues::new(usize::MAX);
+            for other in 0..others {
+                assert_eq!(
+                    seen.seen_before(fingerprint(&other.to_le_bytes())),
+                    Ok(false)
+                );
+            }
+            assert_eq!(seen.partitions.is_empty(), others == 0);
+            let base = fingerprint(b"order-1");
+            assert_eq!(seen.seen_before(base), Ok(false));
+            for bit in 0..64 {
+                assert_eq!(seen.seen_before(base ^ (1 << bit)), Ok(false), "bit {bit}");
+            }
+            assert_eq!(seen.seen_before(base), Ok(true));
+            assert_eq!(seen.len() as u64, others + 65);
         }
-        assert_eq!(seen.seen_before(base), Ok(true));
-        assert_eq!(seen.len(), 65);
     }
 }
