@@ -91,7 +91,7 @@ impl SeenValues {
         if self.partitions.is_empty() {
             return self.seen_before_small(fingerprint);
         }
-        let index = (fingerprint >> (64 - self.partition_bits)) as usize;
+        let index = self.partition_of(fingerprint);
         let partition = &mut self.partitions[index];
         let key = fingerprint & STORED_MASK;
         let Err(position) = partition.binary_search_by_key(&key, stored_value) else {
@@ -131,12 +131,16 @@ impl SeenValues {
     /// Moves the small set's fingerprints into partitions. They are
     /// sorted whole, so each partition receives its keys in order.
     fn partition_small(&mut self) {
-        let mut partitions = vec![Vec::new(); 1 << self.partition_bits];
+        self.partitions = vec![Vec::new(); 1 << self.partition_bits];
         for fingerprint in std::mem::take(&mut self.small) {
-            partitions[(fingerprint >> (64 - self.partition_bits)) as usize]
-                .push(store(fingerprint));
+            let index = self.partition_of(fingerprint);
+            self.partitions[index].push(store(fingerprint));
         }
-        self.partitions = partitions;
+    }
+
+    /// The partition of `fingerprint`: its top `partition_bits` bits.
+    fn partition_of(&self, fingerprint: u64) -> usize {
+        (fingerprint >> (64 - self.partition_bits)) as usize
     }
 
     /// Cuts every partition in two by the fingerprint bit just below the

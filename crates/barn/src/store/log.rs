@@ -79,8 +79,8 @@ impl LogStore {
         let mut held = Vec::with_capacity(entries.len());
         for entry in entries {
             let bytes = self.store.encode(&entry)?;
+            let len = bytes.len();
             sealed.push((entry.get_log_id().index, bytes));
-            let len = sealed.last().map_or(0, |(_, bytes)| bytes.len());
             held.push((entry, len));
         }
         let last_index = sealed.last().map(|(index, _)| *index);
