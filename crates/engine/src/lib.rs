@@ -17,6 +17,7 @@ mod limits;
 mod masking;
 mod options;
 mod output_file;
+mod parquet_lanes;
 mod progress;
 mod readback;
 mod report;
@@ -34,6 +35,7 @@ mod staging;
 mod step_slice;
 mod steps;
 mod validate;
+mod write_behind;
 
 pub use data_file::{DataBatches, DataWriter, file_source, read_file};
 pub use error::EngineError;

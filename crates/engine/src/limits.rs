@@ -35,7 +35,15 @@ pub struct Limits {
     /// dictionary it then drops. Against the writer's 1 MiB default, W's
     /// output got 6% smaller and 6% cheaper to write.
     pub parquet_dictionary_bytes_max: usize,
+    /// Threads that encode one Parquet file's columns, the sink's own
+    /// included (`parquet_lanes`). By default the machine's cores, at most
+    /// [`PARQUET_ENCODE_LANES_DEFAULT_MAX`].
+    pub parquet_encode_lanes_max: usize,
 }
+
+/// The most encoding threads a Parquet sink takes by default: past a few,
+/// a file's widest column alone sets the pace.
+pub const PARQUET_ENCODE_LANES_DEFAULT_MAX: usize = 4;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -48,6 +56,9 @@ impl Default for Limits {
             record_bytes_max: 16 * 1024 * 1024,
             parquet_row_group_rows_max: 262_144,
             parquet_dictionary_bytes_max: 64 * 1024,
+            parquet_encode_lanes_max: std::thread::available_parallelism()
+                .map_or(1, std::num::NonZero::get)
+                .min(PARQUET_ENCODE_LANES_DEFAULT_MAX),
         }
     }
 }

@@ -1,18 +1,18 @@
 //! A staged output file, optionally gzip- or zstd-compressed, that can be
 //! finished (flushing the compressor) and then committed or aborted.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use crate::staging::StagedFile;
+use crate::write_behind::WriteBehindFile;
 
 const WRITE_BUFFER_BYTES: usize = 1 << 20;
 
 pub enum Compressed {
-    Plain(BufWriter<File>),
-    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
-    Zstd(zstd::Encoder<'static, BufWriter<File>>),
+    Plain(BufWriter<WriteBehindFile>),
+    Gzip(flate2::write::GzEncoder<BufWriter<WriteBehindFile>>),
+    Zstd(zstd::Encoder<'static, BufWriter<WriteBehindFile>>),
 }
 
 impl Write for Compressed {
@@ -59,11 +59,19 @@ impl Compressed {
 
     /// Writes out everything the compressor still holds.
     pub fn finish(self) -> io::Result<()> {
-        let mut inner = match self {
+        let inner = match self {
             Self::Plain(w) => w,
             Self::Gzip(w) => w.finish()?,
             Self::Zstd(w) => w.finish()?,
         };
-        inner.flush()
+        finish_buffered(inner)
     }
+}
+
+/// Writes out a buffered output file and waits for its background syncs.
+pub fn finish_buffered(buffered: BufWriter<WriteBehindFile>) -> io::Result<()> {
+    buffered
+        .into_inner()
+        .map_err(io::IntoInnerError::into_error)?
+        .finish()
 }

@@ -1,14 +1,12 @@
 //! Sinks: where rows are written. Files are staged beside their target
 //! and committed only when the whole run succeeds (see `staging`).
 
-use std::fs::File;
 use std::io::{self, BufWriter, Stdout, Write};
 use std::path::Path;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow::ipc::writer::FileWriter;
-use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use runink_plan::{DataFormat, Endpoint, Location, OptionValue};
@@ -17,16 +15,18 @@ use std::collections::BTreeMap;
 use crate::EngineError;
 use crate::limits::Limits;
 use crate::options::{flag_option, integer_option, text_option};
-use crate::output_file::Compressed;
+use crate::output_file::{Compressed, finish_buffered};
+use crate::parquet_lanes::ParquetLanesWriter;
 use crate::staging::StagedFile;
+use crate::write_behind::WriteBehindFile;
 
 enum Writer {
     /// `--dry-run`: rows are counted, nothing is written.
     Discard,
     Csv(arrow::csv::Writer<Compressed>),
     Jsonl(arrow::json::LineDelimitedWriter<Compressed>),
-    Parquet(ArrowWriter<BufWriter<File>>),
-    Arrow(FileWriter<BufWriter<File>>),
+    Parquet(ParquetLanesWriter<BufWriter<WriteBehindFile>>),
+    Arrow(FileWriter<BufWriter<WriteBehindFile>>),
     StdoutJsonl(arrow::json::LineDelimitedWriter<Stdout>),
     StdoutCsv(arrow::csv::Writer<Stdout>),
     StdoutArrow(arrow::ipc::writer::StreamWriter<Stdout>),
@@ -80,10 +80,11 @@ impl SinkWriter {
                             StagedFile::create(&target, run_id).map_err(write_error)?;
                         let properties = parquet_properties(options, limits)
                             .map_err(|m| EngineError::Plan(format!("`{uri}`: {m}")))?;
-                        let writer = ArrowWriter::try_new(
+                        let writer = ParquetLanesWriter::try_new(
                             BufWriter::with_capacity(1 << 20, file),
                             schema.clone(),
-                            Some(properties),
+                            properties,
+                            limits.parquet_encode_lanes_max,
                         )
                         .map_err(|e| EngineError::write(&uri, e))?;
                         (Writer::Parquet(writer), Some(staged))
@@ -167,12 +168,12 @@ impl SinkWriter {
                 w.into_inner().finish().map_err(io_error)?;
             }
             Writer::Parquet(w) => {
-                let mut file = w.into_inner().map_err(|e| EngineError::write(&uri, e))?;
-                file.flush().map_err(io_error)?;
+                let file = w.into_inner().map_err(|e| EngineError::write(&uri, e))?;
+                finish_buffered(file).map_err(io_error)?;
             }
             Writer::Arrow(mut w) => {
                 w.finish()?;
-                w.into_inner()?.flush().map_err(io_error)?;
+                finish_buffered(w.into_inner()?).map_err(io_error)?;
             }
             Writer::StdoutJsonl(mut w) => w.finish()?,
             Writer::StdoutCsv(w) => w.into_inner().flush().map_err(io_error)?,
@@ -259,7 +260,6 @@ mod tests {
     use super::*;
     use arrow::array::StringArray;
     use arrow::datatypes::{DataType, Field, Schema};
-    use parquet::arrow::ArrowWriter;
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use std::sync::Arc;
 
@@ -279,9 +279,9 @@ mod tests {
         let properties = parquet_properties(&BTreeMap::new(), limits).unwrap();
         let out = tempfile::tempfile().unwrap();
         let mut writer =
-            ArrowWriter::try_new(out.try_clone().unwrap(), schema, Some(properties)).unwrap();
+            ParquetLanesWriter::try_new(out.try_clone().unwrap(), schema, properties, 2).unwrap();
         writer.write(&batch).unwrap();
-        writer.close().unwrap();
+        writer.into_inner().unwrap();
         let reader = SerializedFileReader::new(out).unwrap();
         let group = reader.metadata().row_group(0);
         group

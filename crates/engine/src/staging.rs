@@ -19,6 +19,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::thread;
 
+use crate::write_behind::WriteBehindFile;
+
 /// Temporary files are named `.<target name>.runink-tmp-<run id>`.
 const TEMP_MARKER: &str = ".runink-tmp-";
 
@@ -42,7 +44,7 @@ pub struct StagedFile {
 
 impl StagedFile {
     /// Creates the temporary file (and the target's folder if needed).
-    pub fn create(target: &Path, run_id: &str) -> io::Result<(Self, File)> {
+    pub fn create(target: &Path, run_id: &str) -> io::Result<(Self, WriteBehindFile)> {
         let folder = folder_of(target);
         fs::create_dir_all(folder)?;
         let name = target
@@ -60,7 +62,7 @@ impl StagedFile {
                 temp,
                 _lock: lock,
             },
-            file,
+            WriteBehindFile::new(file),
         ))
     }
 
