@@ -1,6 +1,7 @@
 //! SQL expressions (`where`, `when`, `derive`, `@assert`) planned with
 //! DataFusion against a batch's schema and evaluated batch by batch.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch};
@@ -8,6 +9,7 @@ use arrow::buffer::BooleanBuffer;
 use arrow::datatypes::{DataType, Schema};
 use datafusion::common::DFSchema;
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::prelude::SessionContext;
 
 /// An expression planned for one input schema.
@@ -40,6 +42,14 @@ impl CompiledExpr {
             text: text.to_owned(),
             physical,
         })
+    }
+
+    /// The names of the columns the expression reads.
+    pub fn column_names(&self) -> BTreeSet<String> {
+        collect_columns(&self.physical)
+            .into_iter()
+            .map(|column| column.name().to_owned())
+            .collect()
     }
 
     pub fn data_type(&self, schema: &Schema) -> Result<DataType, String> {

@@ -24,6 +24,7 @@ mod report;
 mod run;
 mod sink;
 mod sink_thread;
+mod slice_columns;
 mod slice_exit;
 mod slice_frames;
 mod slice_messages;

@@ -33,6 +33,7 @@ use crate::report::{
 };
 use crate::sink::SinkWriter;
 use crate::sink_thread::SinkThread;
+use crate::slice_columns::SliceColumns;
 use crate::source::{SourceBatch, spawn_reader};
 use crate::staging::{self, StagedFile};
 use crate::step_slice::{SliceOutput, StepSlice, StepSliceSettings};
@@ -757,7 +758,16 @@ impl Run {
                     masker: &self.masker,
                     limits: self.options.limits,
                 };
-                let slice = StepSlice::start(plan_slice, steps, &input_schema, &schema, &settings)?;
+                let touched: Vec<_> = planned.iter().map(|s| s.touched.clone()).collect();
+                let columns = SliceColumns::plan(&touched, &input_schema, &schema);
+                let slice = StepSlice::start(
+                    plan_slice,
+                    steps,
+                    &input_schema,
+                    &schema,
+                    columns,
+                    &settings,
+                )?;
                 stages.push(Stage::Slice {
                     first: index,
                     slice: Box::new(slice),

@@ -14,7 +14,8 @@ use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use arrow::array::{Array, RecordBatch, UInt32Array};
+use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
+use arrow::compute::take;
 use arrow::datatypes::SchemaRef;
 use runink_contract::{MaskRule, Masker};
 use runink_plan::{Slice as PlanSlice, Step};
@@ -23,6 +24,7 @@ use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio}
 use crate::EngineError;
 use crate::exec_step::{PIPE_BUFFER_BYTES, slice_limits};
 use crate::limits::Limits;
+use crate::slice_columns::SliceColumns;
 use crate::slice_frames::{read_frame, write_frame};
 use crate::slice_messages::{
     Confinement, FromSlice, INPUT_ROW_COLUMN, SliceJob, SliceReject, StepTally, ToSlice,
@@ -30,6 +32,13 @@ use crate::slice_messages::{
 
 /// The argument that makes `runi` serve a slice.
 pub const SLICE_WORKER_ARG: &str = "slice-worker";
+/// The worker's allocator keeps the memory it frees for the next batch
+/// instead of handing it back to the kernel and faulting it in again
+/// (glibc's defaults cost W's slice ~43,000 page faults, a tenth of its
+/// CPU): blocks up to 32 MiB come from the heap, and the heap is trimmed
+/// only past 64 MiB free. The slice's memory limit still bounds it.
+const WORKER_MALLOC_TUNABLES: &str =
+    "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864";
 /// Bytes buffered before a write to the slice's stdin.
 const STDIN_BUFFER_BYTES: usize = 1 << 20;
 /// Bytes buffered when reading the slice's stdout.
@@ -81,6 +90,8 @@ pub struct StepSlice {
     running: RunningSlice,
     memory_bytes: u64,
     output_schema: SchemaRef,
+    /// The columns the parent carries instead of sending; `None`: all go.
+    columns: Option<SliceColumns>,
     to_stdin: Option<SyncSender<RecordBatch>>,
     /// Each batch handed over and not answered yet.
     unanswered: VecDeque<Unanswered>,
@@ -98,6 +109,8 @@ struct Unanswered {
     rows: usize,
     lines: Option<Vec<u64>>,
     source: String,
+    /// The batch's carried columns, in `SliceColumns::carried` order.
+    carried: Vec<ArrayRef>,
 }
 
 enum Event {
@@ -113,6 +126,7 @@ fn worker_spec(program: &Path, limits: runink_slice::Limits) -> SliceSpec {
     spec.env = vec![
         ("LANG".into(), "C.UTF-8".into()),
         ("RUNINK_LOG".into(), "warn".into()),
+        ("GLIBC_TUNABLES".into(), WORKER_MALLOC_TUNABLES.into()),
     ];
     spec.limits = limits;
     spec.stdin = Stdio::Piped;
@@ -124,12 +138,14 @@ fn worker_spec(program: &Path, limits: runink_slice::Limits) -> SliceSpec {
 
 impl StepSlice {
     /// Starts the slice `slice` for `steps`, whose first takes `input` and
-    /// whose last gives `output_schema` (both planned by the caller).
+    /// whose last gives `output_schema` (both planned by the caller); it is
+    /// sent only the columns `columns` says, when it says.
     pub fn start(
         slice: &PlanSlice,
         steps: &[Step],
         input: &SchemaRef,
         output_schema: &SchemaRef,
+        columns: Option<SliceColumns>,
         settings: &StepSliceSettings<'_>,
     ) -> Result<Self, EngineError> {
         let limits = slice_limits(&slice.placement.resources);
@@ -158,7 +174,11 @@ impl StepSlice {
         let (to_stdin, batches) = sync_channel::<RecordBatch>(unanswered_max);
         let stdin = running.stdin.take().expect("stdin is piped");
         let stdout = running.stdout.take().expect("stdout is piped");
-        let schema_batch = RecordBatch::new_empty(SchemaRef::clone(input));
+        let sent_schema = columns.as_ref().map_or_else(
+            || SchemaRef::clone(input),
+            |c| SchemaRef::clone(&c.sent_schema),
+        );
+        let schema_batch = RecordBatch::new_empty(sent_schema);
         std::thread::spawn(move || {
             let mut out = BufWriter::with_capacity(STDIN_BUFFER_BYTES, stdin);
             let job = ToSlice::Job(Box::new(job));
@@ -193,6 +213,7 @@ impl StepSlice {
             running,
             memory_bytes: limits.memory_bytes,
             output_schema: SchemaRef::clone(output_schema),
+            columns,
             to_stdin: Some(to_stdin),
             unanswered: VecDeque::new(),
             unanswered_max,
@@ -228,6 +249,17 @@ impl StepSlice {
         }
         self.fail_if_failed()?;
         let rows = batch.num_rows();
+        let (batch, carried) = match &self.columns {
+            None => (batch, Vec::new()),
+            Some(columns) => {
+                let carried = columns
+                    .carried
+                    .iter()
+                    .map(|(_, at)| ArrayRef::clone(batch.column(*at)))
+                    .collect();
+                (batch.project(&columns.sent)?, carried)
+            }
+        };
         let sent = self
             .to_stdin
             .as_ref()
@@ -239,6 +271,7 @@ impl StepSlice {
             rows,
             lines,
             source: source.to_owned(),
+            carried,
         });
         while let Ok(event) = self.events.try_recv() {
             self.handle(event);
@@ -305,6 +338,7 @@ impl StepSlice {
                     None => (None, None),
                     Some(body) => {
                         let (batch, rows) = self.split_input_rows(body, asked.rows)?;
+                        let batch = self.put_back_carried(batch, &rows, &asked.carried)?;
                         (Some(batch), Some(rows))
                     }
                 };
@@ -401,9 +435,42 @@ impl StepSlice {
         }
         let mut columns = body.columns().to_vec();
         columns.pop();
-        let batch = RecordBatch::try_new(SchemaRef::clone(&self.output_schema), columns)
+        let schema = self
+            .columns
+            .as_ref()
+            .map_or(&self.output_schema, |c| &c.answered_schema);
+        let batch = RecordBatch::try_new(SchemaRef::clone(schema), columns)
             .map_err(|e| self.bad_output(e.to_string()))?;
         Ok((batch, rows))
+    }
+
+    /// The slice's answer with the columns the parent carried put back in
+    /// their places: each row's value taken by its position in the batch.
+    fn put_back_carried(
+        &self,
+        answered: RecordBatch,
+        rows: &UInt32Array,
+        carried: &[ArrayRef],
+    ) -> Result<RecordBatch, EngineError> {
+        let Some(columns) = &self.columns else {
+            return Ok(answered);
+        };
+        let mut from_slice = answered.columns().iter();
+        let mut arrays = Vec::with_capacity(self.output_schema.fields().len());
+        for out in 0..self.output_schema.fields().len() {
+            let kept = columns.carried.iter().position(|(c, _)| *c == out);
+            let array = match kept {
+                Some(k) => take(carried[k].as_ref(), rows, None)?,
+                None => ArrayRef::clone(
+                    from_slice
+                        .next()
+                        .ok_or_else(|| self.bad_output("too few columns".to_owned()))?,
+                ),
+            };
+            arrays.push(array);
+        }
+        RecordBatch::try_new(SchemaRef::clone(&self.output_schema), arrays)
+            .map_err(|e| self.bad_output(e.to_string()))
     }
 
     /// The slice's rows under the schema the parent planned; a slice that

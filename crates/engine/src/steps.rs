@@ -2,6 +2,7 @@
 //! once against its input schema (so a bad expression or an unknown column
 //! stops the run before any row is read) and then applied batch by batch.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
@@ -88,6 +89,10 @@ pub struct PlannedStep {
     pub number: usize,
     pub label: String,
     pub output_schema: SchemaRef,
+    /// The columns the step reads or writes, by name; `None` when it may
+    /// touch any (a `sql` or `exec` step). Every other column passes
+    /// through it unchanged, in its place (`slice_columns.rs`).
+    pub touched: Option<BTreeSet<String>>,
     operator: Operator,
 }
 
@@ -238,10 +243,12 @@ impl PlannedStep {
                 (Operator::Exec(Box::new(exec)), schema)
             }
         };
+        let touched = columns_touched(&operator, input, &step.kind);
         Ok(Self {
             number: step.number,
             label: step.label.clone(),
             output_schema,
+            touched,
             operator,
         })
     }
@@ -443,4 +450,35 @@ pub(crate) fn column_list(schema: &Schema) -> String {
         .map(|f| format!("`{}`", f.name()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The columns `operator` (planned over `input` from `kind`) reads or
+/// writes; `None` when it may touch any.
+fn columns_touched(
+    operator: &Operator,
+    input: &Schema,
+    kind: &StepKind,
+) -> Option<BTreeSet<String>> {
+    let name_at = |i: &usize| input.field(*i).name().clone();
+    let touched = match (operator, kind) {
+        (Operator::Mask(columns), _) => columns.iter().map(|(i, _)| name_at(i)).collect(),
+        (Operator::Filter(expr), _) => expr.column_names(),
+        (Operator::Derive(exprs), _) => exprs
+            .iter()
+            .flat_map(|(name, expr)| {
+                let mut names = expr.column_names();
+                names.insert(name.clone());
+                names
+            })
+            .collect(),
+        (Operator::Select(positions), _) => positions.iter().map(name_at).collect(),
+        (Operator::Rename, StepKind::Rename { pairs }) => pairs
+            .iter()
+            .flat_map(|(old, new)| [old.clone(), new.clone()])
+            .collect(),
+        (Operator::Cast(columns), _) => columns.iter().map(|(i, _)| name_at(i)).collect(),
+        (Operator::Dedupe { keys, .. }, _) => keys.iter().map(name_at).collect(),
+        (Operator::Rename | Operator::Sql(_) | Operator::Exec(_), _) => return None,
+    };
+    Some(touched)
 }

@@ -220,3 +220,50 @@ fn a_slice_over_its_memory_limit_fails_the_run_as_out_of_memory() {
     assert!(stderr.contains("24 MiB"), "{stderr}");
     assert!(!root.join("out/rows.jsonl").exists());
 }
+
+#[test]
+fn columns_no_step_touches_stay_with_their_rows_across_batches() {
+    if !isolation_available("carried columns") {
+        return;
+    }
+    // The slice is sent `id` and `amount` only; the parent puts `email`
+    // and `code` back by each row's position, in batches of 7 rows of
+    // which the filter and the dedupe drop some.
+    let mut rows = String::from("id,email,code,amount\n");
+    for i in 0..200 {
+        let amount = if i % 3 == 0 { 0 } else { i };
+        let code = if i % 5 == 0 { String::new() } else { format!("c{i}") };
+        rows.push_str(&format!("{},user{i}@example.com,{code},{amount}\n", i % 150));
+    }
+    let steps = "  @step(\"filter\", where=\"amount > 0\")\n  \
+                 @step(\"derive\", cents=\"CAST(amount * 100 AS BIGINT)\")\n  \
+                 @step(\"dedupe\", keys=\"id\")";
+    let batches = ["--batch-rows-max", "7"];
+    let (_sliced_dir, sliced) = scenario(&rows, steps);
+    let output = run(&sliced, &batches);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(report(&output)["slices"].as_array().unwrap().len(), 1);
+    let (_here_dir, here) = scenario(&rows, steps);
+    let mut in_process = batches.to_vec();
+    in_process.extend(["--isolation", "none"]);
+    let output = run(&here, &in_process);
+    assert!(output.status.success());
+
+    let from_slice = json_lines(&sliced.join("out/rows.jsonl"));
+    assert_eq!(from_slice, json_lines(&here.join("out/rows.jsonl")));
+    // 133 rows have an amount; 100 distinct ids among them.
+    assert_eq!(from_slice.len(), 100);
+    for row in &from_slice {
+        // Each row's carried `code` is its own: `c<i>` where i is the row
+        // whose amount (i, never 0 here) the slice kept.
+        let amount = row["amount"].as_f64().unwrap();
+        assert_eq!(row["cents"].as_f64().unwrap(), amount * 100.0, "{row}");
+        if let Some(code) = row["code"].as_str() {
+            assert_eq!(code, format!("c{amount}"), "{row}");
+        }
+    }
+}

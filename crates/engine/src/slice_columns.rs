@@ -1,0 +1,159 @@
+//! Which columns a slice of built-in steps is sent, and which the parent
+//! keeps and puts back itself.
+//!
+//! Sending every column to a slice and back costs an Arrow IPC encode, two
+//! pipe copies and a decode of each, both ways; in workload W that was
+//! most of what isolation added (the slice reads two of seven columns). A
+//! built-in step other than `sql` touches only the columns it names (reads
+//! or writes), and passes every other one through unchanged and in its
+//! place, only keeping or dropping rows. So a column that no step of the
+//! slice touches and that leaves the slice is *carried*: the parent keeps
+//! it, and puts back, for each row the slice answers with, that row's
+//! value (by the row's position in its batch). The slice gets the touched
+//! columns only, and answers with the rest of its output.
+
+use std::collections::BTreeSet;
+
+use arrow::datatypes::{Schema, SchemaRef};
+
+/// How a slice's columns are split between the slice and the parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SliceColumns {
+    /// Positions in the slice's input of the columns sent to it.
+    pub sent: Vec<usize>,
+    /// Columns the parent carries: (position in the slice's output,
+    /// position in its input).
+    pub carried: Vec<(usize, usize)>,
+    /// The schema the slice is sent.
+    pub sent_schema: SchemaRef,
+    /// The schema the slice answers with: its output without the carried
+    /// columns, in the same order.
+    pub answered_schema: SchemaRef,
+}
+
+impl SliceColumns {
+    /// The split for steps that touch `touched` (each step's set; `None`
+    /// when a step may touch any column) between `input` and `output`.
+    /// `None` when every column must go to the slice: a step may touch
+    /// any, no column could be carried, or none would be left to send (or
+    /// an untouched column is not the input's, which built-in steps never
+    /// do).
+    pub fn plan(
+        touched: &[Option<BTreeSet<String>>],
+        input: &Schema,
+        output: &Schema,
+    ) -> Option<Self> {
+        let mut all_touched = BTreeSet::new();
+        for step in touched {
+            all_touched.extend(step.as_ref()?.iter().cloned());
+        }
+        // An output column no step touches is the input's, unchanged; if it
+        // is not, the steps do something this split does not know of.
+        let mut carried = Vec::new();
+        for (out, field) in output.fields().iter().enumerate() {
+            if all_touched.contains(field.name()) {
+                continue;
+            }
+            let (at, found) = input.column_with_name(field.name())?;
+            if found != field.as_ref() {
+                return None;
+            }
+            carried.push((out, at));
+        }
+        let sent: Vec<usize> = (0..input.fields().len())
+            .filter(|i| all_touched.contains(input.field(*i).name()))
+            .collect();
+        if carried.is_empty() || sent.is_empty() {
+            return None;
+        }
+        let answered: Vec<usize> = (0..output.fields().len())
+            .filter(|out| !carried.iter().any(|(c, _)| c == out))
+            .collect();
+        Some(Self {
+            sent_schema: SchemaRef::new(input.project(&sent).ok()?),
+            answered_schema: SchemaRef::new(output.project(&answered).ok()?),
+            sent,
+            carried,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::{DataType, Field};
+
+    fn schema(fields: &[(&str, DataType)]) -> Schema {
+        Schema::new(
+            fields
+                .iter()
+                .map(|(name, t)| Field::new(*name, t.clone(), true))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn names(list: &[&str]) -> Option<BTreeSet<String>> {
+        Some(list.iter().map(|n| (*n).to_owned()).collect())
+    }
+
+    #[test]
+    fn workload_w_sends_the_email_and_the_amount_and_carries_the_rest() {
+        use DataType::{Float64, Int64, Utf8};
+        let input = schema(&[
+            ("order_id", Utf8),
+            ("customer_email", Utf8),
+            ("amount", Float64),
+            ("currency", Utf8),
+        ]);
+        let output = schema(&[
+            ("order_id", Utf8),
+            ("customer_email", Utf8),
+            ("amount", Float64),
+            ("currency", Utf8),
+            ("total_cents", Int64),
+        ]);
+        let touched = [
+            names(&["customer_email"]),
+            names(&["amount"]),
+            names(&["amount", "total_cents"]),
+        ];
+        let split = SliceColumns::plan(&touched, &input, &output).unwrap();
+        assert_eq!(split.sent, vec![1, 2]);
+        assert_eq!(split.carried, vec![(0, 0), (3, 3)]);
+        let answered: Vec<_> = split
+            .answered_schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(answered, ["customer_email", "amount", "total_cents"]);
+    }
+
+    #[test]
+    fn a_step_that_may_touch_anything_gets_every_column() {
+        let input = schema(&[("a", DataType::Utf8), ("b", DataType::Utf8)]);
+        assert_eq!(
+            SliceColumns::plan(&[names(&["a"]), None], &input, &input),
+            None
+        );
+    }
+
+    #[test]
+    fn a_column_whose_type_changed_is_not_carried() {
+        // A step that does not name `b` cannot change it; if the output's
+        // `b` differs all the same, the slice sends it.
+        let input = schema(&[("a", DataType::Utf8), ("b", DataType::Utf8)]);
+        let output = schema(&[("a", DataType::Utf8), ("b", DataType::Int64)]);
+        assert_eq!(SliceColumns::plan(&[names(&["a"])], &input, &output), None);
+    }
+
+    #[test]
+    fn nothing_is_split_when_no_column_is_touched_or_every_one_is() {
+        let input = schema(&[("a", DataType::Utf8), ("b", DataType::Utf8)]);
+        assert_eq!(SliceColumns::plan(&[names(&[])], &input, &input), None);
+        assert_eq!(
+            SliceColumns::plan(&[names(&["a", "b"])], &input, &input),
+            None
+        );
+    }
+}
