@@ -41,6 +41,13 @@ pub struct Limits {
     pub parquet_encode_lanes_max: usize,
 }
 
+/// The cores this process may use, asked once: the answer reads cgroup
+/// files, and limits are made more than once per run.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+}
+
 /// The most encoding threads a Parquet sink takes by default: past a few,
 /// a file's widest column alone sets the pace.
 pub const PARQUET_ENCODE_LANES_DEFAULT_MAX: usize = 4;
@@ -56,9 +63,7 @@ impl Default for Limits {
             record_bytes_max: 16 * 1024 * 1024,
             parquet_row_group_rows_max: 262_144,
             parquet_dictionary_bytes_max: 64 * 1024,
-            parquet_encode_lanes_max: std::thread::available_parallelism()
-                .map_or(1, std::num::NonZero::get)
-                .min(PARQUET_ENCODE_LANES_DEFAULT_MAX),
+            parquet_encode_lanes_max: cores().min(PARQUET_ENCODE_LANES_DEFAULT_MAX),
         }
     }
 }

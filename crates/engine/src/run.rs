@@ -36,7 +36,7 @@ use crate::sink_thread::SinkThread;
 use crate::slice_columns::SliceColumns;
 use crate::source::{SourceBatch, spawn_reader};
 use crate::staging::{self, StagedFile};
-use crate::step_slice::{SliceOutput, StepSlice, StepSliceSettings};
+use crate::step_slice::{SliceOutput, SpawnedSlice, StepSlice, StepSliceSettings};
 use crate::steps::{Emitted, Kept, PlannedStep, StepContext};
 
 /// How to run.
@@ -146,6 +146,9 @@ struct Run {
     sensitive: Vec<(String, MaskRule)>,
     session: SessionContext,
     pipeline: Option<Pipeline>,
+    /// The workers of the plan's slices of built-in steps, started while
+    /// the run opens its sources and plans, until they get their jobs.
+    spawned: Vec<SpawnedSlice>,
     dlq: Option<DlqWriter>,
     tally: RejectTally,
     report: RunReport,
@@ -252,6 +255,7 @@ impl Run {
             },
             ..RunReport::default()
         };
+        let spawned = spawn_built_in_slices(plan, &request.options)?;
         Ok(Self {
             run_id: request.run_id.clone(),
             base_dir: request.base_dir.to_path_buf(),
@@ -262,6 +266,7 @@ impl Run {
             sensitive,
             session: SessionContext::new(),
             pipeline: None,
+            spawned,
             dlq: Some(dlq),
             tally: RejectTally::default(),
             report,
@@ -291,7 +296,8 @@ impl Run {
                 Some((_, object)) => Arc::new(object.text_schema()),
                 None => Arc::new(arrow::datatypes::Schema::empty()),
             };
-            self.pipeline = Some(self.plan_pipeline(plan, &schema)?);
+            let spawned = std::mem::take(&mut self.spawned);
+            self.pipeline = Some(self.plan_pipeline(plan, &schema, spawned)?);
         }
         // SQL steps run now, over everything they buffered; slices finish.
         let stage_count = self.pipeline.as_ref().map_or(0, |p| p.stages.len());
@@ -402,7 +408,8 @@ impl Run {
             self.reject(&fields, rejection)?;
         }
         if self.pipeline.is_none() {
-            self.pipeline = Some(self.plan_pipeline(plan, &batch.schema())?);
+            let spawned = std::mem::take(&mut self.spawned);
+            self.pipeline = Some(self.plan_pipeline(plan, &batch.schema(), spawned)?);
         }
         let pipeline = self.pipeline.as_mut().expect("planned above");
         if batch.schema().fields() != pipeline.raw_schema.fields() {
@@ -677,7 +684,15 @@ impl Run {
         Ok(())
     }
 
-    fn plan_pipeline(&self, plan: &Plan, raw_schema: &SchemaRef) -> Result<Pipeline, EngineError> {
+    /// Plans the checks, steps and sinks for the input's schema; the
+    /// slices of built-in steps get their jobs (their workers `spawned`
+    /// ahead, or started now).
+    fn plan_pipeline(
+        &self,
+        plan: &Plan,
+        raw_schema: &SchemaRef,
+        mut spawned: Vec<SpawnedSlice>,
+    ) -> Result<Pipeline, EngineError> {
         let check_options = CheckOptions {
             all_violations: self.options.all_violations,
             unique_keys_max: self.options.limits.unique_keys_max,
@@ -744,15 +759,11 @@ impl Run {
             if isolated {
                 // Planned here to check the steps and learn their schema;
                 // they run in the slice.
+                let worker = match spawned.iter().position(|s| s.number == plan_slice.number) {
+                    Some(at) => spawned.swap_remove(at),
+                    None => StepSlice::spawn(plan_slice, steps, slice_program(&self.options)?)?,
+                };
                 let settings = StepSliceSettings {
-                    program: self.options.slice_program.clone().ok_or_else(|| {
-                        EngineError::Isolation(
-                            "built-in steps run in slices, but no program to run them was \
-                             given (`RunOptions::slice_program`); use `--isolation none` \
-                             to run them in this process"
-                                .to_owned(),
-                        )
-                    })?,
                     sensitive: &self.sensitive,
                     default_mask: self.options.default_mask,
                     masker: &self.masker,
@@ -761,6 +772,7 @@ impl Run {
                 let touched: Vec<_> = planned.iter().map(|s| s.touched.clone()).collect();
                 let columns = SliceColumns::plan(&touched, &input_schema, &schema);
                 let slice = StepSlice::start(
+                    worker,
                     plan_slice,
                     steps,
                     &input_schema,
@@ -934,6 +946,43 @@ impl Run {
             dlq.abort();
         }
     }
+}
+
+/// Starts the worker of every slice of built-in steps the plan has, when
+/// they run in slices: a worker loads its program while the run opens its
+/// sources and plans (a few milliseconds of a small run's wall time).
+fn spawn_built_in_slices(
+    plan: &Plan,
+    options: &RunOptions,
+) -> Result<Vec<SpawnedSlice>, EngineError> {
+    if options.isolation != Isolation::Slice {
+        return Ok(Vec::new());
+    }
+    let mut spawned = Vec::new();
+    let mut first_step = 0;
+    for slice in &plan.slices {
+        let steps = plan
+            .steps
+            .get(first_step..first_step + slice.steps.len())
+            .unwrap_or_default();
+        first_step += slice.steps.len();
+        if slice.trusted && !steps.is_empty() {
+            spawned.push(StepSlice::spawn(slice, steps, slice_program(options)?)?);
+        }
+    }
+    Ok(spawned)
+}
+
+/// The program that serves slices of built-in steps.
+fn slice_program(options: &RunOptions) -> Result<&Path, EngineError> {
+    options.slice_program.as_deref().ok_or_else(|| {
+        EngineError::Isolation(
+            "built-in steps run in slices, but no program to run them was given \
+             (`RunOptions::slice_program`); use `--isolation none` to run them in \
+             this process"
+                .to_owned(),
+        )
+    })
 }
 
 pub(crate) fn keep_lines(lines: &[u64], checked: &CheckedBatch) -> Vec<u64> {

@@ -7,14 +7,16 @@
 //! built-in step other than `sql` touches only the columns it names (reads
 //! or writes), and passes every other one through unchanged and in its
 //! place, only keeping or dropping rows. So a column that no step of the
-//! slice touches and that leaves the slice is *carried*: the parent keeps
+//! slice writes and that leaves the slice is *carried*: the parent keeps
 //! it, and puts back, for each row the slice answers with, that row's
-//! value (by the row's position in its batch). The slice gets the touched
-//! columns only, and answers with the rest of its output.
+//! value (by the row's position in its batch). The slice is sent the
+//! columns its steps read or write, and answers with the written ones.
 
 use std::collections::BTreeSet;
 
 use arrow::datatypes::{Schema, SchemaRef};
+
+use crate::steps::ColumnUse;
 
 /// How a slice's columns are split between the slice and the parent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,29 +31,31 @@ pub struct SliceColumns {
     /// The schema the slice answers with: its output without the carried
     /// columns, in the same order.
     pub answered_schema: SchemaRef,
+    /// The names of `answered_schema`'s columns, for the slice's job.
+    pub answered_names: Vec<String>,
 }
 
 impl SliceColumns {
-    /// The split for steps that touch `touched` (each step's set; `None`
-    /// when a step may touch any column) between `input` and `output`.
+    /// The split for steps that use `touched` (each step's columns; `None`
+    /// when a step may touch any) between `input` and `output`.
     /// `None` when every column must go to the slice: a step may touch
     /// any, no column could be carried, or none would be left to send (or
     /// an untouched column is not the input's, which built-in steps never
     /// do).
-    pub fn plan(
-        touched: &[Option<BTreeSet<String>>],
-        input: &Schema,
-        output: &Schema,
-    ) -> Option<Self> {
+    pub fn plan(touched: &[Option<ColumnUse>], input: &Schema, output: &Schema) -> Option<Self> {
         let mut all_touched = BTreeSet::new();
+        let mut written = BTreeSet::new();
         for step in touched {
-            all_touched.extend(step.as_ref()?.iter().cloned());
+            let step = step.as_ref()?;
+            all_touched.extend(step.read.iter().cloned());
+            all_touched.extend(step.written.iter().cloned());
+            written.extend(step.written.iter().cloned());
         }
-        // An output column no step touches is the input's, unchanged; if it
+        // An output column no step writes is the input's, unchanged; if it
         // is not, the steps do something this split does not know of.
         let mut carried = Vec::new();
         for (out, field) in output.fields().iter().enumerate() {
-            if all_touched.contains(field.name()) {
+            if written.contains(field.name()) {
                 continue;
             }
             let (at, found) = input.column_with_name(field.name())?;
@@ -69,9 +73,15 @@ impl SliceColumns {
         let answered: Vec<usize> = (0..output.fields().len())
             .filter(|out| !carried.iter().any(|(c, _)| c == out))
             .collect();
+        let answered_schema = SchemaRef::new(output.project(&answered).ok()?);
         Some(Self {
             sent_schema: SchemaRef::new(input.project(&sent).ok()?),
-            answered_schema: SchemaRef::new(output.project(&answered).ok()?),
+            answered_names: answered_schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect(),
+            answered_schema,
             sent,
             carried,
         })
@@ -92,12 +102,19 @@ mod tests {
         )
     }
 
-    fn names(list: &[&str]) -> Option<BTreeSet<String>> {
-        Some(list.iter().map(|n| (*n).to_owned()).collect())
+    fn set(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    fn uses(read: &[&str], written: &[&str]) -> Option<ColumnUse> {
+        Some(ColumnUse {
+            read: set(read),
+            written: set(written),
+        })
     }
 
     #[test]
-    fn workload_w_sends_the_email_and_the_amount_and_carries_the_rest() {
+    fn workload_w_sends_the_email_and_the_amount_and_gets_back_what_it_wrote() {
         use DataType::{Float64, Int64, Utf8};
         let input = schema(&[
             ("order_id", Utf8),
@@ -113,46 +130,42 @@ mod tests {
             ("total_cents", Int64),
         ]);
         let touched = [
-            names(&["customer_email"]),
-            names(&["amount"]),
-            names(&["amount", "total_cents"]),
+            uses(&["customer_email"], &["customer_email"]),
+            uses(&["amount"], &[]),
+            uses(&["amount"], &["total_cents"]),
         ];
         let split = SliceColumns::plan(&touched, &input, &output).unwrap();
         assert_eq!(split.sent, vec![1, 2]);
-        assert_eq!(split.carried, vec![(0, 0), (3, 3)]);
-        let answered: Vec<_> = split
-            .answered_schema
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect();
-        assert_eq!(answered, ["customer_email", "amount", "total_cents"]);
+        assert_eq!(split.carried, vec![(0, 0), (2, 2), (3, 3)]);
+        assert_eq!(split.answered_names, ["customer_email", "total_cents"]);
+        assert_eq!(split.answered_schema.field(1).data_type(), &Int64);
     }
 
     #[test]
     fn a_step_that_may_touch_anything_gets_every_column() {
         let input = schema(&[("a", DataType::Utf8), ("b", DataType::Utf8)]);
         assert_eq!(
-            SliceColumns::plan(&[names(&["a"]), None], &input, &input),
+            SliceColumns::plan(&[uses(&["a"], &[]), None], &input, &input),
             None
         );
     }
 
     #[test]
     fn a_column_whose_type_changed_is_not_carried() {
-        // A step that does not name `b` cannot change it; if the output's
-        // `b` differs all the same, the slice sends it.
+        // A step that does not write `b` cannot change it; if the output's
+        // `b` differs all the same, every column goes to the slice.
         let input = schema(&[("a", DataType::Utf8), ("b", DataType::Utf8)]);
         let output = schema(&[("a", DataType::Utf8), ("b", DataType::Int64)]);
-        assert_eq!(SliceColumns::plan(&[names(&["a"])], &input, &output), None);
+        let touched = [uses(&["a", "b"], &["a"])];
+        assert_eq!(SliceColumns::plan(&touched, &input, &output), None);
     }
 
     #[test]
-    fn nothing_is_split_when_no_column_is_touched_or_every_one_is() {
+    fn nothing_is_split_when_no_column_is_touched_or_every_one_is_written() {
         let input = schema(&[("a", DataType::Utf8), ("b", DataType::Utf8)]);
-        assert_eq!(SliceColumns::plan(&[names(&[])], &input, &input), None);
+        assert_eq!(SliceColumns::plan(&[uses(&[], &[])], &input, &input), None);
         assert_eq!(
-            SliceColumns::plan(&[names(&["a", "b"])], &input, &input),
+            SliceColumns::plan(&[uses(&["a", "b"], &["a", "b"])], &input, &input),
             None
         );
     }

@@ -20,6 +20,12 @@ use arrow::ipc::writer::StreamWriter;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// What the two sides buffer of a slice's pipes: headers and lengths are
+/// small and many, so they are buffered; a body longer than this (a batch
+/// of a few thousand rows) skips the buffer and goes straight between the
+/// pipe and its own memory, one copy fewer on each side than a buffer of
+/// a whole body would make.
+pub const FRAME_IO_BUFFER_BYTES: usize = 64 << 10;
 /// Longest header accepted: headers carry counts and rejects, never rows.
 pub const HEADER_BYTES_MAX: u32 = 64 << 20;
 /// Longest body accepted: one batch of `batch_rows_max` rows.
@@ -80,8 +86,19 @@ pub fn read_frame<R: Read, H: DeserializeOwned>(
     if body_len == 0 {
         return Ok(Some((header, None)));
     }
-    let mut body = vec![0u8; body_len as usize];
-    input.read_exact(&mut body)?;
+    // Read into uninitialised capacity: zeroing megabytes first would
+    // only be overwritten.
+    let mut body = Vec::with_capacity(body_len as usize);
+    input.take(body_len).read_to_end(&mut body)?;
+    if body.len() as u64 != body_len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "slice frame: a body of {body_len} bytes ends after {}",
+                body.len()
+            ),
+        ));
+    }
     Ok(Some((header, Some(decode_batch(body)?))))
 }
 

@@ -40,6 +40,10 @@ pub struct SliceJob {
     /// The herd's masking secrets, hex: a `mask` step needs them.
     pub mask_salt_hex: String,
     pub token_key_hex: String,
+    /// The columns each answer carries, in order (the parent carries the
+    /// others itself, `slice_columns.rs`); `None`: every column.
+    #[serde(default)]
+    pub answer_columns: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -17,14 +17,11 @@ use crate::EngineError;
 use crate::Isolation;
 use crate::exec_step::ExecSettings;
 use crate::limits::Limits;
-use crate::slice_frames::{read_frame, write_frame};
+use crate::slice_frames::{FRAME_IO_BUFFER_BYTES, read_frame, write_frame};
 use crate::slice_messages::{
     Confinement, FromSlice, INPUT_ROW_COLUMN, SliceJob, SliceReject, StepTally, ToSlice,
 };
 use crate::steps::{Kept, PlannedStep, StepContext};
-
-/// Bytes buffered on each of the slice's pipes.
-const PIPE_BUFFER_BYTES: usize = 1 << 20;
 
 /// How serving a slice ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -38,8 +35,8 @@ pub enum Served {
 /// Serves one slice over `input` and `output` until the parent's end. An
 /// error is returned only when the pipes themselves fail.
 pub fn serve_step_slice(input: impl Read, output: impl Write) -> Result<Served, EngineError> {
-    let mut input = BufReader::with_capacity(PIPE_BUFFER_BYTES, input);
-    let mut output = BufWriter::with_capacity(PIPE_BUFFER_BYTES, output);
+    let mut input = BufReader::with_capacity(FRAME_IO_BUFFER_BYTES, input);
+    let mut output = BufWriter::with_capacity(FRAME_IO_BUFFER_BYTES, output);
     match serve(&mut input, &mut output) {
         Ok(()) => Ok(Served::Finished),
         Err(Failure::Step(error)) => {
@@ -93,6 +90,7 @@ fn serve(input: &mut impl Read, output: &mut impl Write) -> Result<(), Failure> 
         )));
     };
     let mut worker = Worker::plan(&job, &schema_batch.schema())?;
+    let answered = answer_projection(&job, &worker)?;
     loop {
         match read_frame::<_, ToSlice>(input)? {
             Some((ToSlice::Rows, Some(batch))) => {
@@ -100,7 +98,13 @@ fn serve(input: &mut impl Read, output: &mut impl Write) -> Result<(), Failure> 
                 let (left, rejects) = worker.push(0, batch, Some(rows))?;
                 let counts = worker.take_counts();
                 let body = left
-                    .map(|(batch, rows)| with_input_rows(&batch, rows))
+                    .map(|(batch, rows)| {
+                        let batch = match &answered {
+                            Some(columns) => batch.project(columns).map_err(EngineError::from)?,
+                            None => batch,
+                        };
+                        with_input_rows(&batch, rows)
+                    })
                     .transpose()?;
                 write_frame(
                     output,
@@ -238,6 +242,31 @@ impl Worker {
     }
 }
 
+/// The positions in the last step's output of the columns the job asks
+/// answers to carry; `None` for all of them.
+fn answer_projection(job: &SliceJob, worker: &Worker) -> Result<Option<Vec<usize>>, Failure> {
+    let Some(names) = &job.answer_columns else {
+        return Ok(None);
+    };
+    let Some(last) = worker.steps.last() else {
+        return Err(Failure::Pipe(io::Error::other(
+            "a job that names answer columns has no steps",
+        )));
+    };
+    let schema = &last.output_schema;
+    names
+        .iter()
+        .map(|name| {
+            schema.index_of(name).map_err(|_| {
+                Failure::Pipe(io::Error::other(format!(
+                    "the job asks for a column `{name}` the steps do not give"
+                )))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
 /// The rows with their input positions appended as [`INPUT_ROW_COLUMN`].
 fn with_input_rows(batch: &RecordBatch, rows: Option<UInt32Array>) -> Result<RecordBatch, Failure> {
     let rows = rows.ok_or_else(|| {
@@ -295,6 +324,7 @@ mod tests {
             sql_rows_max: 1000,
             mask_salt_hex: hex::encode(b"salt"),
             token_key_hex: hex::encode([7u8; TOKEN_KEY_BYTES]),
+            answer_columns: None,
         }))
     }
 
@@ -379,6 +409,63 @@ mod tests {
         assert_eq!(positions.values().to_vec(), vec![0, 3]);
         assert_eq!(body.schema().field(1).data_type(), &DataType::Int64);
         assert!(matches!(answers[1].0, FromSlice::Done { .. }));
+    }
+
+    #[test]
+    fn answers_carry_only_the_columns_the_job_names_and_the_positions() {
+        let filter = || {
+            vec![step(
+                1,
+                StepKind::Filter {
+                    predicate: "amount > 1".to_owned(),
+                },
+            )]
+        };
+        let empty = RecordBatch::new_empty(rows().schema());
+        for (names, expected) in [
+            (vec!["amount", "id"], vec!["amount", "id", INPUT_ROW_COLUMN]),
+            (vec![], vec![INPUT_ROW_COLUMN]),
+        ] {
+            let ToSlice::Job(mut job) = job(filter(), 100) else {
+                unreachable!("job() makes a job");
+            };
+            job.answer_columns = Some(names.iter().map(|n| (*n).to_owned()).collect());
+            let (_, answers) = serve_frames(&[
+                (ToSlice::Job(job), Some(empty.clone())),
+                (ToSlice::Rows, Some(rows())),
+                (ToSlice::End, None),
+            ]);
+            let (FromSlice::Answer { .. }, Some(body)) = &answers[0] else {
+                panic!("not an answer with rows: {:?}", answers[0]);
+            };
+            let columns: Vec<&str> = body
+                .schema_ref()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            assert_eq!(columns, expected);
+            assert_eq!(body.num_rows(), 3);
+        }
+    }
+
+    #[test]
+    fn a_job_that_names_a_column_its_steps_do_not_give_is_refused() {
+        let filter = step(
+            1,
+            StepKind::Filter {
+                predicate: "amount > 1".to_owned(),
+            },
+        );
+        let ToSlice::Job(mut job) = job(vec![filter], 100) else {
+            unreachable!("job() makes a job");
+        };
+        job.answer_columns = Some(vec!["nowhere".to_owned()]);
+        let mut input = Vec::new();
+        let empty = RecordBatch::new_empty(rows().schema());
+        write_frame(&mut input, &ToSlice::Job(job), Some(&empty)).unwrap();
+        let mut output = Vec::new();
+        assert!(serve_step_slice(input.as_slice(), &mut output).is_err());
     }
 
     #[test]

@@ -11,10 +11,10 @@
 
 use std::collections::VecDeque;
 use std::io::{BufReader, BufWriter};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
+use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow::compute::take;
 use arrow::datatypes::SchemaRef;
 use runink_contract::{MaskRule, Masker};
@@ -25,7 +25,7 @@ use crate::EngineError;
 use crate::exec_step::{PIPE_BUFFER_BYTES, slice_limits};
 use crate::limits::Limits;
 use crate::slice_columns::SliceColumns;
-use crate::slice_frames::{read_frame, write_frame};
+use crate::slice_frames::{FRAME_IO_BUFFER_BYTES, read_frame, write_frame};
 use crate::slice_messages::{
     Confinement, FromSlice, INPUT_ROW_COLUMN, SliceJob, SliceReject, StepTally, ToSlice,
 };
@@ -39,16 +39,10 @@ pub const SLICE_WORKER_ARG: &str = "slice-worker";
 /// only past 64 MiB free. The slice's memory limit still bounds it.
 const WORKER_MALLOC_TUNABLES: &str =
     "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864";
-/// Bytes buffered before a write to the slice's stdin.
-const STDIN_BUFFER_BYTES: usize = 1 << 20;
-/// Bytes buffered when reading the slice's stdout.
-const STDOUT_BUFFER_BYTES: usize = 1 << 20;
 
 /// What a built-in slice needs besides its steps.
 #[derive(Debug)]
 pub struct StepSliceSettings<'a> {
-    /// The program that serves slices (`runi`, with [`SLICE_WORKER_ARG`]).
-    pub program: PathBuf,
     pub sensitive: &'a [(String, MaskRule)],
     pub default_mask: MaskRule,
     pub masker: &'a Masker,
@@ -103,6 +97,15 @@ pub struct StepSlice {
     confinement: Option<Confinement>,
 }
 
+/// A slice's worker started ahead of its job.
+#[derive(Debug)]
+pub struct SpawnedSlice {
+    /// The slice's number in the plan.
+    pub number: usize,
+    running: RunningSlice,
+    memory_bytes: u64,
+}
+
 /// What the parent keeps of a batch until the slice answers it.
 #[derive(Debug)]
 struct Unanswered {
@@ -137,20 +140,17 @@ fn worker_spec(program: &Path, limits: runink_slice::Limits) -> SliceSpec {
 }
 
 impl StepSlice {
-    /// Starts the slice `slice` for `steps`, whose first takes `input` and
-    /// whose last gives `output_schema` (both planned by the caller); it is
-    /// sent only the columns `columns` says, when it says.
-    pub fn start(
+    /// Starts the worker process of `slice` without its job: its program
+    /// loads while the run plans, and waits for [`StepSlice::start`].
+    /// Dropped unused, it is killed and reaped.
+    pub fn spawn(
         slice: &PlanSlice,
         steps: &[Step],
-        input: &SchemaRef,
-        output_schema: &SchemaRef,
-        columns: Option<SliceColumns>,
-        settings: &StepSliceSettings<'_>,
-    ) -> Result<Self, EngineError> {
+        program: &Path,
+    ) -> Result<SpawnedSlice, EngineError> {
         let limits = slice_limits(&slice.placement.resources);
-        let spec = worker_spec(&settings.program, limits);
-        let mut running = Slice::spawn(&spec).map_err(|e| match e {
+        let spec = worker_spec(program, limits);
+        let running = Slice::spawn(&spec).map_err(|e| match e {
             SliceError::Unsupported { .. } => EngineError::Isolation(e.to_string()),
             other => EngineError::Isolation(format!(
                 "cannot start slice {} (built-in steps {}) as a slice: {other}",
@@ -158,6 +158,31 @@ impl StepSlice {
                 step_list(steps)
             )),
         })?;
+        Ok(SpawnedSlice {
+            number: slice.number,
+            running,
+            memory_bytes: limits.memory_bytes,
+        })
+    }
+
+    /// Sends `spawned` (the worker of `slice`) its job: `steps`, whose
+    /// first takes `input` and whose last gives `output_schema` (both
+    /// planned by the caller); it is sent only the columns `columns` says,
+    /// when it says.
+    pub fn start(
+        spawned: SpawnedSlice,
+        slice: &PlanSlice,
+        steps: &[Step],
+        input: &SchemaRef,
+        output_schema: &SchemaRef,
+        columns: Option<SliceColumns>,
+        settings: &StepSliceSettings<'_>,
+    ) -> Result<Self, EngineError> {
+        let SpawnedSlice {
+            mut running,
+            memory_bytes,
+            ..
+        } = spawned;
         let keys = settings.masker.keys();
         let job = SliceJob {
             slice: slice.number,
@@ -168,6 +193,7 @@ impl StepSlice {
             sql_rows_max: settings.limits.sql_rows_max,
             mask_salt_hex: hex::encode(&keys.salt),
             token_key_hex: hex::encode(keys.token_key),
+            answer_columns: columns.as_ref().map(|c| c.answered_names.clone()),
         };
         let unanswered_max = settings.limits.queue_len_max.max(1);
         let (events_out, events) = sync_channel(unanswered_max + 2);
@@ -180,7 +206,7 @@ impl StepSlice {
         );
         let schema_batch = RecordBatch::new_empty(sent_schema);
         std::thread::spawn(move || {
-            let mut out = BufWriter::with_capacity(STDIN_BUFFER_BYTES, stdin);
+            let mut out = BufWriter::with_capacity(FRAME_IO_BUFFER_BYTES, stdin);
             let job = ToSlice::Job(Box::new(job));
             let fed = write_frame(&mut out, &job, Some(&schema_batch)).and_then(|()| {
                 for batch in batches {
@@ -193,7 +219,7 @@ impl StepSlice {
             drop(fed);
         });
         std::thread::spawn(move || {
-            let mut input = BufReader::with_capacity(STDOUT_BUFFER_BYTES, stdout);
+            let mut input = BufReader::with_capacity(FRAME_IO_BUFFER_BYTES, stdout);
             loop {
                 let event = match read_frame::<_, FromSlice>(&mut input) {
                     Ok(Some((header, body))) => Event::Frame(header, body),
@@ -211,7 +237,7 @@ impl StepSlice {
             step_numbers: slice.steps.clone(),
             steps: step_list(steps),
             running,
-            memory_bytes: limits.memory_bytes,
+            memory_bytes,
             output_schema: SchemaRef::clone(output_schema),
             columns,
             to_stdin: Some(to_stdin),
@@ -439,7 +465,9 @@ impl StepSlice {
             .columns
             .as_ref()
             .map_or(&self.output_schema, |c| &c.answered_schema);
-        let batch = RecordBatch::try_new(SchemaRef::clone(schema), columns)
+        // Every column may be carried: the answer is then its rows only.
+        let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
+        let batch = RecordBatch::try_new_with_options(SchemaRef::clone(schema), columns, &options)
             .map_err(|e| self.bad_output(e.to_string()))?;
         Ok((batch, rows))
     }

@@ -83,16 +83,25 @@ enum Operator {
     Exec(Box<ExecStep>),
 }
 
+/// The columns a step reads and the columns it writes (creates, changes,
+/// or renames to or from), by name. A column only read leaves the step as
+/// it came.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnUse {
+    pub read: BTreeSet<String>,
+    pub written: BTreeSet<String>,
+}
+
 /// A step planned for its input schema.
 #[derive(Debug)]
 pub struct PlannedStep {
     pub number: usize,
     pub label: String,
     pub output_schema: SchemaRef,
-    /// The columns the step reads or writes, by name; `None` when it may
+    /// The columns the step reads and writes, by name; `None` when it may
     /// touch any (a `sql` or `exec` step). Every other column passes
     /// through it unchanged, in its place (`slice_columns.rs`).
-    pub touched: Option<BTreeSet<String>>,
+    pub touched: Option<ColumnUse>,
     operator: Operator,
 }
 
@@ -452,33 +461,54 @@ pub(crate) fn column_list(schema: &Schema) -> String {
         .join(", ")
 }
 
-/// The columns `operator` (planned over `input` from `kind`) reads or
+/// The columns `operator` (planned over `input` from `kind`) reads and
 /// writes; `None` when it may touch any.
-fn columns_touched(
-    operator: &Operator,
-    input: &Schema,
-    kind: &StepKind,
-) -> Option<BTreeSet<String>> {
-    let name_at = |i: &usize| input.field(*i).name().clone();
-    let touched = match (operator, kind) {
-        (Operator::Mask(columns), _) => columns.iter().map(|(i, _)| name_at(i)).collect(),
-        (Operator::Filter(expr), _) => expr.column_names(),
-        (Operator::Derive(exprs), _) => exprs
-            .iter()
-            .flat_map(|(name, expr)| {
-                let mut names = expr.column_names();
-                names.insert(name.clone());
-                names
-            })
-            .collect(),
-        (Operator::Select(positions), _) => positions.iter().map(name_at).collect(),
-        (Operator::Rename, StepKind::Rename { pairs }) => pairs
-            .iter()
-            .flat_map(|(old, new)| [old.clone(), new.clone()])
-            .collect(),
-        (Operator::Cast(columns), _) => columns.iter().map(|(i, _)| name_at(i)).collect(),
-        (Operator::Dedupe { keys, .. }, _) => keys.iter().map(name_at).collect(),
+fn columns_touched(operator: &Operator, input: &Schema, kind: &StepKind) -> Option<ColumnUse> {
+    let names = |positions: &mut dyn Iterator<Item = usize>| -> BTreeSet<String> {
+        positions.map(|i| input.field(i).name().clone()).collect()
+    };
+    let used = match (operator, kind) {
+        (Operator::Mask(columns), _) => {
+            let masked = names(&mut columns.iter().map(|(i, _)| *i));
+            ColumnUse {
+                read: masked.clone(),
+                written: masked,
+            }
+        }
+        (Operator::Filter(expr), _) => ColumnUse {
+            read: expr.column_names(),
+            written: BTreeSet::new(),
+        },
+        (Operator::Derive(exprs), _) => ColumnUse {
+            read: exprs.iter().flat_map(|(_, e)| e.column_names()).collect(),
+            written: exprs.iter().map(|(name, _)| name.clone()).collect(),
+        },
+        (Operator::Select(positions), _) => ColumnUse {
+            read: names(&mut positions.iter().copied()),
+            written: BTreeSet::new(),
+        },
+        (Operator::Rename, StepKind::Rename { pairs }) => {
+            let renamed: BTreeSet<String> = pairs
+                .iter()
+                .flat_map(|(old, new)| [old.clone(), new.clone()])
+                .collect();
+            ColumnUse {
+                read: renamed.clone(),
+                written: renamed,
+            }
+        }
+        (Operator::Cast(columns), _) => {
+            let cast = names(&mut columns.iter().map(|(i, _)| *i));
+            ColumnUse {
+                read: cast.clone(),
+                written: cast,
+            }
+        }
+        (Operator::Dedupe { keys, .. }, _) => ColumnUse {
+            read: names(&mut keys.iter().copied()),
+            written: BTreeSet::new(),
+        },
         (Operator::Rename | Operator::Sql(_) | Operator::Exec(_), _) => return None,
     };
-    Some(touched)
+    Some(used)
 }

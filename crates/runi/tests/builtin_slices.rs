@@ -232,8 +232,15 @@ fn columns_no_step_touches_stay_with_their_rows_across_batches() {
     let mut rows = String::from("id,email,code,amount\n");
     for i in 0..200 {
         let amount = if i % 3 == 0 { 0 } else { i };
-        let code = if i % 5 == 0 { String::new() } else { format!("c{i}") };
-        rows.push_str(&format!("{},user{i}@example.com,{code},{amount}\n", i % 150));
+        let code = if i % 5 == 0 {
+            String::new()
+        } else {
+            format!("c{i}")
+        };
+        rows.push_str(&format!(
+            "{},user{i}@example.com,{code},{amount}\n",
+            i % 150
+        ));
     }
     let steps = "  @step(\"filter\", where=\"amount > 0\")\n  \
                  @step(\"derive\", cents=\"CAST(amount * 100 AS BIGINT)\")\n  \
