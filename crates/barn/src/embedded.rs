@@ -271,8 +271,21 @@ impl Barn {
     }
 
     /// Stops the Raft node and waits (up to `close_wait_ms_max`) until the
-    /// database and the folder lock are released.
+    /// database and the folder lock are released. First builds a snapshot
+    /// when more than `replay_entries_max` entries were applied since the
+    /// last one, so that the next open applies few again; a snapshot that
+    /// fails is only logged (the entries are safe in the log).
     pub async fn close(self) -> Result<(), BarnError> {
+        let status = self.status();
+        let since_snapshot = status
+            .applied_index
+            .unwrap_or(0)
+            .saturating_sub(status.snapshot_index.unwrap_or(0));
+        if since_snapshot > self.options.replay_entries_max
+            && let Err(error) = self.snapshot().await
+        {
+            tracing::warn!(%error, "the Barn could not snapshot before closing");
+        }
         let Self {
             raft,
             machine,

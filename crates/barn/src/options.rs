@@ -22,6 +22,12 @@ pub struct BarnOptions {
     /// Entries kept in the log behind a snapshot, so that a slow follower
     /// can catch up without a whole snapshot.
     pub logs_kept_after_snapshot: u64,
+    /// Entries the next process to open the folder may have to apply again.
+    /// A Barn that closes with more applied since its last snapshot builds
+    /// one first: each `runi run` opens the Barn and applies the entries
+    /// after the snapshot again (~9 µs each), so without this a 10-row run
+    /// took 79 ms instead of 44 after ~800 runs of history.
+    pub replay_entries_max: u64,
     /// The bounds of a new state. A state read from disk keeps its own.
     pub state_limits: StateLimits,
 }
@@ -35,6 +41,7 @@ impl Default for BarnOptions {
             close_wait_ms_max: 10_000,
             snapshot_logs_since_last: 5_000,
             logs_kept_after_snapshot: 1_000,
+            replay_entries_max: 256,
             state_limits: StateLimits::default(),
         }
     }

@@ -19,6 +19,7 @@ fn options() -> BarnOptions {
     BarnOptions {
         snapshot_logs_since_last: 1_000_000,
         logs_kept_after_snapshot: 0,
+        replay_entries_max: u64::MAX,
         ..BarnOptions::default()
     }
 }
@@ -190,6 +191,46 @@ async fn a_snapshot_purges_the_log_and_the_state_survives_reopening() {
     let herds = barn.read(|s| s.herds().count()).await.unwrap();
     assert_eq!(herds, 2, "default and finance");
     assert_run_recorded(&barn, run, "before the snapshot").await;
+    barn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn closing_after_many_entries_snapshots_so_the_next_open_replays_few() {
+    let dir = tempfile::tempdir().unwrap();
+    let few_to_replay = BarnOptions {
+        replay_entries_max: 3,
+        ..options()
+    };
+    let barn = Barn::open_embedded_with(dir.path(), few_to_replay.clone())
+        .await
+        .unwrap();
+    let run = record_run(&barn, "many entries").await;
+    let before = barn.status();
+    assert!(before.applied_index.unwrap() > 3, "{before:?}");
+    assert_eq!(before.snapshot_index, None, "no snapshot yet");
+    barn.close().await.unwrap();
+
+    let barn = Barn::open_embedded_with(dir.path(), few_to_replay)
+        .await
+        .unwrap();
+    let reopened = barn.status();
+    assert!(
+        reopened.snapshot_index >= before.applied_index,
+        "the close built a snapshot of everything: {reopened:?}"
+    );
+    assert_run_recorded(&barn, run, "many entries").await;
+    // Under the bound, a close builds none.
+    applied(
+        &barn,
+        Command::PutHerd {
+            herd: HerdName::new("finance").unwrap(),
+            at_ms: 10,
+        },
+    )
+    .await;
+    barn.close().await.unwrap();
+    let barn = open(dir.path()).await;
+    assert_eq!(barn.status().snapshot_index, reopened.snapshot_index);
     barn.close().await.unwrap();
 }
 
