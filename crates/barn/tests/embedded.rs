@@ -107,6 +107,17 @@ async fn record_run(barn: &Barn, message: &str) -> RunId {
     run
 }
 
+async fn put_finance_herd(barn: &Barn) {
+    applied(
+        barn,
+        Command::PutHerd {
+            herd: HerdName::new("finance").expect("a valid herd name"),
+            at_ms: 10,
+        },
+    )
+    .await;
+}
+
 async fn assert_run_recorded(barn: &Barn, run: RunId, message: &str) {
     let runs = barn.runs().await.expect("runs read");
     assert_eq!(runs.len(), 1);
@@ -175,14 +186,7 @@ async fn a_snapshot_purges_the_log_and_the_state_survives_reopening() {
     assert!(reopened.purged_index >= status.purged_index);
     // The log goes on after the purged entries, and a second snapshot
     // replaces the first.
-    applied(
-        &barn,
-        Command::PutHerd {
-            herd: HerdName::new("finance").unwrap(),
-            at_ms: 10,
-        },
-    )
-    .await;
+    put_finance_herd(&barn).await;
     let second = barn.snapshot().await.unwrap();
     assert!(second.snapshot_index > status.snapshot_index);
     barn.close().await.unwrap();
@@ -220,14 +224,7 @@ async fn closing_after_many_entries_snapshots_so_the_next_open_replays_few() {
     );
     assert_run_recorded(&barn, run, "many entries").await;
     // Under the bound, a close builds none.
-    applied(
-        &barn,
-        Command::PutHerd {
-            herd: HerdName::new("finance").unwrap(),
-            at_ms: 10,
-        },
-    )
-    .await;
+    put_finance_herd(&barn).await;
     barn.close().await.unwrap();
     let barn = open(dir.path()).await;
     assert_eq!(barn.status().snapshot_index, reopened.snapshot_index);
