@@ -10,6 +10,7 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use crate::json_path::JsonPath;
+use crate::known_valid;
 use crate::schema_message;
 use crate::yaml_positions::{Position, PositionMap};
 use crate::{ContractError, Violation};
@@ -45,15 +46,20 @@ impl OdcsSchema {
         }
     }
 
+    fn text(self) -> &'static str {
+        match self {
+            Self::V3_0_0 => include_str!("../schemas/odcs-json-schema-v3.0.0.json"),
+            Self::V3_0_1 => include_str!("../schemas/odcs-json-schema-v3.0.1.json"),
+            Self::V3_0_2 => include_str!("../schemas/odcs-json-schema-v3.0.2.json"),
+            Self::V3_1_0 => include_str!("../schemas/odcs-json-schema-v3.1.0.json"),
+        }
+    }
+
     fn validator(self) -> &'static Validator {
-        static V3_0_0: LazyLock<Validator> =
-            LazyLock::new(|| compile(include_str!("../schemas/odcs-json-schema-v3.0.0.json")));
-        static V3_0_1: LazyLock<Validator> =
-            LazyLock::new(|| compile(include_str!("../schemas/odcs-json-schema-v3.0.1.json")));
-        static V3_0_2: LazyLock<Validator> =
-            LazyLock::new(|| compile(include_str!("../schemas/odcs-json-schema-v3.0.2.json")));
-        static V3_1_0: LazyLock<Validator> =
-            LazyLock::new(|| compile(include_str!("../schemas/odcs-json-schema-v3.1.0.json")));
+        static V3_0_0: LazyLock<Validator> = LazyLock::new(|| compile(OdcsSchema::V3_0_0.text()));
+        static V3_0_1: LazyLock<Validator> = LazyLock::new(|| compile(OdcsSchema::V3_0_1.text()));
+        static V3_0_2: LazyLock<Validator> = LazyLock::new(|| compile(OdcsSchema::V3_0_2.text()));
+        static V3_1_0: LazyLock<Validator> = LazyLock::new(|| compile(OdcsSchema::V3_1_0.text()));
         match self {
             Self::V3_0_0 => &V3_0_0,
             Self::V3_0_1 => &V3_0_1,
@@ -73,14 +79,20 @@ fn compile(schema_text: &str) -> Validator {
 }
 
 /// Checks `value` (read from the YAML `source`) against `schema`, reporting
-/// every violation, each placed at its line and column in `source`.
+/// every violation, each placed at its line and column in `source`. A
+/// `source` known to pass (`known_valid`) is not checked again.
 pub(crate) fn validate(
     schema: OdcsSchema,
     value: &Value,
     source: &str,
 ) -> Result<(), ContractError> {
+    let key = known_valid::key(schema.text(), source);
+    if known_valid::is_assumed(&key) {
+        return Ok(());
+    }
     let validator = schema.validator();
     if validator.is_valid(value) {
+        known_valid::record_found(key);
         return Ok(());
     }
     // Positions cost a second parse, so only failing documents pay for it.

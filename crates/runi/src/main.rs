@@ -7,6 +7,7 @@ mod barn_client;
 mod bundle;
 mod cli;
 mod commands;
+mod contract_cache;
 mod exit;
 mod ledger;
 mod output;
@@ -39,7 +40,17 @@ fn main() -> ExitCode {
         }
     };
     output::init_logging(&cli.global);
+    // The slice worker reads no contract and may write nowhere.
+    let known_valid = match cli.command {
+        cli::Command::SliceWorker => None,
+        _ => state_dir::state_dir()
+            .ok()
+            .map(|state| (contract_cache::load(&state), state)),
+    };
     let outcome = commands::run(&cli);
+    if let Some((loaded, state)) = known_valid {
+        contract_cache::save(&state, &loaded);
+    }
     let exit = match outcome {
         Ok(exit) => exit,
         Err(failure) => {
