@@ -3,8 +3,8 @@
 //! run`'s CPU: the ODCS schemas are large Draft 2019-09 documents) when it
 //! reads a contract it has seen pass before.
 //!
-//! A key is the SHA-256 of the schema's text and the contract's text, so a
-//! changed contract or a runi with other schemas misses. The keys live in
+//! A key is the SHA-256 of the schema's digest and the contract's text, so
+//! a changed contract or a runi with other schemas misses. The keys live in
 //! this process only; the `runi` command line reads earlier ones from its
 //! state folder ([`assume_valid`]) and writes back those found here
 //! ([`found_valid`]). The JSON Schema check is the only part skipped: a
@@ -37,11 +37,17 @@ pub fn found_valid() -> Vec<String> {
         .collect()
 }
 
-/// The key of `contract_text` checked against `schema_text`.
-pub(crate) fn key(schema_text: &str, contract_text: &str) -> String {
+/// The SHA-256 of a schema's text, to key contracts checked against it
+/// (computed once per schema and process: the schemas are ~80 KB).
+pub(crate) fn schema_digest(schema_text: &str) -> [u8; 32] {
+    Sha256::digest(schema_text.as_bytes()).into()
+}
+
+/// The key of `contract_text` checked against the schema of
+/// `schema_digest`.
+pub(crate) fn key(schema_digest: &[u8; 32], contract_text: &str) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(schema_text.as_bytes());
-    hasher.update([0u8]);
+    hasher.update(schema_digest);
     hasher.update(contract_text.as_bytes());
     hex::encode(hasher.finalize())
 }

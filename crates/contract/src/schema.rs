@@ -3,7 +3,7 @@
 //! ODCS tools accept. The schemas are embedded (no network at run time) and
 //! each is compiled once per process.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
@@ -55,6 +55,21 @@ impl OdcsSchema {
         }
     }
 
+    /// The SHA-256 of the schema's text, computed once per process.
+    fn digest(self) -> &'static [u8; 32] {
+        static V3_0_0: OnceLock<[u8; 32]> = OnceLock::new();
+        static V3_0_1: OnceLock<[u8; 32]> = OnceLock::new();
+        static V3_0_2: OnceLock<[u8; 32]> = OnceLock::new();
+        static V3_1_0: OnceLock<[u8; 32]> = OnceLock::new();
+        let digest = match self {
+            Self::V3_0_0 => &V3_0_0,
+            Self::V3_0_1 => &V3_0_1,
+            Self::V3_0_2 => &V3_0_2,
+            Self::V3_1_0 => &V3_1_0,
+        };
+        digest.get_or_init(|| known_valid::schema_digest(self.text()))
+    }
+
     fn validator(self) -> &'static Validator {
         static V3_0_0: LazyLock<Validator> = LazyLock::new(|| compile(OdcsSchema::V3_0_0.text()));
         static V3_0_1: LazyLock<Validator> = LazyLock::new(|| compile(OdcsSchema::V3_0_1.text()));
@@ -86,7 +101,7 @@ pub(crate) fn validate(
     value: &Value,
     source: &str,
 ) -> Result<(), ContractError> {
-    let key = known_valid::key(schema.text(), source);
+    let key = known_valid::key(schema.digest(), source);
     if known_valid::is_assumed(&key) {
         return Ok(());
     }

@@ -15,7 +15,7 @@ use datafusion::prelude::SessionContext;
 use runink_contract::{
     CheckOptions, CheckedBatch, Contract, MaskRule, Masker, RowChecker, SchemaObject,
 };
-use runink_plan::{ContractRef, Plan};
+use runink_plan::{ContractRef, Plan, Slice as PlanSlice, Step};
 use serde_json::Value;
 
 use crate::EngineError;
@@ -739,15 +739,8 @@ impl Run {
             slices: &plan.slices,
         };
         let mut stages = Vec::new();
-        let mut index = 0;
-        for plan_slice in &plan.slices {
-            let count = plan_slice.steps.len();
-            let Some(steps) = plan.steps.get(index..index + count) else {
-                return Err(EngineError::Plan(format!(
-                    "internal error (this is a bug in Runink): slice {} names steps the plan does not have",
-                    plan_slice.number
-                )));
-            };
+        for (plan_slice, index, steps) in steps_by_slice(plan)? {
+            let count = steps.len();
             let input_schema = Arc::clone(&schema);
             let mut planned = Vec::with_capacity(count);
             for step in steps {
@@ -792,7 +785,6 @@ impl Run {
                     });
                 }
             }
-            index += count;
         }
         let output_checker = self
             .output
@@ -959,18 +951,34 @@ fn spawn_built_in_slices(
         return Ok(Vec::new());
     }
     let mut spawned = Vec::new();
-    let mut first_step = 0;
-    for slice in &plan.slices {
-        let steps = plan
-            .steps
-            .get(first_step..first_step + slice.steps.len())
-            .unwrap_or_default();
-        first_step += slice.steps.len();
+    for (slice, _, steps) in steps_by_slice(plan)? {
         if slice.trusted && !steps.is_empty() {
             spawned.push(StepSlice::spawn(slice, steps, slice_program(options)?)?);
         }
     }
     Ok(spawned)
+}
+
+/// A slice of the plan, the index of its first step, and its steps.
+type SliceSteps<'p> = (&'p PlanSlice, usize, &'p [Step]);
+
+/// Each slice of the plan with its steps (the plan lists steps in order,
+/// slice after slice).
+fn steps_by_slice(plan: &Plan) -> Result<Vec<SliceSteps<'_>>, EngineError> {
+    let mut index = 0;
+    let mut slices = Vec::with_capacity(plan.slices.len());
+    for slice in &plan.slices {
+        let count = slice.steps.len();
+        let Some(steps) = plan.steps.get(index..index + count) else {
+            return Err(EngineError::Plan(format!(
+                "internal error (this is a bug in Runink): slice {} names steps the plan does not have",
+                slice.number
+            )));
+        };
+        slices.push((slice, index, steps));
+        index += count;
+    }
+    Ok(slices)
 }
 
 /// The program that serves slices of built-in steps.

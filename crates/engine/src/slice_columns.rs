@@ -31,8 +31,6 @@ pub struct SliceColumns {
     /// The schema the slice answers with: its output without the carried
     /// columns, in the same order.
     pub answered_schema: SchemaRef,
-    /// The names of `answered_schema`'s columns, for the slice's job.
-    pub answered_names: Vec<String>,
 }
 
 impl SliceColumns {
@@ -73,18 +71,21 @@ impl SliceColumns {
         let answered: Vec<usize> = (0..output.fields().len())
             .filter(|out| !carried.iter().any(|(c, _)| c == out))
             .collect();
-        let answered_schema = SchemaRef::new(output.project(&answered).ok()?);
         Some(Self {
             sent_schema: SchemaRef::new(input.project(&sent).ok()?),
-            answered_names: answered_schema
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect(),
-            answered_schema,
+            answered_schema: SchemaRef::new(output.project(&answered).ok()?),
             sent,
             carried,
         })
+    }
+
+    /// The names of the columns the slice answers with, for its job.
+    pub fn answered_names(&self) -> Vec<String> {
+        self.answered_schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 }
 
@@ -137,7 +138,7 @@ mod tests {
         let split = SliceColumns::plan(&touched, &input, &output).unwrap();
         assert_eq!(split.sent, vec![1, 2]);
         assert_eq!(split.carried, vec![(0, 0), (2, 2), (3, 3)]);
-        assert_eq!(split.answered_names, ["customer_email", "total_cents"]);
+        assert_eq!(split.answered_names(), ["customer_email", "total_cents"]);
         assert_eq!(split.answered_schema.field(1).data_type(), &Int64);
     }
 

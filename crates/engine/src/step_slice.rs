@@ -193,7 +193,7 @@ impl StepSlice {
             sql_rows_max: settings.limits.sql_rows_max,
             mask_salt_hex: hex::encode(&keys.salt),
             token_key_hex: hex::encode(keys.token_key),
-            answer_columns: columns.as_ref().map(|c| c.answered_names.clone()),
+            answer_columns: columns.as_ref().map(SliceColumns::answered_names),
         };
         let unanswered_max = settings.limits.queue_len_max.max(1);
         let (events_out, events) = sync_channel(unanswered_max + 2);

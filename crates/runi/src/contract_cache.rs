@@ -9,8 +9,9 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use crate::write_atomically::write_atomically;
 
 /// Keys kept in the file (64 hex characters each, about 64 KiB at most).
 pub const KNOWN_VALID_KEYS_MAX: usize = 1_000;
@@ -51,26 +52,16 @@ pub fn save(state: &Path, loaded: &[String]) {
         text.push_str(key);
         text.push('\n');
     }
-    if let Err(error) = write_atomically(&file(state), text.as_bytes()) {
+    let written = fs::create_dir_all(state)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| write_atomically(&file(state), &text));
+    if let Err(error) = written {
         tracing::debug!(%error, "cannot remember the contracts found valid");
     }
 }
 
 fn file(state: &Path) -> PathBuf {
     state.join(FILE_NAME)
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(folder) = path.parent() {
-        fs::create_dir_all(folder)?;
-    }
-    let temp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut out = fs::File::create(&temp)?;
-    out.write_all(bytes)?;
-    drop(out);
-    fs::rename(&temp, path).inspect_err(|_| {
-        let _ = fs::remove_file(&temp);
-    })
 }
 
 #[cfg(test)]

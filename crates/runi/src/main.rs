@@ -18,6 +18,7 @@ mod run_text;
 mod scenario_file;
 mod state_dir;
 mod summary;
+mod write_atomically;
 
 use std::process::ExitCode;
 

@@ -1,9 +1,5 @@
 //! `runi fmt FILE... [--check]`: rewrite scenario files canonically.
 
-use std::io::Write;
-use std::path::Path;
-
-use anyhow::Context;
 use runink_dsl::diagnostic::render;
 use runink_dsl::format::format_source;
 use serde::Serialize;
@@ -12,6 +8,7 @@ use crate::cli::{FmtArgs, GlobalOptions};
 use crate::exit::{Exit, Failure, Outcome};
 use crate::output::{print_json, stderr_colour};
 use crate::scenario_file::ScenarioFile;
+use crate::write_atomically::write_atomically;
 
 #[derive(Serialize)]
 struct FmtReport {
@@ -68,34 +65,4 @@ pub fn fmt(global: &GlobalOptions, args: &FmtArgs) -> Outcome {
         return Ok(Exit::Failures);
     }
     Ok(Exit::Ok)
-}
-
-/// Writes beside the file and renames over it, so that a crash never leaves
-/// half a scenario.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = folder.join(format!(".{name}.runi-fmt.{}", std::process::id()));
-    let result = (|| -> anyhow::Result<()> {
-        let mut out = std::fs::File::create(&temporary)
-            .with_context(|| format!("cannot create `{}`", temporary.display()))?;
-        out.write_all(text.as_bytes())?;
-        out.sync_all()?;
-        if let Ok(metadata) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temporary, metadata.permissions())?;
-        }
-        std::fs::rename(&temporary, path)
-            .with_context(|| format!("cannot replace `{}`", path.display()))?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
 }
