@@ -3,22 +3,43 @@
 # Source it after setting `repo` (the repository root):
 #   . "$repo/bench/lib.sh"
 
-# The runi binary to measure: $RUNI, else the first release build found in
-# $CARGO_TARGET_DIR, ~/.cache/runink-target (CI's cache), ./target.
-# Benchmarks never build it: build with `cargo build --release -p runi`.
+# The runi binary to measure: $RUNI, else the first `dist` build (the one
+# we ship), else the first `release` build, found in $CARGO_TARGET_DIR,
+# ~/.cache/runink-target (CI's cache), ./target. Benchmarks never build it:
+# build with `cargo build --profile dist -p runi` (~35 min from nothing on
+# 2 cores, ~20 min after a change: the link does the whole program's
+# optimisation), or `--release` for a quick look.
 bench_find_runi() {
-    local cand
+    local cand profile
     if [ -n "${RUNI:-}" ]; then
         [ -x "$RUNI" ] || { echo "RUNI=$RUNI is not an executable" >&2; exit 2; }
         echo "$RUNI"
         return
     fi
-    for cand in ${CARGO_TARGET_DIR:+"$CARGO_TARGET_DIR/release/runi"} \
-        "$HOME/.cache/runink-target/release/runi" "$repo/target/release/runi"; do
-        if [ -x "$cand" ]; then echo "$cand"; return; fi
+    # The `dist` profile (fat LTO, one codegen unit; Cargo.toml) is the
+    # build we ship and measure; `release` is the quick one to build.
+    for profile in dist release; do
+        for cand in ${CARGO_TARGET_DIR:+"$CARGO_TARGET_DIR/$profile/runi"} \
+            "$HOME/.cache/runink-target/$profile/runi" "$repo/target/$profile/runi"; do
+            if [ -x "$cand" ]; then
+                bench_warn_if_stale "$cand"
+                echo "$cand"
+                return
+            fi
+        done
     done
-    echo "no runi binary: build it with \`cargo build --release -p runi\` or set RUNI" >&2
+    echo "no runi binary: build it with \`cargo build --profile dist -p runi\` (or --release) or set RUNI" >&2
     exit 2
+}
+
+# Warns (on stderr) when a source file is newer than the binary `$1`: the
+# benchmark would measure older code than the tree's.
+bench_warn_if_stale() {
+    local newer
+    newer="$(find "$repo/crates" "$repo/Cargo.toml" "$repo/Cargo.lock" -newer "$1" -name '*.rs' -o -newer "$1" -name 'Cargo.*' 2>/dev/null | head -1)"
+    if [ -n "$newer" ]; then
+        echo "warning: $1 is older than $newer: rebuild it (cargo build --profile dist -p runi) or set RUNI" >&2
+    fi
 }
 
 # The peers' virtual environment (/tmp/dpvenv), with the given packages.
