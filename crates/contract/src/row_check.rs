@@ -283,18 +283,13 @@ impl RowChecker {
         let key = &mut self.keys[key_index];
         let columns: Vec<&ArrayRef> = key.columns.iter().map(|c| &typed[*c]).collect();
         let prints = row_fingerprints(&columns, n)?;
-        let mut duplicate = vec![false; n];
-        for (is_duplicate, print) in duplicate.iter_mut().zip(prints) {
-            if let Some(print) = print {
-                *is_duplicate =
-                    key.seen
-                        .seen_before(print)
-                        .map_err(|_| CheckError::UniqueStateFull {
-                            column: key.label.clone(),
-                            keys_max: self.options.unique_keys_max,
-                        })?;
-            }
-        }
+        let duplicate =
+            key.seen
+                .seen_before_all(&prints)
+                .map_err(|_| CheckError::UniqueStateFull {
+                    column: key.label.clone(),
+                    keys_max: self.options.unique_keys_max,
+                })?;
         Ok(BooleanBuffer::from(duplicate))
     }
 

@@ -364,19 +364,14 @@ impl PlannedStep {
             } => {
                 let columns: Vec<&ArrayRef> = keys.iter().map(|k| batch.column(*k)).collect();
                 let prints = row_fingerprints(&columns, batch.num_rows())?;
-                let mut keep = Vec::with_capacity(prints.len());
-                for print in prints {
-                    // Rows with a null key are kept: null equals nothing.
-                    keep.push(match print {
-                        None => true,
-                        Some(p) => !seen.seen_before(p).map_err(|_| {
-                            fail(format!(
-                                "more than {keys_max} distinct keys; raise `unique_keys_max`"
-                            ))
-                        })?,
-                    });
-                }
-                let keep = BooleanBuffer::from(keep);
+                // Rows with a null key are kept: null equals nothing, so
+                // it is never seen before.
+                let seen_before = seen.seen_before_all(&prints).map_err(|_| {
+                    fail(format!(
+                        "more than {keys_max} distinct keys; raise `unique_keys_max`"
+                    ))
+                })?;
+                let keep: BooleanBuffer = seen_before.iter().map(|seen| !seen).collect();
                 let batch = filter_record_batch(&batch, &BooleanArray::new(keep.clone(), None))?;
                 Ok(Some(StepOutput {
                     batch,
