@@ -15,12 +15,13 @@
 //! to its share of the partition's range of values: a lookup starts there
 //! and steps to it (`position_in`), one or two cache lines, where
 //! bisection of a cold vector costs a cache miss for most of its probes
-//! (at 10 million keys that was 14% of workload W's CPU). A full vector grows by an eighth, so spare room stays
-//! small: about 7 bytes a key in all, 10 million keys in about 70 MB. When
-//! partitions hold `PARTITION_LEN_SPLIT` keys on average, each is cut in
-//! two by its next bit, which keeps the vectors short (and inserting into
-//! them cheap) up to `unique_keys_max` (100 million by default). The
-//! number of keys is bounded by `unique_keys_max`.
+//! (at 10 million keys that was 14% of workload W's CPU). A full vector
+//! grows by an eighth, so spare room stays small: about 7 bytes a key in
+//! all, 10 million keys in about 70 MB. When partitions hold
+//! `PARTITION_LEN_SPLIT` keys on average, each is cut in two by its next
+//! bit, which keeps the vectors short (and inserting into them cheap) up
+//! to `unique_keys_max` (100 million by default). The number of keys is
+//! bounded by `unique_keys_max`.
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::error::ArrowError;
@@ -244,12 +245,11 @@ fn position_in(sorted: &[Stored], key: u64, free_bits: u32) -> Result<usize, usi
                 return found_or_place(sorted, i, key);
             }
         }
-        let rest = &sorted[i + 1..];
-        let shift = i + 1;
-        match rest.binary_search_by_key(&key, stored_value) {
-            Ok(j) => Ok(shift + j),
-            Err(j) => Err(shift + j),
-        }
+        let start = i + 1;
+        sorted[start..]
+            .binary_search_by_key(&key, stored_value)
+            .map(|j| start + j)
+            .map_err(|j| start + j)
     } else {
         // The key is at i or before it.
         for _ in 0..STEPS_MAX {

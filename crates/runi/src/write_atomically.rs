@@ -16,7 +16,7 @@ pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temporary = folder.join(format!(".{name}.runi-fmt.{}", std::process::id()));
+    let temporary = folder.join(format!(".{name}.runi-tmp.{}", std::process::id()));
     let result = (|| -> anyhow::Result<()> {
         let mut out = std::fs::File::create(&temporary)
             .with_context(|| format!("cannot create `{}`", temporary.display()))?;
