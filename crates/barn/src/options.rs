@@ -20,7 +20,10 @@ pub struct BarnOptions {
     /// A snapshot is built after this many entries since the last one.
     pub snapshot_logs_since_last: u64,
     /// Entries kept in the log behind a snapshot, so that a slow follower
-    /// can catch up without a whole snapshot.
+    /// can catch up without a whole snapshot. An embedded Barn has no
+    /// followers, so it keeps none by default: every entry kept is one more
+    /// that each process opening the folder checks (a cluster node's
+    /// default, 1,000, is `runi barn start --logs-kept-after-snapshot`).
     pub logs_kept_after_snapshot: u64,
     /// Entries the next process to open the folder may have to apply again.
     /// A Barn that closes with more applied since its last snapshot builds
@@ -40,7 +43,7 @@ impl Default for BarnOptions {
             snapshot_wait_ms_max: 30_000,
             close_wait_ms_max: 10_000,
             snapshot_logs_since_last: 5_000,
-            logs_kept_after_snapshot: 1_000,
+            logs_kept_after_snapshot: 0,
             replay_entries_max: 256,
             state_limits: StateLimits::default(),
         }

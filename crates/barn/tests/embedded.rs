@@ -13,12 +13,12 @@ fn dag_hash() -> DagHash {
     DagHash(Sha256Hex::from_digest(&[1; 32]))
 }
 
-/// Options for tests: snapshots only when asked, and nothing kept in the
-/// log behind them, so that a snapshot purges everything it covers.
+/// Options for tests: snapshots only when asked. Nothing is kept in the log
+/// behind them (the embedded default, which this leaves as it is), so that a
+/// snapshot purges everything it covers.
 fn options() -> BarnOptions {
     BarnOptions {
         snapshot_logs_since_last: 1_000_000,
-        logs_kept_after_snapshot: 0,
         replay_entries_max: u64::MAX,
         ..BarnOptions::default()
     }

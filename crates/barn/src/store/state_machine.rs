@@ -41,20 +41,27 @@ pub(crate) struct StateMachineStore {
     machine: SharedMachine,
     /// Snapshots built by this process, to tell their ids apart.
     snapshots_built: u64,
+    /// The snapshot read at open, kept for openraft's first question: as it
+    /// starts, it asks for the current snapshot (for its metadata), and
+    /// reading and checking the largest value in the file a second time
+    /// would double what opening costs. Dropped once handed over, or when a
+    /// newer snapshot is built or installed.
+    opened_snapshot: Option<(SnapshotMeta, Vec<u8>)>,
 }
 
 impl StateMachineStore {
     /// Loads the latest snapshot, or starts from an empty state with
     /// `limits`. Blocks.
     pub(crate) fn open(store: Arc<Store>, limits: StateLimits) -> Result<Self, BarnError> {
-        let machine = match store.snapshot()? {
+        let opened_snapshot = store.snapshot()?;
+        let machine = match &opened_snapshot {
             Some((meta, data)) => Machine {
-                state: decode_state(&data).map_err(|e| BarnError::Corrupted {
+                state: decode_state(data).map_err(|e| BarnError::Corrupted {
                     file: store.file().to_owned(),
                     what: format!("the snapshot's data: {e}"),
                 })?,
                 last_applied: meta.last_log_id,
-                membership: meta.last_membership,
+                membership: meta.last_membership.clone(),
             },
             None => Machine {
                 state: BarnState::new(limits),
@@ -65,6 +72,7 @@ impl StateMachineStore {
             store,
             machine: Arc::new(RwLock::new(machine)),
             snapshots_built: 0,
+            opened_snapshot,
         })
     }
 
@@ -117,6 +125,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     /// entries keep being applied.
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
         self.snapshots_built += 1;
+        self.opened_snapshot = None;
         let machine = read(&self.machine);
         let snapshot_id = match machine.last_applied {
             Some(log_id) => format!(
@@ -147,6 +156,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         meta: &SnapshotMeta,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
+        self.opened_snapshot = None;
         let data = snapshot.into_inner();
         let signature = Some(meta.signature());
         let state = decode_state(&data)
@@ -165,9 +175,12 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
-        let current = blocking(&self.store, Store::snapshot)
-            .await
-            .map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+        let current = match self.opened_snapshot.take() {
+            Some(opened) => Some(opened),
+            None => blocking(&self.store, Store::snapshot)
+                .await
+                .map_err(|e| StorageIOError::read_snapshot(None, &e))?,
+        };
         Ok(current.map(|(meta, data)| Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(data)),

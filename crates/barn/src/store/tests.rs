@@ -98,13 +98,27 @@ fn requests_applied_and_snapshotted_come_back_after_reopening() {
             .unwrap();
         assert_eq!(snapshot.meta.last_log_id.map(|id| id.index), Some(4));
 
-        let reopened = StateMachineStore::open(store, StateLimits::default()).unwrap();
+        let mut reopened = StateMachineStore::open(store, StateLimits::default()).unwrap();
         let shared = reopened.machine();
-        let restored = read_machine(&shared);
-        assert!(restored.state.herd(&herd).is_some());
-        let ops = runink_model::HerdName::new("ops").unwrap();
-        assert!(restored.state.herd(&ops).is_some(), "a batch's requests are applied");
-        assert_eq!(restored.last_applied.map(|id| id.index), Some(4));
+        {
+            let restored = read_machine(&shared);
+            assert!(restored.state.herd(&herd).is_some());
+            let ops = runink_model::HerdName::new("ops").unwrap();
+            assert!(restored.state.herd(&ops).is_some(), "a batch's requests are applied");
+            assert_eq!(restored.last_applied.map(|id| id.index), Some(4));
+        }
+        // The first answer comes from the read made at open, the next from
+        // the file: both are the snapshot built above.
+        let built = snapshot.snapshot.into_inner();
+        for ask in ["first", "second"] {
+            let current = reopened
+                .get_current_snapshot()
+                .await
+                .unwrap()
+                .expect("a snapshot is stored");
+            assert_eq!(current.meta, snapshot.meta, "{ask} answer");
+            assert_eq!(current.snapshot.into_inner(), built, "{ask} answer");
+        }
     });
 }
 
