@@ -20,7 +20,7 @@ use crate::options::BarnOptions;
 use crate::outcome::Outcome;
 use crate::raft_types::{Proposal, TypeConfig};
 use crate::state::{BarnState, Run, RunEvent};
-use crate::store::{self, Closed, LogStore, SharedMachine, StateMachineStore, Store};
+use crate::store::{self, Closed, LogStore, SharedMachine, StateMachineStore, Store, history};
 
 /// The Raft node id of an embedded Barn, and its node in the state.
 const EMBEDDED_NODE: u64 = 1;
@@ -34,6 +34,8 @@ const EMBEDDED_ADDR: &str = "embedded";
 pub struct Barn {
     raft: Raft<TypeConfig>,
     machine: SharedMachine,
+    /// For reading archived runs (`store/history.rs`).
+    store: Arc<Store>,
     dir: PathBuf,
     client: ClientId,
     /// The last request number this handle used. Held across a write, so
@@ -83,7 +85,7 @@ impl Barn {
         let (store, closed, state_machine) = tokio::task::spawn_blocking(move || {
             let (store, closed) = Store::open(&folder, lock_wait_ms_max)?;
             let store = Arc::new(store);
-            let state_machine = StateMachineStore::open(Arc::clone(&store), limits)?;
+            let state_machine = StateMachineStore::open_single_voter(Arc::clone(&store), limits)?;
             Ok::<_, BarnError>((store, closed, state_machine))
         })
         .await
@@ -93,7 +95,7 @@ impl Barn {
             EMBEDDED_NODE,
             Arc::new(raft_config(&options)?),
             NoPeers,
-            LogStore::new(store),
+            LogStore::new(Arc::clone(&store)),
             state_machine,
         )
         .await
@@ -101,6 +103,7 @@ impl Barn {
         let barn = Self {
             raft,
             machine,
+            store,
             dir: dir.to_owned(),
             client: ClientId::fresh(),
             last_seq: Mutex::new(0),
@@ -201,28 +204,62 @@ impl Barn {
     }
 
     /// Reads the state after everything written before this call has been
-    /// applied.
+    /// applied. The state holds no archived runs: read runs with the
+    /// methods below.
     pub async fn read<T>(&self, read: impl FnOnce(&BarnState) -> T) -> Result<T, BarnError> {
-        self.raft
-            .ensure_linearizable()
-            .await
-            .map_err(unavailable("confirm leadership for a read"))?;
+        self.ensure_linearizable().await?;
         let machine = store::read_machine(&self.machine);
         Ok(read(&machine.state))
     }
 
+    async fn ensure_linearizable(&self) -> Result<(), BarnError> {
+        self.raft
+            .ensure_linearizable()
+            .await
+            .map_err(unavailable("confirm leadership for a read"))?;
+        Ok(())
+    }
+
+    /// Reads runs, archived or not, after everything written before this
+    /// call has been applied, on the blocking pool (the archive is in the
+    /// file).
+    async fn read_history<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&SharedMachine, &Store) -> Result<T, BarnError> + Send + 'static,
+    ) -> Result<T, BarnError> {
+        self.ensure_linearizable().await?;
+        let machine = Arc::clone(&self.machine);
+        store::blocking(&self.store, move |store| read(&machine, store)).await
+    }
+
     /// Every run, in the order they were submitted (without their events).
     pub async fn runs(&self) -> Result<Vec<Run>, BarnError> {
-        self.read(|state| state.runs().cloned().collect()).await
+        let mut runs = self.runs_newest_first(|_| true, usize::MAX).await?;
+        runs.reverse();
+        Ok(runs)
+    }
+
+    /// The runs `keep` admits, newest first, at most `limit`; reads no
+    /// more of the archive than it needs.
+    pub async fn runs_newest_first(
+        &self,
+        keep: impl FnMut(&Run) -> bool + Send + 'static,
+        limit: usize,
+    ) -> Result<Vec<Run>, BarnError> {
+        self.read_history(move |machine, store| {
+            history::runs_newest_first(machine, store, keep, limit)
+        })
+        .await
     }
 
     pub async fn run(&self, id: RunId) -> Result<Option<Run>, BarnError> {
-        self.read(|state| state.run(id).cloned()).await
+        self.read_history(move |machine, store| history::run(machine, store, id))
+            .await
     }
 
     /// A run's kept events in order; `None` for an unknown run.
     pub async fn run_events(&self, id: RunId) -> Result<Option<Vec<RunEvent>>, BarnError> {
-        self.read(|state| state.run_events(id).map(<[RunEvent]>::to_vec))
+        self.read_history(move |machine, store| history::run_events(machine, store, id))
             .await
     }
 
@@ -273,22 +310,29 @@ impl Barn {
     /// Stops the Raft node and waits (up to `close_wait_ms_max`) until the
     /// database and the folder lock are released. First builds a snapshot
     /// when more than `replay_entries_max` entries were applied since the
-    /// last one, so that the next open applies few again; a snapshot that
-    /// fails is only logged (the entries are safe in the log).
+    /// last one, or more than `finished_runs_held_max` finished runs are
+    /// held in memory, so that the next open applies and reads little; a
+    /// snapshot that fails is only logged (the entries are safe in the log).
     pub async fn close(self) -> Result<(), BarnError> {
         let status = self.status();
         let since_snapshot = status
             .applied_index
             .unwrap_or(0)
             .saturating_sub(status.snapshot_index.unwrap_or(0));
-        if since_snapshot > self.options.replay_entries_max
-            && let Err(error) = self.snapshot().await
-        {
+        let finished_held = store::read_machine(&self.machine)
+            .state
+            .runs()
+            .filter(|run| run.status.is_terminal())
+            .count();
+        let snapshot_first = since_snapshot > self.options.replay_entries_max
+            || finished_held as u64 > self.options.finished_runs_held_max;
+        if snapshot_first && let Err(error) = self.snapshot().await {
             tracing::warn!(%error, "the Barn could not snapshot before closing");
         }
         let Self {
             raft,
             machine,
+            store,
             dir,
             closed,
             options,
@@ -297,7 +341,7 @@ impl Barn {
         raft.shutdown().await.map_err(|e| BarnError::Unavailable {
             reason: format!("the raft node did not stop cleanly: {e}"),
         })?;
-        drop((raft, machine));
+        drop((raft, machine, store));
         match tokio::time::timeout(Duration::from_millis(options.close_wait_ms_max), closed).await {
             // A dropped sender also means the store is gone.
             Ok(_) => Ok(()),

@@ -31,6 +31,12 @@ pub struct BarnOptions {
     /// after the snapshot again (~9 µs each), so without this a 10-row run
     /// took 79 ms instead of 44 after ~800 runs of history.
     pub replay_entries_max: u64,
+    /// Finished runs a closing Barn may leave in the state held in memory,
+    /// which the next process to open the folder reads again. A Barn that
+    /// closes holding more builds a snapshot first, which moves them to the
+    /// archive (a folder written before the archive existed holds every
+    /// run it kept).
+    pub finished_runs_held_max: u64,
     /// The bounds of a new state. A state read from disk keeps its own.
     pub state_limits: StateLimits,
 }
@@ -45,6 +51,7 @@ impl Default for BarnOptions {
             snapshot_logs_since_last: 5_000,
             logs_kept_after_snapshot: 0,
             replay_entries_max: 256,
+            finished_runs_held_max: 64,
             state_limits: StateLimits::default(),
         }
     }

@@ -1,9 +1,13 @@
 //! A damaged database is refused when the Barn opens, with an error naming
-//! the file and saying what to do, rather than served.
+//! the file and saying what to do, rather than served. The archive of
+//! finished runs, which grows with the runs kept, is checked as it is read.
 
 use std::path::Path;
 
-use runink_barn::{Applied, Barn, BarnError, BarnOptions, Command, EventLevel, NewRunEvent, RunId};
+use runink_barn::{
+    Applied, Barn, BarnError, BarnOptions, Command, EventLevel, NewRunEvent, RunCounts, RunDetail,
+    RunEnd, RunId,
+};
 use runink_model::{DagHash, HerdName, Sha256Hex};
 
 const DB_FILE: &str = "barn.redb";
@@ -134,6 +138,41 @@ async fn a_damaged_snapshot_is_refused() {
         .await
         .unwrap_err();
     assert_refused(&error, dir.path(), "snapshot");
+}
+
+#[tokio::test]
+async fn a_damaged_archived_run_is_refused_when_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = barn_with_marker(dir.path(), "marker-in-the-archive").await;
+    let finish = Command::FinishRun {
+        run: RunId(1),
+        end: RunEnd::Succeeded,
+        counts: RunCounts::default(),
+        detail: RunDetail::default(),
+        summary: String::new(),
+        events: vec![],
+        at_ms: 5,
+    };
+    barn.write(finish)
+        .await
+        .expect("the write reaches the barn")
+        .expect("the write is applied");
+    barn.snapshot().await.unwrap();
+    barn.close().await.unwrap();
+    assert!(damage(dir.path(), "marker-in-the-archive") > 0);
+
+    let barn = Barn::open_embedded_with(dir.path(), options())
+        .await
+        .expect("the archive is not read at open");
+    let run = barn
+        .run(RunId(1))
+        .await
+        .unwrap()
+        .expect("its record is whole");
+    assert_eq!(run.id, RunId(1));
+    let error = barn.run_events(RunId(1)).await.unwrap_err();
+    assert_refused(&error, dir.path(), "archived run 1's events");
+    barn.close().await.unwrap();
 }
 
 #[tokio::test]

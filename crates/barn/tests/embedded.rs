@@ -339,3 +339,132 @@ fn a_barn_can_be_shared_between_tasks_and_threads() {
     fn shareable<T: Send + Sync>() {}
     shareable::<Barn>();
 }
+
+/// Reads a run's record and event messages, wherever it is kept.
+async fn record_and_messages(barn: &Barn, run: RunId) -> (RunStatus, Vec<String>) {
+    let record = barn
+        .run(run)
+        .await
+        .expect("the run reads")
+        .expect("the run is known");
+    let events = barn
+        .run_events(run)
+        .await
+        .expect("the events read")
+        .expect("the run has events");
+    let messages = events.into_iter().map(|e| e.message).collect();
+    (record.status, messages)
+}
+
+async fn newest_first(barn: &Barn, skip: Option<RunId>, limit: usize) -> Vec<RunId> {
+    barn.runs_newest_first(move |run| Some(run.id) != skip, limit)
+        .await
+        .expect("the runs read")
+        .iter()
+        .map(|run| run.id)
+        .collect()
+}
+
+/// A snapshot moves finished runs out of memory into the archive; they
+/// read as before, beside the runs recorded after it, and after reopening.
+#[tokio::test]
+async fn runs_read_the_same_from_the_archive_and_from_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = open(dir.path()).await;
+    let first = record_run(&barn, "first").await;
+    let second = record_run(&barn, "second").await;
+    barn.snapshot().await.unwrap();
+    let held = barn.read(|state| state.runs().count()).await.unwrap();
+    assert_eq!(held, 0, "both finished runs are archived");
+    let third = record_run(&barn, "third").await;
+    let runs = [(first, "first"), (second, "second"), (third, "third")];
+    assert_reads(&barn, runs).await;
+    barn.close().await.unwrap();
+
+    let barn = open(dir.path()).await;
+    assert_reads(&barn, runs).await;
+    barn.close().await.unwrap();
+}
+
+/// `runs` (oldest first, each with its message) read alike one by one, in
+/// lists filtered and cut, and refuse a late command alike.
+async fn assert_reads(barn: &Barn, runs: [(RunId, &str); 3]) {
+    let [first, second, third] = runs.map(|(run, _)| run);
+    assert_eq!(newest_first(barn, None, 10).await, [third, second, first]);
+    assert_eq!(newest_first(barn, None, 2).await, [third, second]);
+    assert_eq!(newest_first(barn, Some(second), 10).await, [third, first]);
+    assert_eq!(newest_first(barn, Some(third), 1).await, [second]);
+    let all: Vec<RunId> = barn
+        .runs()
+        .await
+        .expect("the runs read")
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(all, [first, second, third]);
+    for (run, message) in runs {
+        let (status, messages) = record_and_messages(barn, run).await;
+        assert_eq!(status, RunStatus::Succeeded);
+        assert_eq!(messages, ["started", message]);
+    }
+    assert_eq!(
+        barn.run(RunId(99)).await.expect("an unknown run reads"),
+        None
+    );
+    assert_eq!(
+        barn.run_events(RunId(99))
+            .await
+            .expect("an unknown run reads"),
+        None
+    );
+    let late = barn
+        .write(Command::StartRun {
+            run: first,
+            node: barn.node(),
+            at_ms: 9,
+        })
+        .await
+        .expect("the write reaches the barn");
+    assert!(
+        matches!(
+            late,
+            Err(Refusal::IllegalTransition {
+                from: RunStatus::Succeeded,
+                ..
+            })
+        ),
+        "{late:?}"
+    );
+}
+
+/// A Barn that closes holding more finished runs than
+/// `finished_runs_held_max` archives them first (as a folder written before
+/// the archive existed is, on its first close).
+#[tokio::test]
+async fn closing_with_many_finished_runs_held_archives_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let one_held = BarnOptions {
+        finished_runs_held_max: 1,
+        ..options()
+    };
+    let barn = Barn::open_embedded_with(dir.path(), one_held.clone())
+        .await
+        .unwrap();
+    let first = record_run(&barn, "first").await;
+    barn.close().await.unwrap();
+    let barn = Barn::open_embedded_with(dir.path(), one_held.clone())
+        .await
+        .unwrap();
+    let held = barn.read(|state| state.runs().count()).await.unwrap();
+    assert_eq!(held, 1, "one finished run may stay held");
+    let second = record_run(&barn, "second").await;
+    barn.close().await.unwrap();
+
+    let barn = Barn::open_embedded_with(dir.path(), one_held)
+        .await
+        .unwrap();
+    let held = barn.read(|state| state.runs().count()).await.unwrap();
+    assert_eq!(held, 0, "two were over the bound: archived at close");
+    assert_eq!(newest_first(&barn, None, 10).await, [second, first]);
+    barn.close().await.unwrap();
+}

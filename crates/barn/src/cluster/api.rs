@@ -17,6 +17,7 @@ use super::node::NodeInner;
 use super::{openapi, peer};
 use crate::command::Request;
 use crate::ids::{NodeId, RunId};
+use crate::store::history;
 
 pub(crate) fn router(node: Arc<NodeInner>, body_bytes_max: usize) -> Router {
     Router::new()
@@ -90,14 +91,20 @@ async fn node_record(
 
 async fn runs(State(node): Node, Query(q): Query<ReadQuery>) -> Response {
     let read = node
-        .read(q.consistency, |s| s.runs().cloned().collect::<Vec<_>>())
+        .read_history(q.consistency, |machine, store| {
+            let mut runs = history::runs_newest_first(machine, store, |_| true, usize::MAX)?;
+            runs.reverse();
+            Ok(runs)
+        })
         .await;
     respond(read.map(Some))
 }
 
 async fn run(State(node): Node, Path(id): Path<u64>, Query(q): Query<ReadQuery>) -> Response {
     let read = node
-        .read(q.consistency, |s| s.run(RunId(id)).cloned())
+        .read_history(q.consistency, move |machine, store| {
+            history::run(machine, store, RunId(id))
+        })
         .await;
     respond(read)
 }
@@ -108,8 +115,8 @@ async fn run_events(
     Query(q): Query<ReadQuery>,
 ) -> Response {
     let read = node
-        .read(q.consistency, |s| {
-            s.run_events(RunId(id)).map(<[_]>::to_vec)
+        .read_history(q.consistency, move |machine, store| {
+            history::run_events(machine, store, RunId(id))
         })
         .await;
     respond(read)

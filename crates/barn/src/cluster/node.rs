@@ -51,6 +51,8 @@ pub(crate) struct NodeInner {
     /// Every client write goes through it (`batcher.rs`).
     writes: WriteBatcher,
     machine: SharedMachine,
+    /// For reading archived runs (`store/history.rs`).
+    store: Arc<Store>,
     /// The log store Raft writes through; its committed log id is the
     /// latest one.
     log: LogStore,
@@ -122,6 +124,7 @@ impl ClusterNode {
             writes: WriteBatcher::start(raft.clone(), options.batching),
             raft,
             machine,
+            store,
             log,
             transport,
             options: net,
@@ -355,12 +358,35 @@ impl NodeInner {
     }
 
     /// Reads the applied state; first, for a linearizable read, waits
-    /// until it holds everything committed before the read began.
+    /// until it holds everything committed before the read began. The
+    /// state holds no archived runs: read runs with [`Self::read_history`].
     pub(crate) async fn read<T>(
         &self,
         consistency: Consistency,
         read: impl FnOnce(&BarnState) -> T,
     ) -> Result<T, ApiError> {
+        self.wait_readable(consistency).await?;
+        let machine = store::read_machine(&self.machine);
+        Ok(read(&machine.state))
+    }
+
+    /// Reads runs, archived or not, as [`Self::read`] reads the state, on
+    /// the blocking pool (the archive is in the file).
+    pub(crate) async fn read_history<T: Send + 'static>(
+        &self,
+        consistency: Consistency,
+        read: impl FnOnce(&SharedMachine, &Store) -> Result<T, BarnError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.wait_readable(consistency).await?;
+        let machine = Arc::clone(&self.machine);
+        store::blocking(&self.store, move |store| read(&machine, store))
+            .await
+            .map_err(|e| ApiError::new(ApiErrorKind::Internal, e.to_string()))
+    }
+
+    /// For a linearizable read, waits until this node has applied
+    /// everything committed before the read began.
+    async fn wait_readable(&self, consistency: Consistency) -> Result<(), ApiError> {
         if consistency == Consistency::Linearizable {
             let index = match self.raft.get_read_log_id().await {
                 Ok((read, _)) => read.map(|id| id.index),
@@ -394,8 +420,7 @@ impl NodeInner {
                     })?;
             }
         }
-        let machine = store::read_machine(&self.machine);
-        Ok(read(&machine.state))
+        Ok(())
     }
 
     /// This node's view; the followers' lag only if it leads.

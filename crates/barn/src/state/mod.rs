@@ -3,8 +3,10 @@
 //! same order give the same state and outcomes on every replica, which is
 //! what Raft replication relies on. Each kind of record has its own file:
 //! `catalog.rs` (herds, scenarios, contracts), `nodes.rs`, `runs.rs`
-//! (with `bundle.rs`, what a run submitted to a cluster brings).
+//! (with `bundle.rs`, what a run submitted to a cluster brings), and
+//! `archive.rs` (finished runs moved out of memory).
 
+mod archive;
 mod bundle;
 mod catalog;
 mod limits;
@@ -13,11 +15,13 @@ mod run;
 mod runs;
 mod sessions;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use runink_model::{DagHash, HerdName, Sha256Hex};
 use serde::{Deserialize, Serialize};
 
+use archive::ArchivedRunMark;
+pub(crate) use archive::{ArchiveBatch, ArchivedRun};
 pub use bundle::{RunSettings, ScenarioBundle};
 pub use catalog::{ContractVersion, Herd, ScenarioVersion};
 pub use limits::StateLimits;
@@ -32,7 +36,8 @@ use crate::ids::{NodeId, RunId};
 use crate::outcome::{Outcome, Refusal};
 use sessions::{Seen, Sessions};
 
-/// Everything the Barn records. Serialized whole (as JSON) into snapshots.
+/// Everything the Barn records, but the records of archived runs
+/// (`archive.rs`). Serialized whole (as JSON) into snapshots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BarnState {
     limits: StateLimits,
@@ -40,8 +45,16 @@ pub struct BarnState {
     scenarios: BTreeMap<DagHash, ScenarioVersion>,
     contracts: BTreeMap<Sha256Hex, ContractVersion>,
     nodes: BTreeMap<NodeId, Node>,
+    /// Unfinished runs, and finished runs not archived yet.
     runs: BTreeMap<RunId, Run>,
     run_events: BTreeMap<RunId, Vec<RunEvent>>,
+    /// Runs whose records are in the archive.
+    #[serde(default)]
+    archived: BTreeMap<RunId, ArchivedRunMark>,
+    /// Archived runs forgotten since the last snapshot, whose records the
+    /// next snapshot deletes.
+    #[serde(default)]
+    archive_deletes: BTreeSet<RunId>,
     /// The bundles of unfinished runs that an agent runs.
     #[serde(default)]
     run_bundles: BTreeMap<RunId, ScenarioBundle>,
@@ -70,6 +83,8 @@ impl BarnState {
             nodes: BTreeMap::new(),
             runs: BTreeMap::new(),
             run_events: BTreeMap::new(),
+            archived: BTreeMap::new(),
+            archive_deletes: BTreeSet::new(),
             run_bundles: BTreeMap::new(),
             next_run: 1,
             sessions: Sessions::default(),
@@ -181,11 +196,14 @@ impl BarnState {
         self.nodes.values()
     }
 
-    /// Runs in the order they were submitted.
+    /// The runs held in memory (unfinished, and finished but not archived
+    /// yet) in the order they were submitted. Every run, archived or not:
+    /// `Barn::runs_newest_first`.
     pub fn runs(&self) -> impl DoubleEndedIterator<Item = &Run> {
         self.runs.values()
     }
 
+    /// A run held in memory; `None` for an archived run or an unknown one.
     pub fn run(&self, id: RunId) -> Option<&Run> {
         self.runs.get(&id)
     }
@@ -195,7 +213,8 @@ impl BarnState {
         self.run_bundles.get(&id)
     }
 
-    /// A run's kept events in arrival order; `None` for an unknown run.
+    /// A run's kept events in arrival order, for a run held in memory;
+    /// `None` otherwise.
     pub fn run_events(&self, id: RunId) -> Option<&[RunEvent]> {
         self.runs.get(&id)?;
         Some(self.run_events.get(&id).map_or(&[], Vec::as_slice))
@@ -205,6 +224,9 @@ impl BarnState {
         let mut totals = RunTotals::default();
         for run in self.runs.values() {
             totals.add(run.status);
+        }
+        for mark in self.archived.values() {
+            totals.add(mark.status);
         }
         totals
     }

@@ -85,7 +85,7 @@ impl BarnState {
             return Err(Refusal::NoAgent { node });
         }
         let Some(run) = self.runs.get_mut(&id) else {
-            return Err(Refusal::UnknownRun { run: id });
+            return Err(self.refuse_absent(id, RunStatus::Pending));
         };
         if run.status != RunStatus::Pending {
             return Err(Refusal::IllegalTransition {
@@ -106,7 +106,11 @@ impl BarnState {
         if !self.nodes.contains_key(&node) {
             return Err(Refusal::UnknownNode { node });
         }
-        if let Some(placed) = self.runs.get(&id).and_then(|run| run.node)
+        let placed = match self.runs.get(&id) {
+            Some(run) => run.node,
+            None => self.archived_mark(id).and_then(|mark| mark.node),
+        };
+        if let Some(placed) = placed
             && placed != node
         {
             return Err(Refusal::PlacedElsewhere {
@@ -131,7 +135,7 @@ impl BarnState {
             });
         }
         let Some(run) = self.runs.get(&id) else {
-            return Err(Refusal::UnknownRun { run: id });
+            return Err(self.refuse_absent(id, status));
         };
         if !run.status.can_become(status) {
             return Err(Refusal::IllegalTransition {
@@ -156,18 +160,27 @@ impl BarnState {
     /// oldest finished runs; refuses when every kept run is unfinished.
     fn make_room_for_a_run(&mut self) -> Result<(), Refusal> {
         let max = self.limits.runs_kept_max;
-        while self.runs.len() >= max {
-            let oldest_finished = self
+        while self.runs.len() + self.archived.len() >= max {
+            let in_memory = self
                 .runs
                 .values()
                 .find(|run| run.status.is_terminal())
                 .map(|run| run.id);
+            let archived = self.archived.keys().next().copied();
+            let oldest_finished = match (in_memory, archived) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let Some(oldest) = oldest_finished else {
                 return Err(Refusal::TooManyRuns { max });
             };
-            self.runs.remove(&oldest);
-            self.run_events.remove(&oldest);
-            self.run_bundles.remove(&oldest);
+            if self.archived.remove(&oldest).is_some() {
+                self.archive_deletes.insert(oldest);
+            } else {
+                self.runs.remove(&oldest);
+                self.run_events.remove(&oldest);
+                self.run_bundles.remove(&oldest);
+            }
         }
         Ok(())
     }
@@ -181,7 +194,13 @@ impl BarnState {
             });
         }
         let Some(run) = self.runs.get_mut(&id) else {
-            return Err(Refusal::UnknownRun { run: id });
+            return Err(match self.archived.get(&id) {
+                Some(mark) => Refusal::RunFinished {
+                    run: id,
+                    status: mark.status,
+                },
+                None => Refusal::UnknownRun { run: id },
+            });
         };
         if run.status.is_terminal() {
             return Err(Refusal::RunFinished {
@@ -216,8 +235,9 @@ impl BarnState {
     /// Moves run `id` to `next` if its status allows, and hands it back for
     /// the caller to fill in.
     fn transition(&mut self, id: RunId, next: RunStatus) -> Result<&mut Run, Refusal> {
+        let refusal = self.refuse_absent(id, next);
         let Some(run) = self.runs.get_mut(&id) else {
-            return Err(Refusal::UnknownRun { run: id });
+            return Err(refusal);
         };
         if !run.status.can_become(next) {
             return Err(Refusal::IllegalTransition {
@@ -228,6 +248,20 @@ impl BarnState {
         }
         run.status = next;
         Ok(run)
+    }
+
+    /// The refusal of a move to `next` for a run not held in memory: an
+    /// archived run is refused as it was before it left (a finished run
+    /// cannot move), any other is unknown.
+    fn refuse_absent(&self, id: RunId, next: RunStatus) -> Refusal {
+        match self.archived.get(&id) {
+            Some(mark) => Refusal::IllegalTransition {
+                run: id,
+                from: mark.status,
+                to: next,
+            },
+            None => Refusal::UnknownRun { run: id },
+        }
     }
 }
 

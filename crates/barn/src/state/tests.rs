@@ -931,3 +931,169 @@ fn records_written_before_agents_and_bundles_existed_still_read() {
     let read: BarnState = serde_json::from_value(old_state).unwrap();
     assert_eq!(read, BarnState::default());
 }
+
+/// The runs and events a state holds, archived or not, as readers see them.
+fn everything(state: &BarnState, archived: &[ArchivedRun]) -> Vec<(Run, Vec<RunEvent>)> {
+    let mut all: Vec<(Run, Vec<RunEvent>)> = state
+        .runs()
+        .map(|run| {
+            let events = state.run_events(run.id).unwrap_or_default().to_vec();
+            (run.clone(), events)
+        })
+        .chain(
+            archived
+                .iter()
+                .filter(|a| state.archived_mark(a.run.id).is_some())
+                .map(|a| (a.run.clone(), a.events.clone())),
+        )
+        .collect();
+    all.sort_by_key(|(run, _)| run.id);
+    all
+}
+
+#[test]
+fn archiving_finished_runs_changes_no_outcome_and_no_count() {
+    let limits = StateLimits {
+        runs_kept_max: 4,
+        ..StateLimits::default()
+    };
+    let mut client = Client::new(1);
+    let mut kept = BarnState::new(limits);
+    for command in [
+        Command::RegisterNode {
+            node: NodeId(1),
+            addr: "embedded".into(),
+            agent: false,
+            at_ms: 1,
+        },
+        Command::RegisterNode {
+            node: NodeId(2),
+            addr: "other".into(),
+            agent: true,
+            at_ms: 1,
+        },
+        Command::RegisterScenario {
+            herd: herd(),
+            name: "orders".into(),
+            dag_hash: hash(1),
+            at_ms: 2,
+        },
+    ] {
+        client.send(&mut kept, command).unwrap();
+    }
+    let succeeded = submit(&mut client, &mut kept);
+    client.send(&mut kept, start(succeeded)).unwrap();
+    client.send(&mut kept, events(&["read 10 rows"])).unwrap();
+    client
+        .send(&mut kept, finish(succeeded, RunEnd::Succeeded))
+        .unwrap();
+    let cancelled = submit(&mut client, &mut kept);
+    client
+        .send(&mut kept, finish(cancelled, RunEnd::Cancelled))
+        .unwrap();
+    let running = submit(&mut client, &mut kept);
+    client.send(&mut kept, start(running)).unwrap();
+
+    let mut archived_state = kept.clone();
+    let batch = archived_state.archive_finished();
+    let moved: Vec<RunId> = batch.runs.iter().map(|a| a.run.id).collect();
+    assert_eq!(moved, [succeeded, cancelled], "only finished runs leave");
+    assert!(batch.deletes.is_empty());
+    assert_eq!(
+        archived_state.runs().map(|r| r.id).collect::<Vec<_>>(),
+        [running]
+    );
+    assert_eq!(archived_state.run_totals(), kept.run_totals());
+    assert_eq!(
+        everything(&archived_state, &batch.runs),
+        everything(&kept, &[])
+    );
+
+    // The same commands get the same outcomes, whether the runs they name
+    // are held or archived: late commands on finished runs, a run placed
+    // elsewhere, and submissions past the bound that forget the oldest.
+    let late = [
+        start(succeeded),
+        Command::StartRun {
+            run: succeeded,
+            node: NodeId(2),
+            at_ms: 30,
+        },
+        finish(cancelled, RunEnd::Failed),
+        place(succeeded, 2),
+        Command::AppendRunEvents {
+            run: succeeded,
+            events: vec![],
+        },
+        Command::AppendRunEvents {
+            run: RunId(99),
+            events: vec![],
+        },
+        finish(running, RunEnd::Succeeded),
+    ];
+    let mut other = Client::new(2);
+    let mut twin = Client::new(2);
+    for command in late {
+        let held = other.send(&mut kept, command.clone());
+        let archived = twin.send(&mut archived_state, command);
+        assert_eq!(held, archived);
+    }
+    for _ in 0..3 {
+        let held = submit(&mut other, &mut kept);
+        let archived = submit(&mut twin, &mut archived_state);
+        assert_eq!(held, archived);
+    }
+    assert_eq!(archived_state.run_totals(), kept.run_totals());
+    assert_eq!(
+        everything(&archived_state, &batch.runs),
+        everything(&kept, &[])
+    );
+    // The two archived runs were the oldest finished: forgotten, and their
+    // records are for the next snapshot to delete.
+    let next = archived_state.archive_finished();
+    assert_eq!(next.deletes, [succeeded, cancelled]);
+    assert_eq!(
+        next.runs.iter().map(|a| a.run.id).collect::<Vec<_>>(),
+        [running]
+    );
+}
+
+#[test]
+fn archived_runs_put_back_give_the_whole_state() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    for end in [RunEnd::Succeeded, RunEnd::Failed] {
+        let run = submit(&mut client, &mut state);
+        client.send(&mut state, start(run)).unwrap();
+        let append = Command::AppendRunEvents {
+            run,
+            events: vec![NewRunEvent {
+                at_ms: 12,
+                level: EventLevel::Info,
+                message: format!("run {run}"),
+            }],
+        };
+        client.send(&mut state, append).unwrap();
+        client.send(&mut state, finish(run, end)).unwrap();
+    }
+    let pending = submit(&mut client, &mut state);
+
+    let mut whole = state.clone();
+    let batch = whole.archive_finished();
+    assert_eq!(batch.runs.len(), 2);
+    whole.restore_archived(batch.runs.clone());
+    assert_eq!(whole, state, "nothing left behind, nothing added");
+    assert!(whole.archived_marks().is_empty());
+    assert_eq!(
+        whole.run(pending).map(|r| r.status),
+        Some(RunStatus::Pending)
+    );
+
+    // A record whose mark is gone (the run was forgotten) is not put back.
+    let mut forgetful = state.clone();
+    let batch = forgetful.archive_finished();
+    forgetful.archived.remove(&RunId(1));
+    forgetful.restore_archived(batch.runs);
+    assert!(forgetful.run(RunId(1)).is_none());
+    assert!(forgetful.run(RunId(2)).is_some());
+}

@@ -6,14 +6,19 @@
 //! - `meta`: the vote, the committed log id, the last purged log id, and
 //!   the file's format;
 //! - `snapshot`: the latest snapshot, its metadata and its data (the
-//!   [`BarnState`](crate::BarnState) as JSON).
+//!   [`BarnState`](crate::BarnState) as JSON);
+//! - `archived_runs`, `archived_events`: the records and events of finished
+//!   runs moved out of the state (`state/archive.rs`), by run id, as of the
+//!   latest snapshot: each snapshot writes them with its data.
 //!
 //! Every value is sealed with a checksum (`record.rs`) and checked on every
-//! read. Opening checks every value but the snapshot's data, which the
-//! state machine checks as it loads it right after (one read of the
-//! largest value, not two), so a damaged file is refused up front. All
+//! read. Opening checks the log and the small records (the snapshot's data
+//! is checked as the state machine loads it right after, and the archive,
+//! which grows with the runs kept, as it is read), so a damaged file is
+//! refused before the Barn serves anything from it. All
 //! calls into redb block; async callers run them through [`blocking`].
 
+pub(crate) mod history;
 mod log;
 mod log_tail;
 mod record;
@@ -22,7 +27,7 @@ mod state_machine;
 #[cfg(test)]
 mod tests;
 
-use std::ops::Bound;
+use std::ops::{Bound, ControlFlow};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,8 +38,10 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use crate::error::BarnError;
+use crate::ids::RunId;
 use crate::lock::FolderLock;
 use crate::raft_types::{LogId, SnapshotMeta, TypeConfig};
+use crate::state::{ArchiveBatch, ArchivedRun, Run, RunEvent};
 use record::RecordError;
 
 pub(crate) use log::LogStore;
@@ -44,12 +51,20 @@ pub(crate) use state_machine::{SharedMachine, StateMachineStore, read as read_ma
 pub(crate) const DB_FILE: &str = "barn.redb";
 
 /// The layout this code reads and writes; stored under `meta/format`.
-/// Format 2: runs carry their contracts and their detail.
-const FORMAT: &str = "2";
+/// Format 2: runs carry their contracts and their detail. Format 3: finished
+/// runs move to the archive tables.
+const FORMAT: &str = "3";
+
+/// The format a file of [`FORMAT`] grew from: opening one adds the archive
+/// tables and marks it with [`FORMAT`] (its snapshot reads as it is: every
+/// run in the state, none archived yet).
+const FORMAT_BEFORE: &str = "2";
 
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshot");
+const ARCHIVED_RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("archived_runs");
+const ARCHIVED_EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("archived_events");
 
 pub(crate) const KEY_VOTE: &str = "vote";
 pub(crate) const KEY_COMMITTED: &str = "committed";
@@ -59,6 +74,14 @@ const KEY_SNAPSHOT_META: &str = "meta";
 const KEY_SNAPSHOT_DATA: &str = "data";
 
 type Entry = openraft::Entry<TypeConfig>;
+
+/// The latest snapshot and the archive beside it, as one read saw them.
+pub(crate) struct SnapshotWithArchive {
+    pub(crate) meta: SnapshotMeta,
+    /// The state without the archived runs.
+    pub(crate) data: Vec<u8>,
+    pub(crate) archived: Vec<ArchivedRun>,
+}
 
 /// Resolves once the store is closed: its database and folder lock are
 /// released, and another open of the folder can succeed.
@@ -122,6 +145,7 @@ impl Store {
     fn prepare(&self) -> Result<(), BarnError> {
         match self.stored_format()? {
             Some(found) if found == FORMAT => Ok(()),
+            Some(found) if found == FORMAT_BEFORE => self.create_tables(),
             Some(found) => Err(BarnError::UnsupportedFormat {
                 file: self.file.clone(),
                 found,
@@ -145,13 +169,15 @@ impl Store {
         }
     }
 
-    /// Creates the tables and marks the file with this format, in one
-    /// transaction, so a file with the mark has every table.
+    /// Creates the tables missing and marks the file with this format, in
+    /// one transaction, so a file with the mark has every table.
     fn create_tables(&self) -> Result<(), BarnError> {
         let txn = self.db.begin_write().map_err(self.err())?;
         {
             txn.open_table(LOG).map_err(self.err())?;
             txn.open_table(SNAPSHOT).map_err(self.err())?;
+            txn.open_table(ARCHIVED_RUNS).map_err(self.err())?;
+            txn.open_table(ARCHIVED_EVENTS).map_err(self.err())?;
             let mut meta = txn.open_table(META).map_err(self.err())?;
             let mark = self.encode(&FORMAT)?;
             meta.insert(KEY_FORMAT, mark.as_slice())
@@ -292,9 +318,17 @@ impl Store {
 
     // --- the snapshot ---
 
-    /// The latest snapshot: its metadata and its data.
+    /// The latest snapshot: its metadata and its data (without the
+    /// archive).
     pub(crate) fn snapshot(&self) -> Result<Option<(SnapshotMeta, Vec<u8>)>, BarnError> {
         let txn = self.db.begin_read().map_err(self.err())?;
+        self.snapshot_in(&txn)
+    }
+
+    fn snapshot_in(
+        &self,
+        txn: &redb::ReadTransaction,
+    ) -> Result<Option<(SnapshotMeta, Vec<u8>)>, BarnError> {
         let table = txn.open_table(SNAPSHOT).map_err(self.err())?;
         let meta = table.get(KEY_SNAPSHOT_META).map_err(self.err())?;
         let data = table.get(KEY_SNAPSHOT_DATA).map_err(self.err())?;
@@ -315,21 +349,168 @@ impl Store {
         Ok(Some((meta, data)))
     }
 
-    /// Replaces the snapshot, metadata and data in one transaction.
-    pub(crate) fn save_snapshot(&self, meta: &SnapshotMeta, data: &[u8]) -> Result<(), BarnError> {
-        let meta = self.encode(meta)?;
-        let data = record::seal_bytes(data);
+    /// Replaces the snapshot, metadata and data, and writes `archive` (the
+    /// runs the data no longer holds, and the deletes of forgotten ones), in
+    /// one transaction.
+    pub(crate) fn save_snapshot(
+        &self,
+        meta: &SnapshotMeta,
+        data: &[u8],
+        archive: &ArchiveBatch,
+    ) -> Result<(), BarnError> {
         let txn = self.db.begin_write().map_err(self.err())?;
+        self.put_snapshot(&txn, meta, data)?;
+        self.put_archived(&txn, &archive.runs)?;
         {
-            let mut table = txn.open_table(SNAPSHOT).map_err(self.err())?;
-            table
-                .insert(KEY_SNAPSHOT_META, meta.as_slice())
-                .map_err(self.err())?;
-            table
-                .insert(KEY_SNAPSHOT_DATA, data.as_slice())
-                .map_err(self.err())?;
+            let mut runs = txn.open_table(ARCHIVED_RUNS).map_err(self.err())?;
+            let mut events = txn.open_table(ARCHIVED_EVENTS).map_err(self.err())?;
+            for id in &archive.deletes {
+                runs.remove(id.0).map_err(self.err())?;
+                events.remove(id.0).map_err(self.err())?;
+            }
         }
         txn.commit().map_err(self.err())
+    }
+
+    /// Replaces the snapshot and the whole archive (a snapshot installed
+    /// from the leader), in one transaction.
+    pub(crate) fn replace_snapshot(
+        &self,
+        meta: &SnapshotMeta,
+        data: &[u8],
+        archived: &[ArchivedRun],
+    ) -> Result<(), BarnError> {
+        let txn = self.db.begin_write().map_err(self.err())?;
+        for table in [ARCHIVED_RUNS, ARCHIVED_EVENTS] {
+            txn.open_table(table)
+                .map_err(self.err())?
+                .retain(|_, _| false)
+                .map_err(self.err())?;
+        }
+        self.put_snapshot(&txn, meta, data)?;
+        self.put_archived(&txn, archived)?;
+        txn.commit().map_err(self.err())
+    }
+
+    fn put_snapshot(
+        &self,
+        txn: &redb::WriteTransaction,
+        meta: &SnapshotMeta,
+        data: &[u8],
+    ) -> Result<(), BarnError> {
+        let meta = self.encode(meta)?;
+        let data = record::seal_bytes(data);
+        let mut table = txn.open_table(SNAPSHOT).map_err(self.err())?;
+        table
+            .insert(KEY_SNAPSHOT_META, meta.as_slice())
+            .map_err(self.err())?;
+        table
+            .insert(KEY_SNAPSHOT_DATA, data.as_slice())
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    fn put_archived(
+        &self,
+        txn: &redb::WriteTransaction,
+        archived: &[ArchivedRun],
+    ) -> Result<(), BarnError> {
+        let mut runs = txn.open_table(ARCHIVED_RUNS).map_err(self.err())?;
+        let mut events = txn.open_table(ARCHIVED_EVENTS).map_err(self.err())?;
+        for entry in archived {
+            let id = entry.run.id.0;
+            runs.insert(id, self.encode(&entry.run)?.as_slice())
+                .map_err(self.err())?;
+            events
+                .insert(id, self.encode(&entry.events)?.as_slice())
+                .map_err(self.err())?;
+        }
+        Ok(())
+    }
+
+    /// The latest snapshot with every archived run put back: the state
+    /// whole, as a node that has none of it needs it. O(everything kept).
+    pub(crate) fn snapshot_with_archive(&self) -> Result<Option<SnapshotWithArchive>, BarnError> {
+        // One read transaction: the data and the archive as one snapshot.
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let Some((meta, data)) = self.snapshot_in(&txn)? else {
+            return Ok(None);
+        };
+        let runs = txn.open_table(ARCHIVED_RUNS).map_err(self.err())?;
+        let events = txn.open_table(ARCHIVED_EVENTS).map_err(self.err())?;
+        let mut archived = Vec::new();
+        for row in runs.iter().map_err(self.err())? {
+            let (id, value) = row.map_err(self.err())?;
+            let id = RunId(id.value());
+            let run = self.decode_archived_run(id, value.value())?;
+            let run_events = match events.get(id.0).map_err(self.err())? {
+                Some(value) => {
+                    self.decode(value.value(), &format!("archived run {id}'s events"))?
+                }
+                None => Vec::new(),
+            };
+            archived.push(ArchivedRun {
+                run,
+                events: run_events,
+            });
+        }
+        Ok(Some(SnapshotWithArchive {
+            meta,
+            data,
+            archived,
+        }))
+    }
+
+    // --- the archive ---
+
+    /// An archived run's record.
+    pub(crate) fn archived_run(&self, id: RunId) -> Result<Option<Run>, BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let runs = txn.open_table(ARCHIVED_RUNS).map_err(self.err())?;
+        let Some(value) = runs.get(id.0).map_err(self.err())? else {
+            return Ok(None);
+        };
+        self.decode_archived_run(id, value.value()).map(Some)
+    }
+
+    /// An archived run's events.
+    pub(crate) fn archived_events(&self, id: RunId) -> Result<Option<Vec<RunEvent>>, BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let events = txn.open_table(ARCHIVED_EVENTS).map_err(self.err())?;
+        let Some(value) = events.get(id.0).map_err(self.err())? else {
+            return Ok(None);
+        };
+        self.decode(value.value(), &format!("archived run {id}'s events"))
+            .map(Some)
+    }
+
+    /// Hands archived runs to `visit`, newest first, until it breaks.
+    pub(crate) fn visit_archived_runs_newest_first(
+        &self,
+        mut visit: impl FnMut(Run) -> ControlFlow<()>,
+    ) -> Result<(), BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let runs = txn.open_table(ARCHIVED_RUNS).map_err(self.err())?;
+        for row in runs.iter().map_err(self.err())?.rev() {
+            let (id, value) = row.map_err(self.err())?;
+            let run = self.decode_archived_run(RunId(id.value()), value.value())?;
+            if visit(run).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn decode_archived_run(&self, id: RunId, sealed: &[u8]) -> Result<Run, BarnError> {
+        let what = || format!("archived run {id}");
+        let run: Run = self.decode(sealed, &what())?;
+        if run.id != id {
+            return Err(BarnError::Corrupted {
+                file: self.file.clone(),
+                what: format!("{} holds run {}", what(), run.id),
+            });
+        }
+        Ok(run)
     }
 
     // --- encoding ---

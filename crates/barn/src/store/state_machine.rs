@@ -2,17 +2,23 @@
 //! made durable by snapshots in the database. On restart the state is the
 //! latest snapshot, and openraft applies the committed entries after it
 //! again from the log; `apply` is deterministic, so the result is the same.
+//!
+//! Each snapshot moves the finished runs out of memory into the archive
+//! tables, in the transaction that stores it (`state/archive.rs`); readers
+//! find a run in memory, in flight to the archive, or in the archive.
 
+use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use openraft::storage::RaftStateMachine;
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder, Snapshot, StorageIOError};
 
-use super::{Entry, Store, blocking};
+use super::{Entry, SnapshotWithArchive, Store, blocking};
 use crate::error::BarnError;
+use crate::ids::RunId;
 use crate::raft_types::{LogId, Reply, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
-use crate::state::{BarnState, StateLimits};
+use crate::state::{ArchiveBatch, ArchivedRun, BarnState, StateLimits};
 
 /// The applied state, shared between the state machine (which writes it)
 /// and the Barn's readers.
@@ -21,6 +27,9 @@ pub(crate) struct Machine {
     pub(crate) state: BarnState,
     pub(crate) last_applied: Option<LogId>,
     pub(crate) membership: StoredMembership,
+    /// Runs a snapshot being built moved out of the state, until the
+    /// transaction that archives them commits.
+    pub(crate) archiving: BTreeMap<RunId, ArchivedRun>,
 }
 
 pub(crate) type SharedMachine = Arc<RwLock<Machine>>;
@@ -41,11 +50,13 @@ pub(crate) struct StateMachineStore {
     machine: SharedMachine,
     /// Snapshots built by this process, to tell their ids apart.
     snapshots_built: u64,
-    /// The snapshot read at open, kept for openraft's first question: as it
-    /// starts, it asks for the current snapshot (for its metadata), and
-    /// reading and checking the largest value in the file a second time
-    /// would double what opening costs. Dropped once handed over, or when a
-    /// newer snapshot is built or installed.
+    /// For a single voter, the snapshot read at open, kept for openraft's
+    /// first question: as it starts, it asks for the current snapshot, for
+    /// its metadata only (openraft 0.9, `StorageHelper::get_initial_state`);
+    /// building the whole state with the archive for it would cost what the
+    /// archive saves. A single voter never sends a snapshot, so the data
+    /// without the archive cannot reach another node. Dropped once handed
+    /// over, or when a newer snapshot is built or installed.
     opened_snapshot: Option<(SnapshotMeta, Vec<u8>)>,
 }
 
@@ -53,6 +64,18 @@ impl StateMachineStore {
     /// Loads the latest snapshot, or starts from an empty state with
     /// `limits`. Blocks.
     pub(crate) fn open(store: Arc<Store>, limits: StateLimits) -> Result<Self, BarnError> {
+        let mut opened = Self::open_single_voter(store, limits)?;
+        opened.opened_snapshot = None;
+        Ok(opened)
+    }
+
+    /// [`open`](Self::open) for a node that is its cluster's only voter
+    /// (an embedded Barn), which answers openraft's first question from
+    /// the read made here. Blocks.
+    pub(crate) fn open_single_voter(
+        store: Arc<Store>,
+        limits: StateLimits,
+    ) -> Result<Self, BarnError> {
         let opened_snapshot = store.snapshot()?;
         let machine = match &opened_snapshot {
             Some((meta, data)) => Machine {
@@ -62,6 +85,7 @@ impl StateMachineStore {
                 })?,
                 last_applied: meta.last_log_id,
                 membership: meta.last_membership.clone(),
+                archiving: BTreeMap::new(),
             },
             None => Machine {
                 state: BarnState::new(limits),
@@ -121,12 +145,17 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         Ok(replies)
     }
 
-    /// Captures the state now, as JSON; the builder stores it later, while
-    /// entries keep being applied.
+    /// Moves the finished runs out of the state, and captures the state
+    /// now, as JSON; the builder stores both later, while entries keep
+    /// being applied.
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
         self.snapshots_built += 1;
         self.opened_snapshot = None;
-        let machine = read(&self.machine);
+        let mut machine = write(&self.machine);
+        let archive = machine.state.archive_finished();
+        for archived in &archive.runs {
+            machine.archiving.insert(archived.run.id, archived.clone());
+        }
         let snapshot_id = match machine.last_applied {
             Some(log_id) => format!(
                 "{}-{}-{}",
@@ -136,6 +165,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         };
         SnapshotBuilder {
             store: Arc::clone(&self.store),
+            machine: Arc::clone(&self.machine),
+            archive,
             meta: SnapshotMeta {
                 last_log_id: machine.last_applied,
                 last_membership: machine.membership.clone(),
@@ -149,21 +180,23 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         Ok(Box::new(Cursor::new(Vec::new())))
     }
 
-    /// Checks the data is a whole state before storing it and replacing the
-    /// state with it.
+    /// Checks the data is a whole state, then stores it (its finished runs
+    /// in the archive, which it replaces) and replaces the state with it.
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         self.opened_snapshot = None;
-        let data = snapshot.into_inner();
         let signature = Some(meta.signature());
-        let state = decode_state(&data)
+        let mut state = decode_state(&snapshot.into_inner())
             .map_err(|e| StorageIOError::read_snapshot(signature.clone(), &e))?;
+        let archive = state.archive_finished();
+        let data = serde_json::to_vec(&state)
+            .map_err(|e| StorageIOError::write_snapshot(signature.clone(), &e))?;
         let stored_meta = meta.clone();
         blocking(&self.store, move |store| {
-            store.save_snapshot(&stored_meta, &data)
+            store.replace_snapshot(&stored_meta, &data, &archive.runs)
         })
         .await
         .map_err(|e| StorageIOError::write_snapshot(signature, &e))?;
@@ -171,17 +204,40 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         machine.state = state;
         machine.last_applied = meta.last_log_id;
         machine.membership = meta.last_membership.clone();
+        machine.archiving.clear();
         Ok(())
     }
 
+    /// The latest snapshot, whole: its data with the archived runs put
+    /// back, as a node that has none of it needs it.
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
-        let current = match self.opened_snapshot.take() {
-            Some(opened) => Some(opened),
-            None => blocking(&self.store, Store::snapshot)
-                .await
-                .map_err(|e| StorageIOError::read_snapshot(None, &e))?,
+        if let Some((meta, data)) = self.opened_snapshot.take() {
+            return Ok(Some(Snapshot {
+                meta,
+                snapshot: Box::new(Cursor::new(data)),
+            }));
+        }
+        let stored = blocking(&self.store, Store::snapshot_with_archive)
+            .await
+            .map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+        let Some(SnapshotWithArchive {
+            meta,
+            data,
+            archived,
+        }) = stored
+        else {
+            return Ok(None);
         };
-        Ok(current.map(|(meta, data)| Snapshot {
+        let data = if archived.is_empty() {
+            data
+        } else {
+            let signature = Some(meta.signature());
+            let mut state = decode_state(&data)
+                .map_err(|e| StorageIOError::read_snapshot(signature.clone(), &e))?;
+            state.restore_archived(archived);
+            serde_json::to_vec(&state).map_err(|e| StorageIOError::read_snapshot(signature, &e))?
+        };
+        Ok(Some(Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(data)),
         }))
@@ -189,15 +245,21 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
 }
 
 /// A snapshot captured by [`StateMachineStore::get_snapshot_builder`],
-/// waiting to be stored.
+/// waiting to be stored with the runs it archives.
 #[derive(Debug)]
 pub(crate) struct SnapshotBuilder {
     store: Arc<Store>,
+    machine: SharedMachine,
+    archive: ArchiveBatch,
     meta: SnapshotMeta,
     data: Result<Vec<u8>, serde_json::Error>,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    /// Stores the snapshot and archives its runs in one transaction. The
+    /// snapshot handed back holds the state without the archive: openraft
+    /// 0.9 keeps only its metadata (`sm::worker::build_snapshot`), and
+    /// [`StateMachineStore::get_current_snapshot`] is what sends one.
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let signature = Some(self.meta.signature());
         let data = match &self.data {
@@ -206,11 +268,18 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         };
         let meta = self.meta.clone();
         let stored = data.clone();
+        let archive = std::mem::take(&mut self.archive);
+        let archived: Vec<RunId> = archive.runs.iter().map(|a| a.run.id).collect();
         blocking(&self.store, move |store| {
-            store.save_snapshot(&meta, &stored)
+            store.save_snapshot(&meta, &stored, &archive)
         })
         .await
         .map_err(|e| StorageIOError::write_snapshot(signature, &e))?;
+        let mut machine = write(&self.machine);
+        for id in archived {
+            machine.archiving.remove(&id);
+        }
+        drop(machine);
         Ok(Snapshot {
             meta: self.meta.clone(),
             snapshot: Box::new(Cursor::new(data)),

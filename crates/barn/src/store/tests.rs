@@ -98,7 +98,8 @@ fn requests_applied_and_snapshotted_come_back_after_reopening() {
             .unwrap();
         assert_eq!(snapshot.meta.last_log_id.map(|id| id.index), Some(4));
 
-        let mut reopened = StateMachineStore::open(store, StateLimits::default()).unwrap();
+        let mut reopened =
+            StateMachineStore::open_single_voter(store, StateLimits::default()).unwrap();
         let shared = reopened.machine();
         {
             let restored = read_machine(&shared);
@@ -107,8 +108,8 @@ fn requests_applied_and_snapshotted_come_back_after_reopening() {
             assert!(restored.state.herd(&ops).is_some(), "a batch's requests are applied");
             assert_eq!(restored.last_applied.map(|id| id.index), Some(4));
         }
-        // The first answer comes from the read made at open, the next from
-        // the file: both are the snapshot built above.
+        // A single voter's first answer comes from the read made at open,
+        // the next from the file: both are the snapshot built above.
         let built = snapshot.snapshot.into_inner();
         for ask in ["first", "second"] {
             let current = reopened
@@ -190,4 +191,182 @@ fn entries_read_back_whole_across_the_database_and_the_tail() {
             (first_held - 3..first_held + 3).collect::<Vec<_>>()
         );
     });
+}
+
+/// A snapshot moves finished runs to the archive; they read back from it,
+/// after reopening too, and the snapshot sent to another node carries them
+/// (its install archives them there).
+#[test]
+fn finished_runs_move_to_the_archive_and_travel_with_the_snapshot() {
+    use openraft::storage::RaftStateMachine;
+    use openraft::{CommittedLeaderId, EntryPayload, RaftSnapshotBuilder};
+
+    use crate::command::{Command, NewRunEvent, Request};
+    use crate::ids::{ClientId, NodeId, RequestId, RunId};
+    use crate::raft_types::{LogId, Proposal};
+    use crate::state::{EventLevel, RunCounts, RunDetail, RunEnd, RunStatus};
+    use crate::store::{Entry, history};
+    use runink_model::{DagHash, HerdName, Sha256Hex};
+
+    let dag_hash = DagHash(Sha256Hex::from_digest(&[1; 32]));
+    let commands = vec![
+        Command::RegisterNode {
+            node: NodeId(1),
+            addr: "embedded".into(),
+            agent: false,
+            at_ms: 1,
+        },
+        Command::RegisterScenario {
+            herd: HerdName::default_herd(),
+            name: "orders".into(),
+            dag_hash: dag_hash.clone(),
+            at_ms: 1,
+        },
+        Command::SubmitRun {
+            dag_hash: dag_hash.clone(),
+            contracts: vec![],
+            start_on: Some(NodeId(1)),
+            bundle: None,
+            at_ms: 2,
+        },
+        Command::FinishRun {
+            run: RunId(1),
+            end: RunEnd::Succeeded,
+            counts: RunCounts::default(),
+            detail: RunDetail::default(),
+            summary: "done".into(),
+            events: vec![NewRunEvent {
+                at_ms: 3,
+                level: EventLevel::Info,
+                message: "read 10 rows".into(),
+            }],
+            at_ms: 3,
+        },
+        Command::SubmitRun {
+            dag_hash,
+            contracts: vec![],
+            start_on: None,
+            bundle: None,
+            at_ms: 4,
+        },
+    ];
+    let entries: Vec<Entry> = commands
+        .into_iter()
+        .zip(1..)
+        .map(|(command, seq)| Entry {
+            log_id: LogId::new(CommittedLeaderId::new(1, 1), seq),
+            payload: EntryPayload::Normal(Proposal::One(Request::new(
+                RequestId::new(ClientId(7), seq),
+                command,
+            ))),
+        })
+        .collect();
+    let listed = |machine: &super::SharedMachine, store: &Store| {
+        history::runs_newest_first(machine, store, |_| true, 10)
+            .unwrap()
+            .iter()
+            .map(|run| (run.id, run.status))
+            .collect::<Vec<_>>()
+    };
+    let both = [
+        (RunId(2), RunStatus::Pending),
+        (RunId(1), RunStatus::Succeeded),
+    ];
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+        let store = Arc::new(store);
+        let mut machine =
+            StateMachineStore::open(Arc::clone(&store), StateLimits::default()).unwrap();
+        machine.apply(entries).await.unwrap();
+        machine
+            .get_snapshot_builder()
+            .await
+            .build_snapshot()
+            .await
+            .unwrap();
+        let shared = machine.machine();
+        {
+            let held = super::read_machine(&shared);
+            assert!(held.state.run(RunId(1)).is_none(), "archived, not held");
+            assert!(held.archiving.is_empty(), "the archive has it");
+        }
+        let archived = history::run(&shared, &store, RunId(1)).unwrap().unwrap();
+        assert_eq!(archived.summary, "done");
+        let events = history::run_events(&shared, &store, RunId(1))
+            .unwrap()
+            .unwrap();
+        assert_eq!(events[0].message, "read 10 rows");
+        assert_eq!(listed(&shared, &store), both);
+        assert_eq!(history::run(&shared, &store, RunId(3)).unwrap(), None);
+
+        let reopened = StateMachineStore::open(Arc::clone(&store), StateLimits::default()).unwrap();
+        assert_eq!(listed(&reopened.machine(), &store), both);
+
+        // Another node gets the whole state, and archives it as it installs.
+        let mut sender = reopened;
+        let sent = sender
+            .get_current_snapshot()
+            .await
+            .unwrap()
+            .expect("a snapshot is stored");
+        let other_dir = tempfile::tempdir().unwrap();
+        let (other_store, _closed) = Store::open(other_dir.path(), 0).unwrap();
+        let other_store = Arc::new(other_store);
+        let mut other =
+            StateMachineStore::open(Arc::clone(&other_store), StateLimits::default()).unwrap();
+        other
+            .install_snapshot(&sent.meta, sent.snapshot)
+            .await
+            .unwrap();
+        let other_shared = other.machine();
+        assert!(
+            super::read_machine(&other_shared)
+                .state
+                .run(RunId(1))
+                .is_none()
+        );
+        assert_eq!(listed(&other_shared, &other_store), both);
+        let events = history::run_events(&other_shared, &other_store, RunId(1))
+            .unwrap()
+            .unwrap();
+        assert_eq!(events.len(), 1);
+    });
+}
+
+/// A file of the format before the archive opens: it gains the archive's
+/// tables and this format's mark, and its snapshot reads as it is.
+#[test]
+fn a_file_of_the_format_before_the_archive_is_upgraded_on_open() {
+    use redb::{Database, TableHandle};
+
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path(), 0).unwrap());
+    {
+        let db = Database::create(dir.path().join(super::DB_FILE)).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.delete_table(super::ARCHIVED_RUNS).unwrap();
+        txn.delete_table(super::ARCHIVED_EVENTS).unwrap();
+        let mark = super::record::seal(&super::FORMAT_BEFORE).unwrap();
+        txn.open_table(super::META)
+            .unwrap()
+            .insert(super::KEY_FORMAT, mark.as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+    assert_eq!(
+        store.stored_format().unwrap().as_deref(),
+        Some(super::FORMAT)
+    );
+    let txn = store.db.begin_read().unwrap();
+    let tables: Vec<String> = txn
+        .list_tables()
+        .unwrap()
+        .map(|t| t.name().to_owned())
+        .collect();
+    assert!(tables.contains(&"archived_runs".to_owned()), "{tables:?}");
+    assert!(tables.contains(&"archived_events".to_owned()), "{tables:?}");
 }

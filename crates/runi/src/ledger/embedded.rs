@@ -125,12 +125,12 @@ impl EmbeddedLedger {
     fn read<T>(
         &self,
         empty: T,
-        read: impl FnOnce(&runink_barn::BarnState) -> T,
+        read: impl AsyncFnOnce(&Barn) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
         if !self.dir.exists() {
             return Ok(empty);
         }
-        self.with_barn(async |barn| Ok(barn.read(read).await?))
+        self.with_barn(read)
     }
 }
 
@@ -202,15 +202,21 @@ impl RunHistory for EmbeddedLedger {
     }
 
     fn runs(&self, filter: &RunFilter) -> anyhow::Result<Vec<Run>> {
-        self.read(Vec::new(), |state| filter.select(state.runs()))
+        let filter = filter.clone();
+        let limit = filter.limit;
+        self.read(Vec::new(), async move |barn| {
+            Ok(barn
+                .runs_newest_first(move |run| filter.admits(run), limit)
+                .await?)
+        })
     }
 
     fn run(&self, id: RunId) -> anyhow::Result<Option<Run>> {
-        self.read(None, |state| state.run(id).cloned())
+        self.read(None, async |barn| Ok(barn.run(id).await?))
     }
 
     fn events(&self, id: RunId) -> anyhow::Result<Option<Vec<RunEvent>>> {
-        self.read(None, |state| state.run_events(id).map(<[RunEvent]>::to_vec))
+        self.read(None, async |barn| Ok(barn.run_events(id).await?))
     }
 }
 
