@@ -113,28 +113,76 @@ impl DlqWriter {
         rejection: &Rejection,
     ) -> Result<(), EngineError> {
         self.rows += 1;
-        let Some((_, file)) = &mut self.file else {
+        if self.file.is_none() {
             return Ok(());
-        };
+        }
         self.line.clear();
         self.line.push(b'{');
         for (name, value) in fields {
-            let value = match (self.masked.get(name), value) {
-                (Some(rule), Value::String(text)) => {
-                    Value::String(self.masker.mask_value(*rule, text))
-                }
-                (Some(rule), other) if !other.is_null() && *rule != MaskRule::None => {
-                    Value::String(self.masker.mask_value(*rule, &other.to_string()))
-                }
-                _ => value.clone(),
-            };
-            serde_json::to_writer(&mut self.line, name)
+            self.push_field(name, value)
                 .map_err(|e| EngineError::write(&self.uri, e))?;
-            self.line.push(b':');
-            serde_json::to_writer(&mut self.line, &value)
-                .map_err(|e| EngineError::write(&self.uri, e))?;
-            self.line.push(b',');
         }
+        self.end_line(rejection)
+    }
+
+    /// Writes one rejected row from the columns it is in (row `row` of
+    /// each), as [`write`](Self::write) writes the same fields, without
+    /// making them first.
+    pub fn write_row(
+        &mut self,
+        columns: &[(String, ArrayRef)],
+        row: usize,
+        rejection: &Rejection,
+    ) -> Result<(), EngineError> {
+        self.rows += 1;
+        if self.file.is_none() {
+            return Ok(());
+        }
+        self.line.clear();
+        self.line.push(b'{');
+        for (name, array) in columns {
+            // Text, the common case (raw CSV fields), goes straight in.
+            let written = match array.as_string_opt::<i32>() {
+                Some(text) if text.is_valid(row) => self.push_text_field(name, text.value(row)),
+                _ => self.push_field(name, &value_json(array, row)),
+            };
+            written.map_err(|e| EngineError::write(&self.uri, e))?;
+        }
+        self.end_line(rejection)
+    }
+
+    /// `"name":value,` with the value masked if its column is.
+    fn push_field(&mut self, name: &str, value: &Value) -> Result<(), serde_json::Error> {
+        match (self.masked.get(name), value) {
+            (Some(_), Value::String(text)) => return self.push_text_field(name, text),
+            (Some(rule), other) if !other.is_null() && *rule != MaskRule::None => {
+                return self.push_text_field(name, &other.to_string());
+            }
+            _ => {}
+        }
+        serde_json::to_writer(&mut self.line, name)?;
+        self.line.push(b':');
+        serde_json::to_writer(&mut self.line, value)?;
+        self.line.push(b',');
+        Ok(())
+    }
+
+    /// `"name":"text",` with the text masked if its column is.
+    fn push_text_field(&mut self, name: &str, text: &str) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(&mut self.line, name)?;
+        self.line.push(b':');
+        match self.masked.get(name) {
+            Some(rule) => {
+                serde_json::to_writer(&mut self.line, &self.masker.mask_value(*rule, text))?;
+            }
+            None => serde_json::to_writer(&mut self.line, text)?,
+        }
+        self.line.push(b',');
+        Ok(())
+    }
+
+    /// Adds `_runink` and writes the line out.
+    fn end_line(&mut self, rejection: &Rejection) -> Result<(), EngineError> {
         self.line.extend_from_slice(b"\"_runink\":");
         serde_json::to_writer(
             &mut self.line,
@@ -145,6 +193,9 @@ impl DlqWriter {
         )
         .map_err(|e| EngineError::write(&self.uri, e))?;
         self.line.extend_from_slice(b"}\n");
+        let Some((_, file)) = &mut self.file else {
+            return Ok(());
+        };
         file.write_all(&self.line)
             .map_err(|e| EngineError::write(&self.uri, e))
     }
@@ -167,15 +218,8 @@ impl DlqWriter {
     }
 }
 
-/// A row's fields as JSON values: text as strings, numbers and booleans as
+/// A field as a JSON value: text as a string, numbers and booleans as
 /// themselves, anything else as its display text.
-pub fn row_fields(columns: &[(String, ArrayRef)], row: usize) -> Vec<(String, Value)> {
-    columns
-        .iter()
-        .map(|(name, array)| (name.clone(), value_json(array, row)))
-        .collect()
-}
-
 fn value_json(array: &ArrayRef, row: usize) -> Value {
     if array.is_null(row) {
         return Value::Null;
@@ -205,8 +249,14 @@ pub fn value_text(array: &ArrayRef, row: usize) -> Option<String> {
     runink_contract::value_text(array, row).ok().flatten()
 }
 
-/// One DLQ row: the raw fields by column name, and why it was rejected.
-pub type RejectedRow = (Vec<(String, Value)>, Rejection);
+/// The DLQ rows of a checked batch: the rejected rows' raw fields, as
+/// columns by name, and why each row was rejected (row `i` of the columns
+/// is `rejections[i]`).
+#[derive(Debug, Default)]
+pub struct CheckedRejections {
+    pub columns: Vec<(String, ArrayRef)>,
+    pub rejections: Vec<Rejection>,
+}
 
 /// The DLQ rows of a checked batch: each rejected row's raw fields, with
 /// the first rule it broke (every rule with `all_violations`). `lines` are
@@ -218,9 +268,9 @@ pub fn checked_rejections(
     step: &str,
     source: &str,
     all_violations: bool,
-) -> Result<Vec<RejectedRow>, ArrowError> {
+) -> Result<CheckedRejections, ArrowError> {
     if checked.rejected_rows.is_empty() {
-        return Ok(Vec::new());
+        return Ok(CheckedRejections::default());
     }
     let indices = UInt32Array::from(checked.rejected_rows.clone());
     let columns: Vec<(String, ArrayRef)> = raw
@@ -234,8 +284,7 @@ pub fn checked_rejections(
         .rejected_rows
         .iter()
         .zip(&checked.findings)
-        .enumerate()
-        .map(|(position, (row, findings))| {
+        .map(|(row, findings)| {
             let first = &findings[0];
             let violations = all_violations.then(|| {
                 findings
@@ -247,7 +296,7 @@ pub fn checked_rejections(
                     })
                     .collect()
             });
-            let rejection = Rejection {
+            Rejection {
                 step: step.to_owned(),
                 rule: first.rule.name().to_owned(),
                 field: first.field.clone(),
@@ -255,9 +304,119 @@ pub fn checked_rejections(
                 source: source.to_owned(),
                 line: lines.get(*row as usize).copied(),
                 violations,
-            };
-            (row_fields(&columns, position), rejection)
+            }
         })
         .collect();
-    Ok(rejections)
+    Ok(CheckedRejections {
+        columns,
+        rejections,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{BooleanArray, Float64Array, Int64Array, StringArray};
+    use runink_contract::{MaskKeys, TOKEN_KEY_BYTES};
+    use runink_plan::DataFormat;
+
+    use super::*;
+
+    fn writer(dir: &Path) -> DlqWriter {
+        let endpoint = Endpoint {
+            uri: "jsonl://rejects.jsonl".into(),
+            format: DataFormat::Jsonl,
+            location: Location::File {
+                path: "rejects.jsonl".into(),
+            },
+        };
+        let masked = HashMap::from([
+            ("email".to_owned(), MaskRule::Hash),
+            ("score".to_owned(), MaskRule::Redact),
+        ]);
+        let keys = MaskKeys {
+            salt: b"salt".to_vec(),
+            token_key: [7; TOKEN_KEY_BYTES],
+        };
+        DlqWriter::open(&endpoint, dir, "run-1", masked, Masker::new(keys), false)
+            .expect("the DLQ opens")
+    }
+
+    fn written(dlq: DlqWriter, dir: &Path) -> String {
+        dlq.finish()
+            .expect("the DLQ finishes")
+            .expect("a file was staged")
+            .commit()
+            .expect("the DLQ commits");
+        std::fs::read_to_string(dir.join("rejects.jsonl")).expect("the DLQ reads")
+    }
+
+    /// Rows written straight from their columns read exactly as the same
+    /// fields written as values: text (and null text), numbers, booleans,
+    /// masked text and masked numbers.
+    #[test]
+    fn a_row_from_its_columns_is_written_as_its_fields_are() {
+        let columns: Vec<(String, ArrayRef)> = vec![
+            (
+                "id".into(),
+                Arc::new(StringArray::from(vec![Some("a \"quoted\" id"), None])),
+            ),
+            (
+                "email".into(),
+                Arc::new(StringArray::from(vec![Some("x@example.com"), None])),
+            ),
+            (
+                "count".into(),
+                Arc::new(Int64Array::from(vec![Some(3), None])),
+            ),
+            (
+                "score".into(),
+                Arc::new(Float64Array::from(vec![1.5, -2.0])),
+            ),
+            (
+                "ok".into(),
+                Arc::new(BooleanArray::from(vec![Some(true), Some(false)])),
+            ),
+        ];
+        let rejection = |line| Rejection {
+            step: "input contract".into(),
+            rule: "required".into(),
+            field: "id".into(),
+            message: "no value".into(),
+            source: "csv://in.csv".into(),
+            line: Some(line),
+            violations: None,
+        };
+        let by_fields = tempfile::tempdir().unwrap();
+        let by_columns = tempfile::tempdir().unwrap();
+        let mut fields_dlq = writer(by_fields.path());
+        let mut columns_dlq = writer(by_columns.path());
+        for row in 0..2 {
+            let fields: Vec<(String, Value)> = columns
+                .iter()
+                .map(|(name, array)| (name.clone(), value_json(array, row)))
+                .collect();
+            fields_dlq
+                .write(&fields, &rejection(row as u64 + 1))
+                .unwrap();
+            columns_dlq
+                .write_row(&columns, row, &rejection(row as u64 + 1))
+                .unwrap();
+        }
+        let expected = written(fields_dlq, by_fields.path());
+        let lines: Vec<&str> = expected.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(
+            lines[0].starts_with(r#"{"id":"a \"quoted\" id","email":""#),
+            "{expected}"
+        );
+        assert!(!expected.contains("x@example.com"), "masked: {expected}");
+        assert!(
+            lines[1].contains(r#""id":null,"email":null,"count":null"#),
+            "{expected}"
+        );
+        assert!(!expected.contains("1.5"), "masked: {expected}");
+        assert_eq!(written(columns_dlq, by_columns.path()), expected);
+    }
 }

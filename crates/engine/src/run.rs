@@ -667,21 +667,28 @@ impl Run {
             self.options.all_violations,
         )
         .map_err(EngineError::from)?;
-        for (fields, rejection) in rejections {
-            self.reject(&fields, rejection)?;
+        for (row, rejection) in rejections.rejections.iter().enumerate() {
+            self.count_reject(rejection);
+            if let Some(dlq) = self.dlq.as_mut() {
+                dlq.write_row(&rejections.columns, row, rejection)?;
+            }
         }
         Ok(())
     }
 
     fn reject(&mut self, fields: &[(String, Value)], rejection: Rejection) -> Result<(), RunError> {
-        self.tally
-            .add(&rejection.step, &rejection.field, &rejection.rule);
-        self.report.rows_rejected += 1;
-        self.report.dlq.rows += 1;
+        self.count_reject(&rejection);
         if let Some(dlq) = self.dlq.as_mut() {
             dlq.write(fields, &rejection)?;
         }
         Ok(())
+    }
+
+    fn count_reject(&mut self, rejection: &Rejection) {
+        self.tally
+            .add(&rejection.step, &rejection.field, &rejection.rule);
+        self.report.rows_rejected += 1;
+        self.report.dlq.rows += 1;
     }
 
     /// Plans the checks, steps and sinks for the input's schema; the

@@ -296,8 +296,10 @@ impl Validation {
         }
         let rejections =
             checked_rejections(raw, lines, checked, STEP_NAME, &self.uri, all_violations)?;
-        for (fields, rejection) in rejections {
-            self.write_reject(&fields, &rejection)?;
+        if let Some(dlq) = self.dlq.as_mut() {
+            for (row, rejection) in rejections.rejections.iter().enumerate() {
+                dlq.write_row(&rejections.columns, row, rejection)?;
+            }
         }
         Ok(())
     }

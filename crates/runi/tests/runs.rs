@@ -214,6 +214,12 @@ fn a_failed_run_is_recorded_as_failed_with_its_reason() {
         ids(json(state.path(), &["runs", "--herd", "finance"])),
         [2, 1]
     );
+    let none = run_ok(state.path(), &["runs", "--status", "cancelled"]);
+    let stderr = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        stderr.contains("no run recorded in") && stderr.contains("matches these filters"),
+        "{stderr}"
+    );
     let table = text(state.path(), &["runs"]);
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("RUN  STATUS"), "{table}");

@@ -19,7 +19,12 @@ pub fn runs(global: &GlobalOptions, args: &RunsArgs) -> Outcome {
     if global.json {
         print_json(&runs).map_err(Failure::infra)?;
     } else if runs.is_empty() {
-        if !global.quiet {
+        if !global.quiet && filter.narrows() {
+            eprintln!(
+                "no run recorded in {} matches these filters",
+                history.location()
+            );
+        } else if !global.quiet {
             eprintln!("no runs recorded in {}", history.location());
         }
     } else {

@@ -88,6 +88,14 @@ pub struct RunFilter {
 }
 
 impl RunFilter {
+    /// Whether it leaves out some runs (besides the limit).
+    pub fn narrows(&self) -> bool {
+        !self.statuses.is_empty()
+            || self.scenario.is_some()
+            || self.herd.is_some()
+            || self.dag_hash_prefix.is_some()
+    }
+
     pub fn admits(&self, run: &Run) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&run.status))
             && self.scenario.as_ref().is_none_or(|s| *s == run.scenario)
