@@ -38,6 +38,7 @@ mod options;
 mod outcome;
 pub mod placement;
 mod raft_types;
+mod run_query;
 mod state;
 mod store;
 
@@ -49,6 +50,7 @@ pub use held::HeldBarn;
 pub use ids::{ClientId, NodeId, RequestId, RunId};
 pub use options::BarnOptions;
 pub use outcome::{Applied, Outcome, Refusal};
+pub use run_query::RunQuery;
 pub use state::{
     BarnState, ContractRole, ContractUse, ContractVersion, EventLevel, Herd, Node, OutputKind,
     PlaceCount, RuleCount, Run, RunCounts, RunDetail, RunEnd, RunEvent, RunOutput, RunSettings,

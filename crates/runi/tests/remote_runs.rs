@@ -13,7 +13,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use barn_support::{Cluster, POLL_MS, runi};
-use runink_barn::cluster::Consistency;
+use runink_barn::cluster::{ApiErrorKind, Consistency, RunsParams};
 use runink_barn::{NodeId, Run, RunId, RunStatus};
 use runink_testkit::{copy_tree, repo_root};
 use serde_json::Value;
@@ -197,6 +197,42 @@ async fn a_submitted_run_waits_for_an_agent_runs_there_with_its_contract_and_is_
             "node {id}"
         );
     }
+    // The node filters: by status, newest first up to the limit.
+    let out = runi(&[
+        "--json",
+        "runs",
+        "--server",
+        &url1,
+        "--status",
+        "failed,cancelled",
+        "--limit",
+        "1",
+    ]);
+    succeeded(&out, &cluster);
+    let runs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["status"], "failed");
+    let client = cluster.client(2);
+    let answered = client
+        .runs_with(&RunsParams {
+            status: Some("succeeded".into()),
+            limit: Some(1),
+            ..RunsParams::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<u64> = answered.iter().map(|r| r.id.0).collect();
+    assert_eq!(ids, [run + 3], "the newest succeeded run only");
+    let refused = client
+        .runs_with(&RunsParams {
+            status: Some("done".into()),
+            ..RunsParams::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, ApiErrorKind::BadRequest, "{refused}");
+    assert!(refused.message.contains("`status=done`"), "{refused}");
+
     let failed_run = (run + 2).to_string();
     let out = runi(&["status", &failed_run, "--server", &url1]);
     succeeded(&out, &cluster);

@@ -12,7 +12,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::api_types::{AddMember, ApiError, ApiErrorKind, Consistency, MemberChange};
+use super::api_types::{AddMember, ApiError, ApiErrorKind, Consistency, MemberChange, RunsParams};
 use super::node::NodeInner;
 use super::{openapi, peer};
 use crate::command::Request;
@@ -89,10 +89,18 @@ async fn node_record(
     respond(read)
 }
 
-async fn runs(State(node): Node, Query(q): Query<ReadQuery>) -> Response {
+/// The runs the query admits (every run without one), the newest `limit`
+/// of them, in submission order.
+async fn runs(State(node): Node, Query(params): Query<RunsParams>) -> Response {
+    let query = match params.query() {
+        Ok(query) => query,
+        Err(error) => return respond::<()>(Err(error)),
+    };
+    let limit = query.limit;
     let read = node
-        .read_history(q.consistency, |machine, store| {
-            let mut runs = history::runs_newest_first(machine, store, |_| true, usize::MAX)?;
+        .read_history(params.consistency, move |machine, store| {
+            let mut runs =
+                history::runs_newest_first(machine, store, |run| query.admits(run), limit)?;
             runs.reverse();
             Ok(runs)
         })

@@ -15,13 +15,14 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use super::api_types::{AddMember, ApiError, ApiErrorKind, ClusterStatus, Consistency};
+use super::api_types::{AddMember, ApiError, ApiErrorKind, ClusterStatus, Consistency, RunsParams};
 use super::options::TlsFiles;
 use super::tls::TlsMaterial;
 use crate::command::Request;
 use crate::error::BarnError;
 use crate::ids::{NodeId, RunId};
 use crate::outcome::Outcome;
+use crate::run_query::RunQuery;
 use crate::state::{Node, Run, RunEvent};
 
 /// The largest response body a client reads.
@@ -110,6 +111,27 @@ impl BarnClient {
     pub async fn runs(&self, consistency: Consistency) -> Result<Vec<Run>, ApiError> {
         let path = format!("/v1/runs?consistency={}", consistency_name(consistency));
         self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// The runs `query` admits, newest first, at most its limit: the node
+    /// filters and reads no more than it needs. (A node that ignores the
+    /// query, sending every run, gets the same answer.)
+    pub async fn runs_where(
+        &self,
+        query: &RunQuery,
+        consistency: Consistency,
+    ) -> Result<Vec<Run>, ApiError> {
+        let runs = self.runs_with(&RunsParams::new(query, consistency)).await?;
+        Ok(query.newest_first(runs.iter()))
+    }
+
+    /// `GET /v1/runs` with `params`, as the node answers it: in submission
+    /// order.
+    pub async fn runs_with(&self, params: &RunsParams) -> Result<Vec<Run>, ApiError> {
+        let params = serde_urlencoded::to_string(params)
+            .map_err(|e| ApiError::bad_request(format!("cannot encode the query: {e}")))?;
+        self.call(Method::GET, &format!("/v1/runs?{params}"), None::<&()>)
+            .await
     }
 
     /// One run; `None` if the Barn has no such run.

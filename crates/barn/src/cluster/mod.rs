@@ -38,7 +38,7 @@ mod tls;
 
 pub use api_types::{
     AddMember, ApiError, ApiErrorKind, ClusterStatus, Consistency, FollowerLag, Member,
-    MemberChange,
+    MemberChange, RunsParams,
 };
 pub use certs::{IssuedCert, development_certs};
 pub use client::BarnClient;

@@ -2,13 +2,13 @@
 //! scenario, herd or `dag_hash`; a table, or JSON with `--json`.
 
 use anyhow::Context;
-use runink_barn::RunStatus;
+use runink_barn::{RunQuery, RunStatus};
 use runink_model::HerdName;
 
 use crate::barn_client::history;
 use crate::cli::{GlobalOptions, RunStatusArg, RunsArgs};
 use crate::exit::{Exit, Failure, Outcome};
-use crate::ledger::RunFilter;
+
 use crate::output::print_json;
 use crate::run_text::runs_table;
 
@@ -33,7 +33,7 @@ pub fn runs(global: &GlobalOptions, args: &RunsArgs) -> Outcome {
     Ok(Exit::Ok)
 }
 
-fn filter(args: &RunsArgs) -> anyhow::Result<RunFilter> {
+fn filter(args: &RunsArgs) -> anyhow::Result<RunQuery> {
     let herd = args
         .herd
         .as_deref()
@@ -50,7 +50,7 @@ fn filter(args: &RunsArgs) -> anyhow::Result<RunFilter> {
             "`--dag-hash {prefix}` is not a dag_hash: expected up to 64 hex digits (its start is enough), as `runi explain` shows"
         );
     }
-    Ok(RunFilter {
+    Ok(RunQuery {
         statuses: args.status.iter().map(|s| status(*s)).collect(),
         scenario: args.scenario.clone(),
         herd,

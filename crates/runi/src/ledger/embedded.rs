@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{Context, anyhow};
-use runink_barn::{Applied, Barn, BarnOptions, Command, HeldBarn, Outcome, Run, RunEvent, RunId};
+use runink_barn::{
+    Applied, Barn, BarnOptions, Command, HeldBarn, Outcome, Run, RunEvent, RunId, RunQuery,
+};
 
-use super::{RunFilter, RunFinish, RunHistory, RunLedger, RunStart};
+use super::{RunFinish, RunHistory, RunLedger, RunStart};
 
 /// The embedded Barn in one folder.
 #[derive(Debug)]
@@ -201,7 +203,7 @@ impl RunHistory for EmbeddedLedger {
         format!("`{}`", state.display())
     }
 
-    fn runs(&self, filter: &RunFilter) -> anyhow::Result<Vec<Run>> {
+    fn runs(&self, filter: &RunQuery) -> anyhow::Result<Vec<Run>> {
         let filter = filter.clone();
         let limit = filter.limit;
         self.read(Vec::new(), async move |barn| {

@@ -4,9 +4,9 @@
 
 use anyhow::Context;
 use runink_barn::cluster::{ApiError, BarnClient, Consistency};
-use runink_barn::{Run, RunEvent, RunId};
+use runink_barn::{Run, RunEvent, RunId, RunQuery};
 
-use super::{RunFilter, RunHistory};
+use super::RunHistory;
 
 #[derive(Debug)]
 pub struct RemoteHistory {
@@ -31,9 +31,8 @@ impl RunHistory for RemoteHistory {
         format!("the barn at `{}`", self.client.url())
     }
 
-    fn runs(&self, filter: &RunFilter) -> anyhow::Result<Vec<Run>> {
-        let runs = self.ask(self.client.runs(Consistency::Linearizable))?;
-        Ok(filter.select(runs.iter()))
+    fn runs(&self, filter: &RunQuery) -> anyhow::Result<Vec<Run>> {
+        self.ask(self.client.runs_where(filter, Consistency::Linearizable))
     }
 
     fn run(&self, id: RunId) -> anyhow::Result<Option<Run>> {
