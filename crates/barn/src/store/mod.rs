@@ -351,14 +351,30 @@ impl Store {
 
     /// Replaces the snapshot, metadata and data, and writes `archive` (the
     /// runs the data no longer holds, and the deletes of forgotten ones), in
-    /// one transaction.
+    /// one transaction. A snapshot never replaces a newer one (a snapshot
+    /// installed from the leader while this one was being built): then
+    /// nothing is written and the answer is `false`.
     pub(crate) fn save_snapshot(
         &self,
         meta: &SnapshotMeta,
         data: &[u8],
         archive: &ArchiveBatch,
-    ) -> Result<(), BarnError> {
+    ) -> Result<bool, BarnError> {
         let txn = self.db.begin_write().map_err(self.err())?;
+        let stored = match txn
+            .open_table(SNAPSHOT)
+            .map_err(self.err())?
+            .get(KEY_SNAPSHOT_META)
+            .map_err(self.err())?
+        {
+            Some(value) => {
+                Some(self.decode::<SnapshotMeta>(value.value(), "the snapshot's metadata")?)
+            }
+            None => None,
+        };
+        if stored.is_some_and(|stored| stored.last_log_id > meta.last_log_id) {
+            return Ok(false);
+        }
         self.put_snapshot(&txn, meta, data)?;
         self.put_archived(&txn, &archive.runs)?;
         {
@@ -369,7 +385,8 @@ impl Store {
                 events.remove(id.0).map_err(self.err())?;
             }
         }
-        txn.commit().map_err(self.err())
+        txn.commit().map_err(self.err())?;
+        Ok(true)
     }
 
     /// Replaces the snapshot and the whole archive (a snapshot installed

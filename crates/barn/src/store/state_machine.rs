@@ -270,11 +270,19 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         let stored = data.clone();
         let archive = std::mem::take(&mut self.archive);
         let archived: Vec<RunId> = archive.runs.iter().map(|a| a.run.id).collect();
-        blocking(&self.store, move |store| {
+        let saved = blocking(&self.store, move |store| {
             store.save_snapshot(&meta, &stored, &archive)
         })
         .await
         .map_err(|e| StorageIOError::write_snapshot(signature, &e))?;
+        if !saved {
+            tracing::info!(
+                snapshot = %self.meta.snapshot_id,
+                "a newer snapshot was installed while this one was built; it is not stored"
+            );
+        }
+        // Stored, or superseded by the installed snapshot: either way the
+        // runs are no longer in flight.
         let mut machine = write(&self.machine);
         for id in archived {
             machine.archiving.remove(&id);

@@ -370,3 +370,36 @@ fn a_file_of_the_format_before_the_archive_is_upgraded_on_open() {
     assert!(tables.contains(&"archived_runs".to_owned()), "{tables:?}");
     assert!(tables.contains(&"archived_events".to_owned()), "{tables:?}");
 }
+
+/// A snapshot built from an older state (its build began before a newer
+/// snapshot was installed) does not replace the newer one.
+#[test]
+fn a_snapshot_never_replaces_a_newer_one() {
+    use openraft::CommittedLeaderId;
+
+    use crate::raft_types::{LogId, SnapshotMeta};
+    use crate::state::ArchiveBatch;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+    let meta = |index| SnapshotMeta {
+        last_log_id: Some(LogId::new(CommittedLeaderId::new(1, 1), index)),
+        last_membership: Default::default(),
+        snapshot_id: format!("at-{index}"),
+    };
+    let none = ArchiveBatch::default();
+    assert!(store.save_snapshot(&meta(10), b"{}", &none).unwrap());
+    assert!(
+        !store
+            .save_snapshot(&meta(5), b"{\"old\":1}", &none)
+            .unwrap()
+    );
+    let (stored, data) = store.snapshot().unwrap().unwrap();
+    assert_eq!(stored.snapshot_id, "at-10");
+    assert_eq!(data, b"{}");
+    assert!(
+        store.save_snapshot(&meta(10), b"{}", &none).unwrap(),
+        "the same index again"
+    );
+    assert!(store.save_snapshot(&meta(11), b"{}", &none).unwrap());
+}
