@@ -7,14 +7,18 @@
 # runi's time into its parts.
 # One command, from anywhere:
 #   bench/small/run.sh                  # RUNS=30
-# Environment: RUNI (see bench_find_runi in bench/lib.sh), RUNS, W_SHARED
-# (default /work/shared/bench). Figures go to bench/out/small/<UTC stamp>/.
+#   HISTORY=1000 bench/small/run.sh     # with 1,000 runs already recorded
+# Environment: RUNI (see bench_find_runi in bench/lib.sh), RUNS, HISTORY
+# (runs recorded in the state folder before timing, as on a laptop used for
+# a while; default 0), W_SHARED (default /work/shared/bench). Figures go to
+# bench/out/small/<UTC stamp>/.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 shared="${W_SHARED:-/work/shared/bench}"
 RUNS="${RUNS:-30}"
+HISTORY="${HISTORY:-0}"
 
 . "$repo/bench/lib.sh"
 py="$bench_py"
@@ -34,12 +38,18 @@ cp "$shared/w.dsl" "$shared/orders_w.yaml" "$work/runi/"
 ln -s "$work/orders.csv" "$work/runi/orders.csv"
 {
     bench_env_header "$runi"
-    echo "input: 10 rows of W ($(wc -c < "$work/orders.csv") bytes); runs: $RUNS each, after 3 warm-up runs"
+    echo "input: 10 rows of W ($(wc -c < "$work/orders.csv") bytes); runs: $RUNS each, after 3 warm-up runs; history: $HISTORY runs recorded before"
 } | tee "$run_dir/env.txt"
 
 # The state folder persists across runs, as on a laptop: the Barn holds
-# every earlier run (hyperfine's warm-up and runs included).
+# every earlier run (the history, hyperfine's warm-up and runs included).
 export RUNINK_HOME="$work/home" RUNINK_MASK_SALT=runi-bench-salt-v1
+if [ "$HISTORY" -gt 0 ]; then
+    echo "== recording $HISTORY runs first"
+    for _ in $(seq "$HISTORY"); do
+        "$runi" -q run "$work/runi/w.dsl"
+    done
+fi
 hyperfine --style basic --warmup 3 --runs "$RUNS" --export-json "$run_dir/hyperfine.json" \
     --command-name "runi run" "$runi -q run $work/runi/w.dsl" \
     --command-name "runi run --dry-run" "$runi -q run --dry-run $work/runi/w.dsl" \
