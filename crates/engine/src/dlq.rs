@@ -112,12 +112,9 @@ impl DlqWriter {
         fields: &[(String, Value)],
         rejection: &Rejection,
     ) -> Result<(), EngineError> {
-        self.rows += 1;
-        if self.file.is_none() {
+        if !self.begin_row() {
             return Ok(());
         }
-        self.line.clear();
-        self.line.push(b'{');
         for (name, value) in fields {
             self.push_field(name, value)
                 .map_err(|e| EngineError::write(&self.uri, e))?;
@@ -134,12 +131,9 @@ impl DlqWriter {
         row: usize,
         rejection: &Rejection,
     ) -> Result<(), EngineError> {
-        self.rows += 1;
-        if self.file.is_none() {
+        if !self.begin_row() {
             return Ok(());
         }
-        self.line.clear();
-        self.line.push(b'{');
         for (name, array) in columns {
             // Text, the common case (raw CSV fields), goes straight in.
             let written = match array.as_string_opt::<i32>() {
@@ -149,6 +143,18 @@ impl DlqWriter {
             written.map_err(|e| EngineError::write(&self.uri, e))?;
         }
         self.end_line(rejection)
+    }
+
+    /// Counts a row and starts its line; `false` when nothing is written
+    /// (a dry run).
+    fn begin_row(&mut self) -> bool {
+        self.rows += 1;
+        if self.file.is_none() {
+            return false;
+        }
+        self.line.clear();
+        self.line.push(b'{');
+        true
     }
 
     /// `"name":value,` with the value masked if its column is.
