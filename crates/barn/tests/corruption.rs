@@ -2,8 +2,10 @@
 //! the file and saying what to do, rather than served. The archive of
 //! finished runs, which grows with the runs kept, is checked as it is read.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use runink_barn::cluster::{ClusterNode, ClusterOptions};
 use runink_barn::{
     Applied, Barn, BarnError, BarnOptions, Command, EventLevel, NewRunEvent, RunCounts, RunDetail,
     RunEnd, RunId,
@@ -75,6 +77,23 @@ async fn barn_with_marker(dir: &Path, marker: &str) -> Barn {
     barn
 }
 
+/// Ends the run `barn_with_marker` started.
+async fn finish_run_1(barn: &Barn) {
+    let finish = Command::FinishRun {
+        run: RunId(1),
+        end: RunEnd::Succeeded,
+        counts: RunCounts::default(),
+        detail: RunDetail::default(),
+        summary: String::new(),
+        events: vec![],
+        at_ms: 5,
+    };
+    barn.write(finish)
+        .await
+        .expect("the write reaches the barn")
+        .expect("the write is applied");
+}
+
 /// Flips one byte in every copy of `marker` in the database file (redb
 /// copies on write, so stale copies may sit in freed pages too). Returns how
 /// many copies it changed.
@@ -144,19 +163,7 @@ async fn a_damaged_snapshot_is_refused() {
 async fn a_damaged_archived_run_is_refused_when_read() {
     let dir = tempfile::tempdir().unwrap();
     let barn = barn_with_marker(dir.path(), "marker-in-the-archive").await;
-    let finish = Command::FinishRun {
-        run: RunId(1),
-        end: RunEnd::Succeeded,
-        counts: RunCounts::default(),
-        detail: RunDetail::default(),
-        summary: String::new(),
-        events: vec![],
-        at_ms: 5,
-    };
-    barn.write(finish)
-        .await
-        .expect("the write reaches the barn")
-        .expect("the write is applied");
+    finish_run_1(&barn).await;
     barn.snapshot().await.unwrap();
     barn.close().await.unwrap();
     assert!(damage(dir.path(), "marker-in-the-archive") > 0);
@@ -173,6 +180,35 @@ async fn a_damaged_archived_run_is_refused_when_read() {
     let error = barn.run_events(RunId(1)).await.unwrap_err();
     assert_refused(&error, dir.path(), "archived run 1's events");
     barn.close().await.unwrap();
+}
+
+/// A cluster node lives long enough to check the whole archive once: it
+/// refuses to start on a damaged record.
+#[tokio::test]
+async fn a_cluster_node_refuses_to_start_on_a_damaged_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = barn_with_marker(dir.path(), "marker-for-the-node").await;
+    finish_run_1(&barn).await;
+    barn.snapshot().await.unwrap();
+    barn.close().await.unwrap();
+    assert!(damage(dir.path(), "marker-for-the-node") > 0);
+
+    let node = ClusterOptions {
+        id: 1,
+        listen: "127.0.0.1:0".into(),
+        peers: BTreeMap::from([(1, "127.0.0.1:0".to_owned())]),
+        join: None,
+        data: dir.path().to_owned(),
+        tls: None,
+        storage: options(),
+        timing: Default::default(),
+        limits: Default::default(),
+        batching: Default::default(),
+        agent: false,
+        placing: Default::default(),
+    };
+    let error = ClusterNode::start(node).await.unwrap_err();
+    assert_refused(&error, dir.path(), "archived run 1's events");
 }
 
 #[tokio::test]

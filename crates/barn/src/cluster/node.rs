@@ -96,6 +96,8 @@ impl ClusterNode {
             // The `closed` signal is for embedded callers that reopen the
             // folder in the same process; a node holds it until it exits.
             let (store, _closed) = Store::open(&folder, lock_wait_ms_max)?;
+            // A node lives long: it checks the archive too before serving.
+            store.verify_archive()?;
             let store = Arc::new(store);
             let state_machine = StateMachineStore::open(Arc::clone(&store), limits)?;
             Ok::<_, BarnError>((store, state_machine))

@@ -14,8 +14,9 @@
 //! Every value is sealed with a checksum (`record.rs`) and checked on every
 //! read. Opening checks the log and the small records (the snapshot's data
 //! is checked as the state machine loads it right after, and the archive,
-//! which grows with the runs kept, as it is read), so a damaged file is
-//! refused before the Barn serves anything from it. All
+//! which grows with the runs kept, as it is read, or all at once by a
+//! cluster node before it serves), so a damaged file is refused before the
+//! Barn serves anything from it. All
 //! calls into redb block; async callers run them through [`blocking`].
 
 pub(crate) mod history;
@@ -479,6 +480,25 @@ impl Store {
     }
 
     // --- the archive ---
+
+    /// Reads back every archived run and its events: what opening skips,
+    /// for a process that lives long enough to pay for it once (a cluster
+    /// node), so that it refuses to start on a damaged archive. Blocks.
+    pub(crate) fn verify_archive(&self) -> Result<(), BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let runs = txn.open_table(ARCHIVED_RUNS).map_err(self.err())?;
+        for row in runs.iter().map_err(self.err())? {
+            let (id, value) = row.map_err(self.err())?;
+            self.decode_archived_run(RunId(id.value()), value.value())?;
+        }
+        let events = txn.open_table(ARCHIVED_EVENTS).map_err(self.err())?;
+        for row in events.iter().map_err(self.err())? {
+            let (id, value) = row.map_err(self.err())?;
+            let what = format!("archived run {}'s events", id.value());
+            self.decode::<Vec<RunEvent>>(value.value(), &what)?;
+        }
+        Ok(())
+    }
 
     /// An archived run's record.
     pub(crate) fn archived_run(&self, id: RunId) -> Result<Option<Run>, BarnError> {

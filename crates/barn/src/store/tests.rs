@@ -403,3 +403,39 @@ fn a_snapshot_never_replaces_a_newer_one() {
     );
     assert!(store.save_snapshot(&meta(11), b"{}", &none).unwrap());
 }
+
+/// Opening does not read the archive; `verify_archive` (a cluster node's
+/// start) reads all of it and refuses a damaged record, naming it.
+#[test]
+fn a_damaged_archive_is_found_by_the_full_check() {
+    use redb::Database;
+
+    use crate::error::BarnError;
+    use crate::ids::RunId;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (store, closed) = Store::open(dir.path(), 0).unwrap();
+    store.verify_archive().unwrap();
+    drop(store);
+    drop(closed);
+    {
+        let db = Database::create(dir.path().join(super::DB_FILE)).unwrap();
+        let txn = db.begin_write().unwrap();
+        let events = super::record::seal(&Vec::<crate::state::RunEvent>::new()).unwrap();
+        let mut damaged = events.clone();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 0x01;
+        {
+            let mut table = txn.open_table(super::ARCHIVED_EVENTS).unwrap();
+            table.insert(RunId(7).0, damaged.as_slice()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let (store, _closed) = Store::open(dir.path(), 0).expect("opening skips the archive");
+    let error = store.verify_archive().unwrap_err();
+    assert!(matches!(error, BarnError::Corrupted { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("archived run 7's events"),
+        "{error}"
+    );
+}
