@@ -29,8 +29,16 @@ pub struct CsvReader {
     batch_rows_max: usize,
     record_bytes_max: usize,
     record: csv::ByteRecord,
+    /// Per column, the text bytes of the last batch: the next batch's
+    /// buffers start that large (plus an eighth), so they are not grown
+    /// (copied) again and again while it is read.
+    column_bytes: Vec<usize>,
     done: bool,
 }
+
+/// Text bytes per value a column's buffer starts with, before a batch has
+/// shown how long its values are.
+const FIRST_VALUE_BYTES: usize = 16;
 
 impl CsvReader {
     pub fn new<R: BufRead + Send + 'static>(
@@ -76,6 +84,7 @@ impl CsvReader {
             batch_rows_max: limits.batch_rows_max,
             record_bytes_max: limits.record_bytes_max,
             record: csv::ByteRecord::new(),
+            column_bytes: vec![limits.batch_rows_max * FIRST_VALUE_BYTES; names.len()],
             done: false,
         })
     }
@@ -85,8 +94,10 @@ impl CsvReader {
             return Ok(None);
         }
         let width = self.schema.fields().len();
-        let mut builders: Vec<StringBuilder> = (0..width)
-            .map(|_| StringBuilder::with_capacity(self.batch_rows_max, self.batch_rows_max * 16))
+        let mut builders: Vec<StringBuilder> = self
+            .column_bytes
+            .iter()
+            .map(|bytes| StringBuilder::with_capacity(self.batch_rows_max, bytes + bytes / 8))
             .collect();
         let mut lines = Vec::with_capacity(self.batch_rows_max);
         let mut bad = Vec::new();
@@ -126,6 +137,9 @@ impl CsvReader {
         }
         if lines.is_empty() && bad.is_empty() {
             return Ok(None);
+        }
+        for (bytes, builder) in self.column_bytes.iter_mut().zip(&builders) {
+            *bytes = builder.values_slice().len();
         }
         let columns: Vec<ArrayRef> = builders
             .iter_mut()
