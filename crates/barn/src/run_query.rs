@@ -51,6 +51,14 @@ impl RunQuery {
                 .is_none_or(|p| run.dag_hash.0.as_str().starts_with(p.as_str()))
     }
 
+    /// `text` as a `dag_hash` prefix (lowercase), or `None` if it is not
+    /// 1 to 64 hex digits.
+    pub fn dag_hash_prefix(text: &str) -> Option<String> {
+        let valid =
+            !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_hexdigit());
+        valid.then(|| text.to_ascii_lowercase())
+    }
+
     /// The runs it admits among `runs` (in submission order), newest first,
     /// at most `limit`.
     pub fn newest_first<'a>(&self, runs: impl DoubleEndedIterator<Item = &'a Run>) -> Vec<Run> {
@@ -126,6 +134,10 @@ mod tests {
             ..RunQuery::default()
         };
         assert_eq!(ids(by_hash.newest_first(runs.iter())), [5, 4, 3, 2, 1]);
+        assert_eq!(RunQuery::dag_hash_prefix("AB12").as_deref(), Some("ab12"));
+        for bad in ["", "xyz", &"a".repeat(65)] {
+            assert_eq!(RunQuery::dag_hash_prefix(bad), None, "{bad:?}");
+        }
         let other_hash = RunQuery {
             dag_hash_prefix: Some("zz".into()),
             ..RunQuery::default()

@@ -181,20 +181,22 @@ impl RunsParams {
                 })
             })
             .transpose()?;
-        if let Some(prefix) = &self.dag_hash
-            && (prefix.is_empty()
-                || prefix.len() > 64
-                || !prefix.chars().all(|c| c.is_ascii_hexdigit()))
-        {
-            return Err(ApiError::bad_request(format!(
-                "`dag_hash={prefix}` is not a dag_hash: expected up to 64 hex digits"
-            )));
-        }
+        let dag_hash_prefix = self
+            .dag_hash
+            .as_deref()
+            .map(|prefix| {
+                RunQuery::dag_hash_prefix(prefix).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "`dag_hash={prefix}` is not a dag_hash: expected up to 64 hex digits"
+                    ))
+                })
+            })
+            .transpose()?;
         Ok(RunQuery {
             statuses,
             scenario: self.scenario.clone(),
             herd,
-            dag_hash_prefix: self.dag_hash.as_deref().map(str::to_ascii_lowercase),
+            dag_hash_prefix,
             limit: self.limit.unwrap_or(usize::MAX),
         })
     }

@@ -40,16 +40,17 @@ fn filter(args: &RunsArgs) -> anyhow::Result<RunQuery> {
         .map(HerdName::new)
         .transpose()
         .context("`--herd` is not a herd name")?;
-    let dag_hash = args.dag_hash.as_deref().map(str::to_ascii_lowercase);
-    if let Some(prefix) = &dag_hash
-        && (prefix.is_empty()
-            || prefix.len() > 64
-            || !prefix.chars().all(|c| c.is_ascii_hexdigit()))
-    {
-        anyhow::bail!(
-            "`--dag-hash {prefix}` is not a dag_hash: expected up to 64 hex digits (its start is enough), as `runi explain` shows"
-        );
-    }
+    let dag_hash = args
+        .dag_hash
+        .as_deref()
+        .map(|prefix| {
+            RunQuery::dag_hash_prefix(prefix).with_context(|| {
+                format!(
+                    "`--dag-hash {prefix}` is not a dag_hash: expected up to 64 hex digits (its start is enough), as `runi explain` shows"
+                )
+            })
+        })
+        .transpose()?;
     Ok(RunQuery {
         statuses: args.status.iter().map(|s| status(*s)).collect(),
         scenario: args.scenario.clone(),
