@@ -204,9 +204,7 @@ impl Store {
                 .map_err(|e| self.corrupted(&format!("the `{}` record", key.value()), &e))?;
         }
         let snapshot = txn.open_table(SNAPSHOT).map_err(self.err())?;
-        if let Some(value) = snapshot.get(KEY_SNAPSHOT_META).map_err(self.err())? {
-            self.decode::<SnapshotMeta>(value.value(), "the snapshot's metadata")?;
-        }
+        self.snapshot_meta_in(&snapshot)?;
         Ok(())
     }
 
@@ -343,11 +341,26 @@ impl Store {
                 });
             }
         };
-        let meta: SnapshotMeta = self.decode(meta.value(), "the snapshot's metadata")?;
+        let meta = self.decode_snapshot_meta(meta.value())?;
         let data = record::open_bytes(data.value())
             .map_err(|e| self.corrupted("the snapshot's data", &e))?
             .to_vec();
         Ok(Some((meta, data)))
+    }
+
+    /// The snapshot's metadata in `table` (the `snapshot` table), if any.
+    fn snapshot_meta_in(
+        &self,
+        table: &impl ReadableTable<&'static str, &'static [u8]>,
+    ) -> Result<Option<SnapshotMeta>, BarnError> {
+        match table.get(KEY_SNAPSHOT_META).map_err(self.err())? {
+            Some(value) => self.decode_snapshot_meta(value.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn decode_snapshot_meta(&self, sealed: &[u8]) -> Result<SnapshotMeta, BarnError> {
+        self.decode(sealed, "the snapshot's metadata")
     }
 
     /// Replaces the snapshot, metadata and data, and writes `archive` (the
@@ -362,17 +375,7 @@ impl Store {
         archive: &ArchiveBatch,
     ) -> Result<bool, BarnError> {
         let txn = self.db.begin_write().map_err(self.err())?;
-        let stored = match txn
-            .open_table(SNAPSHOT)
-            .map_err(self.err())?
-            .get(KEY_SNAPSHOT_META)
-            .map_err(self.err())?
-        {
-            Some(value) => {
-                Some(self.decode::<SnapshotMeta>(value.value(), "the snapshot's metadata")?)
-            }
-            None => None,
-        };
+        let stored = self.snapshot_meta_in(&txn.open_table(SNAPSHOT).map_err(self.err())?)?;
         if stored.is_some_and(|stored| stored.last_log_id > meta.last_log_id) {
             return Ok(false);
         }
@@ -462,9 +465,7 @@ impl Store {
             let id = RunId(id.value());
             let run = self.decode_archived_run(id, value.value())?;
             let run_events = match events.get(id.0).map_err(self.err())? {
-                Some(value) => {
-                    self.decode(value.value(), &format!("archived run {id}'s events"))?
-                }
+                Some(value) => self.decode_archived_events(id, value.value())?,
                 None => Vec::new(),
             };
             archived.push(ArchivedRun {
@@ -494,8 +495,7 @@ impl Store {
         let events = txn.open_table(ARCHIVED_EVENTS).map_err(self.err())?;
         for row in events.iter().map_err(self.err())? {
             let (id, value) = row.map_err(self.err())?;
-            let what = format!("archived run {}'s events", id.value());
-            self.decode::<Vec<RunEvent>>(value.value(), &what)?;
+            self.decode_archived_events(RunId(id.value()), value.value())?;
         }
         Ok(())
     }
@@ -517,8 +517,7 @@ impl Store {
         let Some(value) = events.get(id.0).map_err(self.err())? else {
             return Ok(None);
         };
-        self.decode(value.value(), &format!("archived run {id}'s events"))
-            .map(Some)
+        self.decode_archived_events(id, value.value()).map(Some)
     }
 
     /// Hands archived runs to `visit`, newest first, until it breaks.
@@ -536,6 +535,10 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    fn decode_archived_events(&self, id: RunId, sealed: &[u8]) -> Result<Vec<RunEvent>, BarnError> {
+        self.decode(sealed, &format!("archived run {id}'s events"))
     }
 
     fn decode_archived_run(&self, id: RunId, sealed: &[u8]) -> Result<Run, BarnError> {
