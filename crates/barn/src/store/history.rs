@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 use super::Store;
-use super::state_machine::{SharedMachine, read};
+use super::state_machine::{Machine, SharedMachine, read};
 use crate::error::BarnError;
 use crate::ids::RunId;
 use crate::state::{Run, RunEvent};
@@ -19,22 +19,15 @@ pub(crate) fn run(
     store: &Store,
     id: RunId,
 ) -> Result<Option<Run>, BarnError> {
-    let archived = {
-        let machine = read(machine);
-        let held = machine
-            .state
-            .run(id)
-            .or(machine.archiving.get(&id).map(|a| &a.run));
-        if let Some(run) = held {
-            return Ok(Some(run.clone()));
-        }
-        machine.state.archived_mark(id).is_some()
-    };
-    if archived {
-        store.archived_run(id)
-    } else {
-        Ok(None)
-    }
+    find(
+        machine,
+        id,
+        |machine| {
+            let held = machine.state.run(id);
+            held.or(machine.archiving.get(&id).map(|a| &a.run)).cloned()
+        },
+        || store.archived_run(id),
+    )
 }
 
 /// A run's kept events in arrival order; `None` for an unknown run.
@@ -43,21 +36,34 @@ pub(crate) fn run_events(
     store: &Store,
     id: RunId,
 ) -> Result<Option<Vec<RunEvent>>, BarnError> {
-    let archived = {
+    find(
+        machine,
+        id,
+        |machine| match machine.state.run_events(id) {
+            Some(events) => Some(events.to_vec()),
+            None => machine.archiving.get(&id).map(|a| a.events.clone()),
+        },
+        || store.archived_events(id),
+    )
+}
+
+/// What `held` finds of run `id` in memory (held by the state, or on its
+/// way to the archive); failing that, if the run is archived, what
+/// `archived` reads, after letting go of the lock.
+fn find<T>(
+    machine: &SharedMachine,
+    id: RunId,
+    held: impl FnOnce(&Machine) -> Option<T>,
+    archived: impl FnOnce() -> Result<Option<T>, BarnError>,
+) -> Result<Option<T>, BarnError> {
+    let is_archived = {
         let machine = read(machine);
-        if let Some(events) = machine.state.run_events(id) {
-            return Ok(Some(events.to_vec()));
-        }
-        if let Some(archiving) = machine.archiving.get(&id) {
-            return Ok(Some(archiving.events.clone()));
+        if let Some(found) = held(&machine) {
+            return Ok(Some(found));
         }
         machine.state.archived_mark(id).is_some()
     };
-    if archived {
-        store.archived_events(id)
-    } else {
-        Ok(None)
-    }
+    if is_archived { archived() } else { Ok(None) }
 }
 
 /// The runs that `keep` admits, newest first, at most `limit`: those held
@@ -68,6 +74,9 @@ pub(crate) fn runs_newest_first(
     mut keep: impl FnMut(&Run) -> bool,
     limit: usize,
 ) -> Result<Vec<Run>, BarnError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     let (held, archived) = {
         let machine = read(machine);
         let mut held: Vec<Run> = machine
@@ -90,9 +99,6 @@ pub(crate) fn runs_newest_first(
     };
     let mut found = Vec::new();
     let mut held = held.into_iter().peekable();
-    if limit == 0 {
-        return Ok(found);
-    }
     store.visit_archived_runs_newest_first(|run| {
         while let Some(newer) = held.next_if(|h| h.id > run.id) {
             found.push(newer);

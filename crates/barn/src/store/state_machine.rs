@@ -64,9 +64,7 @@ impl StateMachineStore {
     /// Loads the latest snapshot, or starts from an empty state with
     /// `limits`. Blocks.
     pub(crate) fn open(store: Arc<Store>, limits: StateLimits) -> Result<Self, BarnError> {
-        let mut opened = Self::open_single_voter(store, limits)?;
-        opened.opened_snapshot = None;
-        Ok(opened)
+        Self::load(store, limits, false)
     }
 
     /// [`open`](Self::open) for a node that is its cluster's only voter
@@ -75,6 +73,14 @@ impl StateMachineStore {
     pub(crate) fn open_single_voter(
         store: Arc<Store>,
         limits: StateLimits,
+    ) -> Result<Self, BarnError> {
+        Self::load(store, limits, true)
+    }
+
+    fn load(
+        store: Arc<Store>,
+        limits: StateLimits,
+        keep_for_first_question: bool,
     ) -> Result<Self, BarnError> {
         let opened_snapshot = store.snapshot()?;
         let machine = match &opened_snapshot {
@@ -96,7 +102,7 @@ impl StateMachineStore {
             store,
             machine: Arc::new(RwLock::new(machine)),
             snapshots_built: 0,
-            opened_snapshot,
+            opened_snapshot: opened_snapshot.filter(|_| keep_for_first_question),
         })
     }
 
