@@ -1,28 +1,45 @@
-//! Fresh network namespaces made ahead of time. Creating one is the largest
-//! single cost of starting a slice (~0.3 ms: the loopback device, its sysfs
-//! and sysctl entries); a background thread makes them before they are
-//! needed, and a slice joins one with `setns` instead of `CLONE_NEWNET`.
+//! Network namespaces made ahead of time and lent to slices. Creating one
+//! is the largest single cost of starting a slice (~0.3 ms: the loopback
+//! device, its sysfs and sysctl entries), and destroying it costs as much
+//! again in a kernel worker; a background thread makes them before they
+//! are needed, a slice joins one with `setns` instead of `CLONE_NEWNET`,
+//! and once the slice has been reaped its namespace goes back to the pool
+//! for the next slice of this process.
 //!
-//! Every namespace is used by exactly one slice and then dropped: nothing a
-//! slice did in it can reach the next. Like one made by `clone`, it is owned
-//! by the host user namespace, so the slice (in its own user namespace) has
-//! no capability over it and its loopback stays down.
+//! Lending one namespace to one slice after another leaks nothing between
+//! them. A namespace here is owned by the host user namespace, so a slice
+//! (in a user namespace of its own) has no capability over it: it cannot
+//! change its interfaces, addresses, routes, firewall or sysctls, and its
+//! loopback stays down, so no connection, and no connection state, can
+//! exist in it. What a slice can make there, sockets, dies with its
+//! processes; a namespace is given back only after the slice's first
+//! process, its pid namespace's init, has been reaped, and the kernel ends
+//! every other process of the slice before that. Slices alive at the same
+//! time never share a namespace (docs/isolation.md).
 #![allow(unsafe_code)]
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
-use std::os::fd::OwnedFd;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
-/// Namespaces kept ready. A run starts a handful of slices at once; more
-/// would only hold kernel memory.
-pub(crate) const NETNS_READY_LEN_MAX: usize = 4;
+/// Namespaces the thread keeps ready. A run starts a handful of slices at
+/// once.
+pub(crate) const NETNS_READY_LEN_MIN: usize = 4;
+
+/// Namespaces the pool holds at most, ready or lent: the thread makes no
+/// more past this, so that slices given their namespaces back do not add
+/// up to kernel memory nobody uses. Past it, a slice makes its own in
+/// `clone`, and that one is not kept.
+pub(crate) const NETNS_HELD_MAX: usize = 8;
 
 #[derive(Debug, Default)]
 struct Ready {
     namespaces: VecDeque<OwnedFd>,
+    /// Ready and lent.
+    held: usize,
     /// Set when the pool is dropped, or when the kernel refused a namespace.
     stopped: bool,
 }
@@ -30,20 +47,36 @@ struct Ready {
 #[derive(Debug, Default)]
 struct Shared {
     ready: Mutex<Ready>,
-    /// Signalled when a namespace is taken, and on stop.
+    /// Signalled when a namespace is taken or dropped, and on stop.
     taken: Condvar,
 }
 
-/// Hands out fresh network namespaces, refilled by a background thread.
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Ready> {
+        self.ready.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Hands out network namespaces, made by a background thread or given
+/// back by reaped slices.
 #[derive(Debug)]
 pub(crate) struct NetnsPool {
     shared: Arc<Shared>,
     maker: Option<JoinHandle<()>>,
 }
 
+/// A namespace lent to one slice. [`NetnsLease::give_back`] returns it to
+/// the pool once the slice has been reaped; dropped instead, it is closed
+/// (and the kernel frees the namespace when no process is left in it).
+#[derive(Debug)]
+pub(crate) struct NetnsLease {
+    namespace: Option<OwnedFd>,
+    shared: Arc<Shared>,
+}
+
 impl NetnsPool {
-    /// Starts the thread that keeps [`NETNS_READY_LEN_MAX`] namespaces ready.
-    /// Without a thread the pool is simply always empty.
+    /// Starts the thread that keeps [`NETNS_READY_LEN_MIN`] namespaces
+    /// ready. Without a thread the pool is simply always empty.
     pub(crate) fn start() -> Self {
         let shared = Arc::new(Shared::default());
         let for_maker = Arc::clone(&shared);
@@ -55,27 +88,54 @@ impl NetnsPool {
         Self { shared, maker }
     }
 
-    /// A fresh namespace, or `None` when none is ready: the caller then
-    /// creates one itself.
-    pub(crate) fn take(&self) -> Option<OwnedFd> {
-        let mut ready = self.lock();
+    /// A namespace no live slice is in, or `None` when none is ready: the
+    /// caller then creates one itself.
+    pub(crate) fn take(&self) -> Option<NetnsLease> {
+        let mut ready = self.shared.lock();
         let namespace = ready.namespaces.pop_front();
         drop(ready);
         self.shared.taken.notify_one();
-        namespace
+        namespace.map(|namespace| NetnsLease {
+            namespace: Some(namespace),
+            shared: Arc::clone(&self.shared),
+        })
+    }
+}
+
+impl NetnsLease {
+    pub(crate) fn as_raw_fd(&self) -> Option<RawFd> {
+        self.namespace.as_ref().map(AsRawFd::as_raw_fd)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Ready> {
-        self.shared
-            .ready
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Returns the namespace to the pool. Only for a namespace whose slice
+    /// has been reaped (see the module's documentation).
+    pub(crate) fn give_back(mut self) {
+        let Some(namespace) = self.namespace.take() else {
+            return;
+        };
+        let mut ready = self.shared.lock();
+        if ready.stopped {
+            ready.held = ready.held.saturating_sub(1);
+            return;
+        }
+        ready.namespaces.push_back(namespace);
+    }
+}
+
+impl Drop for NetnsLease {
+    fn drop(&mut self) {
+        if self.namespace.take().is_some() {
+            let mut ready = self.shared.lock();
+            ready.held = ready.held.saturating_sub(1);
+            drop(ready);
+            self.shared.taken.notify_one();
+        }
     }
 }
 
 impl Drop for NetnsPool {
     fn drop(&mut self) {
-        self.lock().stopped = true;
+        self.shared.lock().stopped = true;
         self.shared.taken.notify_one();
         if let Some(maker) = self.maker.take() {
             let _ = maker.join();
@@ -84,12 +144,15 @@ impl Drop for NetnsPool {
 }
 
 /// The maker thread: moves itself into a new namespace, keeps a descriptor
-/// of it, and repeats whenever fewer than the bound are ready.
+/// of it, and repeats whenever fewer than [`NETNS_READY_LEN_MIN`] are ready
+/// and fewer than [`NETNS_HELD_MAX`] are held.
 fn keep_ready(shared: &Shared) {
     loop {
         {
-            let mut ready = shared.ready.lock().unwrap_or_else(PoisonError::into_inner);
-            while !ready.stopped && ready.namespaces.len() >= NETNS_READY_LEN_MAX {
+            let mut ready = shared.lock();
+            while !ready.stopped
+                && (ready.namespaces.len() >= NETNS_READY_LEN_MIN || ready.held >= NETNS_HELD_MAX)
+            {
                 ready = shared
                     .taken
                     .wait(ready)
@@ -101,18 +164,15 @@ fn keep_ready(shared: &Shared) {
         }
         match new_namespace() {
             Ok(namespace) => {
-                let mut ready = shared.ready.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut ready = shared.lock();
                 ready.namespaces.push_back(namespace);
+                ready.held += 1;
             }
             Err(e) => {
                 // Not fatal: slices then create their namespace in `clone`,
                 // which reports the refusal where it matters.
                 tracing::debug!(error = %e, "cannot prepare network namespaces");
-                shared
-                    .ready
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .stopped = true;
+                shared.lock().stopped = true;
                 return;
             }
         }
@@ -135,40 +195,57 @@ fn new_namespace() -> io::Result<OwnedFd> {
 mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt;
+    use std::time::{Duration, Instant};
 
-    fn inode(fd: &OwnedFd) -> u64 {
+    fn inode(lease: &NetnsLease) -> u64 {
+        let fd = lease
+            .namespace
+            .as_ref()
+            .expect("a lease holds its namespace");
         File::from(fd.try_clone().unwrap())
             .metadata()
             .unwrap()
             .ino()
     }
 
+    /// False (after saying why) when the kernel cannot make namespaces
+    /// here and isolation is not required.
+    fn namespaces_available() -> bool {
+        let probe = crate::probe::probe();
+        let Some(missing) = probe.missing() else {
+            return true;
+        };
+        assert!(
+            std::env::var_os("RUNINK_REQUIRE_ISOLATION").is_none(),
+            "{} is missing; RUNINK_REQUIRE_ISOLATION is set",
+            missing.feature
+        );
+        eprintln!("SKIPPED: {} is missing", missing.feature);
+        false
+    }
+
+    /// The next namespace the pool lends, waiting for its thread.
+    fn take(pool: &NetnsPool) -> NetnsLease {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(lease) = pool.take() {
+                return lease;
+            }
+            assert!(!pool.shared.lock().stopped, "the pool's thread stopped");
+            assert!(Instant::now() < deadline, "no namespace in 10 s");
+            std::thread::yield_now();
+        }
+    }
+
     #[test]
-    fn each_namespace_is_new_and_handed_out_once() {
-        if let Some(missing) = crate::probe::probe().missing() {
-            assert!(
-                std::env::var_os("RUNINK_REQUIRE_ISOLATION").is_none(),
-                "{} is missing; RUNINK_REQUIRE_ISOLATION is set",
-                missing.feature
-            );
-            eprintln!("SKIPPED: {} is missing", missing.feature);
+    fn each_namespace_is_new_and_lent_to_one_holder_at_a_time() {
+        if !namespaces_available() {
             return;
         }
         let host = std::fs::metadata("/proc/self/ns/net").unwrap().ino();
         let pool = NetnsPool::start();
         // Held until the end: a freed namespace's inode number can be reused.
-        let mut held = Vec::new();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while held.len() < 2 * NETNS_READY_LEN_MAX {
-            match pool.take() {
-                Some(fd) => held.push(fd),
-                None => {
-                    assert!(!pool.lock().stopped, "the pool's thread stopped");
-                    assert!(std::time::Instant::now() < deadline, "no namespace in 10 s");
-                    std::thread::yield_now();
-                }
-            }
-        }
+        let held: Vec<NetnsLease> = (0..NETNS_HELD_MAX).map(|_| take(&pool)).collect();
         let seen: Vec<u64> = held.iter().map(inode).collect();
         assert!(!seen.contains(&host), "{seen:?} holds the host's {host}");
         let mut unique = seen.clone();
@@ -177,8 +254,34 @@ mod tests {
         assert_eq!(
             unique.len(),
             seen.len(),
-            "a namespace was handed out twice: {seen:?}"
+            "a namespace was lent twice at once: {seen:?}"
         );
+        // At the bound the thread makes no more.
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(pool.take().is_none(), "more than {NETNS_HELD_MAX} held");
+    }
+
+    #[test]
+    fn a_namespace_given_back_is_lent_again_and_a_dropped_one_is_not() {
+        if !namespaces_available() {
+            return;
+        }
+        let pool = NetnsPool::start();
+        let mut held: Vec<NetnsLease> = (0..NETNS_HELD_MAX).map(|_| take(&pool)).collect();
+        let given_back = held.pop().unwrap();
+        let given_back_inode = inode(&given_back);
+        given_back.give_back();
+        let again = take(&pool);
+        assert_eq!(inode(&again), given_back_inode, "the given-back namespace");
+        // A dropped lease frees its place: the thread makes a new one.
+        drop(held.pop());
+        let fresh = take(&pool);
+        let others: Vec<u64> = held.iter().chain([&again]).map(inode).collect();
+        assert!(
+            !others.contains(&inode(&fresh)),
+            "a namespace in use was lent again: {others:?}"
+        );
+        assert_eq!(pool.shared.lock().held, NETNS_HELD_MAX);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::process::ExitStatus;
 use crate::cgroup::SliceCgroup;
 use crate::error::{Result, SliceError};
 use crate::ids::IdLease;
+use crate::netns_pool::NetnsLease;
 use crate::spawn::ParentEnds;
 use crate::sys;
 
@@ -31,7 +32,8 @@ impl SliceExit {
 /// What a slice holds until it has been waited for.
 #[derive(Debug)]
 enum Live {
-    Confined(SliceCgroup, IdLease),
+    /// Its cgroups, its uid, and the network namespace lent to it, if any.
+    Confined(SliceCgroup, IdLease, Option<NetnsLease>),
     /// Started by [`crate::Slice::spawn_unconfined`]: nothing to release.
     Unconfined,
 }
@@ -57,6 +59,7 @@ impl RunningSlice {
         ends: ParentEnds,
         cgroup: SliceCgroup,
         lease: IdLease,
+        netns: Option<NetnsLease>,
     ) -> Self {
         Self {
             pid,
@@ -64,7 +67,7 @@ impl RunningSlice {
             stdout: ends.stdout,
             stderr: ends.stderr,
             uid: lease.id(),
-            live: Some(Live::Confined(cgroup, lease)),
+            live: Some(Live::Confined(cgroup, lease, netns)),
             exit: None,
         }
     }
@@ -95,7 +98,7 @@ impl RunningSlice {
     /// The slice's cgroup directories, one per hierarchy (empty once waited for).
     pub fn cgroup_dirs(&self) -> Vec<std::path::PathBuf> {
         match &self.live {
-            Some(Live::Confined(cgroup, _)) => cgroup.dirs(),
+            Some(Live::Confined(cgroup, ..)) => cgroup.dirs(),
             _ => Vec::new(),
         }
     }
@@ -108,8 +111,8 @@ impl RunningSlice {
     }
 
     /// Closes stdin, waits for the slice to end, releases its cgroups (to a
-    /// small pool of reusable groups, or removed) and
-    /// returns how it ended. Calling it again returns the same exit.
+    /// small pool of reusable groups, or removed) and its network namespace
+    /// (back to the pool, `netns_pool.rs`), and returns how it ended. Calling it again returns the same exit.
     pub fn wait(&mut self) -> Result<SliceExit> {
         if let Some(exit) = self.exit {
             return Ok(exit);
@@ -123,7 +126,7 @@ impl RunningSlice {
             .live
             .take()
             .expect("a slice not yet waited for is live");
-        let Live::Confined(cgroup, lease) = live else {
+        let Live::Confined(cgroup, lease, netns) = live else {
             let exit = SliceExit {
                 status: ExitStatus::from_raw(status),
                 oom_killed: false,
@@ -141,6 +144,9 @@ impl RunningSlice {
         };
         self.exit = Some(exit);
         drop(lease);
+        if let Some(netns) = netns {
+            netns.give_back();
+        }
         cgroup.release()?;
         Ok(exit)
     }

@@ -18,7 +18,7 @@ use crate::cgroup::{Cgroups, SliceCgroup};
 use crate::child::{Bind, ChildArgs, ChildPlan, Failure, RootPlan, Step, child_main};
 use crate::error::{Result, SliceError};
 use crate::ids::IdAllocator;
-use crate::netns_pool::NetnsPool;
+use crate::netns_pool::{NetnsLease, NetnsPool};
 use crate::probe::{cgroup_layout, probe};
 use crate::running::RunningSlice;
 use crate::spec::{INNER_ID, SliceSpec, Stdio};
@@ -126,17 +126,23 @@ impl Slicer {
         };
         let plan = self.child_plan(spec, &template, &network, &cgroup, &fds, lease.id())?;
         let cloned = clone_child(&plan, &network)?;
-        // The slice holds its namespaces now; these descriptors go.
-        drop(network);
+        // The slice holds its namespaces now; the template's descriptor
+        // goes, a lent network namespace stays with the slice until it has
+        // been reaped.
         drop(template);
+        let netns = match network {
+            Network::Prepared(lent) => Some(lent),
+            Network::Host | Network::New => None,
+        };
         let Descriptors { parent_ends, .. } = fds;
         parent_ends.size_pipes(spec.pipe_buffer_bytes);
         match cloned {
-            Ok(pid) => Ok(RunningSlice::new(pid, parent_ends, cgroup, lease)),
+            Ok(pid) => Ok(RunningSlice::new(pid, parent_ends, cgroup, lease, netns)),
             Err((pid, step, errno)) => {
                 // The child has exited (CLONE_VFORK returned); reap it.
-                if let Err(e) = sys::wait_pid(pid) {
-                    tracing::warn!(error = %e, "cannot reap a failed slice");
+                match sys::wait_pid(pid) {
+                    Ok(_) => netns.map_or((), NetnsLease::give_back),
+                    Err(e) => tracing::warn!(error = %e, "cannot reap a failed slice"),
                 }
                 cgroup.remove()?;
                 Err(setup_error(step, errno))
@@ -240,7 +246,7 @@ impl Slicer {
             )))?,
             cgroup_procs: cgroup.procs_fds(),
             netns: match network {
-                Network::Prepared(fd) => Some(fd.as_raw_fd()),
+                Network::Prepared(lent) => lent.as_raw_fd(),
                 Network::Host | Network::New => None,
             },
             mount_namespace: template.mount_namespace.as_raw_fd(),
@@ -438,8 +444,9 @@ impl Descriptors {
 enum Network {
     /// The host's: the slice asked for the network.
     Host,
-    /// A fresh one made ahead by the [`NetnsPool`], joined by the child.
-    Prepared(OwnedFd),
+    /// One from the [`NetnsPool`] (made ahead, or given back by a reaped
+    /// slice), joined by the child.
+    Prepared(NetnsLease),
     /// A fresh one made by `clone` (none was ready).
     New,
 }

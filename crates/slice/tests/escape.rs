@@ -245,6 +245,33 @@ fn every_slice_gets_a_network_namespace_of_its_own() {
     assert_eq!(on.result("netns").unwrap(), host);
 }
 
+/// Slices one after another borrow the same few pooled namespaces; each
+/// finds it as a new one is: no capability over it (the loopback cannot be
+/// brought up) and no way out (connections fail).
+#[test]
+fn a_network_namespace_lent_again_is_as_closed_as_a_new_one() {
+    if !isolation_available("network namespaces") {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    // More slices than the pool may hold: some namespace must come back.
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let out = run_probe(&["netns", "loopback-up", "connect", &addr], |_| {});
+        out.assert_fails("loopback-up", &[EPERM]);
+        out.assert_fails("connect", &[ENETUNREACH]);
+        seen.push(out.result("netns").unwrap());
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert!(
+        unique.len() < seen.len(),
+        "no namespace was lent again: {seen:?}"
+    );
+}
+
 #[test]
 fn a_fork_bomb_stops_at_the_pids_limit() {
     if !isolation_available("fork bomb") {

@@ -69,6 +69,7 @@ fn main() {
                     .map(|b| format!("{} bytes", b.len()))
                     .map_err(io_errno)
             }
+            "loopback-up" => loopback_up(),
             "connect" => TcpStream::connect(arg())
                 .map(|_| String::new())
                 .map_err(io_errno),
@@ -133,6 +134,26 @@ fn main() {
         }
         i += 1;
     }
+}
+
+/// Tries to bring the loopback interface up (`SIOCSIFFLAGS` with `IFF_UP`).
+fn loopback_up() -> Result<String, String> {
+    let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
+    if sock < 0 {
+        return Err(errno_name());
+    }
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo") {
+        *slot = *byte as libc::c_char;
+    }
+    let result = if unsafe { libc::ioctl(sock, libc::SIOCGIFFLAGS, &mut request) } < 0 {
+        Err(errno_name())
+    } else {
+        unsafe { request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
+        check(unsafe { libc::ioctl(sock, libc::SIOCSIFFLAGS, &request) })
+    };
+    unsafe { libc::close(sock) };
+    result
 }
 
 fn errno_name() -> String {
