@@ -35,6 +35,15 @@ pub struct Limits {
     /// dictionary it then drops. Against the writer's 1 MiB default, W's
     /// output got 6% smaller and 6% cheaper to write.
     pub parquet_dictionary_bytes_max: usize,
+    /// Bytes of one Parquet data page before compression; a page ends at
+    /// the first step of 1,024 values (the writer's batch) past it. Each
+    /// page is compressed on its own, and zstd picks its tables by the
+    /// input's size: up to 128 KiB they stay in the core's cache, past it
+    /// they do not. Against the writer's 1 MiB default, W's zstd(3) sink
+    /// took a fifth less time (a hashed email column compressed at 160
+    /// against 110 MB/s, a timestamp one at 500 against 130) for a file
+    /// 0.4% larger.
+    pub parquet_data_page_bytes_max: usize,
     /// Threads that encode one Parquet file's columns, the sink's own
     /// included (`parquet_lanes`). By default the machine's cores, at most
     /// [`PARQUET_ENCODE_LANES_DEFAULT_MAX`].
@@ -63,6 +72,7 @@ impl Default for Limits {
             record_bytes_max: 16 * 1024 * 1024,
             parquet_row_group_rows_max: 262_144,
             parquet_dictionary_bytes_max: 64 * 1024,
+            parquet_data_page_bytes_max: 64 * 1024,
             parquet_encode_lanes_max: cores().min(PARQUET_ENCODE_LANES_DEFAULT_MAX),
         }
     }

@@ -243,6 +243,7 @@ fn parquet_properties(
         .set_compression(compression)
         .set_max_row_group_row_count(Some(row_group))
         .set_dictionary_page_size_limit(limits.parquet_dictionary_bytes_max)
+        .set_data_page_size_limit(limits.parquet_data_page_bytes_max)
         .build())
 }
 
@@ -261,11 +262,12 @@ mod tests {
     use arrow::array::StringArray;
     use arrow::datatypes::{DataType, Field, Schema};
     use parquet::file::reader::{FileReader, SerializedFileReader};
+    use std::fs::File;
     use std::sync::Arc;
 
-    /// For each column of the first row group of a file written with the
-    /// sink's properties under `limits`: the bytes of its dictionary page.
-    fn dictionary_bytes(limits: &Limits, columns: Vec<(&str, Vec<String>)>) -> Vec<Option<i64>> {
+    /// A file of `columns` (strings) written with the sink's properties
+    /// under `limits`, read back.
+    fn written(limits: &Limits, columns: Vec<(&str, Vec<String>)>) -> SerializedFileReader<File> {
         let fields: Vec<Field> = columns
             .iter()
             .map(|(name, _)| Field::new(*name, DataType::Utf8, false))
@@ -282,7 +284,13 @@ mod tests {
             ParquetLanesWriter::try_new(out.try_clone().unwrap(), schema, properties, 2).unwrap();
         writer.write(&batch).unwrap();
         writer.into_inner().unwrap();
-        let reader = SerializedFileReader::new(out).unwrap();
+        SerializedFileReader::new(out).unwrap()
+    }
+
+    /// For each column of the first row group of a file written with the
+    /// sink's properties under `limits`: the bytes of its dictionary page.
+    fn dictionary_bytes(limits: &Limits, columns: Vec<(&str, Vec<String>)>) -> Vec<Option<i64>> {
+        let reader = written(limits, columns);
         let group = reader.metadata().row_group(0);
         group
             .columns()
@@ -294,19 +302,25 @@ mod tests {
             .collect()
     }
 
+    /// `count` distinct strings of 32 hex digits that do not compress.
+    fn hex_ids(count: u64) -> Vec<String> {
+        (0..count)
+            .map(|i| {
+                format!(
+                    "{:032x}",
+                    u128::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)
+                )
+            })
+            .collect()
+    }
+
     #[test]
     fn few_distinct_values_keep_a_dictionary_and_many_stop_at_its_bound() {
         assert_eq!(Limits::default().parquet_dictionary_bytes_max, 64 * 1024);
         let rows = 20_000u64;
         let currencies = (0..rows).map(|i| ["EUR", "USD", "GBP"][(i % 3) as usize].to_owned());
-        // 20,000 distinct values of 32 hex digits that do not compress:
-        // about 700 KB of dictionary without a bound.
-        let ids = (0..rows).map(|i| {
-            format!(
-                "{:032x}",
-                u128::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)
-            )
-        });
+        // 20,000 distinct values: about 700 KB of dictionary without a bound.
+        let ids = hex_ids(rows);
         let limits = Limits {
             parquet_dictionary_bytes_max: 16 * 1024,
             ..Limits::default()
@@ -314,7 +328,7 @@ mod tests {
         let bound = limits.parquet_dictionary_bytes_max as i64;
         let sizes = dictionary_bytes(
             &limits,
-            vec![("currency", currencies.collect()), ("id", ids.collect())],
+            vec![("currency", currencies.collect()), ("id", ids)],
         );
         let currency = sizes[0].expect("a dictionary for three values");
         assert!(currency < 1024, "currency dictionary of {currency} bytes");
@@ -323,6 +337,37 @@ mod tests {
         assert!(
             id <= bound + 1024,
             "id dictionary of {id} bytes past {bound}"
+        );
+    }
+
+    #[test]
+    fn data_pages_end_near_their_bound() {
+        use parquet::column::page::Page;
+
+        let limits = Limits::default();
+        assert_eq!(limits.parquet_data_page_bytes_max, 64 * 1024);
+        // 100,000 values of 36 bytes (PLAIN: 4 of length, 32 of text), past
+        // the dictionary's bound: about 3.4 MB of pages.
+        let reader = written(&limits, vec![("id", hex_ids(100_000))]);
+        let pages: Vec<usize> = reader
+            .get_row_group(0)
+            .unwrap()
+            .get_column_page_reader(0)
+            .unwrap()
+            .map(Result::unwrap)
+            .filter_map(|page| match page {
+                Page::DataPage { num_values, .. } | Page::DataPageV2 { num_values, .. } => {
+                    Some(num_values as usize)
+                }
+                Page::DictionaryPage { .. } => None,
+            })
+            .collect();
+        // The bound, then at most one batch of 1,024 values more.
+        let values_max = (limits.parquet_data_page_bytes_max + 1024 * 36) / 36;
+        assert!(pages.len() > 40, "{} pages", pages.len());
+        assert!(
+            pages.iter().all(|values| *values <= values_max),
+            "pages of {pages:?} values, at most {values_max} expected"
         );
     }
 }
