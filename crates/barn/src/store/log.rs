@@ -5,8 +5,7 @@
 //! are written, so readers find the newest entries without a database
 //! read or a hop to the blocking pool. Entries and the vote are fsynced
 //! before openraft is told; the committed log id is kept in memory and
-//! written with the next entries once it has moved on far enough
-//! (docs/adr/004-barn-storage.md).
+//! written with the next entries (docs/adr/004-barn-storage.md).
 
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
@@ -20,13 +19,6 @@ use super::{Entry, KEY_COMMITTED, KEY_VOTE, Store, blocking};
 use crate::error::BarnError;
 use crate::raft_types::{LogId, StorageError, TypeConfig};
 
-/// The committed log id is written with the next entries once it is this
-/// many entries past the one last written. Writing it costs one more page
-/// in the append's fsync (a quarter of its time on this project's disks:
-/// ~300 against ~230 µs); a stale one costs a restarted node at most this
-/// many entries to apply again once it learns the commit.
-pub(crate) const COMMITTED_WRITE_ENTRIES_MIN: u64 = 256;
-
 #[derive(Debug, Clone)]
 pub(crate) struct LogStore {
     store: Arc<Store>,
@@ -39,8 +31,6 @@ struct Shared {
     tail: Mutex<LogTail>,
     /// The latest committed log id openraft gave, if any since opening.
     committed: Mutex<Option<LogId>>,
-    /// The index of the committed log id this process last wrote, if any.
-    committed_written: Mutex<Option<u64>>,
 }
 
 impl Shared {
@@ -54,25 +44,6 @@ impl Shared {
             .committed
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn committed_written(&self) -> MutexGuard<'_, Option<u64>> {
-        self.committed_written
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The committed log id to write with entries that end at `last_index`:
-    /// the latest one if it is among the entries then stored and
-    /// [`COMMITTED_WRITE_ENTRIES_MIN`] past the one last written.
-    fn committed_to_write(&self, last_index: Option<u64>) -> Option<LogId> {
-        let committed = self
-            .committed()
-            .filter(|committed| Some(committed.index) <= last_index)?;
-        let due = self.committed_written().is_none_or(|written| {
-            committed.index >= written.saturating_add(COMMITTED_WRITE_ENTRIES_MIN)
-        });
-        due.then_some(committed)
     }
 }
 
@@ -101,8 +72,8 @@ impl LogStore {
     }
 
     /// Puts the entries in the tail (readable from here on), then writes
-    /// and fsyncs them, with the committed log id if it is due
-    /// ([`Shared::committed_to_write`]).
+    /// and fsyncs them, with the committed log id if it is among the
+    /// entries now stored.
     pub(super) async fn write_entries(&self, entries: Vec<Entry>) -> Result<(), BarnError> {
         let mut sealed = Vec::with_capacity(entries.len());
         let mut held = Vec::with_capacity(entries.len());
@@ -113,16 +84,16 @@ impl LogStore {
             held.push((entry, len));
         }
         let last_index = sealed.last().map(|(index, _)| *index);
-        let committed = self.shared.committed_to_write(last_index);
+        let committed = self
+            .shared
+            .committed()
+            .filter(|committed| Some(committed.index) <= last_index);
         let write = self.shared.tail().push(held);
         blocking(&self.store, move |store| {
             store.write_log(&sealed, committed.as_ref())
         })
         .await?;
         self.shared.tail().written(write);
-        if let Some(committed) = committed {
-            *self.shared.committed_written() = Some(committed.index);
-        }
         Ok(())
     }
 }
@@ -198,9 +169,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .map_err(|e| StorageIOError::read_vote(&e).into())
     }
 
-    /// Kept in memory, and written with the next entries once it has moved
-    /// [`COMMITTED_WRITE_ENTRIES_MIN`] entries on: a committed log id lost
-    /// in a crash, or not yet written, is only an older one, which openraft tolerates
+    /// Kept in memory, and written with the next entries: a committed log
+    /// id lost in a crash is only an older one, which openraft tolerates
     /// (it learns the commit again from the leader, or, alone, by
     /// committing anew). The vote and the entries are what must not be
     /// lost.
