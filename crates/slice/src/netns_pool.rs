@@ -15,7 +15,7 @@
 //! processes; a namespace is given back only after the slice's first
 //! process, its pid namespace's init, has been reaped, and the kernel ends
 //! every other process of the slice before that. Slices alive at the same
-//! time never share a namespace (docs/isolation.md).
+//! time never share a namespace (`docs/slice-security.md`).
 #![allow(unsafe_code)]
 
 use std::collections::VecDeque;
@@ -32,8 +32,8 @@ pub(crate) const NETNS_WANTED_FIRST: usize = 1;
 
 /// Namespaces the pool holds at most, ready or lent. Each time a slice
 /// finds none ready while all are lent, the pool wants one more, up to
-/// this: it grows to the number of slices alive at once. Past it, a slice makes its own in
-/// `clone`, and that one is not kept.
+/// this: it grows to the number of slices alive at once. Past it, a slice
+/// makes its own in `clone`, and that one is not kept.
 pub(crate) const NETNS_HELD_MAX: usize = 8;
 
 #[derive(Debug)]
@@ -121,8 +121,11 @@ impl NetnsPool {
 }
 
 impl NetnsLease {
-    pub(crate) fn as_raw_fd(&self) -> Option<RawFd> {
-        self.namespace.as_ref().map(AsRawFd::as_raw_fd)
+    pub(crate) fn as_raw_fd(&self) -> RawFd {
+        self.namespace
+            .as_ref()
+            .expect("a lease holds its namespace until given back or dropped")
+            .as_raw_fd()
     }
 
     /// Returns the namespace to the pool. Only for a namespace whose slice

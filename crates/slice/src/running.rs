@@ -112,7 +112,8 @@ impl RunningSlice {
 
     /// Closes stdin, waits for the slice to end, releases its cgroups (to a
     /// small pool of reusable groups, or removed) and its network namespace
-    /// (back to the pool, `netns_pool.rs`), and returns how it ended. Calling it again returns the same exit.
+    /// (back to the pool, `netns_pool.rs`), and returns how it ended.
+    /// Calling it again returns the same exit.
     pub fn wait(&mut self) -> Result<SliceExit> {
         if let Some(exit) = self.exit {
             return Ok(exit);

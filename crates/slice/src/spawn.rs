@@ -141,7 +141,11 @@ impl Slicer {
             Err((pid, step, errno)) => {
                 // The child has exited (CLONE_VFORK returned); reap it.
                 match sys::wait_pid(pid) {
-                    Ok(_) => netns.map_or((), NetnsLease::give_back),
+                    Ok(_) => {
+                        if let Some(lent) = netns {
+                            lent.give_back();
+                        }
+                    }
                     Err(e) => tracing::warn!(error = %e, "cannot reap a failed slice"),
                 }
                 cgroup.remove()?;
@@ -246,7 +250,7 @@ impl Slicer {
             )))?,
             cgroup_procs: cgroup.procs_fds(),
             netns: match network {
-                Network::Prepared(lent) => lent.as_raw_fd(),
+                Network::Prepared(lent) => Some(lent.as_raw_fd()),
                 Network::Host | Network::New => None,
             },
             mount_namespace: template.mount_namespace.as_raw_fd(),
