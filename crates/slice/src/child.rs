@@ -28,7 +28,7 @@ use std::convert::Infallible;
 use std::ffi::{CString, c_char, c_int, c_uint, c_ulong, c_void};
 use std::os::fd::RawFd;
 use std::ptr::null;
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 /// One bind mount: `src` on `dst`, then remounted read-only with `flags`.
 #[derive(Debug)]
@@ -235,6 +235,8 @@ impl Failure {
 pub(crate) struct ChildArgs<'a> {
     pub plan: &'a ChildPlan,
     pub failure: &'a Failure,
+    /// Whether the kernel reset the child's signal handlers (`clone.rs`).
+    pub handlers_cleared: AtomicBool,
 }
 
 /// The entry point of the cloned child.
@@ -242,7 +244,7 @@ pub(crate) extern "C" fn child_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the `ChildArgs` the parent passed to clone; it lives in
     // the parent's frame, which is suspended (CLONE_VFORK) until we exec or exit.
     let args = unsafe { &*arg.cast::<ChildArgs<'_>>() };
-    let Err((step, errno)) = run(args.plan);
+    let Err((step, errno)) = run(args.plan, args.handlers_cleared.load(Ordering::Relaxed));
     args.failure.errno.store(errno, Ordering::Release);
     args.failure.step.store(step as usize, Ordering::Release);
     // SAFETY: _exit ends this process without running the parent's atexit
@@ -265,8 +267,13 @@ fn check_long(step: Step, r: libc::c_long) -> StepResult {
     if r < 0 { Err((step, errno())) } else { Ok(()) }
 }
 
-fn run(plan: &ChildPlan) -> StepResult<Infallible> {
-    reset_signals();
+fn run(plan: &ChildPlan, handlers_cleared: bool) -> StepResult<Infallible> {
+    if !handlers_cleared {
+        reset_handlers();
+    }
+    // Rust programs ignore SIGPIPE; the slice's program gets the default.
+    // SAFETY: sets a default disposition with integer arguments.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     if plan.kill_on_parent_death {
         // SAFETY: prctl with integer arguments.
         check(Step::ParentDeathSignal, unsafe {
@@ -337,12 +344,18 @@ fn run(plan: &ChildPlan) -> StepResult<Infallible> {
     Err((Step::Exec, errno()))
 }
 
-/// Resets every handler to the default: the parent's handlers must not run
-/// here, and SIGPIPE (ignored by Rust programs) must not stay ignored.
-fn reset_signals() {
+/// Resets every signal that has a handler to the default, as
+/// `CLONE_CLEAR_SIGHAND` does: the parent's handlers must not run here.
+/// Ignored signals stay ignored, as across any `fork` and `execve`.
+fn reset_handlers() {
     for signal in 1..=libc::SIGRTMAX() {
-        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
-            // SAFETY: sets a default disposition; errors (reserved signals) are harmless.
+        // SAFETY: an all-zero sigaction is a valid value for the kernel to overwrite.
+        let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: reads the disposition into `current`, which lives on this
+        // stack; errors (reserved signals) leave it SIG_DFL.
+        unsafe { libc::sigaction(signal, null(), &mut current) };
+        if current.sa_sigaction != libc::SIG_DFL && current.sa_sigaction != libc::SIG_IGN {
+            // SAFETY: sets a default disposition with integer arguments.
             unsafe { libc::signal(signal, libc::SIG_DFL) };
         }
     }

@@ -21,6 +21,7 @@
 
 mod cgroup;
 mod child;
+mod clone;
 mod error;
 mod ids;
 mod netns_pool;

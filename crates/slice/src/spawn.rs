@@ -4,18 +4,18 @@
 //! `template.rs`) and waits until it has exec'd or failed.
 #![allow(unsafe_code)]
 
-use std::ffi::{CString, OsStr, c_void};
+use std::ffi::{CString, OsStr};
 use std::fs;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::cgroup::{Cgroups, SliceCgroup};
-use crate::child::{Bind, ChildArgs, ChildPlan, Failure, RootPlan, Step, child_main};
+use crate::child::{Bind, ChildArgs, ChildPlan, Failure, RootPlan, Step};
 use crate::error::{Result, SliceError};
 use crate::ids::IdAllocator;
 use crate::netns_pool::{NetnsLease, NetnsPool};
@@ -24,7 +24,7 @@ use crate::running::RunningSlice;
 use crate::spec::{INNER_ID, SliceSpec, Stdio};
 use crate::sys::{self, ChildStack, SignalsBlocked};
 use crate::template::{RootTemplate, RootTemplates, TreeKey};
-use crate::{seccomp, tree};
+use crate::{clone, seccomp, tree};
 
 /// Where the new root is assembled in each child's private mount namespace.
 pub const STAGING_DIR_DEFAULT: &str = "/run/runink-slice-root";
@@ -55,8 +55,9 @@ static NEXT_SLICE: AtomicU64 = AtomicU64::new(0);
 /// The process-wide [`Slicer`] behind [`Slice::spawn`].
 static SLICER: OnceLock<Slicer> = OnceLock::new();
 
-/// Held from clone to the child's exec (see `clone_child`).
-static SPAWN_LOCK: Mutex<()> = Mutex::new(());
+/// Held from clone to the child's exec (see `clone_child`), with the stack
+/// every child of this process runs on until then, made on first use.
+static SPAWN_LOCK: Mutex<Option<ChildStack>> = Mutex::new(None);
 
 /// Shortcut to the process-wide [`Slicer`].
 #[derive(Debug)]
@@ -463,58 +464,50 @@ fn clone_child(
     network: &Network,
 ) -> Result<Result<libc::pid_t, (libc::pid_t, Step, i32)>> {
     let os = |call| move |source| SliceError::Os { call, source };
-    let stack = ChildStack::new().map_err(os("mmap the child stack"))?;
     let failure = Failure::default();
     let args = ChildArgs {
         plan,
         failure: &failure,
+        handlers_cleared: AtomicBool::new(false),
     };
     // No CLONE_NEWNS: the child joins its template's mount namespace and
     // copies it (see `child.rs`), rather than copying this process's.
-    let mut flags = libc::CLONE_VM
-        | libc::CLONE_VFORK
-        | libc::CLONE_NEWPID
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWUTS
-        | libc::SIGCHLD;
+    let mut namespaces = libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
     if matches!(network, Network::New) {
-        flags |= libc::CLONE_NEWNET;
+        namespaces |= libc::CLONE_NEWNET;
     }
     // The child changes the dumpable flag of the mm it shares with this
     // process (its uid change clears it; it sets it again to write its id
     // maps through /proc/self). One flag per process, so one child at a time
     // between clone and exec; the flag is restored once the child is gone.
-    let serialized = SPAWN_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+    // The same lock lends the child the process's one child stack.
+    let mut serialized = SPAWN_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+    let stack = match serialized.take() {
+        Some(stack) => stack,
+        None => ChildStack::new().map_err(os("mmap the child stack"))?,
+    };
     let signals = SignalsBlocked::new().map_err(os("block signals"))?;
     let dumpable = sys::Dumpable::save();
-    // SAFETY: `child_main` runs on `stack`, which outlives the child's use of
-    // it (CLONE_VFORK suspends this thread until the child execs or exits);
-    // `args` lives in this frame for the same reason. The child only makes
-    // raw system calls on data prepared in `plan` (see `child.rs`).
-    let pid = unsafe {
-        libc::clone(
-            child_main,
-            stack.top(),
-            flags,
-            (&args as *const ChildArgs<'_>).cast_mut().cast::<c_void>(),
-        )
-    };
-    let clone_error = io::Error::last_os_error();
+    let cloned = clone::clone_child(namespaces, &stack, &args);
     drop(dumpable);
     drop(signals);
+    *serialized = Some(stack);
     drop(serialized);
-    if pid < 0 {
-        return Err(match clone_error.raw_os_error() {
-            Some(libc::EPERM) => SliceError::Unsupported {
+    let pid = match cloned {
+        Ok(pid) => pid,
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+            return Err(SliceError::Unsupported {
                 feature: "namespaces",
-                detail: format!("clone with new namespaces was refused: {clone_error}"),
-            },
-            _ => SliceError::Os {
+                detail: format!("clone with new namespaces was refused: {e}"),
+            });
+        }
+        Err(e) => {
+            return Err(SliceError::Os {
                 call: "clone",
-                source: clone_error,
-            },
-        });
-    }
+                source: e,
+            });
+        }
+    };
     Ok(match failure.get() {
         None => Ok(pid),
         Some((step, errno)) => Err((pid, step, errno)),

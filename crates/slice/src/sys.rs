@@ -150,6 +150,12 @@ impl ChildStack {
         Ok(stack)
     }
 
+    /// The lowest usable address, just above the guard page.
+    pub(crate) fn bottom(&self) -> *mut libc::c_void {
+        // SAFETY: the guard page is the first page of the mapping.
+        unsafe { self.base.as_ptr().cast::<u8>().add(Self::GUARD).cast() }
+    }
+
     /// The top of the stack (stacks grow down on the supported targets).
     pub(crate) fn top(&self) -> *mut libc::c_void {
         // SAFETY: one past the end of the mapping, which is what clone expects.
@@ -157,9 +163,13 @@ impl ChildStack {
     }
 }
 
+// SAFETY: the stack is a private mapping owned by this value; it is only
+// used by a child while a lock serializes spawns (`spawn.rs`).
+unsafe impl Send for ChildStack {}
+
 impl Drop for ChildStack {
     fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping made in `new`; the child that
+        // SAFETY: unmaps exactly the mapping made in `new`; every child that
         // used it has exec'd or exited (CLONE_VFORK) before this runs.
         unsafe { libc::munmap(self.base.as_ptr(), self.len) };
     }
