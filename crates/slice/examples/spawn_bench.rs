@@ -12,6 +12,11 @@ use runink_slice::{SliceSpec, Slicer};
 
 /// Rounds the runs are split into; each round runs every contender in turn.
 const ROUNDS: usize = 20;
+/// Pause before each contender's share of a round, so that the kernel work
+/// the previous contender left behind (network namespaces are torn down by
+/// a kernel worker after their last process exits: ~0.8 ms of CPU each for
+/// `unshare --net` and bwrap) is not billed to the next one.
+const SETTLE: Duration = Duration::from_millis(200);
 
 struct Contender {
     name: &'static str,
@@ -98,6 +103,7 @@ fn main() {
     let per_round = runs.div_ceil(ROUNDS);
     for _ in 0..ROUNDS {
         for c in &mut contenders {
+            std::thread::sleep(SETTLE);
             for _ in 0..per_round {
                 let start = Instant::now();
                 if let Err(e) = (c.run)() {
