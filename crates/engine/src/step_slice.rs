@@ -14,8 +14,8 @@ use std::io::{BufReader, BufWriter};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array};
-use arrow::compute::take;
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow::compute::{FilterBuilder, FilterPredicate, take};
 use arrow::datatypes::SchemaRef;
 use runink_contract::{MaskRule, Masker};
 use runink_plan::{Slice as PlanSlice, Step};
@@ -47,6 +47,44 @@ pub struct StepSliceSettings<'a> {
     pub default_mask: MaskRule,
     pub masker: &'a Masker,
     pub limits: Limits,
+}
+
+/// How the rows of an answer are picked from their batch's carried
+/// columns. Built-in steps keep rows in order, so positions usually rise:
+/// then every row kept is the column itself, and some dropped is a filter
+/// (contiguous runs copied at once); positions in another order are taken
+/// one by one.
+enum Pick<'a> {
+    All,
+    Filter(FilterPredicate),
+    Take(&'a UInt32Array),
+}
+
+impl<'a> Pick<'a> {
+    fn new(rows: &'a UInt32Array, rows_in: usize) -> Self {
+        let positions = rows.values();
+        if !positions.windows(2).all(|pair| pair[0] < pair[1]) {
+            return Self::Take(rows);
+        }
+        if positions.len() == rows_in {
+            // Rising, distinct and below `rows_in`: exactly 0..rows_in.
+            return Self::All;
+        }
+        let mut keep = vec![false; rows_in];
+        for &row in positions {
+            keep[row as usize] = true;
+        }
+        let mask = BooleanArray::from(keep);
+        Self::Filter(FilterBuilder::new(&mask).optimize().build())
+    }
+
+    fn apply(&self, column: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
+        match self {
+            Self::All => Ok(ArrayRef::clone(column)),
+            Self::Filter(predicate) => predicate.filter(column.as_ref()),
+            Self::Take(rows) => take(column.as_ref(), rows, None),
+        }
+    }
 }
 
 /// Rows that left a slice's last step, with what they carry back.
@@ -364,7 +402,8 @@ impl StepSlice {
                     None => (None, None),
                     Some(body) => {
                         let (batch, rows) = self.split_input_rows(body, asked.rows)?;
-                        let batch = self.put_back_carried(batch, &rows, &asked.carried)?;
+                        let batch =
+                            self.put_back_carried(batch, &rows, asked.rows, &asked.carried)?;
                         (Some(batch), Some(rows))
                     }
                 };
@@ -473,22 +512,25 @@ impl StepSlice {
     }
 
     /// The slice's answer with the columns the parent carried put back in
-    /// their places: each row's value taken by its position in the batch.
+    /// their places: each row's value picked by its position in the batch
+    /// of `rows_in` rows.
     fn put_back_carried(
         &self,
         answered: RecordBatch,
         rows: &UInt32Array,
+        rows_in: usize,
         carried: &[ArrayRef],
     ) -> Result<RecordBatch, EngineError> {
         let Some(columns) = &self.columns else {
             return Ok(answered);
         };
+        let pick = Pick::new(rows, rows_in);
         let mut from_slice = answered.columns().iter();
         let mut arrays = Vec::with_capacity(self.output_schema.fields().len());
         for out in 0..self.output_schema.fields().len() {
             let kept = columns.carried.iter().position(|(c, _)| *c == out);
             let array = match kept {
-                Some(k) => take(carried[k].as_ref(), rows, None)?,
+                Some(k) => pick.apply(&carried[k])?,
                 None => ArrayRef::clone(
                     from_slice
                         .next()
@@ -570,4 +612,47 @@ fn step_list(steps: &[Step]) -> String {
         .map(|s| format!("{} (`{}`)", s.number, s.label))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, ArrayRef, StringArray, UInt32Array};
+
+    use super::Pick;
+
+    fn codes() -> ArrayRef {
+        Arc::new(StringArray::from(vec![
+            Some("a"),
+            None,
+            Some("c"),
+            Some("d"),
+        ]))
+    }
+
+    fn picked(positions: Vec<u32>) -> Vec<Option<String>> {
+        let rows = UInt32Array::from(positions);
+        let column = Pick::new(&rows, 4).apply(&codes()).unwrap();
+        let strings = column.as_any().downcast_ref::<StringArray>().unwrap();
+        strings.iter().map(|s| s.map(str::to_owned)).collect()
+    }
+
+    #[test]
+    fn every_row_kept_in_order_is_the_column_itself() {
+        let column = codes();
+        let rows = UInt32Array::from(vec![0, 1, 2, 3]);
+        let picked = Pick::new(&rows, 4).apply(&column).unwrap();
+        assert!(Arc::ptr_eq(&column, &picked));
+    }
+
+    #[test]
+    fn rows_kept_in_order_are_filtered_and_others_taken() {
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(picked(vec![0, 2, 3]), vec![some("a"), some("c"), some("d")]);
+        assert_eq!(picked(vec![1]), vec![None]);
+        assert_eq!(picked(vec![]), Vec::<Option<String>>::new());
+        assert_eq!(picked(vec![3, 0]), vec![some("d"), some("a")]);
+        assert_eq!(picked(vec![2, 2]), vec![some("c"), some("c")]);
+    }
 }
