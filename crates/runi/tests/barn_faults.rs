@@ -238,6 +238,41 @@ async fn nemesis(
     faults
 }
 
+/// Writes what a violation needs to be understood: the failing key's
+/// operations in call order (times in µs from the start) and every node's
+/// whole log, to a file under the target's temporary folder. Returns its
+/// path.
+fn violation_report(
+    seed: u64,
+    key: &str,
+    operations: &[usize],
+    history: &[Op],
+    cluster: &Cluster,
+) -> String {
+    let mut ops: Vec<&Op> = operations.iter().map(|i| &history[*i]).collect();
+    ops.sort_by_key(|op| (op.call, op.ret));
+    let mut text = format!("seed {seed}, key {key}: call ret client input output\n");
+    for op in ops {
+        let ret = if op.ret == Op::NEVER_RETURNED {
+            "-".to_owned()
+        } else {
+            op.ret.to_string()
+        };
+        text.push_str(&format!(
+            "{} {ret} c{} {:?} {:?}\n",
+            op.call, op.client, op.input, op.output
+        ));
+    }
+    for id in 1..=NODES {
+        let log = std::fs::read_to_string(cluster.log(id)).unwrap_or_default();
+        text.push_str(&format!("--- node {id} log\n{log}\n"));
+    }
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("barn_faults_violation_{seed}.txt"));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
 /// Leaves out the writes whose outcome is unknown and whose value no read
 /// returned. The search would have to try each of them at every place
 /// after its call, which blows up with hundreds of them; and leaving them
@@ -404,7 +439,10 @@ async fn a_cluster_under_kills_pauses_restarts_and_partitions_stays_linearizable
     println!("violations: {violations}");
     println!("acknowledged writes lost: {lost}");
 
-    assert_eq!(violations, 0, "seed {seed}: {verdict:?}");
+    if let Verdict::NotLinearizable { key, operations } = &verdict {
+        let report = violation_report(seed, key, operations, &history, &cluster);
+        panic!("seed {seed}: no order explains the history of {key}; see {report}");
+    }
     assert_eq!(
         lost, 0,
         "seed {seed}: acknowledged writes lost; finals {finals:?}"
