@@ -123,7 +123,10 @@ impl Store {
         })?;
         let lock = FolderLock::acquire(dir, lock_wait_ms_max)?;
         let file = dir.join(DB_FILE);
-        let db = Database::create(&file).map_err(|e| open_error(&file, e))?;
+        let db = redb::Builder::new()
+            .create_with_file_format_v3(true)
+            .create(&file)
+            .map_err(|e| open_error(&file, e))?;
         let (closed_tx, closed_rx) = oneshot::channel();
         let store = Self {
             db,
