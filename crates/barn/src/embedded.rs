@@ -20,7 +20,9 @@ use crate::options::BarnOptions;
 use crate::outcome::Outcome;
 use crate::raft_types::{Proposal, TypeConfig};
 use crate::state::{BarnState, Run, RunEvent};
-use crate::store::{self, Closed, LogStore, SharedMachine, StateMachineStore, Store, history};
+use crate::store::{
+    self, Closed, LogStore, NewFileFormat, SharedMachine, StateMachineStore, Store, history,
+};
 
 /// The Raft node id of an embedded Barn, and its node in the state.
 const EMBEDDED_NODE: u64 = 1;
@@ -83,7 +85,8 @@ impl Barn {
         let lock_wait_ms_max = options.lock_wait_ms_max;
         let limits = options.state_limits.clone();
         let (store, closed, state_machine) = tokio::task::spawn_blocking(move || {
-            let (store, closed) = Store::open(&folder, lock_wait_ms_max)?;
+            let (store, closed) =
+                Store::open(&folder, lock_wait_ms_max, NewFileFormat::QuickClose)?;
             let store = Arc::new(store);
             let state_machine = StateMachineStore::open_single_voter(Arc::clone(&store), limits)?;
             Ok::<_, BarnError>((store, closed, state_machine))

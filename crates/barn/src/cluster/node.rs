@@ -31,7 +31,7 @@ use crate::error::BarnError;
 use crate::ids::{ClientId, NodeId, RequestId};
 use crate::raft_types::TypeConfig;
 use crate::state::BarnState;
-use crate::store::{self, LogStore, SharedMachine, StateMachineStore, Store};
+use crate::store::{self, LogStore, NewFileFormat, SharedMachine, StateMachineStore, Store};
 
 /// A running cluster node. [`ClusterNode::stop`] shuts it down.
 #[derive(Debug)]
@@ -95,7 +95,11 @@ impl ClusterNode {
         let (store, state_machine) = tokio::task::spawn_blocking(move || {
             // The `closed` signal is for embedded callers that reopen the
             // folder in the same process; a node holds it until it exits.
-            let (store, _closed) = Store::open(&folder, lock_wait_ms_max)?;
+            let (store, _closed) = Store::open(
+                &folder,
+                lock_wait_ms_max,
+                NewFileFormat::FewerPagesPerCommit,
+            )?;
             // A node lives long: it checks the archive too before serving.
             store.verify_archive()?;
             let store = Arc::new(store);

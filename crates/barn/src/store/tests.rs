@@ -6,7 +6,7 @@ use openraft::StorageIOError;
 use openraft::testing::{StoreBuilder, Suite};
 use tempfile::TempDir;
 
-use super::{LogStore, StateMachineStore, Store};
+use super::{LogStore, NewFileFormat, StateMachineStore, Store};
 use crate::raft_types::{StorageError, TypeConfig};
 use crate::state::StateLimits;
 
@@ -16,7 +16,8 @@ struct TempStores;
 impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, TempDir> for TempStores {
     async fn build(&self) -> Result<(TempDir, LogStore, StateMachineStore), StorageError> {
         let dir = tempfile::tempdir().map_err(|e| StorageIOError::write(&e))?;
-        let (store, _closed) = Store::open(dir.path(), 0).map_err(|e| StorageIOError::write(&e))?;
+        let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit)
+            .map_err(|e| StorageIOError::write(&e))?;
         let store = Arc::new(store);
         let state_machine = StateMachineStore::open(Arc::clone(&store), StateLimits::default())
             .map_err(|e| StorageIOError::read(&e))?;
@@ -45,7 +46,7 @@ fn requests_applied_and_snapshotted_come_back_after_reopening() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+        let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
         let store = Arc::new(store);
         let mut machine =
             StateMachineStore::open(Arc::clone(&store), StateLimits::default()).unwrap();
@@ -145,7 +146,7 @@ fn the_committed_log_id_is_stored_with_the_next_entries() {
         }
         barn.close().await.unwrap();
     });
-    let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+    let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
     let committed: Option<LogId> = store.read_meta(KEY_COMMITTED).unwrap().flatten();
     let (_, last) = store.log_state().unwrap();
     let last = last.expect("the writes are in the log").index;
@@ -164,7 +165,7 @@ fn entries_read_back_whole_across_the_database_and_the_tail() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+    let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
     let mut log = LogStore::new(Arc::new(store));
     let total = 3 * LOG_TAIL_ENTRIES_MAX as u64;
     let indexes = |entries: &[Entry]| entries.iter().map(|e| e.log_id.index).collect::<Vec<_>>();
@@ -276,7 +277,8 @@ fn finished_runs_move_to_the_archive_and_travel_with_the_snapshot() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+        let (store, _closed) =
+            Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
         let store = Arc::new(store);
         let mut machine =
             StateMachineStore::open(Arc::clone(&store), StateLimits::default()).unwrap();
@@ -313,7 +315,8 @@ fn finished_runs_move_to_the_archive_and_travel_with_the_snapshot() {
             .unwrap()
             .expect("a snapshot is stored");
         let other_dir = tempfile::tempdir().unwrap();
-        let (other_store, _closed) = Store::open(other_dir.path(), 0).unwrap();
+        let (other_store, _closed) =
+            Store::open(other_dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
         let other_store = Arc::new(other_store);
         let mut other =
             StateMachineStore::open(Arc::clone(&other_store), StateLimits::default()).unwrap();
@@ -343,7 +346,7 @@ fn a_file_of_the_format_before_the_archive_is_upgraded_on_open() {
     use redb::{Database, TableHandle};
 
     let dir = tempfile::tempdir().unwrap();
-    drop(Store::open(dir.path(), 0).unwrap());
+    drop(Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap());
     {
         let db = Database::create(dir.path().join(super::DB_FILE)).unwrap();
         let txn = db.begin_write().unwrap();
@@ -356,7 +359,7 @@ fn a_file_of_the_format_before_the_archive_is_upgraded_on_open() {
             .unwrap();
         txn.commit().unwrap();
     }
-    let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+    let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
     assert_eq!(
         store.stored_format().unwrap().as_deref(),
         Some(super::FORMAT)
@@ -381,7 +384,7 @@ fn a_snapshot_never_replaces_a_newer_one() {
     use crate::state::ArchiveBatch;
 
     let dir = tempfile::tempdir().unwrap();
-    let (store, _closed) = Store::open(dir.path(), 0).unwrap();
+    let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
     let meta = |index| SnapshotMeta {
         last_log_id: Some(LogId::new(CommittedLeaderId::new(1, 1), index)),
         last_membership: Default::default(),
@@ -414,7 +417,7 @@ fn a_damaged_archive_is_found_by_the_full_check() {
     use crate::ids::RunId;
 
     let dir = tempfile::tempdir().unwrap();
-    let (store, closed) = Store::open(dir.path(), 0).unwrap();
+    let (store, closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
     store.verify_archive().unwrap();
     drop(store);
     drop(closed);
@@ -431,7 +434,8 @@ fn a_damaged_archive_is_found_by_the_full_check() {
         }
         txn.commit().unwrap();
     }
-    let (store, _closed) = Store::open(dir.path(), 0).expect("opening skips the archive");
+    let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit)
+        .expect("opening skips the archive");
     let error = store.verify_archive().unwrap_err();
     assert!(matches!(error, BarnError::Corrupted { .. }), "{error:?}");
     assert!(
@@ -440,17 +444,23 @@ fn a_damaged_archive_is_found_by_the_full_check() {
     );
 }
 
-/// New files are in redb's v3 format, whose clean close skips rewriting
-/// the region tracker (~0.5 MB and an fsync at the end of every embedded
-/// `runi run`); a file made in the older format still opens and keeps
+/// The embedded Barn's new file is in redb's v3 format, whose clean close
+/// skips rewriting the region tracker (~0.5 MB and an fsync at the end of
+/// every embedded `runi run`); a node's is in v2, whose commits write a
+/// page less; a v2 file opened by the embedded Barn keeps its format and
 /// everything written to it.
 #[test]
-fn new_files_are_redb_v3_and_older_files_still_open() {
+fn the_embedded_barn_makes_v3_files_nodes_make_v2_and_both_open() {
     use crate::command::Command;
 
     let dir = tempfile::tempdir().unwrap();
-    let (mut store, _closed) = Store::open(dir.path(), 0).unwrap();
+    let (mut store, _closed) = Store::open(dir.path(), 0, NewFileFormat::QuickClose).unwrap();
     assert!(!store.db.upgrade().unwrap(), "a new file is already v3");
+    drop(store);
+    let node = tempfile::tempdir().unwrap();
+    let (mut store, _closed) =
+        Store::open(node.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
+    assert!(store.db.upgrade().unwrap(), "a node's new file is v2");
     drop(store);
 
     let older = tempfile::tempdir().unwrap();
@@ -472,7 +482,8 @@ fn new_files_are_redb_v3_and_older_files_still_open() {
         assert!(herds.contains(&"finance".to_owned()), "{herds:?}");
         barn.close().await.unwrap();
     });
-    let (mut store, _closed) = Store::open(older.path(), 0).unwrap();
+    let (mut store, _closed) =
+        Store::open(older.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
     assert!(
         store.db.upgrade().unwrap(),
         "the older file kept its format"
