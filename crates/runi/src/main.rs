@@ -40,7 +40,11 @@ fn main() -> ExitCode {
             });
         }
     };
-    output::init_logging(&cli.global);
+    let log_time = match &cli.command {
+        cli::Command::Barn(cli::BarnCommand::Start(_)) => output::LogTime::Stamped,
+        _ => output::LogTime::Unstamped,
+    };
+    output::init_logging(&cli.global, log_time);
     // The slice worker reads no contract and may write nowhere.
     let known_valid = match cli.command {
         cli::Command::SliceWorker => None,

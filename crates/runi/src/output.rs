@@ -35,7 +35,16 @@ const OUR_LOG_TARGETS: [&str; 6] = [
     "runink_model",
 ];
 
-pub fn init_logging(global: &GlobalOptions) {
+/// Whether log lines carry the time: a server's do (`runi barn start`
+/// runs for days, and its lines are read beside other nodes' and clients'),
+/// a command's do not (its lines are read as it runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTime {
+    Stamped,
+    Unstamped,
+}
+
+pub fn init_logging(global: &GlobalOptions, time: LogTime) {
     // -v and -vv open up Runink's own logs; -vvv everything, dependencies too.
     let ours = |level: &str| {
         let targets: Vec<String> = OUR_LOG_TARGETS
@@ -53,13 +62,16 @@ pub fn init_logging(global: &GlobalOptions) {
     };
     let filter = std::env::var("RUNINK_LOG").unwrap_or(level);
     let ansi = stderr_colour(global) == Colour::Always;
-    let _ = tracing_subscriber::fmt()
+    let lines = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
-        .without_time()
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match time {
+        // UTC, to the microsecond (RFC 3339).
+        LogTime::Stamped => lines.try_init(),
+        LogTime::Unstamped => lines.without_time().try_init(),
+    };
 }
 
 /// The word `error` for stderr, red when stderr is coloured.

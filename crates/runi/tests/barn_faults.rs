@@ -89,6 +89,8 @@ fn key_name(key: u64) -> String {
 #[derive(Debug, Default)]
 struct ClientTally {
     history: Vec<Op>,
+    /// The node each operation went to, by (client, call time).
+    served_by: BTreeMap<(u64, u64), u64>,
     writes_acked: u64,
     writes_unknown: u64,
     writes_not_applied: u64,
@@ -111,8 +113,10 @@ async fn client(
     let mut seq = 0;
     while start.elapsed() < until {
         let key = rng.below(KEYS);
-        let node = &nodes[usize::try_from(rng.below(NODES)).unwrap()];
+        let node_index = rng.below(NODES);
+        let node = &nodes[usize::try_from(node_index).unwrap()];
         let call = micros(start);
+        tally.served_by.insert((index, call), node_index + 1);
         if rng.below(2) == 0 {
             seq += 1;
             let value = index * 1_000_000 + seq;
@@ -193,6 +197,7 @@ async fn nemesis(
     rng: &mut Rng,
     start: Instant,
     until: Duration,
+    events: &mut Vec<(u64, String)>,
 ) -> BTreeMap<&'static str, u64> {
     let mut faults = BTreeMap::new();
     while start.elapsed() < until {
@@ -204,6 +209,7 @@ async fn nemesis(
         };
         let length = Duration::from_millis(rng.between(FAULT_LENGTH_MS));
         let kinds = if cluster.net.is_some() { 4 } else { 3 };
+        let began = micros(start);
         let kind = match rng.below(kinds) {
             0 => {
                 cluster.kill9(target);
@@ -233,33 +239,69 @@ async fn nemesis(
                 "partition"
             }
         };
+        events.push((
+            began,
+            format!(
+                "{kind} node {target} (leader {leader:?}) until {}",
+                micros(start)
+            ),
+        ));
         *faults.entry(kind).or_insert(0) += 1;
     }
     faults
 }
 
-/// Writes what a violation needs to be understood: the failing key's
-/// operations in call order (times in µs from the start) and every node's
-/// whole log, to a file under the target's temporary folder. Returns its
-/// path.
-fn violation_report(
+/// What a violation report says besides the operations.
+struct Report<'a> {
     seed: u64,
+    /// The wall-clock time of the history's zero (node logs are stamped in
+    /// UTC).
+    started_at: SystemTime,
+    served_by: &'a BTreeMap<(u64, u64), u64>,
+    /// Each fault: when it began (µs from the start) and what it was.
+    faults: &'a [(u64, String)],
+}
+
+/// Writes what a violation needs to be understood: the faults, the failing
+/// key's operations in call order (times in µs from the start, with the
+/// node each went to) and every node's whole log, to a file under the
+/// target's temporary folder. Returns its path.
+fn violation_report(
+    report: &Report<'_>,
     key: &str,
     operations: &[usize],
     history: &[Op],
     cluster: &Cluster,
 ) -> String {
+    let zero_ms = report
+        .started_at
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let mut text = format!(
+        "seed {}, key {key}; times in µs from unix ms {zero_ms}\nfaults:\n",
+        report.seed
+    );
+    for (at, fault) in report.faults {
+        text.push_str(&format!("{at} {fault}\n"));
+    }
+    text.push_str("operations: call ret client node input output\n");
     let mut ops: Vec<&Op> = operations.iter().map(|i| &history[*i]).collect();
     ops.sort_by_key(|op| (op.call, op.ret));
-    let mut text = format!("seed {seed}, key {key}: call ret client input output\n");
     for op in ops {
         let ret = if op.ret == Op::NEVER_RETURNED {
             "-".to_owned()
         } else {
             op.ret.to_string()
         };
+        // The final reads go to node 1.
+        let node = report
+            .served_by
+            .get(&(op.client, op.call))
+            .copied()
+            .unwrap_or(1);
         text.push_str(&format!(
-            "{} {ret} c{} {:?} {:?}\n",
+            "{} {ret} c{} n{node} {:?} {:?}\n",
             op.call, op.client, op.input, op.output
         ));
     }
@@ -268,7 +310,7 @@ fn violation_report(
         text.push_str(&format!("--- node {id} log\n{log}\n"));
     }
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("barn_faults_violation_{seed}.txt"));
+        .join(format!("barn_faults_violation_{}.txt", report.seed));
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
 }
@@ -349,21 +391,27 @@ async fn a_cluster_under_kills_pauses_restarts_and_partitions_stays_linearizable
     cluster.extra = ["--snapshot-logs", "200", "--logs-kept-after-snapshot", "50"]
         .map(String::from)
         .to_vec();
+    // Elections, leaders and snapshot installs in the nodes' logs, stamped,
+    // for the report a violation writes.
+    cluster.log_filter = Some("warn,openraft=info,runink_barn=info".to_owned());
     cluster.start_voters();
     cluster.leader().await;
 
     let nodes = Arc::new((1..=NODES).map(|id| cluster.client(id)).collect::<Vec<_>>());
     let start = Instant::now();
+    let started_at = SystemTime::now();
     let until = Duration::from_secs(secs);
     let clients: Vec<_> = (0..CLIENTS)
         .map(|index| tokio::spawn(client(index, seed, Arc::clone(&nodes), start, until)))
         .collect();
-    let faults = nemesis(&mut cluster, &mut rng, start, until).await;
+    let mut fault_events = Vec::new();
+    let faults = nemesis(&mut cluster, &mut rng, start, until, &mut fault_events).await;
     let mut history = Vec::new();
     let mut tally = ClientTally::default();
     for handle in clients {
         let one = handle.await.unwrap();
         history.extend(one.history);
+        tally.served_by.extend(one.served_by);
         tally.writes_acked += one.writes_acked;
         tally.writes_unknown += one.writes_unknown;
         tally.writes_not_applied += one.writes_not_applied;
@@ -440,7 +488,18 @@ async fn a_cluster_under_kills_pauses_restarts_and_partitions_stays_linearizable
     println!("acknowledged writes lost: {lost}");
 
     if let Verdict::NotLinearizable { key, operations } = &verdict {
-        let report = violation_report(seed, key, operations, &history, &cluster);
+        let report = violation_report(
+            &Report {
+                seed,
+                started_at,
+                served_by: &tally.served_by,
+                faults: &fault_events,
+            },
+            key,
+            operations,
+            &history,
+            &cluster,
+        );
         panic!("seed {seed}: no order explains the history of {key}; see {report}");
     }
     assert_eq!(

@@ -137,6 +137,8 @@ pub struct Cluster {
     /// Each node in a network namespace of its own (`netns.rs`), or all
     /// on loopback.
     pub net: Option<Net>,
+    /// `RUNINK_LOG` for every node, when set.
+    pub log_filter: Option<String>,
 }
 
 impl Cluster {
@@ -159,6 +161,7 @@ impl Cluster {
             certs,
             extra: Vec::new(),
             net: None,
+            log_filter: None,
         }
     }
 
@@ -272,6 +275,9 @@ impl Cluster {
             }
             None => std::process::Command::new(runi),
         };
+        if let Some(filter) = &self.log_filter {
+            command.env("RUNINK_LOG", filter);
+        }
         command
             .args(args)
             .env("RUNINK_HOME", home)
