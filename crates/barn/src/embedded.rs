@@ -19,6 +19,7 @@ use crate::network::NoPeers;
 use crate::options::BarnOptions;
 use crate::outcome::Outcome;
 use crate::raft_types::{Proposal, TypeConfig};
+use crate::read_index::read_index;
 use crate::state::{BarnState, Run, RunEvent};
 use crate::store::{
     self, Closed, LogStore, NewFileFormat, SharedMachine, StateMachineStore, Store, history,
@@ -216,10 +217,16 @@ impl Barn {
     }
 
     async fn ensure_linearizable(&self) -> Result<(), BarnError> {
-        self.raft
-            .ensure_linearizable()
+        let index = read_index(&self.raft)
             .await
             .map_err(unavailable("confirm leadership for a read"))?;
+        if let Some(index) = index {
+            self.raft
+                .wait(None)
+                .applied_index_at_least(Some(index), "linearizable read")
+                .await
+                .map_err(unavailable("apply up to the read index"))?;
+        }
         Ok(())
     }
 

@@ -38,6 +38,7 @@ mod options;
 mod outcome;
 pub mod placement;
 mod raft_types;
+mod read_index;
 mod run_query;
 mod state;
 mod store;

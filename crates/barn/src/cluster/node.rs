@@ -30,6 +30,7 @@ use crate::command::{Command, Request};
 use crate::error::BarnError;
 use crate::ids::{ClientId, NodeId, RequestId};
 use crate::raft_types::TypeConfig;
+use crate::read_index::read_index;
 use crate::state::BarnState;
 use crate::store::{self, LogStore, NewFileFormat, SharedMachine, StateMachineStore, Store};
 
@@ -355,12 +356,9 @@ impl NodeInner {
 
     /// The leader's read index, for a follower's linearizable read.
     pub(crate) async fn read_index_here(&self) -> Result<Option<u64>, ApiError> {
-        let (read, _) = self
-            .raft
-            .get_read_log_id()
+        read_index(&self.raft)
             .await
-            .map_err(|e| ApiError::unavailable(format!("cannot confirm leadership: {e}")))?;
-        Ok(read.map(|id| id.index))
+            .map_err(|e| ApiError::unavailable(format!("cannot confirm leadership: {e}")))
     }
 
     /// Reads the applied state; first, for a linearizable read, waits
@@ -394,8 +392,8 @@ impl NodeInner {
     /// everything committed before the read began.
     async fn wait_readable(&self, consistency: Consistency) -> Result<(), ApiError> {
         if consistency == Consistency::Linearizable {
-            let index = match self.raft.get_read_log_id().await {
-                Ok((read, _)) => read.map(|id| id.index),
+            let index = match read_index(&self.raft).await {
+                Ok(index) => index,
                 Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(to))) => {
                     let Some(leader) = to.leader_node else {
                         return Err(ApiError::unavailable(
