@@ -1,5 +1,5 @@
 //! openraft's log storage on the Barn's database: entries, the vote and the
-//! committed log id.
+//! committed log id (in the log table, `COMMITTED_INDEX`).
 //!
 //! Appended entries go into the in-memory tail (`log_tail.rs`) before they
 //! are written, so readers find the newest entries without a database
@@ -15,7 +15,7 @@ use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{LogState, OptionalSend, RaftLogId, RaftLogReader, StorageIOError, Vote};
 
 use super::log_tail::LogTail;
-use super::{Entry, KEY_COMMITTED, KEY_VOTE, Store, blocking};
+use super::{Entry, KEY_VOTE, Store, blocking};
 use crate::error::BarnError;
 use crate::raft_types::{LogId, StorageError, TypeConfig};
 
@@ -66,9 +66,7 @@ impl LogStore {
         if let Some(committed) = self.shared.committed() {
             return Ok(Some(committed));
         }
-        let stored: Option<Option<LogId>> =
-            blocking(&self.store, |store| store.read_meta(KEY_COMMITTED)).await?;
-        Ok(stored.flatten())
+        blocking(&self.store, Store::committed).await
     }
 
     /// Puts the entries in the tail (readable from here on), then writes

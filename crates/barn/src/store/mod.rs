@@ -2,9 +2,9 @@
 //! folder, behind the folder lock (`lock.rs`).
 //!
 //! Tables (layout and reasons in `docs/adr/004-barn-storage.md`):
-//! - `log`: Raft log entries by index;
-//! - `meta`: the vote, the committed log id, the last purged log id, and
-//!   the file's format;
+//! - `log`: Raft log entries by index, and the committed log id under
+//!   [`COMMITTED_INDEX`];
+//! - `meta`: the vote, the last purged log id, and the file's format;
 //! - `snapshot`: the latest snapshot, its metadata and its data (the
 //!   [`BarnState`](crate::BarnState) as JSON);
 //! - `archived_runs`, `archived_events`: the records and events of finished
@@ -53,13 +53,23 @@ pub(crate) const DB_FILE: &str = "barn.redb";
 
 /// The layout this code reads and writes; stored under `meta/format`.
 /// Format 2: runs carry their contracts and their detail. Format 3: finished
-/// runs move to the archive tables.
-const FORMAT: &str = "3";
+/// runs move to the archive tables. Format 4: the committed log id moves
+/// from `meta` into `log` ([`COMMITTED_INDEX`]).
+const FORMAT: &str = "4";
 
-/// The format a file of [`FORMAT`] grew from: opening one adds the archive
-/// tables and marks it with [`FORMAT`] (its snapshot reads as it is: every
-/// run in the state, none archived yet).
-const FORMAT_BEFORE: &str = "2";
+/// The formats a file of [`FORMAT`] grew from. Opening one adds the tables
+/// missing (the archive's, for format 2: its snapshot reads as it is, every
+/// run in the state, none archived yet), moves the committed log id into
+/// `log`, and marks the file with [`FORMAT`].
+const FORMATS_BEFORE: [&str; 2] = ["2", "3"];
+
+/// Where the `log` table keeps the committed log id: an index no entry
+/// reaches (openraft counts entries one by one from 0), the table's last
+/// key, so it lies in the same leaf page as the newest entries and an
+/// append that carries it writes no page more. In a table of its own it
+/// cost every fsynced append a page (~15% of a one-entry commit here;
+/// docs/adr/004-barn-storage.md).
+const COMMITTED_INDEX: u64 = u64::MAX;
 
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -68,7 +78,8 @@ const ARCHIVED_RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("archive
 const ARCHIVED_EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("archived_events");
 
 pub(crate) const KEY_VOTE: &str = "vote";
-pub(crate) const KEY_COMMITTED: &str = "committed";
+/// Where formats before 4 kept the committed log id.
+const KEY_COMMITTED_BEFORE: &str = "committed";
 const KEY_PURGED: &str = "last_purged";
 const KEY_FORMAT: &str = "format";
 const KEY_SNAPSHOT_META: &str = "meta";
@@ -168,7 +179,7 @@ impl Store {
     fn prepare(&self) -> Result<(), BarnError> {
         match self.stored_format()? {
             Some(found) if found == FORMAT => Ok(()),
-            Some(found) if found == FORMAT_BEFORE => self.create_tables(),
+            Some(found) if FORMATS_BEFORE.contains(&found.as_str()) => self.create_tables(),
             Some(found) => Err(BarnError::UnsupportedFormat {
                 file: self.file.clone(),
                 found,
@@ -192,16 +203,27 @@ impl Store {
         }
     }
 
-    /// Creates the tables missing and marks the file with this format, in
+    /// Creates the tables missing, moves a committed log id stored by an
+    /// older format into `log`, and marks the file with this format, in
     /// one transaction, so a file with the mark has every table.
     fn create_tables(&self) -> Result<(), BarnError> {
         let txn = self.db.begin_write().map_err(self.err())?;
         {
-            txn.open_table(LOG).map_err(self.err())?;
+            let mut log = txn.open_table(LOG).map_err(self.err())?;
             txn.open_table(SNAPSHOT).map_err(self.err())?;
             txn.open_table(ARCHIVED_RUNS).map_err(self.err())?;
             txn.open_table(ARCHIVED_EVENTS).map_err(self.err())?;
             let mut meta = txn.open_table(META).map_err(self.err())?;
+            let committed_before = match meta.remove(KEY_COMMITTED_BEFORE).map_err(self.err())? {
+                Some(value) => {
+                    self.decode::<Option<LogId>>(value.value(), "the `committed` record")?
+                }
+                None => None,
+            };
+            if let Some(committed) = committed_before {
+                log.insert(COMMITTED_INDEX, self.encode(&committed)?.as_slice())
+                    .map_err(self.err())?;
+            }
             let mark = self.encode(&FORMAT)?;
             meta.insert(KEY_FORMAT, mark.as_slice())
                 .map_err(self.err())?;
@@ -215,10 +237,11 @@ impl Store {
     fn verify(&self) -> Result<(), BarnError> {
         let txn = self.db.begin_read().map_err(self.err())?;
         let log = txn.open_table(LOG).map_err(self.err())?;
-        for row in log.iter().map_err(self.err())? {
+        for row in log.range(..COMMITTED_INDEX).map_err(self.err())? {
             let (index, value) = row.map_err(self.err())?;
             self.decode_entry(index.value(), value.value())?;
         }
+        self.committed_in(&log)?;
         let meta = txn.open_table(META).map_err(self.err())?;
         for row in meta.iter().map_err(self.err())? {
             let (key, value) = row.map_err(self.err())?;
@@ -234,12 +257,16 @@ impl Store {
 
     pub(crate) fn log_entries(
         &self,
-        range: (Bound<u64>, Bound<u64>),
+        (start, end): (Bound<u64>, Bound<u64>),
     ) -> Result<Vec<Entry>, BarnError> {
+        let end = match end {
+            Bound::Unbounded | Bound::Included(COMMITTED_INDEX) => Bound::Excluded(COMMITTED_INDEX),
+            end => end,
+        };
         let txn = self.db.begin_read().map_err(self.err())?;
         let log = txn.open_table(LOG).map_err(self.err())?;
         let mut entries = Vec::new();
-        for row in log.range(range).map_err(self.err())? {
+        for row in log.range((start, end)).map_err(self.err())? {
             let (index, value) = row.map_err(self.err())?;
             entries.push(self.decode_entry(index.value(), value.value())?);
         }
@@ -252,7 +279,13 @@ impl Store {
         let purged: Option<LogId> = self.read_meta(KEY_PURGED)?;
         let txn = self.db.begin_read().map_err(self.err())?;
         let log = txn.open_table(LOG).map_err(self.err())?;
-        let last = match log.last().map_err(self.err())? {
+        let newest = log
+            .range(..COMMITTED_INDEX)
+            .map_err(self.err())?
+            .next_back()
+            .transpose()
+            .map_err(self.err())?;
+        let last = match newest {
             Some((index, value)) => Some(
                 *self
                     .decode_entry(index.value(), value.value())?
@@ -278,14 +311,27 @@ impl Store {
                 log.insert(*index, sealed.as_slice()).map_err(self.err())?;
             }
             if let Some(committed) = committed {
-                let value = self.encode(&Some(*committed))?;
-                txn.open_table(META)
-                    .map_err(self.err())?
-                    .insert(KEY_COMMITTED, value.as_slice())
+                log.insert(COMMITTED_INDEX, self.encode(committed)?.as_slice())
                     .map_err(self.err())?;
             }
         }
         txn.commit().map_err(self.err())
+    }
+
+    /// The committed log id last stored, if any.
+    pub(crate) fn committed(&self) -> Result<Option<LogId>, BarnError> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        self.committed_in(&txn.open_table(LOG).map_err(self.err())?)
+    }
+
+    fn committed_in(
+        &self,
+        log: &impl ReadableTable<u64, &'static [u8]>,
+    ) -> Result<Option<LogId>, BarnError> {
+        match log.get(COMMITTED_INDEX).map_err(self.err())? {
+            Some(value) => self.decode(value.value(), "the committed log id").map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Removes the entries from `index` on (a conflicting suffix).
@@ -293,7 +339,7 @@ impl Store {
         let txn = self.db.begin_write().map_err(self.err())?;
         txn.open_table(LOG)
             .map_err(self.err())?
-            .retain_in(index.., |_, _| false)
+            .retain_in(index..COMMITTED_INDEX, |_, _| false)
             .map_err(self.err())?;
         txn.commit().map_err(self.err())
     }
@@ -314,7 +360,7 @@ impl Store {
         txn.commit().map_err(self.err())
     }
 
-    // --- small records: vote, committed ---
+    // --- small records: the vote ---
 
     pub(crate) fn read_meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, BarnError> {
         let txn = self.db.begin_read().map_err(self.err())?;

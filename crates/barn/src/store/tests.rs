@@ -131,7 +131,6 @@ fn requests_applied_and_snapshotted_come_back_after_reopening() {
 fn the_committed_log_id_is_stored_with_the_next_entries() {
     use crate::command::Command;
     use crate::raft_types::LogId;
-    use crate::store::KEY_COMMITTED;
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -147,7 +146,7 @@ fn the_committed_log_id_is_stored_with_the_next_entries() {
         barn.close().await.unwrap();
     });
     let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
-    let committed: Option<LogId> = store.read_meta(KEY_COMMITTED).unwrap().flatten();
+    let committed: Option<LogId> = store.committed().unwrap();
     let (_, last) = store.log_state().unwrap();
     let last = last.expect("the writes are in the log").index;
     assert_eq!(committed.map(|id| id.index), Some(last - 1));
@@ -352,7 +351,7 @@ fn a_file_of_the_format_before_the_archive_is_upgraded_on_open() {
         let txn = db.begin_write().unwrap();
         txn.delete_table(super::ARCHIVED_RUNS).unwrap();
         txn.delete_table(super::ARCHIVED_EVENTS).unwrap();
-        let mark = super::record::seal(&super::FORMAT_BEFORE).unwrap();
+        let mark = super::record::seal(&"2").unwrap();
         txn.open_table(super::META)
             .unwrap()
             .insert(super::KEY_FORMAT, mark.as_slice())
@@ -372,6 +371,70 @@ fn a_file_of_the_format_before_the_archive_is_upgraded_on_open() {
         .collect();
     assert!(tables.contains(&"archived_runs".to_owned()), "{tables:?}");
     assert!(tables.contains(&"archived_events".to_owned()), "{tables:?}");
+}
+
+/// A file of format 3 kept the committed log id in `meta`; opened, it
+/// keeps it in `log`, and the log's entries and last id read as before.
+#[test]
+fn a_file_of_format_3_moves_its_committed_log_id_into_the_log() {
+    use openraft::CommittedLeaderId;
+    use std::ops::Bound;
+
+    use redb::{Database, ReadableTable};
+
+    use crate::raft_types::LogId;
+
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let barn = crate::Barn::open_embedded(dir.path()).await.unwrap();
+        let herd = runink_model::HerdName::new("finance").unwrap();
+        barn.write(crate::command::Command::PutHerd { herd, at_ms: 1 })
+            .await
+            .unwrap()
+            .unwrap();
+        barn.close().await.unwrap();
+    });
+    let (before_entries, before_last) = {
+        let (store, _closed) =
+            Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
+        let entries = store
+            .log_entries((Bound::Unbounded, Bound::Unbounded))
+            .unwrap();
+        (entries, store.log_state().unwrap().1)
+    };
+    let old_committed = LogId::new(CommittedLeaderId::new(1, 1), 1);
+    {
+        let db = Database::create(dir.path().join(super::DB_FILE)).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(super::LOG)
+            .unwrap()
+            .remove(super::COMMITTED_INDEX)
+            .unwrap();
+        let mut meta = txn.open_table(super::META).unwrap();
+        let committed = super::record::seal(&Some(old_committed)).unwrap();
+        meta.insert(super::KEY_COMMITTED_BEFORE, committed.as_slice())
+            .unwrap();
+        let mark = super::record::seal(&"3").unwrap();
+        meta.insert(super::KEY_FORMAT, mark.as_slice()).unwrap();
+        drop(meta);
+        txn.commit().unwrap();
+    }
+    let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
+    assert_eq!(
+        store.stored_format().unwrap().as_deref(),
+        Some(super::FORMAT)
+    );
+    assert_eq!(store.committed().unwrap(), Some(old_committed));
+    let txn = store.db.begin_read().unwrap();
+    let meta = txn.open_table(super::META).unwrap();
+    assert!(meta.get(super::KEY_COMMITTED_BEFORE).unwrap().is_none());
+    let entries = store
+        .log_entries((Bound::Unbounded, Bound::Unbounded))
+        .unwrap();
+    assert_eq!(entries, before_entries);
+    assert!(!entries.is_empty());
+    assert_eq!(store.log_state().unwrap().1, before_last);
 }
 
 /// A snapshot built from an older state (its build began before a newer
