@@ -380,7 +380,7 @@ fn a_file_of_format_3_moves_its_committed_log_id_into_the_log() {
     use openraft::CommittedLeaderId;
     use std::ops::Bound;
 
-    use redb::{Database, ReadableTable};
+    use redb::Database;
 
     use crate::raft_types::LogId;
 
