@@ -32,7 +32,8 @@ pids=()
 stop_all() {
     local p
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.01; done; done
+    # wait, not a kill -0 loop: it reaps them, and its stderr takes bash's "Killed" notices.
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     pids=()
 }
 cleanup() { stop_all; rm -rf "$work"; }
