@@ -41,7 +41,7 @@ mod write_behind;
 pub use data_file::{DataBatches, DataWriter, file_source, read_file};
 pub use error::EngineError;
 pub use isolation::Isolation;
-pub use limits::Limits;
+pub use limits::{BATCH_ROWS_MAX_CEILING, Limits};
 pub use progress::{ProgressSnapshot, RunProgress, input_bytes_total};
 pub use readback::read_rows;
 pub use report::{

@@ -50,6 +50,12 @@ pub struct Limits {
     pub parquet_encode_lanes_max: usize,
 }
 
+/// The largest `batch_rows_max` a run accepts: a batch's buffers are
+/// allocated up front for this many rows (a CSV batch about 18 bytes a
+/// row before its values), so a larger bound would only ask for memory,
+/// and at some size more than the machine has.
+pub const BATCH_ROWS_MAX_CEILING: usize = 1 << 20;
+
 /// The cores this process may use, asked once: the answer reads cgroup
 /// files, and limits are made more than once per run.
 fn cores() -> usize {

@@ -173,7 +173,7 @@ pub struct ContractValidateArgs {
     #[arg(long, env = "RUNINK_MASK_SALT", hide_env_values = true)]
     pub mask_salt: Option<String>,
     /// Rows per record batch.
-    #[arg(long, default_value_t = runink_engine::Limits::default().batch_rows_max as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = runink_engine::Limits::default().batch_rows_max as u32, value_parser = clap::value_parser!(u32).range(1..=runink_engine::BATCH_ROWS_MAX_CEILING as i64))]
     pub batch_rows_max: u32,
     /// Batches queued between reading and checking (backpressure bound).
     #[arg(long, default_value_t = runink_engine::Limits::default().queue_len_max as u32, value_parser = clap::value_parser!(u32).range(1..))]
@@ -228,7 +228,7 @@ pub struct ContractSynthArgs {
     #[arg(long)]
     pub object: Option<String>,
     /// Rows per generated batch.
-    #[arg(long, default_value_t = runink_engine::Limits::default().batch_rows_max as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = runink_engine::Limits::default().batch_rows_max as u32, value_parser = clap::value_parser!(u32).range(1..=runink_engine::BATCH_ROWS_MAX_CEILING as i64))]
     pub batch_rows_max: u32,
 }
 
@@ -315,7 +315,7 @@ pub struct RunArgs {
     #[arg(long, env = "RUNINK_MASK_SALT", hide_env_values = true)]
     pub mask_salt: Option<String>,
     /// Rows per record batch.
-    #[arg(long, default_value_t = runink_engine::Limits::default().batch_rows_max as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = runink_engine::Limits::default().batch_rows_max as u32, value_parser = clap::value_parser!(u32).range(1..=runink_engine::BATCH_ROWS_MAX_CEILING as i64))]
     pub batch_rows_max: u32,
     /// Batches queued between reading and processing (backpressure bound).
     #[arg(long, default_value_t = runink_engine::Limits::default().queue_len_max as u32, value_parser = clap::value_parser!(u32).range(1..))]

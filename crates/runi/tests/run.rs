@@ -243,3 +243,54 @@ fn a_missing_source_fails_with_its_name_and_writes_nothing() {
     assert!(stderr.contains("csv://data/orders.csv"), "{stderr}");
     assert!(!root.join("out/orders.parquet").exists());
 }
+
+/// A sink and the DLQ on one file used to deadlock (the second staging
+/// waited for the first's lock); the scenario is now refused before
+/// anything runs.
+#[test]
+fn a_sink_and_the_dlq_on_one_file_are_refused_before_the_run() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    let scenario = root.join("same_file.dsl");
+    fs::write(
+        &scenario,
+        "Feature: f\nScenario: s\n  @source(\"csv://data/orders.csv\")\n  \
+         @sink(\"jsonl://out/x.jsonl\")\n  @dlq(\"jsonl://./out/x.jsonl\")\n  \
+         Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    let output = runi(state.path())
+        .arg("run")
+        .arg(&scenario)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("same_file.dsl:5:3")
+            && stderr.contains("a sink of this scenario writes too"),
+        "{stderr}"
+    );
+    assert!(!root.join("out").exists(), "nothing is staged or written");
+}
+
+/// A batch bound past the ceiling is refused as a bad flag (exit 2), not
+/// tried: its buffers are allocated up front.
+#[test]
+fn a_batch_bound_past_the_ceiling_is_refused() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    let output = runi(state.path())
+        .args(["run", "--batch-rows-max", "4294967295"])
+        .arg(root.join("orders.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--batch-rows-max") && stderr.contains("1048576"),
+        "{stderr}"
+    );
+    assert!(!root.join("out").exists());
+}

@@ -1,8 +1,9 @@
 //! `@source`, `@sink` and `@dlq`: where rows come from and go to.
 
 use std::collections::BTreeMap;
+use std::path::{Component, PathBuf};
 
-use runink_plan::{Dlq, Endpoint, Location, Sink, Source, Window};
+use runink_plan::{Dlq, Endpoint, Location, Plan, Sink, Source, Window};
 
 use super::args::{Args, value_text};
 use super::endpoint::{Direction, format_option_keys, parse_endpoint, read_options};
@@ -11,6 +12,7 @@ use super::schema::Columns;
 use super::steps::check_expression;
 use crate::ast::ArgValue;
 use crate::diagnostic::Diagnostic;
+use crate::span::Span;
 
 pub fn compile_source(args: &Args<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<Source> {
     let uri = args.single_positional("URI", "`@source(\"csv://data/orders.csv\")`", diagnostics)?;
@@ -123,18 +125,119 @@ pub fn compile_dlq(args: &Args<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option
     })
 }
 
+/// The file an output writes, spelled so that `out/a.jsonl` and
+/// `./out//a.jsonl` compare equal; `None` for stdout.
+pub fn output_file(endpoint: &Endpoint) -> Option<PathBuf> {
+    match &endpoint.location {
+        Location::File { path } => Some(
+            std::path::Path::new(path)
+                .components()
+                .filter(|c| *c != Component::CurDir)
+                .collect(),
+        ),
+        Location::Stdin | Location::Stdout => None,
+    }
+}
+
+/// Refuses two outputs of one scenario on the same file: each is staged
+/// beside its target under a lock, so the second would wait for the first
+/// forever. `dlq_span` is the `@dlq` tag, or the scenario's name when the
+/// DLQ is the default one.
+pub fn check_outputs_distinct(
+    sinks: &[(Sink, Span)],
+    dlq: &Dlq,
+    dlq_span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for (sink, span) in sinks {
+        let Some(file) = output_file(&sink.endpoint) else {
+            continue;
+        };
+        if seen.contains(&file) {
+            diagnostics.push(
+                Diagnostic::error(
+                    *span,
+                    format!(
+                        "another sink of this scenario writes `{}` too",
+                        sink.endpoint.uri
+                    ),
+                )
+                .expected("each sink writing a file of its own"),
+            );
+        } else {
+            seen.push(file);
+        }
+    }
+    let Some(file) = output_file(&dlq.endpoint) else {
+        return;
+    };
+    if seen.contains(&file) {
+        let diagnostic = if dlq.defaulted {
+            Diagnostic::error(
+                dlq_span,
+                format!(
+                    "this scenario's default DLQ, `{}`, is also one of its sinks",
+                    dlq.endpoint.uri
+                ),
+            )
+            .help("name the DLQ's file with `@dlq(\"jsonl://PATH\")`")
+        } else {
+            Diagnostic::error(
+                dlq_span,
+                format!(
+                    "the DLQ writes `{}`, which a sink of this scenario writes too",
+                    dlq.endpoint.uri
+                ),
+            )
+            .expected("the DLQ writing a file of its own")
+        };
+        diagnostics.push(diagnostic);
+    }
+}
+
+/// Refuses a default DLQ that another scenario of the file also writes
+/// (two names with the same slug, `Load orders` and `load orders!`): the
+/// later run would replace the earlier one's rejected rows.
+pub fn check_default_dlqs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec<Diagnostic>) {
+    for (plan, span) in plans.iter().filter(|(plan, _)| plan.dlq.defaulted) {
+        let Some(file) = output_file(&plan.dlq.endpoint) else {
+            continue;
+        };
+        let other = plans.iter().find(|(other, _)| {
+            !std::ptr::eq(other, plan)
+                && other
+                    .sinks
+                    .iter()
+                    .map(|sink| &sink.endpoint)
+                    .chain(std::iter::once(&other.dlq.endpoint))
+                    .any(|endpoint| output_file(endpoint).as_ref() == Some(&file))
+        });
+        if let Some((other, _)) = other {
+            diagnostics.push(
+                Diagnostic::error(
+                    *span,
+                    format!(
+                        "this scenario's default DLQ, `{}`, is also written by scenario `{}`",
+                        plan.dlq.endpoint.uri, other.scenario
+                    ),
+                )
+                .help("name the DLQ's file with `@dlq(\"jsonl://PATH\")`"),
+            );
+        }
+    }
+}
+
 /// `<first sink's folder>/<scenario>.dlq.jsonl`, or beside the scenario file
 /// when the first sink is not a file.
-pub fn default_dlq(sinks: &[Sink], scenario: &str) -> Dlq {
-    let folder = sinks
-        .first()
-        .and_then(|sink| match &sink.endpoint.location {
-            Location::File { path } => {
-                let path = std::path::Path::new(path);
-                path.parent().map(|p| p.to_string_lossy().into_owned())
-            }
-            _ => None,
-        });
+pub fn default_dlq(first_sink: Option<&Sink>, scenario: &str) -> Dlq {
+    let folder = first_sink.and_then(|sink| match &sink.endpoint.location {
+        Location::File { path } => {
+            let path = std::path::Path::new(path);
+            path.parent().map(|p| p.to_string_lossy().into_owned())
+        }
+        _ => None,
+    });
     let file = format!("{}.dlq.jsonl", slug(scenario));
     let path = match folder {
         Some(folder) if !folder.is_empty() => format!("{folder}/{file}"),

@@ -83,9 +83,11 @@ pub fn compile(
         let plan = scenario::compile_scenario(&context, &outline.feature, draft, &mut diagnostics);
         let errors_after = diagnostics.iter().filter(|d| d.is_error()).count();
         if let (Some(plan), true) = (plan, errors_after == errors_before) {
-            plans.push(plan);
+            plans.push((plan, draft.name.span));
         }
     }
+    io::check_default_dlqs_distinct(&plans, &mut diagnostics);
+    let plans = plans.into_iter().map(|(plan, _)| plan).collect();
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     diagnostics.dedup();
     Compilation { plans, diagnostics }

@@ -13,7 +13,7 @@ use runink_plan::{
 use super::Context;
 use super::args::{Args, backticked};
 use super::contracts::LoadFailure;
-use super::io::{compile_dlq, compile_sink, compile_source, default_dlq};
+use super::io::{check_outputs_distinct, compile_dlq, compile_sink, compile_source, default_dlq};
 use super::outline::{BodyLine, Draft};
 use super::placement::{affinity, check_cron, parse_window, requires};
 use super::schema::Columns;
@@ -277,6 +277,14 @@ pub fn compile_scenario(
         );
     }
     check_colocation(&steps, diagnostics);
+    let (dlq, dlq_span) = match dlq {
+        Some((dlq, span)) => (dlq, span),
+        None => (
+            default_dlq(sinks.first().map(|(sink, _)| sink), &draft.name.value),
+            draft.name.span,
+        ),
+    };
+    check_outputs_distinct(&sinks, &dlq, dlq_span, diagnostics);
     let sinks: Vec<Sink> = sinks.into_iter().map(|(sink, _)| sink).collect();
     check_asserts(&settings.asserts, &sinks, diagnostics);
     if let (Some(output), Some(known)) = (
@@ -316,7 +324,6 @@ pub fn compile_scenario(
             steps[number - 1].slice = slice.number;
         }
     }
-    let dlq = dlq.map_or_else(|| default_dlq(&sinks, &draft.name.value), |(dlq, _)| dlq);
     let (herd, module, schedule, golden) = (
         settings
             .herd
