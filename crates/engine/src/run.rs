@@ -13,7 +13,7 @@ use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use datafusion::prelude::SessionContext;
 use runink_contract::{
-    CheckOptions, CheckedBatch, Contract, MaskRule, Masker, RowChecker, SchemaObject,
+    CheckOptions, CheckedBatch, Contract, MaskRule, Masker, REDACTED, RowChecker, SchemaObject,
 };
 use runink_plan::{ContractRef, Plan, Slice as PlanSlice, Step};
 use serde_json::Value;
@@ -518,11 +518,17 @@ impl Run {
         source: &str,
         line: Option<u64>,
     ) -> Result<(), RunError> {
+        let sensitive = self.sensitive.iter().any(|(name, _)| *name == field);
+        let shown = match (&value, sensitive) {
+            (None, _) => "null".to_owned(),
+            (Some(_), true) => format!("`{REDACTED}`"),
+            (Some(value), false) => format!("`{value}`"),
+        };
         let rejection = Rejection {
             step,
             rule: "cast".to_owned(),
             field: field.clone(),
-            message,
+            message: format!("{shown} {message}"),
             source: source.to_owned(),
             line,
             violations: None,

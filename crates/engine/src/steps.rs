@@ -34,6 +34,8 @@ pub struct StepReject {
     pub row: usize,
     pub field: String,
     pub value: Option<String>,
+    /// What went wrong, without the value (`cannot be cast to ...`): the
+    /// run puts the value in front, or `***` for a sensitive column.
     pub message: String,
 }
 
@@ -331,18 +333,11 @@ impl PlannedStep {
                         if arrays[*i].is_valid(row) && cast.is_null(row) && !*row_failed {
                             *row_failed = true;
                             let name = self.output_schema.field(*i).name().clone();
-                            let value = crate::dlq::value_text(&arrays[*i], row);
-                            let message = format!(
-                                "{} cannot be cast to `{target}`",
-                                value
-                                    .as_deref()
-                                    .map_or("null".to_owned(), |v| format!("`{v}`"))
-                            );
                             rejects.push(StepReject {
                                 row,
                                 field: name,
-                                value,
-                                message,
+                                value: crate::dlq::value_text(&arrays[*i], row),
+                                message: format!("cannot be cast to `{target}`"),
                             });
                         }
                     }

@@ -294,3 +294,52 @@ fn a_batch_bound_past_the_ceiling_is_refused() {
     );
     assert!(!root.join("out").exists());
 }
+
+/// A failed `cast` of a sensitive column names the value `***` in its
+/// message, in a slice and in-process: the clear value is nowhere in the
+/// DLQ (its field is masked as the contract says).
+#[test]
+fn a_failed_cast_of_a_sensitive_column_does_not_show_its_value() {
+    let (_temp, root) = example_copy("orders");
+    let scenario = root.join("cast.dsl");
+    fs::write(
+        &scenario,
+        "Feature: f\nScenario: c\n  @source(\"csv://data/orders.csv\")\n  \
+         @step(\"cast\", email=\"INT\")\n  @sink(\"jsonl://out/c.jsonl\")\n  \
+         @dlq(\"jsonl://out/c.dlq.jsonl\")\n  Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    let clear = fs::read_to_string(root.join("data/orders.csv")).unwrap();
+    let an_email = clear
+        .split([',', '\n'])
+        .find(|v| v.contains('@'))
+        .unwrap()
+        .to_owned();
+    for isolation in ["none", "slice"] {
+        let state = tempfile::tempdir().unwrap();
+        let output = runi(state.path())
+            .args(["run", "--isolation", isolation])
+            .arg(&scenario)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let dlq = fs::read_to_string(root.join("out/c.dlq.jsonl")).unwrap();
+        assert!(
+            !dlq.contains('@'),
+            "a clear email in the DLQ ({isolation}): {dlq}"
+        );
+        assert!(!dlq.contains(&an_email), "{dlq}");
+        let casts: Vec<serde_json::Value> = json_lines(&root.join("out/c.dlq.jsonl"))
+            .into_iter()
+            .filter(|row| row["_runink"]["rule"] == "cast")
+            .collect();
+        assert!(!casts.is_empty(), "{dlq}");
+        for row in casts {
+            assert_eq!(row["_runink"]["message"], "`***` cannot be cast to `Int32`");
+        }
+    }
+}
