@@ -255,6 +255,31 @@ pub fn value_text(array: &ArrayRef, row: usize) -> Option<String> {
     runink_contract::value_text(array, row).ok().flatten()
 }
 
+/// Row `row` of `batch`: every column's name and value as text (`None`
+/// for a null).
+pub fn row_texts(batch: &RecordBatch, row: usize) -> Vec<(String, Option<String>)> {
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(field, column)| (field.name().clone(), value_text(column, row)))
+        .collect()
+}
+
+/// Row `row` of `batch` as DLQ fields.
+pub fn row_fields(batch: &RecordBatch, row: usize) -> Vec<(String, Value)> {
+    fields_of(row_texts(batch, row))
+}
+
+/// Text values as DLQ fields (`null` for `None`).
+pub fn fields_of(texts: Vec<(String, Option<String>)>) -> Vec<(String, Value)> {
+    texts
+        .into_iter()
+        .map(|(name, value)| (name, value.map_or(Value::Null, Value::String)))
+        .collect()
+}
+
 /// The DLQ rows of a checked batch: the rejected rows' raw fields, as
 /// columns by name, and why each row was rejected (row `i` of the columns
 /// is `rejections[i]`).

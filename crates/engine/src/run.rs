@@ -471,6 +471,8 @@ impl Run {
             let rows_in = batch.num_rows() as u64;
             self.report.steps[index].rows_in += rows_in;
             let label = format!("step {} ({})", step.number, step.label);
+            // Arcs of the columns: a row the step rejects takes its fields from here.
+            let input = batch.clone();
             let Some(output) = step.push(batch, &self.masker)? else {
                 let emitted = step.take_emitted();
                 return self.push_emitted(stage_index, emitted);
@@ -479,6 +481,7 @@ impl Run {
                 let line = lines.as_ref().map(|l| l[reject.row]);
                 self.reject_cast(
                     label.clone(),
+                    crate::dlq::row_fields(&input, reject.row),
                     reject.field.clone(),
                     reject.value.clone(),
                     reject.message.clone(),
@@ -508,10 +511,12 @@ impl Run {
         self.write_sinks(batch, lines, source)
     }
 
-    /// A row a step could not cast goes to the DLQ.
+    /// A row a step could not cast goes to the DLQ, with `fields` (the row
+    /// as it entered the step, or its slice) and the value that failed.
     fn reject_cast(
         &mut self,
         step: String,
+        mut fields: Vec<(String, Value)>,
         field: String,
         value: Option<String>,
         message: String,
@@ -533,10 +538,12 @@ impl Run {
             line,
             violations: None,
         };
-        self.reject(
-            &[(field, value.map_or(Value::Null, Value::String))],
-            rejection,
-        )
+        let failed = value.map_or(Value::Null, Value::String);
+        match fields.iter_mut().find(|(name, _)| *name == field) {
+            Some((_, slot)) => *slot = failed,
+            None => fields.push((field, failed)),
+        }
+        self.reject(&fields, rejection)
     }
 
     /// Pushes what the step of stage `stage_index` emitted on its own
@@ -601,6 +608,7 @@ impl Run {
                 let label = format!("step {} ({})", step.number, step.label);
                 self.reject_cast(
                     label,
+                    reject.fields,
                     reject.field,
                     reject.value,
                     reject.message,

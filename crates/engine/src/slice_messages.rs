@@ -93,6 +93,10 @@ pub struct SliceReject {
     /// The row's position in the `Rows` batch it came from; none for rows
     /// a step emitted at the end.
     pub input_row: Option<u32>,
+    /// The row as it entered the step: the columns the slice has, as text.
+    /// The parent adds the columns it carried and keeps only names its
+    /// schemas know.
+    pub fields: Vec<(String, Option<String>)>,
     pub field: String,
     pub value: Option<String>,
     pub message: String,

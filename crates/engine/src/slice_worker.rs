@@ -208,6 +208,8 @@ impl Worker {
         for index in first..self.steps.len() {
             let rows_in = batch.num_rows() as u64;
             self.counts[index].rows_in += rows_in;
+            // Arcs of the columns: a rejected row's fields come from here.
+            let input = batch.clone();
             let Some(output) = self.steps[index].push(batch, &self.masker)? else {
                 return Ok((None, rejects));
             };
@@ -216,6 +218,7 @@ impl Worker {
                 rejects.push(SliceReject {
                     step_index: index,
                     input_row: rows.as_ref().map(|r| r.value(reject.row)),
+                    fields: crate::dlq::row_texts(&input, reject.row),
                     field: reject.field,
                     value: reject.value,
                     message: reject.message,

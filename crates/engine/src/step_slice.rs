@@ -106,6 +106,8 @@ pub struct SliceOutput {
 pub struct OutputReject {
     pub step_index: usize,
     pub line: Option<u64>,
+    /// The row's fields as they entered the slice.
+    pub fields: Vec<(String, serde_json::Value)>,
     pub field: String,
     pub value: Option<String>,
     pub message: String,
@@ -150,8 +152,10 @@ struct Unanswered {
     rows: usize,
     lines: Option<Vec<u64>>,
     source: String,
-    /// The batch's carried columns, in `SliceColumns::carried` order.
-    carried: Vec<ArrayRef>,
+    /// The whole batch as the slice's first step would see it: its
+    /// carried columns are put back into the answer from here, and a row
+    /// a step rejects goes to the DLQ with its fields from here.
+    input: RecordBatch,
 }
 
 enum Event {
@@ -313,16 +317,10 @@ impl StepSlice {
         }
         self.fail_if_failed()?;
         let rows = batch.num_rows();
-        let (batch, carried) = match &self.columns {
-            None => (batch, Vec::new()),
-            Some(columns) => {
-                let carried = columns
-                    .carried
-                    .iter()
-                    .map(|(_, at)| ArrayRef::clone(batch.column(*at)))
-                    .collect();
-                (batch.project(&columns.sent)?, carried)
-            }
+        let input = batch;
+        let batch = match &self.columns {
+            None => input.clone(),
+            Some(columns) => input.project(&columns.sent)?,
         };
         let sent = self
             .to_stdin
@@ -335,7 +333,7 @@ impl StepSlice {
             rows,
             lines,
             source: source.to_owned(),
-            carried,
+            input,
         });
         while let Ok(event) = self.events.try_recv() {
             self.handle(event);
@@ -403,7 +401,7 @@ impl StepSlice {
                     Some(body) => {
                         let (batch, rows) = self.split_input_rows(body, asked.rows)?;
                         let batch =
-                            self.put_back_carried(batch, &rows, asked.rows, &asked.carried)?;
+                            self.put_back_carried(batch, &rows, asked.rows, &asked.input)?;
                         (Some(batch), Some(rows))
                     }
                 };
@@ -413,11 +411,19 @@ impl StepSlice {
                 {
                     return Err(self.bad_output("a rejected row past its batch".to_owned()));
                 }
-                let Unanswered { lines, source, .. } = asked;
+                let Unanswered {
+                    lines,
+                    source,
+                    input,
+                    ..
+                } = asked;
                 let line_of = |row: u32| lines.as_ref().map(|l| l[row as usize]);
                 let rejects = rejects
                     .into_iter()
-                    .map(|r| output_reject(r, |row| row.and_then(line_of)))
+                    .map(|r| {
+                        let fields = self.reject_fields(&input, &r);
+                        output_reject(r, fields, |row| row.and_then(line_of))
+                    })
                     .collect();
                 let lines = match (&lines, &rows) {
                     (Some(lines), Some(rows)) => {
@@ -442,7 +448,10 @@ impl StepSlice {
                     counts,
                     rejects: rejects
                         .into_iter()
-                        .map(|r| output_reject(r, |_| None))
+                        .map(|r| {
+                            let fields = self.reject_fields_emitted(&r);
+                            output_reject(r, fields, |_| None)
+                        })
                         .collect(),
                 });
             }
@@ -519,7 +528,7 @@ impl StepSlice {
         answered: RecordBatch,
         rows: &UInt32Array,
         rows_in: usize,
-        carried: &[ArrayRef],
+        input: &RecordBatch,
     ) -> Result<RecordBatch, EngineError> {
         let Some(columns) = &self.columns else {
             return Ok(answered);
@@ -528,9 +537,9 @@ impl StepSlice {
         let mut from_slice = answered.columns().iter();
         let mut arrays = Vec::with_capacity(self.output_schema.fields().len());
         for out in 0..self.output_schema.fields().len() {
-            let kept = columns.carried.iter().position(|(c, _)| *c == out);
+            let kept = columns.carried.iter().find(|(c, _)| *c == out);
             let array = match kept {
-                Some(k) => pick.apply(&carried[k])?,
+                Some((_, at)) => pick.apply(input.column(*at))?,
                 None => ArrayRef::clone(
                     from_slice
                         .next()
@@ -541,6 +550,58 @@ impl StepSlice {
         }
         RecordBatch::try_new(SchemaRef::clone(&self.output_schema), arrays)
             .map_err(|e| self.bad_output(e.to_string()))
+    }
+
+    /// A rejected row's fields as it entered its step: what the slice sent
+    /// of them, and the columns the parent carried (no step of the slice
+    /// changes those) from `input`, the batch the row came from; in the
+    /// order of `input`'s columns, then the columns the slice's steps
+    /// made. A name neither schema has is dropped: the slice is not
+    /// trusted to name columns.
+    fn reject_fields(
+        &self,
+        input: &RecordBatch,
+        reject: &SliceReject,
+    ) -> Vec<(String, serde_json::Value)> {
+        let Some(row) = reject.input_row.map(|r| r as usize) else {
+            return self.reject_fields_emitted(reject);
+        };
+        let sent = |name: &str| reject.fields.iter().find(|(n, _)| n == name);
+        let carried = |at: usize| {
+            self.columns
+                .as_ref()
+                .is_some_and(|c| c.carried.iter().any(|(_, from)| *from == at))
+        };
+        let input_schema = input.schema();
+        let mut texts = Vec::new();
+        for (at, field) in input_schema.fields().iter().enumerate() {
+            let name = field.name();
+            if carried(at) {
+                texts.push((name.clone(), crate::dlq::value_text(input.column(at), row)));
+            } else if let Some(sent) = sent(name) {
+                texts.push(sent.clone());
+            }
+        }
+        for (name, value) in &reject.fields {
+            let made = input_schema.field_with_name(name).is_err()
+                && self.output_schema.field_with_name(name).is_ok();
+            if made && !texts.iter().any(|(n, _)| n == name) {
+                texts.push((name.clone(), value.clone()));
+            }
+        }
+        crate::dlq::fields_of(texts)
+    }
+
+    /// The fields of a row a step emitted at the end (no input row): what
+    /// the slice sent, under names of its output schema.
+    fn reject_fields_emitted(&self, reject: &SliceReject) -> Vec<(String, serde_json::Value)> {
+        let known: Vec<(String, Option<String>)> = reject
+            .fields
+            .iter()
+            .filter(|(name, _)| self.output_schema.field_with_name(name).is_ok())
+            .cloned()
+            .collect();
+        crate::dlq::fields_of(known)
     }
 
     /// The slice's rows under the schema the parent planned; a slice that
@@ -596,10 +657,15 @@ impl StepSlice {
     }
 }
 
-fn output_reject(reject: SliceReject, line: impl Fn(Option<u32>) -> Option<u64>) -> OutputReject {
+fn output_reject(
+    reject: SliceReject,
+    fields: Vec<(String, serde_json::Value)>,
+    line: impl Fn(Option<u32>) -> Option<u64>,
+) -> OutputReject {
     OutputReject {
         step_index: reject.step_index,
         line: line(reject.input_row),
+        fields,
         field: reject.field,
         value: reject.value,
         message: reject.message,

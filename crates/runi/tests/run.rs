@@ -297,7 +297,8 @@ fn a_batch_bound_past_the_ceiling_is_refused() {
 
 /// A failed `cast` of a sensitive column names the value `***` in its
 /// message, in a slice and in-process: the clear value is nowhere in the
-/// DLQ (its field is masked as the contract says).
+/// DLQ (its field is masked as the contract says). The DLQ row holds the
+/// whole row.
 #[test]
 fn a_failed_cast_of_a_sensitive_column_does_not_show_its_value() {
     let (_temp, root) = example_copy("orders");
@@ -340,6 +341,17 @@ fn a_failed_cast_of_a_sensitive_column_does_not_show_its_value() {
         assert!(!casts.is_empty(), "{dlq}");
         for row in casts {
             assert_eq!(row["_runink"]["message"], "`***` cannot be cast to `Int32`");
+            // The whole row, not only the field that failed.
+            for field in [
+                "order_id",
+                "customer_id",
+                "amount",
+                "currency",
+                "created_at",
+            ] {
+                assert!(row[field].is_string(), "no `{field}` in {row}");
+            }
+            assert_eq!(row["email"].as_str().map(str::len), Some(64), "{row}");
         }
     }
 }
