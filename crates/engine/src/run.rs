@@ -175,6 +175,20 @@ enum Stage {
     Slice { first: usize, slice: Box<StepSlice> },
 }
 
+/// A row a step rejected (a failed `cast`), on its way to the DLQ.
+struct StepRejected {
+    /// `step N (label)`.
+    step: String,
+    /// The row as it entered the step.
+    fields: Vec<(String, Value)>,
+    /// The field that failed, and its value.
+    field: String,
+    value: Option<String>,
+    /// What went wrong, without the value.
+    message: String,
+    line: Option<u64>,
+}
+
 /// A sink with its routing condition and, for a role-scoped sink, the
 /// columns that role may not read in clear.
 struct PlannedSink {
@@ -479,15 +493,15 @@ impl Run {
             };
             for reject in &output.rejects {
                 let line = lines.as_ref().map(|l| l[reject.row]);
-                self.reject_cast(
-                    label.clone(),
-                    crate::dlq::row_fields(&input, reject.row),
-                    reject.field.clone(),
-                    reject.value.clone(),
-                    reject.message.clone(),
-                    source,
+                let rejected = StepRejected {
+                    step: label.clone(),
+                    fields: crate::dlq::row_fields(&input, reject.row),
+                    field: reject.field.clone(),
+                    value: reject.value.clone(),
+                    message: reject.message.clone(),
                     line,
-                )?;
+                };
+                self.reject_cast(rejected, source)?;
             }
             let rejected = output.rejects.len() as u64;
             let rows_out = output.batch.num_rows() as u64;
@@ -511,18 +525,16 @@ impl Run {
         self.write_sinks(batch, lines, source)
     }
 
-    /// A row a step could not cast goes to the DLQ, with `fields` (the row
-    /// as it entered the step, or its slice) and the value that failed.
-    fn reject_cast(
-        &mut self,
-        step: String,
-        mut fields: Vec<(String, Value)>,
-        field: String,
-        value: Option<String>,
-        message: String,
-        source: &str,
-        line: Option<u64>,
-    ) -> Result<(), RunError> {
+    /// A row a step could not cast goes to the DLQ.
+    fn reject_cast(&mut self, rejected: StepRejected, source: &str) -> Result<(), RunError> {
+        let StepRejected {
+            step,
+            mut fields,
+            field,
+            value,
+            message,
+            line,
+        } = rejected;
         let sensitive = self.sensitive.iter().any(|(name, _)| *name == field);
         let shown = match (&value, sensitive) {
             (None, _) => "null".to_owned(),
@@ -606,15 +618,15 @@ impl Run {
             for reject in output.rejects {
                 let step = &self.report.steps[first + reject.step_index];
                 let label = format!("step {} ({})", step.number, step.label);
-                self.reject_cast(
-                    label,
-                    reject.fields,
-                    reject.field,
-                    reject.value,
-                    reject.message,
-                    &output.source,
-                    reject.line,
-                )?;
+                let rejected = StepRejected {
+                    step: label,
+                    fields: reject.fields,
+                    field: reject.field,
+                    value: reject.value,
+                    message: reject.message,
+                    line: reject.line,
+                };
+                self.reject_cast(rejected, &output.source)?;
             }
             if let Some(batch) = output.batch {
                 self.push_stages(stage_index + 1, batch, output.lines, &output.source)?;
