@@ -80,6 +80,11 @@ impl DlqWriter {
         dry_run: bool,
     ) -> Result<Self, EngineError> {
         let file = match (&endpoint.location, dry_run) {
+            (Location::File { path }, true) => {
+                crate::staging::check_target(&base_dir.join(path))
+                    .map_err(|e| EngineError::write(&endpoint.uri, e))?;
+                None
+            }
             (_, true) => None,
             (Location::File { path }, false) => {
                 let target = base_dir.join(path);

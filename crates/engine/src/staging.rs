@@ -6,7 +6,11 @@
 //!
 //! A run commits all its files at once ([`commit_all`]): every file is
 //! synced to disk (in parallel: each sync waits on the disk, not the CPU)
-//! before any is renamed, then each folder is synced once.
+//! before any is renamed, then each folder is synced once. A target that
+//! cannot take a file (a folder in the way) is refused when the run starts
+//! ([`check_target`]); if a rename still fails, the files renamed before it
+//! are put back as they were (each previous file is kept under a hard link
+//! until the commit ends), so a run commits all its outputs or none.
 //!
 //! A run holds an OS lock on each of its temporary files until it commits
 //! or aborts; the lock dies with the process, kill -9 included. So "stale"
@@ -42,9 +46,36 @@ pub struct StagedFile {
     _lock: File,
 }
 
+/// Refuses a target that a file cannot be renamed onto: a folder, or a
+/// path whose folder is a file. Checked when a run starts (`--dry-run`
+/// included), so it fails before it reads a row.
+pub fn check_target(target: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "a folder has the output's name; remove it or write to another file",
+        ));
+    }
+    let mut folder = Some(folder_of(target));
+    while let Some(path) = folder {
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => return Ok(()),
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    format!("`{}` is a file, not a folder", path.display()),
+                ));
+            }
+            Err(_) => folder = path.parent().filter(|p| !p.as_os_str().is_empty()),
+        }
+    }
+    Ok(())
+}
+
 impl StagedFile {
     /// Creates the temporary file (and the target's folder if needed).
     pub fn create(target: &Path, run_id: &str) -> io::Result<(Self, WriteBehindFile)> {
+        check_target(target)?;
         let folder = folder_of(target);
         fs::create_dir_all(folder)?;
         let name = target
@@ -95,20 +126,73 @@ pub fn commit_all(files: Vec<StagedFile>) -> Result<(), CommitError> {
         return Err(CommitError { path, source });
     }
     let folders: BTreeSet<PathBuf> = files.iter().map(|f| f.folder().to_owned()).collect();
-    let mut files = files.into_iter();
-    while let Some(file) = files.next() {
+    let before: Vec<Before> = files.iter().map(Before::keep).collect();
+    for (index, file) in files.iter().enumerate() {
         if let Err(source) = fs::rename(&file.temp, &file.target) {
             let path = file.target.clone();
-            file.abort();
-            files.for_each(StagedFile::abort);
+            for (done, before) in files[..index].iter().zip(&before) {
+                before.put_back(done);
+            }
+            before.into_iter().for_each(Before::forget);
+            files.into_iter().for_each(StagedFile::abort);
             return Err(CommitError { path, source });
         }
     }
+    before.into_iter().for_each(Before::forget);
     let folders: Vec<&Path> = folders.iter().map(PathBuf::as_path).collect();
     sync_at_once(&folders).map_err(|(index, source)| CommitError {
         path: folders[index].to_owned(),
         source,
     })
+}
+
+/// What a target was before the commit renamed a file onto it.
+enum Before {
+    /// No file: undoing the rename removes the target.
+    Absent,
+    /// A file, kept under a hard link (named and locked as a temporary
+    /// file, so a crash leaves it for the next run to remove).
+    Kept { link: PathBuf, _lock: File },
+    /// A file the file system would not link: the rename cannot be undone.
+    Unkept,
+}
+
+impl Before {
+    fn keep(file: &StagedFile) -> Self {
+        if fs::symlink_metadata(&file.target).is_err() {
+            return Self::Absent;
+        }
+        let mut link = file.temp.clone().into_os_string();
+        link.push("-previous");
+        let link = PathBuf::from(link);
+        let _ = fs::remove_file(&link);
+        if fs::hard_link(&file.target, &link).is_err() {
+            return Self::Unkept;
+        }
+        match File::open(&link).and_then(|lock| lock.lock().map(|()| lock)) {
+            Ok(lock) => Self::Kept { link, _lock: lock },
+            Err(_) => {
+                let _ = fs::remove_file(&link);
+                Self::Unkept
+            }
+        }
+    }
+
+    /// Undoes the rename of `file` onto its target.
+    fn put_back(&self, file: &StagedFile) {
+        let _ = match self {
+            Self::Absent => fs::remove_file(&file.target),
+            Self::Kept { link, .. } => fs::rename(link, &file.target),
+            Self::Unkept => Ok(()),
+        };
+    }
+
+    fn forget(self) {
+        if let Self::Kept { link, .. } = self {
+            // Left behind, it is removed as stale by the next run.
+            let _ = fs::remove_file(&link);
+        }
+    }
 }
 
 /// Syncs every path (file or folder), up to `SYNCS_AT_ONCE_MAX` at a
@@ -245,26 +329,47 @@ mod tests {
     }
 
     #[test]
-    fn a_file_that_cannot_be_renamed_stops_the_commit_and_leaves_no_temporary_file() {
+    fn a_file_that_cannot_be_renamed_stops_the_commit_and_undoes_the_renames_before_it() {
         let dir = tempfile::tempdir().unwrap();
-        // A folder where the first file should go: the rename fails.
+        let earlier = dir.path().join("earlier.jsonl");
+        fs::write(&earlier, "old").unwrap();
+        let absent = dir.path().join("absent.jsonl");
         let blocked = dir.path().join("blocked.jsonl");
+        let (first, mut file) = StagedFile::create(&earlier, "r1").unwrap();
+        file.write_all(b"new").unwrap();
+        let (second, mut file) = StagedFile::create(&absent, "r1").unwrap();
+        file.write_all(b"new").unwrap();
+        let (third, _) = StagedFile::create(&blocked, "r1").unwrap();
+        // A folder put where the last file goes while the run wrote: its
+        // rename fails after the first two were renamed.
         fs::create_dir(&blocked).unwrap();
         fs::write(blocked.join("inside"), "x").unwrap();
-        let later = dir.path().join("later.jsonl");
-        fs::write(&later, "old").unwrap();
-        let (first, _) = StagedFile::create(&blocked, "r1").unwrap();
-        let (second, mut file) = StagedFile::create(&later, "r1").unwrap();
-        file.write_all(b"new").unwrap();
 
-        let error = commit_all(vec![first, second]).unwrap_err();
+        let error = commit_all(vec![first, second, third]).unwrap_err();
         assert_eq!(error.path, blocked);
-        assert_eq!(fs::read_to_string(&later).unwrap(), "old");
+        assert_eq!(fs::read_to_string(&earlier).unwrap(), "old");
         let mut names: Vec<String> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, ["blocked.jsonl", "later.jsonl"]);
+        assert_eq!(names, ["blocked.jsonl", "earlier.jsonl"]);
+    }
+
+    #[test]
+    fn a_target_a_file_cannot_take_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("out.parquet");
+        fs::create_dir(&folder).unwrap();
+        let error = StagedFile::create(&folder, "r1").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::IsADirectory);
+        let file = dir.path().join("plain");
+        fs::write(&file, "x").unwrap();
+        let error = check_target(&file.join("sub/out.jsonl")).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotADirectory);
+        assert!(error.to_string().contains("plain"), "{error}");
+        check_target(&dir.path().join("new/deeper/out.jsonl")).unwrap();
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 2, "nothing created");
     }
 }

@@ -355,3 +355,33 @@ fn a_failed_cast_of_a_sensitive_column_does_not_show_its_value() {
         }
     }
 }
+
+/// A folder where an output goes fails the run before it reads a row
+/// (and a dry run too), naming the output; no other output is written.
+#[test]
+fn a_folder_in_the_way_of_an_output_fails_the_run_before_anything_is_written() {
+    let (_temp, root) = example_copy("orders");
+    fs::create_dir_all(root.join("out/orders.parquet")).unwrap();
+    for dry_run in [true, false] {
+        let state = tempfile::tempdir().unwrap();
+        let mut command = runi(state.path());
+        command.arg("run");
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        let output = command.arg(root.join("orders.dsl")).output().unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("parquet://out/orders.parquet")
+                && stderr.contains("a folder has the output's name"),
+            "{stderr}"
+        );
+        let mut names: Vec<String> = fs::read_dir(root.join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["orders.parquet"], "dry run: {dry_run}");
+    }
+}
