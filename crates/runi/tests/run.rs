@@ -385,3 +385,44 @@ fn a_folder_in_the_way_of_an_output_fails_the_run_before_anything_is_written() {
         assert_eq!(names, ["orders.parquet"], "dry run: {dry_run}");
     }
 }
+
+/// DLQ line numbers are the lines an editor shows, whatever the line ends
+/// (`\r\n`, `\r`) and with blank lines between records.
+#[test]
+fn dlq_lines_count_crlf_cr_and_blank_lines() {
+    let header = "order_id,customer_id,email,amount,currency,created_at";
+    let good = "ORD-100001,C1,a@b.c,5.00,USD,2026-03-01T10:15:00Z";
+    let short = "ORD-100002,C2,b@b.c,5.00,USD";
+    let pattern = "ORD-12,C3,c@b.c,5.00,USD,2026-03-01T10:15:00Z";
+    for end in ["\r\n", "\r", "\n"] {
+        let (_temp, root) = example_copy("orders");
+        let state = tempfile::tempdir().unwrap();
+        // Lines: 1 header, 2 good, 3-4 blank, 5 short, 6 blank, 7 pattern.
+        let lines = [header, good, "", "", short, "", pattern];
+        fs::write(root.join("data/orders.csv"), lines.join(end) + end).unwrap();
+        let output = runi(state.path())
+            .arg("run")
+            .arg(root.join("orders.dsl"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let dlq = json_lines(&root.join("out/orders.dlq.jsonl"));
+        let mut found: Vec<(u64, String)> = dlq
+            .iter()
+            .map(|r| {
+                let order = r["order_id"].as_str().unwrap_or_default().to_owned();
+                (r["_runink"]["line"].as_u64().unwrap(), order)
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [(5, "ORD-100002".to_owned()), (7, "ORD-12".to_owned())],
+            "line ends {end:?}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
+use super::line_starts::LineStarts;
 use super::{BadRecord, SourceBatch};
 use crate::EngineError;
 use crate::limits::Limits;
@@ -23,7 +24,7 @@ pub struct CsvOptions {
 }
 
 pub struct CsvReader {
-    reader: csv::Reader<Box<dyn BufRead + Send>>,
+    reader: csv::Reader<LineStarts<Box<dyn BufRead + Send>>>,
     schema: SchemaRef,
     uri: String,
     batch_rows_max: usize,
@@ -57,7 +58,7 @@ impl CsvReader {
             .double_quote(options.escape.is_none())
             .has_headers(options.header)
             .flexible(true)
-            .from_reader(boxed);
+            .from_reader(LineStarts::new(boxed));
         let names: Vec<String> = if options.header {
             let header = reader
                 .byte_headers()
@@ -110,7 +111,8 @@ impl CsvReader {
                 self.done = true;
                 break;
             }
-            let line = self.record.position().map_or(0, |p| p.line());
+            let offset = self.record.position().map_or(0, csv::Position::byte);
+            let line = self.reader.get_mut().line_at(offset);
             let text = match self.record_text(width) {
                 Ok(text) => text,
                 Err(problem) => {

@@ -4,6 +4,7 @@
 
 mod csv_reader;
 mod jsonl_reader;
+mod line_starts;
 mod open;
 mod pump;
 mod typed_reader;
