@@ -426,3 +426,35 @@ fn dlq_lines_count_crlf_cr_and_blank_lines() {
         );
     }
 }
+
+/// An Arrow IPC file `runi` writes, `runi` reads back: the same rows.
+#[test]
+fn an_arrow_file_runi_writes_runi_reads_back() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    fs::write(
+        root.join("arrow.dsl"),
+        "Feature: arrow round trip\n\n\
+         Scenario: write\n  @source(\"csv://data/orders.csv\")\n  \
+         @sink(\"arrow://out/rows.arrow\")\n  @sink(\"jsonl://out/written.jsonl\")\n  \
+         @dlq(\"jsonl://out/write.dlq.jsonl\")\n\n\
+         Scenario: read\n  @source(\"arrow://out/rows.arrow\")\n  \
+         @sink(\"jsonl://out/read.jsonl\")\n  @dlq(\"jsonl://out/read.dlq.jsonl\")\n",
+    )
+    .unwrap();
+    for scenario in ["write", "read"] {
+        let output = runi(state.path())
+            .args(["run", "--scenario", scenario])
+            .arg(root.join("arrow.dsl"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{scenario}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let written = json_lines(&root.join("out/written.jsonl"));
+    assert_eq!(written.len(), 24);
+    assert_eq!(json_lines(&root.join("out/read.jsonl")), written);
+}

@@ -34,18 +34,29 @@ impl TypedReader {
     }
 
     /// An Arrow IPC file (`arrow://`) or stream (`stdin://` with
-    /// `format=arrow`): both start with the stream's messages after the
-    /// file magic, so the stream reader reads either once the magic is
-    /// skipped.
+    /// `format=arrow`): a file holds a stream after its magic and padding
+    /// (its footer comes after the stream's end), so the stream reader
+    /// reads either once those are skipped.
     pub fn arrow_ipc(input: Box<dyn Read + Send>, uri: &str) -> Result<Self, EngineError> {
         let mut input = input;
-        let mut magic = [0u8; 8];
-        let peeked = read_up_to(&mut input, &mut magic).map_err(|e| EngineError::read(uri, e))?;
-        let rest: Box<dyn Read + Send> = if peeked == 8 && &magic[..6] == b"ARROW1" {
-            input
-        } else {
-            Box::new(std::io::Cursor::new(magic[..peeked].to_vec()).chain(input))
-        };
+        let mut word = [0u8; 8];
+        let mut peeked =
+            read_up_to(&mut input, &mut word).map_err(|e| EngineError::read(uri, e))?;
+        if peeked == 8 && &word[..6] == b"ARROW1" {
+            // A file: its messages start after the magic, padded with
+            // zeros to the writer's alignment (arrow-rs pads to 64 bytes).
+            peeked = 0;
+            for _ in 0..ARROW_FILE_PADDING_WORDS_MAX {
+                peeked =
+                    read_up_to(&mut input, &mut word).map_err(|e| EngineError::read(uri, e))?;
+                if peeked < 8 || word != [0; 8] {
+                    break;
+                }
+                peeked = 0;
+            }
+        }
+        let rest: Box<dyn Read + Send> =
+            Box::new(std::io::Cursor::new(word[..peeked].to_vec()).chain(input));
         let reader = StreamReader::try_new(rest, None).map_err(|e| EngineError::read(uri, e))?;
         Ok(Self {
             batches: Box::new(reader),
@@ -70,6 +81,11 @@ impl TypedReader {
         }))
     }
 }
+
+/// 8-byte words of zeros skipped after an Arrow file's magic, at most: a
+/// message never starts with eight zero bytes (it starts with its length
+/// or the 0xFFFFFFFF continuation marker), so they can only be padding.
+const ARROW_FILE_PADDING_WORDS_MAX: usize = 512;
 
 fn read_up_to(input: &mut dyn Read, buffer: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
