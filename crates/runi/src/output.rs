@@ -96,3 +96,12 @@ pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{text}");
     Ok(())
 }
+
+/// Prints a value as JSON on one line of stdout: for commands that print
+/// one value per item (`run`: one per scenario), so that the output is
+/// JSON lines.
+pub fn print_json_line(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let text = serde_json::to_string(value)?;
+    println!("{text}");
+    Ok(())
+}

@@ -458,3 +458,38 @@ fn an_arrow_file_runi_writes_runi_reads_back() {
     assert_eq!(written.len(), 24);
     assert_eq!(json_lines(&root.join("out/read.jsonl")), written);
 }
+
+/// `--json run` of a file with several scenarios prints JSON lines: one
+/// object per scenario, each on its own line.
+#[test]
+fn json_run_of_several_scenarios_prints_one_line_each() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    fs::write(
+        root.join("two.dsl"),
+        "Feature: two\n\n\
+         Scenario: first\n  @source(\"csv://data/orders.csv\")\n  @sink(\"jsonl://out/a.jsonl\")\n\n\
+         Scenario: second\n  @source(\"csv://data/orders.csv\")\n  @sink(\"jsonl://out/b.jsonl\")\n",
+    )
+    .unwrap();
+    let output = runi(state.path())
+        .args(["--json", "run"])
+        .arg(root.join("two.dsl"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let scenarios: Vec<String> = stdout
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(value["ok"], true, "{line}");
+            value["report"]["scenario"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(scenarios, ["first", "second"]);
+}

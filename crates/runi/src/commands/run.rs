@@ -14,7 +14,7 @@ use runink_engine::{
 use crate::cli::{GlobalOptions, RunArgs};
 use crate::exit::{Exit, Failure, Outcome};
 use crate::ledger::{Recording, local_ledger};
-use crate::output::print_json;
+use crate::output::print_json_line;
 use crate::progress_bar::ProgressBar;
 use crate::run_settings::{engine_options, settings_of};
 use crate::scenario_file::{compile_or_fail, select_plans};
@@ -119,7 +119,8 @@ fn print_outcome(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     if global.json {
-        return print_json(&serde_json::json!({ "ok": error.is_none(), "report": report }));
+        // One line per scenario: a file of several prints JSON lines.
+        return print_json_line(&serde_json::json!({ "ok": error.is_none(), "report": report }));
     }
     // A summary for people: on a terminal, or when asked with -v.
     if !global.quiet && (std::io::stderr().is_terminal() || global.verbose > 0) {
