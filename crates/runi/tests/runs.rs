@@ -409,3 +409,52 @@ fn a_long_run_hands_the_state_folder_to_a_reader_and_records_its_end() {
     assert_eq!(runs[0]["status"], "succeeded", "{runs}");
     assert!(dsl.with_file_name("out").join("orders.parquet").exists());
 }
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a run to kill needs a live process; this starts the runi under test, not user code"
+)]
+fn a_killed_run_is_recorded_as_failed_by_the_next_runi() {
+    let (_temp, dsl) = orders_copy();
+    let from_stdin = fs::read_to_string(&dsl)
+        .unwrap()
+        .replace("csv://data/orders.csv", "stdin://\", format=\"csv");
+    fs::write(&dsl, from_stdin).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    // A run that waits for rows on a pipe kept open: running until killed.
+    let mut running = std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
+        .env("RUNINK_HOME", state.path())
+        .env("RUNINK_MASK_SALT", "test-salt")
+        .env_remove("RUNINK_LOCK_WAIT_MS")
+        .arg("run")
+        .arg(&dsl)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while json(state.path(), &["runs"]).as_array().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the run was never recorded as started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Alive, it stays running however often the ledger is read.
+    for _ in 0..3 {
+        assert_eq!(json(state.path(), &["runs"])[0]["status"], "running");
+    }
+    running.kill().unwrap();
+    running.wait().unwrap();
+
+    let runs = json(state.path(), &["runs"]);
+    assert_eq!(runs.as_array().unwrap().len(), 1, "{runs}");
+    assert_eq!(runs[0]["status"], "failed", "{runs}");
+    let status = text(state.path(), &["status", "1"]);
+    assert!(
+        status.contains("its process ended before recording"),
+        "{status}"
+    );
+    assert!(!dsl.with_file_name("out").join("orders.parquet").exists());
+}

@@ -9,6 +9,9 @@
 //! and opened again for the run's last writes. So the second process
 //! waits for the first's writes (up to `lock_wait_ms_max`), never for its
 //! whole run. Reads open the Barn for the one call.
+//!
+//! Every open first records as failed the runs whose process is gone
+//! (`run_locks.rs`), so a killed run does not stay `running`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -16,8 +19,10 @@ use std::sync::Mutex;
 use anyhow::{Context, anyhow};
 use runink_barn::{
     Applied, Barn, BarnOptions, Command, HeldBarn, Outcome, Run, RunEvent, RunId, RunQuery,
+    RunStatus, unix_now_ms,
 };
 
+use super::run_locks::{RunLocks, SWEEP_RUNS_MAX, abandoned_end};
 use super::{RunFinish, RunHistory, RunLedger, RunStart};
 
 /// The embedded Barn in one folder.
@@ -27,6 +32,8 @@ pub struct EmbeddedLedger {
     options: BarnOptions,
     /// The Barn held from a run's begin to its finish.
     held: Mutex<Option<Held>>,
+    /// Which runs still have a process.
+    locks: RunLocks,
 }
 
 /// A held Barn with the runtime its watcher runs on.
@@ -63,7 +70,23 @@ impl EmbeddedLedger {
                 ..BarnOptions::default()
             },
             held: Mutex::new(None),
+            locks: RunLocks::new(dir.parent().unwrap_or(dir)),
         }
+    }
+
+    /// Records as failed the runs recorded running whose process is gone.
+    async fn fail_abandoned_runs(&self, barn: &Barn) -> anyhow::Result<()> {
+        let running = barn
+            .runs_newest_first(|run| run.status == RunStatus::Running, SWEEP_RUNS_MAX)
+            .await?;
+        for run in running {
+            if self.locks.is_held(run.id) {
+                continue;
+            }
+            applied(barn.write(abandoned_end(run.id, unix_now_ms())).await?)?;
+            self.locks.release(run.id);
+        }
+        Ok(())
     }
 
     /// Does `work` on the held Barn, holding it first if it is not held;
@@ -132,13 +155,17 @@ impl EmbeddedLedger {
         if !self.dir.exists() {
             return Ok(empty);
         }
-        self.with_barn(read)
+        self.with_barn(async |barn| {
+            self.fail_abandoned_runs(barn).await?;
+            read(barn).await
+        })
     }
 }
 
 impl RunLedger for EmbeddedLedger {
     fn begin(&self, start: &RunStart) -> anyhow::Result<RunId> {
         self.with_held_barn(false, async |barn| {
+            self.fail_abandoned_runs(barn).await?;
             let (herd_known, scenario_known) = barn
                 .read(|state| {
                     (
@@ -179,6 +206,10 @@ impl RunLedger for EmbeddedLedger {
                     "the barn answered a submission with another outcome; this is a bug"
                 ));
             };
+            // Before the folder is let go, so nobody sees the run without it.
+            self.locks
+                .hold(run)
+                .with_context(|| format!("cannot take the lock that marks run {run} as alive"))?;
             Ok(run)
         })
     }
@@ -191,6 +222,7 @@ impl RunLedger for EmbeddedLedger {
             for command in finish.commands(run, batch_max) {
                 applied(barn.write(command).await?)?;
             }
+            self.locks.release(run);
             Ok(())
         })
     }

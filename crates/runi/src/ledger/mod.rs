@@ -11,6 +11,7 @@ mod embedded;
 mod record;
 mod recording;
 mod remote;
+mod run_locks;
 
 use std::path::Path;
 
