@@ -102,3 +102,45 @@ fn a_difference_fails_with_the_rows_that_differ() {
         .assert()
         .success();
 }
+
+/// A scenario whose run fails fails its own test (exit 1, with the
+/// reason); the scenarios after it are still tested.
+#[test]
+fn a_failing_run_fails_its_scenario_and_the_others_are_still_tested() {
+    let (_temp, root) = copy_examples();
+    let state = tempfile::tempdir().unwrap();
+    let orders = root.join("orders");
+    fs::write(
+        orders.join("two.dsl"),
+        "Feature: two\n\n\
+         Scenario: one\n  @source(\"csv://data/orders.csv\")\n  @sink(\"jsonl://out/one.jsonl\")\n  \
+         @golden(\"golden_one\")\n  @assert(\"rows_out > 1000\")\n  Given the contract: contracts/orders.yaml\n\n\
+         Scenario: two\n  @source(\"csv://data/orders.csv\")\n  @sink(\"jsonl://out/two.jsonl\")\n  \
+         @golden(\"golden_two\")\n  Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    // --update writes scenario two's files; one's run fails all the same.
+    let update = runi(state.path())
+        .args(["test", "--update"])
+        .arg(orders.join("two.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(update.status.code(), Some(1));
+    assert!(orders.join("golden_two/two.expected.jsonl").exists());
+
+    let output = runi(state.path())
+        .arg("test")
+        .arg(orders.join("two.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("FAILED: `one`")
+            && stderr.contains("the run failed")
+            && stderr.contains("rows_out > 1000")
+            && stderr.contains("ok: `two`")
+            && stderr.contains("1 passed, 1 failed"),
+        "{stderr}"
+    );
+}
