@@ -203,6 +203,12 @@ impl PlannedStep {
                     input.fields().iter().map(|f| f.as_ref().clone()).collect();
                 for (old, new) in pairs {
                     let i = index(old)?;
+                    if new != old && fields.iter().any(|f| f.name() == new) {
+                        return Err(fail(format!(
+                            "cannot rename `{old}` to `{new}`: `{new}` is already a column; \
+                             pick another name, or drop that column first with `select`"
+                        )));
+                    }
                     fields[i] = fields[i].clone().with_name(new);
                 }
                 (Operator::Rename, Arc::new(Schema::new(fields)))

@@ -493,3 +493,38 @@ fn json_run_of_several_scenarios_prints_one_line_each() {
         .collect();
     assert_eq!(scenarios, ["first", "second"]);
 }
+
+/// A rename onto a column the input already has, known only once the
+/// file's header is read, fails with the step and both names (exit 2),
+/// not an internal error.
+#[test]
+fn a_rename_onto_an_existing_column_fails_clearly() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    fs::write(root.join("in.csv"), "a,b\n1,2\n").unwrap();
+    fs::write(
+        root.join("s.dsl"),
+        "Feature: f\nScenario: s\n  @source(\"csv://in.csv\")\n  @step(\"rename\", a=\"b\")\n  \
+         @sink(\"jsonl://out/o.jsonl\")\n",
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let output = runi(state.path())
+        .arg("run")
+        .arg(root.join("s.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("step 1 (`rename`)")
+            && stderr.contains("`b` is already a column")
+            && !stderr.contains("bug"),
+        "{stderr}"
+    );
+    // Nothing written (the sink's folder may have been made for it).
+    let written: Vec<_> = fs::read_dir(root.join("out"))
+        .map(|entries| entries.collect())
+        .unwrap_or_default();
+    assert!(written.is_empty(), "{written:?}");
+}

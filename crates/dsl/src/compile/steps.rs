@@ -256,6 +256,20 @@ fn rename(
             diagnostics.push(columns.missing(&old.value, old.span, "`rename`"));
         } else if !is_column_name(&new.value) {
             diagnostics.push(not_a_column_name(new.span, &new.value));
+        } else if new.value != old.value
+            && columns
+                .0
+                .as_ref()
+                .is_some_and(|known| known.contains(&new.value))
+        {
+            // Two columns of one name: no later step could tell them apart.
+            diagnostics.push(
+                Diagnostic::error(
+                    new.span,
+                    format!("`{}` is already a column here", new.value),
+                )
+                .expected("a name no column has (or drop that column first with `select`)"),
+            );
         } else {
             columns.rename(&old.value, &new.value);
             renamed.push((old.value.clone(), new.value.clone()));
