@@ -528,3 +528,33 @@ fn a_rename_onto_an_existing_column_fails_clearly() {
         .unwrap_or_default();
     assert!(written.is_empty(), "{written:?}");
 }
+
+/// A CSV with a header and no rows keeps its columns: steps are planned
+/// on them, and a CSV sink writes its header even with no row to write.
+#[test]
+fn an_input_with_no_rows_keeps_its_columns() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    fs::write(root.join("in.csv"), "id,name\n").unwrap();
+    fs::write(
+        root.join("s.dsl"),
+        "Feature: f\nScenario: s\n  @source(\"csv://in.csv\")\n  @step(\"select\", columns=\"id\")\n  \
+         @sink(\"csv://out/o.csv\")\n  @sink(\"jsonl://out/o.jsonl\", name=\"lines\")\n",
+    )
+    .unwrap();
+    for isolation in ["none", "slice"] {
+        let state = tempfile::tempdir().unwrap();
+        let output = runi(state.path())
+            .args(["run", "--isolation", isolation])
+            .arg(root.join("s.dsl"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{isolation}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(fs::read_to_string(root.join("out/o.csv")).unwrap(), "id\n");
+        assert_eq!(fs::read_to_string(root.join("out/o.jsonl")).unwrap(), "");
+    }
+}

@@ -90,6 +90,11 @@ impl CsvReader {
         })
     }
 
+    /// The columns, from the header or the contract, known before any row.
+    pub fn schema(&self) -> SchemaRef {
+        SchemaRef::clone(&self.schema)
+    }
+
     pub fn next_batch(&mut self) -> Result<Option<SourceBatch>, EngineError> {
         if self.done {
             return Ok(None);

@@ -33,6 +33,17 @@ impl std::fmt::Debug for SourceReader {
 }
 
 impl SourceReader {
+    /// The source's columns when they are known without a row: a CSV
+    /// header (or the contract), a Parquet or Arrow schema. JSON lines
+    /// tell theirs only in their rows.
+    pub fn schema(&self) -> Option<arrow::datatypes::SchemaRef> {
+        match self {
+            Self::Csv(reader) => Some(reader.schema()),
+            Self::Jsonl(_) => None,
+            Self::Typed(reader) => Some(reader.schema()),
+        }
+    }
+
     pub fn next_batch(&mut self) -> Result<Option<SourceBatch>, EngineError> {
         match self {
             Self::Csv(reader) => reader.next_batch(),

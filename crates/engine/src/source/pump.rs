@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::mpsc::{Receiver, sync_channel};
 
+use arrow::array::RecordBatch;
 use runink_plan::Source;
 
 use super::{SourceBatch, open_source};
@@ -33,14 +34,32 @@ pub fn spawn_reader(
                     return;
                 }
             };
+            let mut sent_any = false;
             loop {
                 match reader.next_batch() {
                     Ok(Some(batch)) => {
+                        sent_any = true;
                         if sender.send(Ok((index, batch))).is_err() {
                             return; // The consumer stopped; nothing more to read.
                         }
                     }
-                    Ok(None) => break,
+                    Ok(None) => {
+                        // A source with columns and no rows still says
+                        // which columns: the steps and sinks are planned
+                        // on them, and a CSV sink writes its header.
+                        if let (false, Some(schema)) = (sent_any, reader.schema()) {
+                            let empty = SourceBatch {
+                                batch: RecordBatch::new_empty(schema),
+                                lines: Vec::new(),
+                                bad: Vec::new(),
+                                bytes_read: 0,
+                            };
+                            if sender.send(Ok((index, empty))).is_err() {
+                                return;
+                            }
+                        }
+                        break;
+                    }
                     Err(e) => {
                         let _ = sender.send(Err(e));
                         return;

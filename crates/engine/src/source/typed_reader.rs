@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::Read;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
 use arrow::ipc::reader::StreamReader;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -15,6 +16,7 @@ use crate::limits::Limits;
 
 pub struct TypedReader {
     batches: Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>,
+    schema: SchemaRef,
     uri: String,
     rows_read: u64,
 }
@@ -27,6 +29,7 @@ impl TypedReader {
             .build()
             .map_err(|e| EngineError::read(uri, e))?;
         Ok(Self {
+            schema: arrow::array::RecordBatchReader::schema(&reader),
             batches: Box::new(reader),
             uri: uri.to_owned(),
             rows_read: 0,
@@ -59,10 +62,15 @@ impl TypedReader {
             Box::new(std::io::Cursor::new(word[..peeked].to_vec()).chain(input));
         let reader = StreamReader::try_new(rest, None).map_err(|e| EngineError::read(uri, e))?;
         Ok(Self {
+            schema: reader.schema(),
             batches: Box::new(reader),
             uri: uri.to_owned(),
             rows_read: 0,
         })
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        SchemaRef::clone(&self.schema)
     }
 
     pub fn next_batch(&mut self) -> Result<Option<SourceBatch>, EngineError> {
