@@ -5,7 +5,7 @@
 //! the row broke.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::Path;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
@@ -50,10 +50,21 @@ struct RunInk<'a> {
     rejection: &'a Rejection,
 }
 
+/// Where the DLQ's lines go.
+enum Destination {
+    /// `--dry-run`: rows are counted, nothing is written.
+    Nowhere,
+    /// A file, staged and committed with the run's outputs.
+    File(StagedFile, Compressed),
+    /// `stdout://`: written as they come (beside a stdout sink's rows,
+    /// told apart by their `_runink`), not atomic, as any stdout output.
+    Stdout(io::Stdout),
+}
+
 pub struct DlqWriter {
     run_id: String,
     uri: String,
-    file: Option<(StagedFile, Compressed)>,
+    file: Destination,
     masked: HashMap<String, MaskRule>,
     masker: Masker,
     line: Vec<u8>,
@@ -83,19 +94,19 @@ impl DlqWriter {
             (Location::File { path }, true) => {
                 crate::staging::check_target(&base_dir.join(path))
                     .map_err(|e| EngineError::write(&endpoint.uri, e))?;
-                None
+                Destination::Nowhere
             }
-            (_, true) => None,
+            (_, true) => Destination::Nowhere,
             (Location::File { path }, false) => {
                 let target = base_dir.join(path);
-                Some(
-                    Compressed::open(&target, run_id, None)
-                        .map_err(|e| EngineError::write(&endpoint.uri, e))?,
-                )
+                let (staged, file) = Compressed::open(&target, run_id, None)
+                    .map_err(|e| EngineError::write(&endpoint.uri, e))?;
+                Destination::File(staged, file)
             }
-            (_, false) => {
+            (Location::Stdout, false) => Destination::Stdout(io::stdout()),
+            (Location::Stdin, false) => {
                 return Err(EngineError::Plan(format!(
-                    "the DLQ `{}` must be a file",
+                    "the DLQ `{}` cannot be written to",
                     endpoint.uri
                 )));
             }
@@ -154,7 +165,7 @@ impl DlqWriter {
     /// (a dry run).
     fn begin_row(&mut self) -> bool {
         self.rows += 1;
-        if self.file.is_none() {
+        if matches!(self.file, Destination::Nowhere) {
             return false;
         }
         self.line.clear();
@@ -204,26 +215,34 @@ impl DlqWriter {
         )
         .map_err(|e| EngineError::write(&self.uri, e))?;
         self.line.extend_from_slice(b"}\n");
-        let Some((_, file)) = &mut self.file else {
-            return Ok(());
+        let written = match &mut self.file {
+            Destination::Nowhere => return Ok(()),
+            Destination::File(_, file) => file.write_all(&self.line),
+            Destination::Stdout(stdout) => stdout.lock().write_all(&self.line),
         };
-        file.write_all(&self.line)
-            .map_err(|e| EngineError::write(&self.uri, e))
+        written.map_err(|e| EngineError::write(&self.uri, e))
     }
 
     pub fn finish(self) -> Result<Option<StagedFile>, EngineError> {
         match self.file {
-            None => Ok(None),
-            Some((staged, file)) => {
+            Destination::Nowhere => Ok(None),
+            Destination::File(staged, file) => {
                 file.finish()
                     .map_err(|e| EngineError::write(&self.uri, e))?;
                 Ok(Some(staged))
+            }
+            Destination::Stdout(stdout) => {
+                stdout
+                    .lock()
+                    .flush()
+                    .map_err(|e| EngineError::write(&self.uri, e))?;
+                Ok(None)
             }
         }
     }
 
     pub fn abort(self) {
-        if let Some((staged, _)) = self.file {
+        if let Destination::File(staged, _) = self.file {
             staged.abort();
         }
     }

@@ -558,3 +558,39 @@ fn an_input_with_no_rows_keeps_its_columns() {
         assert_eq!(fs::read_to_string(root.join("out/o.jsonl")).unwrap(), "");
     }
 }
+
+/// `@dlq("stdout://")` writes the rejected rows on stdout, masked as in a
+/// file DLQ.
+#[test]
+fn a_dlq_on_stdout_prints_the_rejected_rows() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(root.join("orders.dsl"))
+        .unwrap()
+        .replace(
+            "@dlq(\"jsonl://out/orders.dlq.jsonl\")",
+            "@dlq(\"stdout://\")",
+        );
+    fs::write(root.join("orders.dsl"), text).unwrap();
+    let output = runi(state.path())
+        .arg("run")
+        .arg(root.join("orders.dsl"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let rejected: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(!rejected.is_empty());
+    for row in &rejected {
+        assert!(row["_runink"]["rule"].is_string(), "{row}");
+        assert!(!row.to_string().contains('@'), "a clear email: {row}");
+    }
+    assert!(!root.join("out/orders.dlq.jsonl").exists());
+}
