@@ -13,7 +13,12 @@ const TAG_NESTING_MAX: usize = 1;
 pub fn parse(source: &str) -> (Document, Vec<Diagnostic>) {
     let mut parser = Parser {
         src: source,
-        pos: 0,
+        // A byte order mark (Windows editors write one) is not text.
+        pos: if source.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        },
         diagnostics: Vec::new(),
         in_description: false,
     };
