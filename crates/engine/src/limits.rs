@@ -83,3 +83,16 @@ impl Default for Limits {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The compiler refuses `@requires(memory=…)` below the model's
+    /// minimum; the slice crate refuses below its own. They must agree.
+    #[test]
+    fn the_compiler_and_the_slices_agree_on_the_smallest_memory_limit() {
+        assert_eq!(
+            runink_model::SLICE_MEMORY_BYTES_MIN,
+            runink_slice::Limits::MEMORY_BYTES_MIN
+        );
+    }
+}

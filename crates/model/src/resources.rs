@@ -77,6 +77,11 @@ const MEMORY_SUFFIXES: [(&str, u64); 8] = [
     ("T", 1_000_000_000_000),
 ];
 
+/// The smallest memory limit a slice starts under (below it a program
+/// cannot even be loaded); `runink_slice::Limits::MEMORY_BYTES_MIN` is the
+/// same, which a test in the engine checks.
+pub const SLICE_MEMORY_BYTES_MIN: u64 = 4 << 20;
+
 /// Parses Kubernetes-style quantities: `512Mi`, `2Gi`, `1G`, or plain bytes.
 pub fn parse_memory_bytes(text: &str) -> Result<u64, ParseQuantityError> {
     let error = || ParseQuantityError {

@@ -193,9 +193,11 @@ pub fn read_options(
         let Some(value) = args.get(key) else { continue };
         let text = value_text(value);
         let parsed = match *key {
+            // The CSV reader and writer split on bytes: one ASCII character.
             "delimiter" | "quote" | "escape" => single_char(text)
+                .filter(char::is_ascii)
                 .map(|c| OptionValue::Text(c.to_string()))
-                .ok_or("a single character, like `\";\"` or `\"\\t\"`"),
+                .ok_or("a single ASCII character, like `\";\"` or `\"\\t\"`"),
             "header" => match text {
                 "true" => Ok(OptionValue::Flag(true)),
                 "false" => Ok(OptionValue::Flag(false)),

@@ -1,7 +1,10 @@
 //! Scenario settings that are not pipeline steps: `@requires`, `@affinity`,
 //! `@window`, `@schedule`.
 
-use runink_model::{DurationSpec, Resources, parse_count, parse_cpu_millis, parse_memory_bytes};
+use runink_model::{
+    DurationSpec, Resources, SLICE_MEMORY_BYTES_MIN, parse_count, parse_cpu_millis,
+    parse_memory_bytes,
+};
 use runink_plan::{Affinity, Window};
 
 use super::args::{Args, value_text};
@@ -18,7 +21,19 @@ pub fn requires(args: &Args<'_>, diagnostics: &mut Vec<Diagnostic>) -> Resources
         let text = value_text(value);
         let parsed = match key.value.as_str() {
             "cpu" => parse_cpu_millis(text).map(|v| resources.cpu_millis = Some(v)),
-            "memory" => parse_memory_bytes(text).map(|v| resources.memory_bytes = Some(v)),
+            "memory" => match parse_memory_bytes(text) {
+                Ok(bytes) if bytes < SLICE_MEMORY_BYTES_MIN => {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            value.span(),
+                            format!("`{text}` is less memory than a slice can start with"),
+                        )
+                        .expected("at least `4Mi`"),
+                    );
+                    Ok(())
+                }
+                parsed => parsed.map(|v| resources.memory_bytes = Some(v)),
+            },
             "gpu" => parse_count(text, "gpu count").map(|v| resources.gpus = Some(v)),
             "pids" => parse_count(text, "pids limit").map(|v| resources.pids_max = Some(v)),
             _ => Ok(()),

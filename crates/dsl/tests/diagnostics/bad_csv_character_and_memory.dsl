@@ -1,0 +1,7 @@
+Feature: Options the reader could not use
+
+Scenario: A delimiter that is not ASCII, and too little memory
+  @source("csv://data/orders.csv", delimiter="é")
+  @requires(memory="1Mi")
+  @step("filter", where="amount > 0")
+  @sink("jsonl://out/o.jsonl")
