@@ -72,6 +72,8 @@ pub enum FromSlice {
         step: usize,
         label: String,
         message: String,
+        /// On rows (`StepFailed`), not while being planned (`Step`).
+        on_rows: bool,
     },
 }
 

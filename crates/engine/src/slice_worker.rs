@@ -40,18 +40,24 @@ pub fn serve_step_slice(input: impl Read, output: impl Write) -> Result<Served, 
     match serve(&mut input, &mut output) {
         Ok(()) => Ok(Served::Finished),
         Err(Failure::Step(error)) => {
-            let (step, label, message) = match error {
+            let (step, label, message, on_rows) = match error {
                 EngineError::Step {
                     step,
                     label,
                     message,
-                } => (step, label, message),
-                other => (0, String::new(), other.to_string()),
+                } => (step, label, message, false),
+                EngineError::StepFailed {
+                    step,
+                    label,
+                    message,
+                } => (step, label, message, true),
+                other => (0, String::new(), other.to_string(), false),
             };
             let failed = FromSlice::Failed {
                 step,
                 label,
                 message,
+                on_rows,
             };
             write_frame(&mut output, &failed, None).map_err(pipe_failure)?;
             Ok(Served::FailureReported)

@@ -472,15 +472,20 @@ impl StepSlice {
                 step,
                 label,
                 message,
+                on_rows,
             } => {
-                return Err(if step == 0 {
-                    self.failed(message)
-                } else {
-                    EngineError::Step {
+                return Err(match (step, on_rows) {
+                    (0, _) => self.failed(message),
+                    (_, true) => EngineError::StepFailed {
                         step,
                         label,
                         message,
-                    }
+                    },
+                    (_, false) => EngineError::Step {
+                        step,
+                        label,
+                        message,
+                    },
                 });
             }
         }

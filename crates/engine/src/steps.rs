@@ -277,7 +277,9 @@ impl PlannedStep {
         batch: RecordBatch,
         masker: &Masker,
     ) -> Result<Option<StepOutput>, EngineError> {
-        let fail = |message: String| EngineError::Step {
+        // The run has started: a step that fails on its rows fails the run
+        // (exit 1), unlike one that cannot be planned (exit 2).
+        let fail = |message: String| EngineError::StepFailed {
             step: self.number,
             label: self.label.clone(),
             message,

@@ -594,3 +594,33 @@ fn a_dlq_on_stdout_prints_the_rejected_rows() {
     }
     assert!(!root.join("out/orders.dlq.jsonl").exists());
 }
+
+/// A step that fails on the rows (a division by zero in `derive`) fails
+/// the run that started (exit 1, "failed"), in a slice or in-process.
+#[test]
+fn a_step_failing_on_rows_fails_the_run_with_exit_1() {
+    let (_temp, root) = example_copy("orders");
+    fs::write(
+        root.join("div.dsl"),
+        "Feature: f\nScenario: d\n  @source(\"csv://data/orders.csv\")\n  \
+         @step(\"derive\", per_unit=\"100 / CAST(amount * 0 AS BIGINT)\")\n  \
+         @sink(\"jsonl://out/d.jsonl\")\n  Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    for isolation in ["none", "slice"] {
+        let state = tempfile::tempdir().unwrap();
+        let output = runi(state.path())
+            .args(["run", "--isolation", isolation])
+            .arg(root.join("div.dsl"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{isolation}: {stderr}");
+        assert!(
+            stderr.contains("failed; nothing was written")
+                && stderr.contains("step 1 (`derive`) failed: Divide by zero"),
+            "{stderr}"
+        );
+        assert!(!root.join("out/d.jsonl").exists());
+    }
+}
