@@ -202,6 +202,21 @@ fn schema_object(value: &Value, path: &str) -> Result<SchemaObject, ContractErro
             .map(|(i, p)| column(p, &format!("{path}.properties[{i}]")))
             .collect::<Result<_, _>>()?,
     };
+    for (i, column) in columns.iter().enumerate() {
+        let repeated = columns[..i].iter().position(|c| c.name == column.name);
+        if column.name.is_empty() || repeated.is_some() {
+            return Err(ContractError::Shape {
+                path: format!("{path}.properties[{i}].name"),
+                expected: "a name of its own: rows find their columns by name",
+                found: match repeated {
+                    Some(first) => {
+                        format!("`{}`, the name of properties[{first}] too", column.name)
+                    }
+                    None => "an empty name".to_owned(),
+                },
+            });
+        }
+    }
     let quality = QualityRule::read_list(object.get("quality"), path)?;
     Ok(SchemaObject {
         name,
@@ -316,6 +331,20 @@ schema:
         assert_eq!(orders.columns[1].mask, Some(MaskRule::Hash));
         assert!(orders.columns[1].is_sensitive());
         assert!(!orders.columns[2].is_sensitive());
+    }
+
+    #[test]
+    fn a_property_named_twice_or_not_at_all_is_refused() {
+        let twice = ORDERS.replace("name: note", "name: email");
+        let error = Contract::from_yaml(&twice).unwrap_err().to_string();
+        assert!(
+            error.contains("schema[0].properties[2].name")
+                && error.contains("`email`, the name of properties[1] too"),
+            "{error}"
+        );
+        let empty = ORDERS.replace("name: note", "name: \"\"");
+        let error = Contract::from_yaml(&empty).unwrap_err().to_string();
+        assert!(error.contains("an empty name"), "{error}");
     }
 
     #[test]

@@ -624,3 +624,35 @@ fn a_step_failing_on_rows_fails_the_run_with_exit_1() {
         assert!(!root.join("out/d.jsonl").exists());
     }
 }
+
+/// A CSV header that names a column twice, or leaves one unnamed, fails
+/// the run with the column numbers: rows are found by column name.
+#[test]
+fn a_header_with_a_name_twice_or_none_fails_the_run_with_the_columns() {
+    for (header, problem) in [
+        ("a,b,a", "names `a` twice (columns 1 and 3)"),
+        ("a,,b", "has no name for column 2"),
+    ] {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        fs::write(root.join("in.csv"), format!("{header}\n1,2,3\n")).unwrap();
+        fs::write(
+            root.join("s.dsl"),
+            "Feature: f\nScenario: s\n  @source(\"csv://in.csv\")\n  @sink(\"jsonl://out/o.jsonl\")\n",
+        )
+        .unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let output = runi(state.path())
+            .arg("run")
+            .arg(root.join("s.dsl"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("csv://in.csv") && stderr.contains(problem),
+            "{stderr}"
+        );
+        assert!(!root.join("out/o.jsonl").exists());
+    }
+}

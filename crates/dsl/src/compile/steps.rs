@@ -429,9 +429,14 @@ fn known_names(
                 .expected("column names separated by commas, like `\"a,b\"`"),
         );
     }
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     for name in names {
-        if columns.contains(&name.value) {
+        if out.contains(&name.value) {
+            diagnostics.push(
+                Diagnostic::error(name.span, format!("{context} lists `{}` twice", name.value))
+                    .expected("each column once"),
+            );
+        } else if columns.contains(&name.value) {
             out.push(name.value);
         } else {
             diagnostics.push(columns.missing(&name.value, name.span, context));

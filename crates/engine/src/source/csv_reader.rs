@@ -74,6 +74,12 @@ impl CsvReader {
                 "`{uri}` has `header=false` and no input contract names its columns; add `Given the contract: …` or a header line"
             )));
         };
+        check_column_names(&names).map_err(|problem| {
+            EngineError::read(
+                uri,
+                format!("its header {problem}; give every column a name of its own (or `header=false` with a contract that names them)"),
+            )
+        })?;
         let fields: Vec<Field> = names
             .iter()
             .map(|n| Field::new(n, DataType::Utf8, true))
@@ -202,6 +208,24 @@ impl CsvReader {
             })
             .collect()
     }
+}
+
+/// Every column needs a name, and a name of its own: contracts, steps
+/// and sinks find columns by name.
+fn check_column_names(names: &[String]) -> Result<(), String> {
+    for (i, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            return Err(format!("has no name for column {}", i + 1));
+        }
+        if let Some(first) = names[..i].iter().position(|n| n == name) {
+            return Err(format!(
+                "names `{name}` twice (columns {} and {})",
+                first + 1,
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn skip_bom<R: BufRead>(input: &mut R) -> std::io::Result<()> {
