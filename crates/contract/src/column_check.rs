@@ -133,6 +133,57 @@ impl ColumnCheck {
         };
         let minimum = compile_bound(&options.minimum, "minimum")?;
         let maximum = compile_bound(&options.maximum, "maximum")?;
+        // Bounds no value meets would reject every row: refused as a
+        // mistake in the contract, where it can be fixed.
+        let empty_range = match (&minimum, &maximum) {
+            (
+                Some((
+                    CompiledBound::Number {
+                        value: low,
+                        exclusive: low_ex,
+                    },
+                    low_text,
+                )),
+                Some((
+                    CompiledBound::Number {
+                        value: high,
+                        exclusive: high_ex,
+                    },
+                    high_text,
+                )),
+            ) => (low > high || (low == high && (*low_ex || *high_ex)))
+                .then(|| (low_text.clone(), high_text.clone())),
+            (
+                Some((
+                    CompiledBound::Temporal {
+                        value: low,
+                        exclusive: low_ex,
+                    },
+                    low_text,
+                )),
+                Some((
+                    CompiledBound::Temporal {
+                        value: high,
+                        exclusive: high_ex,
+                    },
+                    high_text,
+                )),
+            ) => (low > high || (low == high && (*low_ex || *high_ex)))
+                .then(|| (low_text.clone(), high_text.clone())),
+            _ => None,
+        };
+        if let Some((low, high)) = empty_range {
+            return Err(rule_error(format!(
+                "no value is at least `{low}` and at most `{high}`: the bounds reject every row"
+            )));
+        }
+        if let (Some(min), Some(max)) = (options.min_length, options.max_length)
+            && min > max
+        {
+            return Err(rule_error(format!(
+                "`minLength` {min} is more than `maxLength` {max}: the bounds reject every row"
+            )));
+        }
         let mut check = Self {
             name: column.name.clone(),
             reader,

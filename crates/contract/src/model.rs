@@ -348,6 +348,32 @@ schema:
     }
 
     #[test]
+    fn bounds_that_reject_every_row_are_refused() {
+        let with = |options: &str| {
+            let note = format!("      - name: note\n        logicalType: {options}\n");
+            let text = ORDERS.replace("      - name: note\n        logicalType: string\n", &note);
+            assert_ne!(text, ORDERS, "the note column is in the fixture");
+            Contract::from_yaml(&text)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let error =
+            with("number\n        logicalTypeOptions: { minimum: 100, maximum: 1 }").unwrap_err();
+        assert!(
+            error.contains("column `note`") && error.contains("reject every row"),
+            "{error}"
+        );
+        let error =
+            with("string\n        logicalTypeOptions: { minLength: 5, maxLength: 2 }").unwrap_err();
+        assert!(
+            error.contains("`minLength` 5 is more than `maxLength` 2"),
+            "{error}"
+        );
+        with("number\n        logicalTypeOptions: { minimum: 1, maximum: 1 }").unwrap();
+        with("string\n        logicalTypeOptions: { minLength: 2, maxLength: 2 }").unwrap();
+    }
+
+    #[test]
     fn hash_ignores_layout_order_and_comments() {
         let reordered = r#"
 # a comment
