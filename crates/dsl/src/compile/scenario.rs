@@ -597,6 +597,27 @@ fn load_contract(
         None => (written.value.as_str(), None),
     };
     let full = ctx.base_dir.join(path);
+    let listed = ctx.loader.list_dir(&full);
+    if !listed.is_empty() {
+        let yaml = listed
+            .iter()
+            .find(|name| name.ends_with(".yaml") || name.ends_with(".yml"))
+            .map(|name| {
+                format!(
+                    "name one of its files, such as `{}`",
+                    Path::new(path).join(name).display()
+                )
+            });
+        diagnostics.push(
+            Diagnostic::error(
+                written.span,
+                format!("`{path}` is a folder, not a contract file"),
+            )
+            .expected("an ODCS YAML file")
+            .help_opt(yaml),
+        );
+        return None;
+    }
     if !ctx.loader.is_file(&full) {
         let folder = full.parent().unwrap_or(ctx.base_dir);
         let siblings = ctx.loader.list_dir(folder);
