@@ -656,3 +656,31 @@ fn a_header_with_a_name_twice_or_none_fails_the_run_with_the_columns() {
         assert!(!root.join("out/o.jsonl").exists());
     }
 }
+
+/// A failed run that printed rows on stdout does not claim that nothing
+/// was written: no file was, and what it printed stays printed.
+#[test]
+fn a_failed_run_with_a_stdout_sink_says_what_it_left() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    fs::write(
+        root.join("out.dsl"),
+        "Feature: f\nScenario: s\n  @source(\"csv://data/orders.csv\")\n  @sink(\"stdout://\")\n  \
+         @dlq(\"jsonl://out/s.dlq.jsonl\")\n  @assert(\"rows_out > 1000\")\n",
+    )
+    .unwrap();
+    let output = runi(state.path())
+        .arg("run")
+        .arg(root.join("out.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "no file was written (rows it printed on stdout before failing stay printed)"
+        ),
+        "{stderr}"
+    );
+    assert!(!root.join("out/s.dlq.jsonl").exists());
+}

@@ -90,13 +90,30 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
             crate::output::print_error(
                 global,
                 &anyhow::Error::new(error).context(format!(
-                    "run `{run_id}` of `{}` failed; nothing was written",
-                    plan.scenario
+                    "run `{run_id}` of `{}` failed; {}",
+                    plan.scenario,
+                    nothing_written(plan)
                 )),
             );
         }
     }
     Ok(worst)
+}
+
+/// What a failed run left, in words: no file, and on stdout what it had
+/// printed already (stdout cannot be taken back).
+fn nothing_written(plan: &runink_plan::Plan) -> &'static str {
+    let to_stdout = plan
+        .sinks
+        .iter()
+        .map(|sink| &sink.endpoint)
+        .chain(std::iter::once(&plan.dlq.endpoint))
+        .any(|endpoint| endpoint.location == runink_plan::Location::Stdout);
+    if to_stdout {
+        "no file was written (rows it printed on stdout before failing stay printed)"
+    } else {
+        "nothing was written"
+    }
 }
 
 /// Problems in the scenario or its contracts are the author's (2);
