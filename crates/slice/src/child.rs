@@ -21,7 +21,8 @@
 //! read-only). Then it becomes its ephemeral uid/gid (losing
 //! every host capability), makes a user namespace mapping that id to
 //! [`crate::spec::INNER_ID`], drops every capability the new namespace gave
-//! it, sets no_new_privs, installs the seccomp filter and execs.
+//! it, asks for SIGKILL when its parent dies (only now: changing ids clears
+//! that request), sets no_new_privs, installs the seccomp filter and execs.
 #![allow(unsafe_code)]
 
 use std::convert::Infallible;
@@ -274,12 +275,6 @@ fn run(plan: &ChildPlan, handlers_cleared: bool) -> StepResult<Infallible> {
     // Rust programs ignore SIGPIPE; the slice's program gets the default.
     // SAFETY: sets a default disposition with integer arguments.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    if plan.kill_on_parent_death {
-        // SAFETY: prctl with integer arguments.
-        check(Step::ParentDeathSignal, unsafe {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as c_ulong)
-        })?;
-    }
     for &fd in &plan.cgroup_procs {
         // SAFETY: writes one byte from a static string to an open descriptor.
         let r = unsafe { libc::write(fd, c"0".as_ptr().cast(), 1) };
@@ -306,6 +301,15 @@ fn run(plan: &ChildPlan, handlers_cleared: bool) -> StepResult<Infallible> {
         libc::sethostname(plan.hostname.as_ptr(), plan.hostname.as_bytes().len())
     })?;
     become_unprivileged(plan)?;
+    if plan.kill_on_parent_death {
+        // After the ids change: the kernel clears the parent-death signal
+        // when a process's uid or gid changes, so set earlier it was lost
+        // and a slice outlived a killed parent.
+        // SAFETY: prctl with integer arguments.
+        check(Step::ParentDeathSignal, unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as c_ulong)
+        })?;
+    }
     setup_fds(plan)?;
     // SAFETY: chdir to a NUL-terminated path owned by the plan.
     check(Step::Chdir, unsafe { libc::chdir(plan.workdir.as_ptr()) })?;

@@ -359,3 +359,38 @@ fn piped_streams_get_the_kernel_buffer_the_spec_asks_for() {
     drop(stdin);
     let _ = slice.wait().unwrap();
 }
+
+/// A slice dies with the thread that spawned it (`kill_on_parent_death`,
+/// the default): here the thread ends without waiting for it, as a killed
+/// `runi` would. The signal is set after the slice changes its ids, which
+/// would otherwise clear it.
+#[test]
+fn a_slice_dies_when_the_thread_that_spawned_it_ends() {
+    if !isolation_available("parent death signal") {
+        return;
+    }
+    let pid = std::thread::spawn(|| {
+        let spec = runink_slice::SliceSpec::new("/bin/sleep").arg("30");
+        let slice = runink_slice::Slice::spawn(&spec).expect("spawn sleep in a slice");
+        let pid = slice.pid();
+        // Neither killed nor waited for by us: only the kernel ends it.
+        std::mem::forget(slice);
+        pid
+    })
+    .join()
+    .unwrap();
+    let status = format!("/proc/{pid}/status");
+    let started = std::time::Instant::now();
+    loop {
+        // Gone, or a zombie that nobody reaps: either way, it was killed.
+        let state = std::fs::read_to_string(&status).unwrap_or_default();
+        if state.is_empty() || state.contains("State:\tZ") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the slice outlived the thread that spawned it:\n{state}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
