@@ -370,8 +370,8 @@ fn a_slice_dies_when_the_thread_that_spawned_it_ends() {
         return;
     }
     let pid = std::thread::spawn(|| {
-        let spec = runink_slice::SliceSpec::new("/bin/sleep").arg("30");
-        let slice = runink_slice::Slice::spawn(&spec).expect("spawn sleep in a slice");
+        let spec = SliceSpec::new("/bin/sleep").arg("30");
+        let slice = Slice::spawn(&spec).expect("spawn sleep in a slice");
         let pid = slice.pid();
         // Neither killed nor waited for by us: only the kernel ends it.
         std::mem::forget(slice);
