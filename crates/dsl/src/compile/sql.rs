@@ -226,7 +226,14 @@ pub fn parse_type(text: &str) -> Result<(), SqlError> {
     let mut parser = Parser::new(&dialect)
         .try_with_sql(text)
         .map_err(|e| sql_error(text, e))?;
-    parser.parse_data_type().map_err(|e| sql_error(text, e))?;
+    let parsed = parser.parse_data_type().map_err(|e| sql_error(text, e))?;
+    if let sqlparser::ast::DataType::Custom(name, _) = parsed {
+        // Any word parses as a type; only the SQL ones cast.
+        return Err(SqlError {
+            message: format!("no SQL type is called `{name}`"),
+            offset: Some(0),
+        });
+    }
     let next = parser.peek_token();
     if next.token != Token::EOF {
         return Err(SqlError {
@@ -365,5 +372,8 @@ mod tests {
         assert!(parse_type("BIGINT").is_ok());
         assert!(parse_type("DECIMAL(10, 2)").is_ok());
         assert!(parse_type("BIG INT").is_err());
+        assert!(parse_type("STRING").is_ok());
+        let error = parse_type("BIGINTEGER").unwrap_err();
+        assert_eq!(error.message, "no SQL type is called `BIGINTEGER`");
     }
 }
