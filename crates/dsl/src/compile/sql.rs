@@ -105,6 +105,14 @@ pub fn parse_query(text: &str) -> Result<Query, SqlError> {
     Ok(*query)
 }
 
+/// Aggregate functions DataFusion has: they need many rows, which a row
+/// expression (`filter`, `derive`, `when`) does not see.
+const AGGREGATES: &[&str] = &[
+    "sum", "avg", "mean", "count", "min", "max", "median", "stddev", "stddev_pop",
+    "stddev_samp", "var", "var_pop", "var_samp", "variance", "array_agg", "string_agg",
+    "first_value", "last_value", "approx_distinct", "approx_median", "bool_and", "bool_or",
+];
+
 fn unsupported_in_expression(expr: &Expr) -> Option<String> {
     let mut found = None;
     let _ = visit_expressions(expr, |e| {
@@ -114,6 +122,15 @@ fn unsupported_in_expression(expr: &Expr) -> Option<String> {
         ) {
             found = Some("subqueries are not allowed here; use a `sql` step".to_owned());
             return ControlFlow::Break(());
+        }
+        if let Expr::Function(function) = e {
+            let name = function.name.to_string().to_ascii_lowercase();
+            if function.over.is_some() || AGGREGATES.contains(&name.as_str()) {
+                found = Some(format!(
+                    "`{name}` works on many rows, and this expression sees one row at a time; use a `sql` step"
+                ));
+                return ControlFlow::Break(());
+            }
         }
         ControlFlow::Continue(())
     });
