@@ -21,9 +21,19 @@ pub struct ScenarioFile {
 impl ScenarioFile {
     /// Reads `path`; a file that cannot be read is the user's to fix.
     pub fn read(path: &Path) -> Result<Self, Failure> {
-        let source = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read scenario file `{}`", path.display()))
             .map_err(Failure::usage)?;
+        let source = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+            Failure::usage(anyhow::anyhow!(
+                "{}:{line}:{column}: the scenario file is not UTF-8 text (byte {} of the file); save it as UTF-8",
+                path.display(),
+                valid.len() + 1
+            ))
+        })?;
         Ok(Self {
             path: path.to_owned(),
             shown: path.display().to_string(),

@@ -15,6 +15,17 @@ use runink_contract::{MaskKeys, TOKEN_KEY_BYTES};
 const SALT_BYTES: usize = 16;
 
 pub fn state_dir() -> anyhow::Result<PathBuf> {
+    let dir = chosen_state_dir()?;
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "the state folder `{}` is a file; point `RUNINK_HOME` at a folder (or remove the file)",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+fn chosen_state_dir() -> anyhow::Result<PathBuf> {
     if let Some(home) = std::env::var_os("RUNINK_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(home));
     }

@@ -444,3 +444,40 @@ fn contract_hash_ignores_layout_key_order_and_comments() {
     std::fs::write(&b, "apiVersion: v3.1.0\nkind: DataContract\nid: urn:x\nversion: 1.0.0\nstatus: active\nschema:\n  - name: t\n    properties:\n      - name: a\n        logicalType: integer\n").expect("write");
     assert_ne!(hash_of(&a), hash_of(&b));
 }
+
+/// A scenario file that is not UTF-8 is refused with the line and column
+/// of its first bad byte.
+#[test]
+fn a_scenario_file_that_is_not_utf8_names_the_bad_byte() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = temp.path().join("latin1.dsl");
+    std::fs::write(
+        &file,
+        b"Feature: f\nScenario: s\n  @source(\"csv://caf\xe9.csv\")\n",
+    )
+    .unwrap();
+    runi()
+        .arg("check")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "latin1.dsl:3:21: the scenario file is not UTF-8 text",
+        ));
+}
+
+/// A state folder that is a file is refused, not read as "no runs".
+#[test]
+fn a_state_folder_that_is_a_file_is_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = temp.path().join("state");
+    std::fs::write(&file, "").unwrap();
+    runi()
+        .env("RUNINK_HOME", &file)
+        .arg("runs")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "is a file; point `RUNINK_HOME` at a folder",
+        ));
+}

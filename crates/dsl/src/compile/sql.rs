@@ -108,9 +108,28 @@ pub fn parse_query(text: &str) -> Result<Query, SqlError> {
 /// Aggregate functions DataFusion has: they need many rows, which a row
 /// expression (`filter`, `derive`, `when`) does not see.
 const AGGREGATES: &[&str] = &[
-    "sum", "avg", "mean", "count", "min", "max", "median", "stddev", "stddev_pop",
-    "stddev_samp", "var", "var_pop", "var_samp", "variance", "array_agg", "string_agg",
-    "first_value", "last_value", "approx_distinct", "approx_median", "bool_and", "bool_or",
+    "sum",
+    "avg",
+    "mean",
+    "count",
+    "min",
+    "max",
+    "median",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "var",
+    "var_pop",
+    "var_samp",
+    "variance",
+    "array_agg",
+    "string_agg",
+    "first_value",
+    "last_value",
+    "approx_distinct",
+    "approx_median",
+    "bool_and",
+    "bool_or",
 ];
 
 fn unsupported_in_expression(expr: &Expr) -> Option<String> {
