@@ -37,6 +37,38 @@ pub(crate) enum CompiledBound {
     },
 }
 
+impl CompiledBound {
+    /// As a minimum, whether it leaves no value at or under `maximum`.
+    fn excludes_all_below(&self, maximum: &Self) -> bool {
+        fn empty<T: PartialOrd>(low: T, low_ex: bool, high: T, high_ex: bool) -> bool {
+            low > high || (low == high && (low_ex || high_ex))
+        }
+        match (self, maximum) {
+            (
+                Self::Number {
+                    value: l,
+                    exclusive: le,
+                },
+                Self::Number {
+                    value: h,
+                    exclusive: he,
+                },
+            ) => empty(l, *le, h, *he),
+            (
+                Self::Temporal {
+                    value: l,
+                    exclusive: le,
+                },
+                Self::Temporal {
+                    value: h,
+                    exclusive: he,
+                },
+            ) => empty(l, *le, h, *he),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum ValueSet {
     Text(HashSet<String>),
@@ -135,44 +167,10 @@ impl ColumnCheck {
         let maximum = compile_bound(&options.maximum, "maximum")?;
         // Bounds no value meets would reject every row: refused as a
         // mistake in the contract, where it can be fixed.
-        let empty_range = match (&minimum, &maximum) {
-            (
-                Some((
-                    CompiledBound::Number {
-                        value: low,
-                        exclusive: low_ex,
-                    },
-                    low_text,
-                )),
-                Some((
-                    CompiledBound::Number {
-                        value: high,
-                        exclusive: high_ex,
-                    },
-                    high_text,
-                )),
-            ) => (low > high || (low == high && (*low_ex || *high_ex)))
-                .then(|| (low_text.clone(), high_text.clone())),
-            (
-                Some((
-                    CompiledBound::Temporal {
-                        value: low,
-                        exclusive: low_ex,
-                    },
-                    low_text,
-                )),
-                Some((
-                    CompiledBound::Temporal {
-                        value: high,
-                        exclusive: high_ex,
-                    },
-                    high_text,
-                )),
-            ) => (low > high || (low == high && (*low_ex || *high_ex)))
-                .then(|| (low_text.clone(), high_text.clone())),
-            _ => None,
-        };
-        if let Some((low, high)) = empty_range {
+        if let (Some((low, low_text)), Some((high, high_text))) = (&minimum, &maximum)
+            && low.excludes_all_below(high)
+        {
+            let (low, high) = (low_text, high_text);
             return Err(rule_error(format!(
                 "no value is at least `{low}` and at most `{high}`: the bounds reject every row"
             )));

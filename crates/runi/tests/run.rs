@@ -29,6 +29,27 @@ fn runi(state: &Path) -> Command {
     command
 }
 
+/// `runi run ARGS FILE`, waited for.
+fn run_file(state: &Path, args: &[&str], file: impl AsRef<Path>) -> std::process::Output {
+    runi(state)
+        .arg("run")
+        .args(args)
+        .arg(file.as_ref())
+        .output()
+        .unwrap()
+}
+
+/// A folder holding `in.csv` (`csv`) and `s.dsl`: one scenario reading it,
+/// with `body` (its tags) after the `@source`.
+fn csv_scenario(csv: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    fs::write(temp.path().join("in.csv"), csv).unwrap();
+    let dsl = format!("Feature: f\nScenario: s\n  @source(\"csv://in.csv\")\n{body}");
+    fs::write(temp.path().join("s.dsl"), dsl).unwrap();
+    let root = temp.path().to_path_buf();
+    (temp, root)
+}
+
 fn json_lines(path: &Path) -> Vec<serde_json::Value> {
     fs::read_to_string(path)
         .unwrap()
@@ -144,11 +165,7 @@ fn a_failed_assert_leaves_earlier_outputs_untouched() {
         .replace("rows_out >= 1", "rows_out >= 1000");
     fs::write(root.join("orders.dsl"), dsl).unwrap();
     fs::write(root.join("data/orders.csv"), "order_id,customer_id,email,amount,currency,created_at\nORD-100001,C1,a@b.c,5.00,USD,2026-03-01T10:15:00Z\n").unwrap();
-    let output = runi(state.path())
-        .arg("run")
-        .arg(root.join("orders.dsl"))
-        .output()
-        .unwrap();
+    let output = run_file(state.path(), &[], root.join("orders.dsl"));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -233,11 +250,7 @@ fn a_missing_source_fails_with_its_name_and_writes_nothing() {
     let (_temp, root) = example_copy("orders");
     let state = tempfile::tempdir().unwrap();
     fs::remove_file(root.join("data/orders.csv")).unwrap();
-    let output = runi(state.path())
-        .arg("run")
-        .arg(root.join("orders.dsl"))
-        .output()
-        .unwrap();
+    let output = run_file(state.path(), &[], root.join("orders.dsl"));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("csv://data/orders.csv"), "{stderr}");
@@ -281,11 +294,11 @@ fn a_sink_and_the_dlq_on_one_file_are_refused_before_the_run() {
 fn a_batch_bound_past_the_ceiling_is_refused() {
     let (_temp, root) = example_copy("orders");
     let state = tempfile::tempdir().unwrap();
-    let output = runi(state.path())
-        .args(["run", "--batch-rows-max", "4294967295"])
-        .arg(root.join("orders.dsl"))
-        .output()
-        .unwrap();
+    let output = run_file(
+        state.path(),
+        &["--batch-rows-max", "4294967295"],
+        root.join("orders.dsl"),
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -318,11 +331,7 @@ fn a_failed_cast_of_a_sensitive_column_does_not_show_its_value() {
         .to_owned();
     for isolation in ["none", "slice"] {
         let state = tempfile::tempdir().unwrap();
-        let output = runi(state.path())
-            .args(["run", "--isolation", isolation])
-            .arg(&scenario)
-            .output()
-            .unwrap();
+        let output = run_file(state.path(), &["--isolation", isolation], &scenario);
         assert!(
             output.status.success(),
             "{}",
@@ -400,11 +409,7 @@ fn dlq_lines_count_crlf_cr_and_blank_lines() {
         // Lines: 1 header, 2 good, 3-4 blank, 5 short, 6 blank, 7 pattern.
         let lines = [header, good, "", "", short, "", pattern];
         fs::write(root.join("data/orders.csv"), lines.join(end) + end).unwrap();
-        let output = runi(state.path())
-            .arg("run")
-            .arg(root.join("orders.dsl"))
-            .output()
-            .unwrap();
+        let output = run_file(state.path(), &[], root.join("orders.dsl"));
         assert!(
             output.status.success(),
             "{}",
@@ -443,11 +448,11 @@ fn an_arrow_file_runi_writes_runi_reads_back() {
     )
     .unwrap();
     for scenario in ["write", "read"] {
-        let output = runi(state.path())
-            .args(["run", "--scenario", scenario])
-            .arg(root.join("arrow.dsl"))
-            .output()
-            .unwrap();
+        let output = run_file(
+            state.path(),
+            &["--scenario", scenario],
+            root.join("arrow.dsl"),
+        );
         assert!(
             output.status.success(),
             "{scenario}: {}",
@@ -499,21 +504,12 @@ fn json_run_of_several_scenarios_prints_one_line_each() {
 /// not an internal error.
 #[test]
 fn a_rename_onto_an_existing_column_fails_clearly() {
-    let temp = tempfile::tempdir().unwrap();
-    let root = temp.path();
-    fs::write(root.join("in.csv"), "a,b\n1,2\n").unwrap();
-    fs::write(
-        root.join("s.dsl"),
-        "Feature: f\nScenario: s\n  @source(\"csv://in.csv\")\n  @step(\"rename\", a=\"b\")\n  \
-         @sink(\"jsonl://out/o.jsonl\")\n",
-    )
-    .unwrap();
+    let (_temp, root) = csv_scenario(
+        "a,b\n1,2\n",
+        "  @step(\"rename\", a=\"b\")\n  @sink(\"jsonl://out/o.jsonl\")\n",
+    );
     let state = tempfile::tempdir().unwrap();
-    let output = runi(state.path())
-        .arg("run")
-        .arg(root.join("s.dsl"))
-        .output()
-        .unwrap();
+    let output = run_file(state.path(), &[], root.join("s.dsl"));
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -533,22 +529,18 @@ fn a_rename_onto_an_existing_column_fails_clearly() {
 /// on them, and a CSV sink writes its header even with no row to write.
 #[test]
 fn an_input_with_no_rows_keeps_its_columns() {
-    let temp = tempfile::tempdir().unwrap();
-    let root = temp.path();
-    fs::write(root.join("in.csv"), "id,name\n").unwrap();
-    fs::write(
-        root.join("s.dsl"),
-        "Feature: f\nScenario: s\n  @source(\"csv://in.csv\")\n  @step(\"select\", columns=\"id\")\n  \
-         @sink(\"csv://out/o.csv\")\n  @sink(\"jsonl://out/o.jsonl\", name=\"lines\")\n",
-    )
-    .unwrap();
+    let (_temp, root) = csv_scenario(
+        "id,name\n",
+        "  @step(\"select\", columns=\"id\")\n  @sink(\"csv://out/o.csv\")\n  \
+         @sink(\"jsonl://out/o.jsonl\", name=\"lines\")\n",
+    );
     for isolation in ["none", "slice"] {
         let state = tempfile::tempdir().unwrap();
-        let output = runi(state.path())
-            .args(["run", "--isolation", isolation])
-            .arg(root.join("s.dsl"))
-            .output()
-            .unwrap();
+        let output = run_file(
+            state.path(),
+            &["--isolation", isolation],
+            root.join("s.dsl"),
+        );
         assert!(
             output.status.success(),
             "{isolation}: {}",
@@ -572,11 +564,7 @@ fn a_dlq_on_stdout_prints_the_rejected_rows() {
             "@dlq(\"stdout://\")",
         );
     fs::write(root.join("orders.dsl"), text).unwrap();
-    let output = runi(state.path())
-        .arg("run")
-        .arg(root.join("orders.dsl"))
-        .output()
-        .unwrap();
+    let output = run_file(state.path(), &[], root.join("orders.dsl"));
     assert!(
         output.status.success(),
         "{}",
@@ -609,11 +597,11 @@ fn a_step_failing_on_rows_fails_the_run_with_exit_1() {
     .unwrap();
     for isolation in ["none", "slice"] {
         let state = tempfile::tempdir().unwrap();
-        let output = runi(state.path())
-            .args(["run", "--isolation", isolation])
-            .arg(root.join("div.dsl"))
-            .output()
-            .unwrap();
+        let output = run_file(
+            state.path(),
+            &["--isolation", isolation],
+            root.join("div.dsl"),
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{isolation}: {stderr}");
         assert!(
@@ -633,20 +621,12 @@ fn a_header_with_a_name_twice_or_none_fails_the_run_with_the_columns() {
         ("a,b,a", "names `a` twice (columns 1 and 3)"),
         ("a,,b", "has no name for column 2"),
     ] {
-        let temp = tempfile::tempdir().unwrap();
-        let root = temp.path();
-        fs::write(root.join("in.csv"), format!("{header}\n1,2,3\n")).unwrap();
-        fs::write(
-            root.join("s.dsl"),
-            "Feature: f\nScenario: s\n  @source(\"csv://in.csv\")\n  @sink(\"jsonl://out/o.jsonl\")\n",
-        )
-        .unwrap();
+        let (_temp, root) = csv_scenario(
+            &format!("{header}\n1,2,3\n"),
+            "  @sink(\"jsonl://out/o.jsonl\")\n",
+        );
         let state = tempfile::tempdir().unwrap();
-        let output = runi(state.path())
-            .arg("run")
-            .arg(root.join("s.dsl"))
-            .output()
-            .unwrap();
+        let output = run_file(state.path(), &[], root.join("s.dsl"));
         assert_eq!(output.status.code(), Some(1));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
@@ -669,11 +649,7 @@ fn a_failed_run_with_a_stdout_sink_says_what_it_left() {
          @dlq(\"jsonl://out/s.dlq.jsonl\")\n  @assert(\"rows_out > 1000\")\n",
     )
     .unwrap();
-    let output = runi(state.path())
-        .arg("run")
-        .arg(root.join("out.dsl"))
-        .output()
-        .unwrap();
+    let output = run_file(state.path(), &[], root.join("out.dsl"));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

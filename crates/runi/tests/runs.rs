@@ -353,48 +353,57 @@ fn a_state_folder_held_past_the_bound_fails_the_run_clearly_and_writes_nothing()
     assert_eq!(runs.as_array().unwrap().len(), 2);
 }
 
-#[test]
+/// The orders example reading its rows from stdin, started with stdin a
+/// pipe kept open: it runs, its Barn held, until the pipe closes.
 #[expect(
     clippy::disallowed_methods,
     reason = "a run that waits for its input needs a live process; this starts the runi under test, not user code"
 )]
-fn a_long_run_hands_the_state_folder_to_a_reader_and_records_its_end() {
-    use std::io::Write;
-    let (_temp, dsl) = orders_copy();
-    let text = fs::read_to_string(&dsl)
+fn spawn_run_waiting_on_stdin(state: &Path, dsl: &Path) -> std::process::Child {
+    let text = fs::read_to_string(dsl)
         .unwrap()
         .replace("csv://data/orders.csv", "stdin://\", format=\"csv");
-    fs::write(&dsl, text).unwrap();
-    let state = tempfile::tempdir().unwrap();
-    // The run reads its rows from a pipe kept open: it holds its Barn open
-    // from its start until the pipe closes.
-    let mut running = std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
-        .env("RUNINK_HOME", state.path())
+    fs::write(dsl, text).unwrap();
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
+        .env("RUNINK_HOME", state)
         .env("RUNINK_MASK_SALT", "test-salt")
         .env_remove("RUNINK_LOCK_WAIT_MS")
         .arg("run")
-        .arg(&dsl)
+        .arg(dsl)
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// The runs once the ledger has one: read while the run goes on, so the
+/// reader gets the folder (within its lock wait) only because the run
+/// hands it off.
+fn runs_once_one_is_recorded(state: &Path) -> Value {
     let started = std::time::Instant::now();
-    let runs = loop {
-        // The run goes on until the pipe closes: the reader gets the folder
-        // (within its lock wait) only because the run hands it off.
-        let runs = json(state.path(), &["runs"]);
+    loop {
+        let runs = json(state, &["runs"]);
         if !runs.as_array().unwrap().is_empty() {
-            break runs;
+            return runs;
         }
         assert!(
             started.elapsed() < std::time::Duration::from_secs(30),
             "the run was never recorded as started"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    }
+}
+
+#[test]
+fn a_long_run_hands_the_state_folder_to_a_reader_and_records_its_end() {
+    use std::io::Write;
+    let (_temp, dsl) = orders_copy();
+    let state = tempfile::tempdir().unwrap();
+    let rows = fs::read(dsl.with_file_name("data").join("orders.csv")).unwrap();
+    let mut running = spawn_run_waiting_on_stdin(state.path(), &dsl);
+    let runs = runs_once_one_is_recorded(state.path());
     assert_eq!(runs[0]["status"], "running", "{runs}");
 
-    let rows = fs::read(dsl.with_file_name("data").join("orders.csv")).unwrap();
     let mut stdin = running.stdin.take().unwrap();
     stdin.write_all(&rows).unwrap();
     drop(stdin);
@@ -411,36 +420,11 @@ fn a_long_run_hands_the_state_folder_to_a_reader_and_records_its_end() {
 }
 
 #[test]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "a run to kill needs a live process; this starts the runi under test, not user code"
-)]
 fn a_killed_run_is_recorded_as_failed_by_the_next_runi() {
     let (_temp, dsl) = orders_copy();
-    let from_stdin = fs::read_to_string(&dsl)
-        .unwrap()
-        .replace("csv://data/orders.csv", "stdin://\", format=\"csv");
-    fs::write(&dsl, from_stdin).unwrap();
     let state = tempfile::tempdir().unwrap();
-    // A run that waits for rows on a pipe kept open: running until killed.
-    let mut running = std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
-        .env("RUNINK_HOME", state.path())
-        .env("RUNINK_MASK_SALT", "test-salt")
-        .env_remove("RUNINK_LOCK_WAIT_MS")
-        .arg("run")
-        .arg(&dsl)
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while json(state.path(), &["runs"]).as_array().unwrap().is_empty() {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "the run was never recorded as started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut running = spawn_run_waiting_on_stdin(state.path(), &dsl);
+    runs_once_one_is_recorded(state.path());
     // Alive, it stays running however often the ledger is read.
     for _ in 0..3 {
         assert_eq!(json(state.path(), &["runs"])[0]["status"], "running");
