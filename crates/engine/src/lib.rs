@@ -5,6 +5,7 @@
 //! [`Limits`], never by the input's size.
 
 mod asserts;
+mod check_steps;
 mod data_file;
 mod dataset_checks;
 mod dlq;
@@ -38,6 +39,7 @@ mod steps;
 mod validate;
 mod write_behind;
 
+pub use check_steps::check_steps;
 pub use data_file::{DataBatches, DataWriter, file_source, read_file};
 pub use error::EngineError;
 pub use isolation::Isolation;

@@ -1046,7 +1046,7 @@ pub(crate) fn keep_lines(lines: &[u64], checked: &CheckedBatch) -> Vec<u64> {
     kept
 }
 
-fn load_contract(
+pub(crate) fn load_contract(
     reference: &ContractRef,
     base_dir: &Path,
     texts: &BTreeMap<String, String>,
@@ -1069,6 +1069,6 @@ fn load_contract(
     Ok((contract, object))
 }
 
-fn contract_path(reference: Option<&ContractRef>) -> String {
+pub(crate) fn contract_path(reference: Option<&ContractRef>) -> String {
     reference.map(|r| r.path.clone()).unwrap_or_default()
 }

@@ -481,3 +481,56 @@ fn a_state_folder_that_is_a_file_is_refused() {
             "is a file; point `RUNINK_HOME` at a folder",
         ));
 }
+
+/// `runi check` plans the built-in steps on the input contract's columns,
+/// as a run would before its first row: an expression that cannot run on
+/// them is an error before any data is read.
+#[test]
+fn check_finds_expressions_that_cannot_run_on_the_contracts_columns() {
+    let (_temp, root) = copy_example("orders");
+    for (step, message) in [
+        (
+            "@step(\"derive\", x=\"amount + currency\")",
+            "step 1 (`derive`): Cannot coerce",
+        ),
+        (
+            "@step(\"derive\", x=\"nosuchfn(amount)\")",
+            "Invalid function 'nosuchfn'",
+        ),
+        (
+            "@step(\"filter\", where=\"currency\")",
+            "`currency` is not a condition",
+        ),
+    ] {
+        let file = root.join("typed.dsl");
+        std::fs::write(
+            &file,
+            format!(
+                "Feature: f\nScenario: s\n  @source(\"csv://data/orders.csv\")\n  {step}\n  \
+                 @sink(\"jsonl://out/t.jsonl\")\n  Given the contract: contracts/orders.yaml\n"
+            ),
+        )
+        .unwrap();
+        runi().arg("check").arg(&file).assert().code(2).stderr(
+            predicate::str::contains("scenario `s`: ").and(predicate::str::contains(message)),
+        );
+        let output = runi()
+            .args(["--json", "check"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let report = json_of(&output.stdout);
+        assert_eq!(report["ok"], false, "{report}");
+        let errors = &report["files"][0]["plan_errors"];
+        assert!(
+            errors[0]["message"].as_str().unwrap().contains(message),
+            "{report}"
+        );
+    }
+    // The example itself plans.
+    runi()
+        .arg("check")
+        .arg(root.join("orders.dsl"))
+        .assert()
+        .success();
+}

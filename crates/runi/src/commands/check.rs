@@ -15,6 +15,16 @@ struct FileReport {
     ok: bool,
     scenarios: Vec<ScenarioReport>,
     diagnostics: Vec<LocatedDiagnostic>,
+    /// Steps that compile but cannot be planned on the input contract's
+    /// columns (a type error in an expression): found by planning them
+    /// as a run would, without reading data.
+    plan_errors: Vec<PlanError>,
+}
+
+#[derive(Serialize)]
+struct PlanError {
+    scenario: String,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -37,8 +47,34 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
             .iter()
             .filter(|d| d.is_error())
             .count();
+        let base_dir = file.base_dir();
+        let plan_errors: Vec<PlanError> = if file_errors == 0 {
+            compilation
+                .plans
+                .iter()
+                .filter_map(|plan| {
+                    runink_engine::check_steps(plan, &base_dir)
+                        .err()
+                        .map(|e| PlanError {
+                            scenario: plan.scenario.clone(),
+                            message: e.to_string(),
+                        })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !global.json {
+            for error in &plan_errors {
+                eprintln!(
+                    "{}: error: scenario `{}`: {}",
+                    file.shown, error.scenario, error.message
+                );
+            }
+        }
+        let file_errors = file_errors + plan_errors.len();
         errors += file_errors;
-        warnings += compilation.diagnostics.len() - file_errors;
+        warnings += compilation.diagnostics.len() + plan_errors.len() - file_errors;
         if !global.json && !global.quiet && file_errors == 0 {
             let count = compilation.plans.len();
             println!(
@@ -59,6 +95,7 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
                 })
                 .collect(),
             diagnostics: file.located(&compilation),
+            plan_errors,
         });
     }
     if global.json {

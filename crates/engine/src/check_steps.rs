@@ -1,0 +1,70 @@
+//! Planning a scenario's built-in steps without a row, for `runi check`:
+//! the steps are planned on the input contract's columns as a run plans
+//! them before its first batch, so an expression that cannot run on those
+//! columns (`amount + currency`, an unknown function, a `where` that is
+//! not a condition) is found before any data is read. Stops before the
+//! first `sql` or `exec` step, whose output is known only by running it.
+//! Without an input contract the columns are known only from the data:
+//! nothing is planned.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::prelude::SessionContext;
+use runink_contract::{CheckOptions, MaskRule, RowChecker};
+use runink_plan::{Plan, StepKind};
+
+use crate::EngineError;
+use crate::exec_step::ExecSettings;
+use crate::isolation::Isolation;
+use crate::limits::Limits;
+use crate::run::{contract_path, load_contract};
+use crate::steps::{PlannedStep, StepContext};
+
+/// The first built-in step of `plan` that cannot be planned on its input
+/// contract's columns, as the error a run would fail with.
+pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), EngineError> {
+    let Some(reference) = &plan.input_contract else {
+        return Ok(());
+    };
+    let (_, object) = load_contract(reference, base_dir, &BTreeMap::new())?;
+    let raw = Arc::new(object.text_schema());
+    let checker = RowChecker::new(&object, &raw, CheckOptions::default()).map_err(|e| {
+        EngineError::Contract {
+            path: contract_path(plan.input_contract.as_ref()),
+            message: e.to_string(),
+        }
+    })?;
+    let sensitive: Vec<(String, MaskRule)> = object
+        .columns
+        .iter()
+        .filter(|c| c.is_sensitive())
+        .map(|c| (c.name.clone(), c.mask.unwrap_or(MaskRule::Hash)))
+        .collect();
+    let limits = Limits::default();
+    let session = SessionContext::new();
+    let context = StepContext {
+        session: &session,
+        sensitive: &sensitive,
+        default_mask: MaskRule::Hash,
+        unique_keys_max: limits.unique_keys_max,
+        sql_rows_max: limits.sql_rows_max,
+        exec: ExecSettings {
+            base_dir,
+            limits,
+            output_columns: &[],
+            resources: Default::default(),
+            isolation: Isolation::None,
+        },
+        slices: &plan.slices,
+    };
+    let mut schema = checker.output_schema();
+    for step in &plan.steps {
+        if matches!(step.kind, StepKind::Sql { .. } | StepKind::Exec { .. }) {
+            break;
+        }
+        schema = PlannedStep::plan(step, &schema, &context)?.output_schema;
+    }
+    Ok(())
+}
