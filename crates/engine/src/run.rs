@@ -35,7 +35,7 @@ use crate::sink::SinkWriter;
 use crate::sink_thread::SinkThread;
 use crate::slice_columns::SliceColumns;
 use crate::source::{SourceBatch, spawn_reader};
-use crate::staging::{self, StagedFile};
+use crate::staging;
 use crate::step_slice::{SliceOutput, SpawnedSlice, StepSlice, StepSliceSettings};
 use crate::steps::{Emitted, Kept, PlannedStep, StepContext};
 
@@ -957,7 +957,7 @@ impl Run {
             }
         }
         if let Some(error) = failure {
-            staged.into_iter().for_each(StagedFile::abort);
+            staging::abort_all(staged);
             return Err(error.into());
         }
         staging::commit_all(staged).map_err(EngineError::from)?;

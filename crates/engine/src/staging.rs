@@ -44,6 +44,9 @@ pub struct StagedFile {
     temp: PathBuf,
     /// Holds the temporary file's lock until commit or abort.
     _lock: File,
+    /// The folders made for the target, deepest first: an abort removes
+    /// those left empty, so a failed run leaves no trace.
+    made_folders: Vec<PathBuf>,
 }
 
 /// Refuses a target that a file cannot be renamed onto: a folder, or a
@@ -77,6 +80,11 @@ impl StagedFile {
     pub fn create(target: &Path, run_id: &str) -> io::Result<(Self, WriteBehindFile)> {
         check_target(target)?;
         let folder = folder_of(target);
+        let made_folders: Vec<PathBuf> = folder
+            .ancestors()
+            .take_while(|f| !f.as_os_str().is_empty() && !f.exists())
+            .map(Path::to_path_buf)
+            .collect();
         fs::create_dir_all(folder)?;
         let name = target
             .file_name()
@@ -92,6 +100,7 @@ impl StagedFile {
                 target: target.to_path_buf(),
                 temp,
                 _lock: lock,
+                made_folders,
             },
             WriteBehindFile::new(file),
         ))
@@ -111,6 +120,26 @@ impl StagedFile {
         // Nothing to keep; a file that cannot be removed now is removed
         // as stale by the next run.
         let _ = fs::remove_file(&self.temp);
+        for folder in &self.made_folders {
+            // Fails, and stops, at a folder something else now uses.
+            if fs::remove_dir(folder).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Aborts every file, then removes the folders made for any of them that
+/// are empty now (one file's abort cannot remove a folder another file's
+/// temporary file was still in).
+pub fn abort_all(files: Vec<StagedFile>) {
+    let mut made: Vec<PathBuf> = files.iter().flat_map(|f| f.made_folders.clone()).collect();
+    files.into_iter().for_each(StagedFile::abort);
+    // Deepest first, so a parent is empty when its turn comes.
+    made.sort_by_key(|f| std::cmp::Reverse(f.components().count()));
+    made.dedup();
+    for folder in made {
+        let _ = fs::remove_dir(folder);
     }
 }
 
@@ -122,7 +151,7 @@ pub fn commit_all(files: Vec<StagedFile>) -> Result<(), CommitError> {
     let temps: Vec<&Path> = files.iter().map(|f| f.temp.as_path()).collect();
     if let Err((index, source)) = sync_at_once(&temps) {
         let path = files[index].target.clone();
-        files.into_iter().for_each(StagedFile::abort);
+        abort_all(files);
         return Err(CommitError { path, source });
     }
     let folders: BTreeSet<PathBuf> = files.iter().map(|f| f.folder().to_owned()).collect();
@@ -134,7 +163,7 @@ pub fn commit_all(files: Vec<StagedFile>) -> Result<(), CommitError> {
                 before.put_back(done);
             }
             before.into_iter().for_each(Before::forget);
-            files.into_iter().for_each(StagedFile::abort);
+            abort_all(files);
             return Err(CommitError { path, source });
         }
     }
@@ -354,6 +383,29 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["blocked.jsonl", "earlier.jsonl"]);
+    }
+
+    #[test]
+    fn an_abort_removes_the_folders_made_for_the_target_and_only_those() {
+        // In the order the run made them, and the other way round.
+        for reversed in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            fs::create_dir(dir.path().join("kept")).unwrap();
+            let target = dir.path().join("kept/new/deeper/out.jsonl");
+            let (staged, _) = StagedFile::create(&target, "r1").unwrap();
+            let beside = dir.path().join("kept/new/b.jsonl");
+            let (beside, _) = StagedFile::create(&beside, "r1").unwrap();
+            let mut files = vec![staged, beside];
+            if reversed {
+                files.reverse();
+            }
+            abort_all(files);
+            assert!(
+                !dir.path().join("kept/new").exists(),
+                "reversed: {reversed}"
+            );
+            assert!(dir.path().join("kept").exists());
+        }
     }
 
     #[test]
