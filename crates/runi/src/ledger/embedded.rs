@@ -75,16 +75,25 @@ impl EmbeddedLedger {
     }
 
     /// Records as failed the runs recorded running whose process is gone.
+    /// Only the state in memory is looked at: the archive holds finished
+    /// runs, and reading it would cost every open a pass over the history.
     async fn fail_abandoned_runs(&self, barn: &Barn) -> anyhow::Result<()> {
-        let running = barn
-            .runs_newest_first(|run| run.status == RunStatus::Running, SWEEP_RUNS_MAX)
+        let running: Vec<RunId> = barn
+            .read(|state| {
+                state
+                    .runs()
+                    .filter(|run| run.status == RunStatus::Running)
+                    .map(|run| run.id)
+                    .take(SWEEP_RUNS_MAX)
+                    .collect()
+            })
             .await?;
         for run in running {
-            if self.locks.is_held(run.id) {
+            if self.locks.is_held(run) {
                 continue;
             }
-            applied(barn.write(abandoned_end(run.id, unix_now_ms())).await?)?;
-            self.locks.release(run.id);
+            applied(barn.write(abandoned_end(run, unix_now_ms())).await?)?;
+            self.locks.release(run);
         }
         Ok(())
     }
