@@ -12,14 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::prelude::SessionContext;
-use runink_contract::{CheckOptions, MaskRule, RowChecker};
+use runink_contract::CheckOptions;
 use runink_plan::{Plan, StepKind};
 
 use crate::EngineError;
 use crate::exec_step::ExecSettings;
 use crate::isolation::Isolation;
-use crate::limits::Limits;
-use crate::run::{contract_path, load_contract};
+use crate::run::{RunOptions, load_contract, row_checker, sensitive_columns};
 use crate::steps::{PlannedStep, StepContext};
 
 /// The first built-in step of `plan` that cannot be planned on its input
@@ -30,29 +29,20 @@ pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), EngineError> {
     };
     let (_, object) = load_contract(reference, base_dir, &BTreeMap::new())?;
     let raw = Arc::new(object.text_schema());
-    let checker = RowChecker::new(&object, &raw, CheckOptions::default()).map_err(|e| {
-        EngineError::Contract {
-            path: contract_path(plan.input_contract.as_ref()),
-            message: e.to_string(),
-        }
-    })?;
-    let sensitive: Vec<(String, MaskRule)> = object
-        .columns
-        .iter()
-        .filter(|c| c.is_sensitive())
-        .map(|c| (c.name.clone(), c.mask.unwrap_or(MaskRule::Hash)))
-        .collect();
-    let limits = Limits::default();
+    let checker = row_checker(&object, &raw, &CheckOptions::default(), Some(reference))?;
+    // What a run with the default options would plan with.
+    let options = RunOptions::default();
+    let sensitive = sensitive_columns(std::iter::once(&object), options.default_mask);
     let session = SessionContext::new();
     let context = StepContext {
         session: &session,
         sensitive: &sensitive,
-        default_mask: MaskRule::Hash,
-        unique_keys_max: limits.unique_keys_max,
-        sql_rows_max: limits.sql_rows_max,
+        default_mask: options.default_mask,
+        unique_keys_max: options.limits.unique_keys_max,
+        sql_rows_max: options.limits.sql_rows_max,
         exec: ExecSettings {
             base_dir,
-            limits,
+            limits: options.limits,
             output_columns: &[],
             resources: Default::default(),
             isolation: Isolation::None,

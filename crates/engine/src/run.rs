@@ -211,18 +211,10 @@ impl Run {
             .as_ref()
             .map(|c| load_contract(c, request.base_dir, &request.options.contract_texts))
             .transpose()?;
-        let sensitive: Vec<(String, MaskRule)> = input
-            .iter()
-            .chain(output.iter())
-            .flat_map(|(_, object)| object.columns.iter())
-            .filter(|c| c.is_sensitive())
-            .map(|c| {
-                (
-                    c.name.clone(),
-                    c.mask.unwrap_or(request.options.default_mask),
-                )
-            })
-            .collect();
+        let sensitive = sensitive_columns(
+            input.iter().chain(output.iter()).map(|(_, object)| object),
+            request.options.default_mask,
+        );
         let masked_in_dlq: HashMap<String, MaskRule> = sensitive.iter().cloned().collect();
         let dlq = DlqWriter::open(
             &plan.dlq.endpoint,
@@ -737,12 +729,12 @@ impl Run {
             .input
             .as_ref()
             .map(|(_, object)| {
-                RowChecker::new(object, raw_schema, check_options.clone()).map_err(|e| {
-                    EngineError::Contract {
-                        path: contract_path(plan.input_contract.as_ref()),
-                        message: e.to_string(),
-                    }
-                })
+                row_checker(
+                    object,
+                    raw_schema,
+                    &check_options,
+                    plan.input_contract.as_ref(),
+                )
             })
             .transpose()?;
         let input_rules = self.dataset_checks(
@@ -823,12 +815,12 @@ impl Run {
             .output
             .as_ref()
             .map(|(_, object)| {
-                RowChecker::new(object, &schema, check_options.clone()).map_err(|e| {
-                    EngineError::Contract {
-                        path: contract_path(plan.output_contract.as_ref()),
-                        message: e.to_string(),
-                    }
-                })
+                row_checker(
+                    object,
+                    &schema,
+                    &check_options,
+                    plan.output_contract.as_ref(),
+                )
             })
             .transpose()?;
         let output_rules = self.dataset_checks(
@@ -1069,6 +1061,33 @@ pub(crate) fn load_contract(
     Ok((contract, object))
 }
 
-pub(crate) fn contract_path(reference: Option<&ContractRef>) -> String {
+/// The sensitive columns of `objects` with their masking rule (the
+/// column's own, else `default_mask`).
+pub(crate) fn sensitive_columns<'a>(
+    objects: impl Iterator<Item = &'a SchemaObject>,
+    default_mask: MaskRule,
+) -> Vec<(String, MaskRule)> {
+    objects
+        .flat_map(|object| object.columns.iter())
+        .filter(|c| c.is_sensitive())
+        .map(|c| (c.name.clone(), c.mask.unwrap_or(default_mask)))
+        .collect()
+}
+
+/// The row checker of a contract's schema object over rows of `schema`;
+/// a contract it cannot check is the contract's error.
+pub(crate) fn row_checker(
+    object: &SchemaObject,
+    schema: &SchemaRef,
+    options: &CheckOptions,
+    reference: Option<&ContractRef>,
+) -> Result<RowChecker, EngineError> {
+    RowChecker::new(object, schema, options.clone()).map_err(|e| EngineError::Contract {
+        path: contract_path(reference),
+        message: e.to_string(),
+    })
+}
+
+fn contract_path(reference: Option<&ContractRef>) -> String {
     reference.map(|r| r.path.clone()).unwrap_or_default()
 }
