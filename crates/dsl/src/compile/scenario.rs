@@ -597,7 +597,13 @@ fn load_contract(
         None => (written.value.as_str(), None),
     };
     let full = ctx.base_dir.join(path);
-    let listed = ctx.loader.list_dir(&full);
+    let is_file = ctx.loader.is_file(&full);
+    // Listed only when it is no file: a folder has names in it.
+    let listed = if is_file {
+        Vec::new()
+    } else {
+        ctx.loader.list_dir(&full)
+    };
     if !listed.is_empty() {
         let yaml = listed
             .iter()
@@ -618,7 +624,7 @@ fn load_contract(
         );
         return None;
     }
-    if !ctx.loader.is_file(&full) {
+    if !is_file {
         let folder = full.parent().unwrap_or(ctx.base_dir);
         let siblings = ctx.loader.list_dir(folder);
         let file_name = Path::new(path)
