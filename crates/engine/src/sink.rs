@@ -3,7 +3,6 @@
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -37,10 +36,6 @@ pub struct SinkWriter {
     uri: String,
     writer: Writer,
     staged: Option<StagedFile>,
-    /// The rows' columns: a CSV sink that got no row still writes them as
-    /// its header.
-    schema: SchemaRef,
-    wrote_rows: bool,
 }
 
 impl std::fmt::Debug for SinkWriter {
@@ -122,12 +117,19 @@ impl SinkWriter {
                 return Err(EngineError::Plan(format!("`{uri}` cannot be written to")));
             }
         };
+        // arrow's CSV writer writes the header with its first batch: an
+        // empty one now, so that a sink that gets no row has its header.
+        let empty = RecordBatch::new_empty(SchemaRef::clone(schema));
+        let mut writer = writer;
+        match &mut writer {
+            Writer::Csv(w) => w.write(&empty)?,
+            Writer::StdoutCsv(w) => w.write(&empty)?,
+            _ => {}
+        }
         Ok(Self {
             uri,
             writer,
             staged,
-            schema: SchemaRef::clone(schema),
-            wrote_rows: false,
         })
     }
 
@@ -141,8 +143,6 @@ impl SinkWriter {
             uri: uri.to_owned(),
             writer: Writer::Discard,
             staged: None,
-            schema: Arc::new(arrow::datatypes::Schema::empty()),
-            wrote_rows: false,
         }
     }
 
@@ -150,7 +150,6 @@ impl SinkWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        self.wrote_rows = true;
         let uri = &self.uri;
         match &mut self.writer {
             Writer::Discard => {}
@@ -167,16 +166,7 @@ impl SinkWriter {
 
     /// Finishes the file's content (footer, compressor) without making it
     /// visible; returns the staged file to commit with the others.
-    pub fn finish(mut self) -> Result<Option<StagedFile>, EngineError> {
-        if !self.wrote_rows {
-            // arrow's CSV writer writes the header with the first batch.
-            let empty = RecordBatch::new_empty(SchemaRef::clone(&self.schema));
-            match &mut self.writer {
-                Writer::Csv(w) => w.write(&empty)?,
-                Writer::StdoutCsv(w) => w.write(&empty)?,
-                _ => {}
-            }
-        }
+    pub fn finish(self) -> Result<Option<StagedFile>, EngineError> {
         let uri = self.uri;
         let io_error = |e: io::Error| EngineError::write(&uri, e);
         match self.writer {
