@@ -91,12 +91,10 @@ impl DlqWriter {
         dry_run: bool,
     ) -> Result<Self, EngineError> {
         let file = match (&endpoint.location, dry_run) {
-            (Location::File { path }, true) => {
-                crate::staging::check_target(&base_dir.join(path))
-                    .map_err(|e| EngineError::write(&endpoint.uri, e))?;
+            (_, true) => {
+                crate::staging::check_output(endpoint, base_dir)?;
                 Destination::Nowhere
             }
-            (_, true) => Destination::Nowhere,
             (Location::File { path }, false) => {
                 let target = base_dir.join(path);
                 let (staged, file) = Compressed::open(&target, run_id, None)

@@ -15,7 +15,7 @@ use datafusion::prelude::SessionContext;
 use runink_contract::{
     CheckOptions, CheckedBatch, Contract, MaskRule, Masker, REDACTED, RowChecker, SchemaObject,
 };
-use runink_plan::{ContractRef, Location, Plan, Slice as PlanSlice, Step};
+use runink_plan::{ContractRef, Plan, Slice as PlanSlice, Step};
 use serde_json::Value;
 
 use crate::EngineError;
@@ -849,10 +849,7 @@ impl Run {
                 .unwrap_or_default();
             let sink_schema = masked_schema(&schema, &role_masks);
             let writer = if self.options.dry_run {
-                if let Location::File { path } = &sink.endpoint.location {
-                    staging::check_target(&self.base_dir.join(path))
-                        .map_err(|e| EngineError::write(&sink.endpoint.uri, e))?;
-                }
+                staging::check_output(&sink.endpoint, &self.base_dir)?;
                 SinkWriter::discard(&sink.endpoint.uri)
             } else {
                 SinkWriter::open(

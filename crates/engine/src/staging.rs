@@ -23,6 +23,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::thread;
 
+use runink_plan::{Endpoint, Location};
+
+use crate::EngineError;
 use crate::write_behind::WriteBehindFile;
 
 /// Temporary files are named `.<target name>.runink-tmp-<run id>`.
@@ -73,6 +76,17 @@ pub fn check_target(target: &Path) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// [`check_target`] for an output, when it is a file: what a dry run
+/// checks of the outputs it does not write.
+pub fn check_output(endpoint: &Endpoint, base_dir: &Path) -> Result<(), EngineError> {
+    match &endpoint.location {
+        Location::File { path } => {
+            check_target(&base_dir.join(path)).map_err(|e| EngineError::write(&endpoint.uri, e))
+        }
+        Location::Stdin | Location::Stdout => Ok(()),
+    }
 }
 
 impl StagedFile {

@@ -28,7 +28,7 @@ pub fn requires(args: &Args<'_>, diagnostics: &mut Vec<Diagnostic>) -> Resources
                             value.span(),
                             format!("`{text}` is less memory than a slice can start with"),
                         )
-                        .expected("at least `4Mi`"),
+                        .expected(format!("at least `{}Mi`", SLICE_MEMORY_BYTES_MIN >> 20)),
                     );
                     Ok(())
                 }

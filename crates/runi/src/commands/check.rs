@@ -42,13 +42,13 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
         if !global.json {
             file.print_diagnostics(global, &compilation);
         }
-        let file_errors = compilation
+        let compile_errors = compilation
             .diagnostics
             .iter()
             .filter(|d| d.is_error())
             .count();
         let base_dir = file.base_dir();
-        let plan_errors: Vec<PlanError> = if file_errors == 0 {
+        let plan_errors: Vec<PlanError> = if compile_errors == 0 {
             compilation
                 .plans
                 .iter()
@@ -72,9 +72,9 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
                 );
             }
         }
-        let file_errors = file_errors + plan_errors.len();
+        let file_errors = compile_errors + plan_errors.len();
         errors += file_errors;
-        warnings += compilation.diagnostics.len() + plan_errors.len() - file_errors;
+        warnings += compilation.diagnostics.len() - compile_errors;
         if !global.json && !global.quiet && file_errors == 0 {
             let count = compilation.plans.len();
             println!(
