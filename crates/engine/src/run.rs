@@ -34,7 +34,7 @@ use crate::report::{
 use crate::sink::SinkWriter;
 use crate::sink_thread::SinkThread;
 use crate::slice_columns::SliceColumns;
-use crate::source::{SourceBatch, spawn_reader};
+use crate::source::{ExpectedColumns, SourceBatch, spawn_reader};
 use crate::staging;
 use crate::step_slice::{SliceOutput, SpawnedSlice, StepSlice, StepSliceSettings};
 use crate::steps::{Emitted, Kept, PlannedStep, StepContext};
@@ -281,14 +281,11 @@ impl Run {
 
     fn stream(&mut self, request: &RunRequest<'_>) -> Result<(), RunError> {
         let plan = request.plan;
-        let columns: Option<Vec<String>> = self
-            .input
-            .as_ref()
-            .map(|(_, o)| o.columns.iter().map(|c| c.name.clone()).collect());
+        let expected = self.input.as_ref().map(|(_, o)| ExpectedColumns::of(o));
         let receiver = spawn_reader(
             plan.sources.clone(),
             &self.base_dir,
-            columns,
+            expected,
             &self.options.limits,
         );
         for event in receiver {

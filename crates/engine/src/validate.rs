@@ -22,7 +22,7 @@ use crate::data_file::file_source;
 use crate::dataset_checks::DatasetChecks;
 use crate::dlq::{DlqWriter, Rejection, checked_rejections};
 use crate::limits::Limits;
-use crate::source::{SourceBatch, spawn_reader};
+use crate::source::{ExpectedColumns, SourceBatch, spawn_reader};
 
 /// The `_runink.step` of rows that `validate` rejects.
 const STEP_NAME: &str = "validate";
@@ -156,11 +156,10 @@ pub fn validate(request: ValidateRequest<'_>) -> Result<ValidateReport, EngineEr
         contract: request.contract.display().to_string(),
         limits: request.limits,
     };
-    let columns = request.object.columns.iter().map(|c| c.name.clone());
     let receiver = spawn_reader(
         vec![source],
         &PathBuf::from(""),
-        Some(columns.collect()),
+        Some(ExpectedColumns::of(request.object)),
         &request.limits,
     );
     let check_options = CheckOptions {

@@ -657,3 +657,64 @@ fn a_failed_run_with_a_stdout_sink_says_what_it_left() {
     );
     assert!(!root.join("out/s.dlq.jsonl").exists());
 }
+
+#[test]
+fn json_lines_of_the_wrong_shape_go_to_the_dlq_with_their_reason() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    let good = r#""customer_id":"C1","email":"a@b.c","amount":5,"currency":"USD","created_at":"2026-03-01T10:15:00Z""#;
+    let lines = [
+        format!(r#"{{"order_id":"ORD-100001",{good}}}"#),
+        // An array where the contract has a string: read as its JSON text
+        // it would have passed for one.
+        format!(r#"{{"order_id":["ORD-100002"],{good}}}"#),
+        format!(r#"{{"order_id":{{"id":"ORD-100003"}},{good}}}"#),
+        // A key given twice: which value is meant is anyone's guess.
+        format!(r#"{{"order_id":"ORD-100004","order_id":"ORD-100005",{good}}}"#),
+        format!(r#"{{"order_id":"ORD-100006",{good}}}"#),
+    ];
+    fs::write(root.join("data/orders.jsonl"), lines.join("\n")).unwrap();
+    let dsl = fs::read_to_string(root.join("orders.dsl"))
+        .unwrap()
+        .replace("csv://data/orders.csv", "jsonl://data/orders.jsonl");
+    fs::write(root.join("orders.dsl"), dsl).unwrap();
+    let output = run_file(state.path(), &["--json"], root.join("orders.dsl"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = report(&output.stdout);
+    assert_eq!(
+        (report["rows_in"].as_u64(), report["rows_out"].as_u64()),
+        (Some(5), Some(2))
+    );
+    let dlq = json_lines(&root.join("out/orders.dlq.jsonl"));
+    let reasons: Vec<(u64, &str)> = dlq
+        .iter()
+        .map(|r| {
+            (
+                r["_runink"]["line"].as_u64().unwrap(),
+                r["_runink"]["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert_eq!(reasons[0].0, 2);
+    assert!(
+        reasons[0].1.contains(
+            "the field `order_id` is an array, where the contract's column is of type `string`"
+        ),
+        "{reasons:?}"
+    );
+    assert_eq!(reasons[1].0, 3);
+    assert!(reasons[1].1.contains("is an object"), "{reasons:?}");
+    assert_eq!(reasons[2].0, 4);
+    assert!(
+        reasons[2].1.contains("the key `order_id` appears twice"),
+        "{reasons:?}"
+    );
+    // The rejected rows keep what could be read, the email masked.
+    assert_eq!(dlq[0]["order_id"], r#"["ORD-100002"]"#);
+    assert_eq!(dlq[0]["email"].as_str().unwrap().len(), 64);
+}

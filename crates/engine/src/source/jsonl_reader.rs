@@ -1,16 +1,20 @@
 //! JSON Lines: one JSON object per line. Every column is read as text
 //! (strings as they are, numbers and booleans as JSON writes them, objects
 //! and arrays as JSON text); the contract gives types later. A line that is
-//! not a JSON object becomes a [`BadRecord`] with its line number.
+//! not a JSON object, or whose object gives a key twice, becomes a
+//! [`BadRecord`] with its line number; so does an array or object where
+//! the contract's column is not of type `object` or `array`.
 
 use std::io::BufRead;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use runink_contract::LogicalType;
 use serde_json::{Map, Value};
 
-use super::{BadRecord, SourceBatch};
+use super::json_line::JsonLine;
+use super::{BadRecord, ExpectedColumns, SourceBatch};
 use crate::EngineError;
 use crate::limits::Limits;
 
@@ -29,6 +33,10 @@ pub struct JsonlReader {
     /// (what an `exec` step's program emits), instead of the key being
     /// ignored (a source, whose extra keys are drift).
     undeclared_fields_rejected: bool,
+    /// The contract's type of each known column, when a contract gives
+    /// them: a JSON array or object is read only into an `object` or
+    /// `array` column.
+    kinds: Option<Vec<(String, LogicalType)>>,
 }
 
 impl JsonlReader {
@@ -49,7 +57,23 @@ impl JsonlReader {
             line: Vec::new(),
             done: false,
             undeclared_fields_rejected: false,
+            kinds: None,
         }
+    }
+
+    /// Reads the columns `expected` names, and refuses a JSON array or
+    /// object in any of them but the `object` and `array` ones.
+    pub fn expecting(mut self, expected: &ExpectedColumns) -> Self {
+        self.schema = Some(text_schema(&expected.names));
+        self.kinds = Some(
+            expected
+                .names
+                .iter()
+                .cloned()
+                .zip(expected.kinds.iter().copied())
+                .collect(),
+        );
+        self
     }
 
     /// Makes a key outside `columns` a bad record (see the field).
@@ -90,31 +114,26 @@ impl JsonlReader {
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_slice::<Value>(text) {
-                Ok(Value::Object(object)) => match self.undeclared_field(&object) {
-                    Some(message) => bad.push(BadRecord {
-                        line: line_number,
-                        message,
-                        fields: object
-                            .into_iter()
-                            .map(|(k, v)| {
-                                let text = match v {
-                                    Value::Null => None,
-                                    Value::String(s) => Some(s),
-                                    other => Some(other.to_string()),
-                                };
-                                (k, text)
-                            })
-                            .collect(),
-                    }),
-                    None => {
-                        objects.push(object);
-                        lines.push(line_number);
+            match serde_json::from_slice::<JsonLine>(text) {
+                Ok(JsonLine::Object(object)) => {
+                    match self
+                        .undeclared_field(&object)
+                        .or_else(|| self.structured_value_in_scalar_column(&object))
+                    {
+                        Some(message) => bad.push(BadRecord {
+                            line: line_number,
+                            message,
+                            fields: fields_as_text(object),
+                        }),
+                        None => {
+                            objects.push(object);
+                            lines.push(line_number);
+                        }
                     }
-                },
-                Ok(other) => bad.push(BadRecord {
+                }
+                Ok(JsonLine::Other(kind)) => bad.push(BadRecord {
                     line: line_number,
-                    message: format!("expected a JSON object, found {}", kind(&other)),
+                    message: format!("expected a JSON object, found {kind}"),
                     fields: Vec::new(),
                 }),
                 Err(e) => bad.push(BadRecord {
@@ -181,6 +200,25 @@ impl JsonlReader {
         ))
     }
 
+    /// An array or object in a column the contract types as anything but
+    /// `object` or `array`: read as text it would pass for a string.
+    fn structured_value_in_scalar_column(&self, object: &Map<String, Value>) -> Option<String> {
+        self.kinds.as_ref()?.iter().find_map(|(name, kind)| {
+            let found = match object.get(name)? {
+                Value::Array(_) => "an array",
+                Value::Object(_) => "an object",
+                _ => return None,
+            };
+            let structured = matches!(kind, LogicalType::Object | LogicalType::Array);
+            (!structured).then(|| {
+                format!(
+                    "the field `{name}` is {found}, where the contract's column is of type `{}`; only `object` and `array` columns take JSON objects and arrays",
+                    kind.name()
+                )
+            })
+        })
+    }
+
     fn skip_rest_of_line(&mut self) -> Result<(), EngineError> {
         if self.line.last() == Some(&b'\n') {
             return Ok(());
@@ -214,13 +252,65 @@ fn trim_line(line: &[u8]) -> &[u8] {
     line.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(line)
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// An object's values as the texts a column holds: strings as they are,
+/// other values as JSON writes them.
+fn fields_as_text(object: Map<String, Value>) -> Vec<(String, Option<String>)> {
+    object
+        .into_iter()
+        .map(|(key, value)| {
+            let text = match value {
+                Value::Null => None,
+                Value::String(s) => Some(s),
+                other => Some(other.to_string()),
+            };
+            (key, text)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Array, AsArray};
+
+    use super::*;
+
+    fn read(text: &str, expected: &ExpectedColumns) -> SourceBatch {
+        JsonlReader::new(
+            std::io::Cursor::new(text.to_owned()),
+            None,
+            "t",
+            &Limits::default(),
+        )
+        .expecting(expected)
+        .next_batch()
+        .unwrap()
+        .unwrap()
+    }
+
+    #[test]
+    fn only_object_and_array_columns_take_json_objects_and_arrays() {
+        let expected = ExpectedColumns {
+            names: vec!["tags".into(), "name".into()],
+            kinds: vec![LogicalType::Array, LogicalType::String],
+        };
+        let text = concat!(
+            "{\"tags\": [1, 2], \"name\": \"a\"}\n",
+            "{\"tags\": [3], \"name\": {\"first\": \"b\"}}\n",
+            "{\"tags\": null, \"name\": 7}\n",
+        );
+        let batch = read(text, &expected);
+        assert_eq!(batch.lines, vec![1, 3]);
+        let tags = batch.batch.column(0).as_string::<i32>();
+        assert_eq!(tags.value(0), "[1,2]");
+        assert!(tags.is_null(1));
+        // A number is read as its text into a string column.
+        assert_eq!(batch.batch.column(1).as_string::<i32>().value(1), "7");
+        assert_eq!(batch.bad.len(), 1);
+        assert_eq!(batch.bad[0].line, 2);
+        assert!(
+            batch.bad[0].message.contains("`name` is an object"),
+            "{}",
+            batch.bad[0].message
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! from, plus the records it could not read, which go to the DLQ.
 
 mod csv_reader;
+mod json_line;
 mod jsonl_reader;
 mod line_starts;
 mod open;
@@ -10,6 +11,7 @@ mod pump;
 mod typed_reader;
 
 use arrow::array::RecordBatch;
+use runink_contract::{LogicalType, SchemaObject};
 
 pub use csv_reader::{CsvOptions, CsvReader};
 pub use jsonl_reader::JsonlReader;
@@ -38,4 +40,26 @@ pub struct SourceBatch {
     pub bad: Vec<BadRecord>,
     /// Bytes of input consumed so far, for progress.
     pub bytes_read: u64,
+}
+
+/// The columns the input contract gives a source, in its order, with
+/// their types: a CSV without a header takes the names, and JSON Lines
+/// accept arrays and objects only where the type is `object` or `array`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedColumns {
+    pub names: Vec<String>,
+    pub kinds: Vec<LogicalType>,
+}
+
+impl ExpectedColumns {
+    pub fn of(object: &SchemaObject) -> Self {
+        Self {
+            names: object.columns.iter().map(|c| c.name.clone()).collect(),
+            kinds: object
+                .columns
+                .iter()
+                .map(|c| LogicalType::of(c.logical_type.as_deref()))
+                .collect(),
+        }
+    }
 }

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use runink_plan::{DataFormat, Location, Source};
 
-use super::SourceBatch;
 use super::csv_reader::{CsvOptions, CsvReader};
 use super::jsonl_reader::JsonlReader;
 use super::typed_reader::TypedReader;
+use super::{ExpectedColumns, SourceBatch};
 use crate::EngineError;
 use crate::limits::Limits;
 use crate::options::{flag_option, text_option};
@@ -53,13 +53,13 @@ impl SourceReader {
     }
 }
 
-/// Opens `source`; relative paths are read from `base_dir`. `columns`
-/// names the columns to expect when the data has no header of its own
-/// (the input contract's columns).
+/// Opens `source`; relative paths are read from `base_dir`. `expected`
+/// are the input contract's columns: what a CSV without a header of its
+/// own has, and the types JSON Lines values must fit.
 pub fn open_source(
     source: &Source,
     base_dir: &Path,
-    columns: Option<&[String]>,
+    expected: Option<&ExpectedColumns>,
     limits: &Limits,
 ) -> Result<SourceReader, EngineError> {
     let uri = &source.endpoint.uri;
@@ -106,17 +106,23 @@ pub fn open_source(
             SourceReader::Csv(CsvReader::new(
                 BufReader::with_capacity(1 << 20, decompressed),
                 &options,
-                columns,
+                expected.map(|e| e.names.as_slice()),
                 uri,
                 limits,
             )?)
         }
-        DataFormat::Jsonl => SourceReader::Jsonl(JsonlReader::new(
-            BufReader::with_capacity(1 << 20, decompressed),
-            columns,
-            uri,
-            limits,
-        )),
+        DataFormat::Jsonl => {
+            let reader = JsonlReader::new(
+                BufReader::with_capacity(1 << 20, decompressed),
+                None,
+                uri,
+                limits,
+            );
+            SourceReader::Jsonl(match expected {
+                Some(expected) => reader.expecting(expected),
+                None => reader,
+            })
+        }
         DataFormat::Parquet => {
             let full = base_dir.join(path.as_deref().unwrap_or_default());
             let file = File::open(&full).map_err(|e| EngineError::SourceOpen {

@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use arrow::array::RecordBatch;
 use runink_plan::Source;
 
-use super::{SourceBatch, open_source};
+use super::{ExpectedColumns, SourceBatch, open_source};
 use crate::EngineError;
 use crate::limits::Limits;
 
@@ -19,7 +19,7 @@ pub type ReadEvent = Result<(usize, SourceBatch), EngineError>;
 pub fn spawn_reader(
     sources: Vec<Source>,
     base_dir: &Path,
-    columns: Option<Vec<String>>,
+    expected: Option<ExpectedColumns>,
     limits: &Limits,
 ) -> Receiver<ReadEvent> {
     let (sender, receiver) = sync_channel(limits.queue_len_max);
@@ -27,7 +27,7 @@ pub fn spawn_reader(
     let limits = *limits;
     std::thread::spawn(move || {
         for (index, source) in sources.iter().enumerate() {
-            let mut reader = match open_source(source, &base_dir, columns.as_deref(), &limits) {
+            let mut reader = match open_source(source, &base_dir, expected.as_ref(), &limits) {
                 Ok(reader) => reader,
                 Err(e) => {
                     let _ = sender.send(Err(e));
