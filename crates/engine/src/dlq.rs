@@ -4,7 +4,7 @@
 //! line }. With `--all-violations`, `_runink.violations` lists every rule
 //! the row broke.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -121,16 +121,20 @@ impl DlqWriter {
     }
 
     /// Writes one rejected row: `fields` are (column, value) in order.
+    /// Sensitive fields are masked, but for those in `masked_already` (a
+    /// `mask` step before the row was rejected masked them).
     pub fn write(
         &mut self,
         fields: &[(String, Value)],
         rejection: &Rejection,
+        masked_already: &HashSet<String>,
     ) -> Result<(), EngineError> {
         if !self.begin_row() {
             return Ok(());
         }
         for (name, value) in fields {
-            self.push_field(name, value)
+            let rule = self.mask_rule(name, masked_already);
+            self.push_field(name, value, rule)
                 .map_err(|e| EngineError::write(&self.uri, e))?;
         }
         self.end_line(rejection)
@@ -144,19 +148,32 @@ impl DlqWriter {
         columns: &[(String, ArrayRef)],
         row: usize,
         rejection: &Rejection,
+        masked_already: &HashSet<String>,
     ) -> Result<(), EngineError> {
         if !self.begin_row() {
             return Ok(());
         }
         for (name, array) in columns {
+            let rule = self.mask_rule(name, masked_already);
             // Text, the common case (raw CSV fields), goes straight in.
             let written = match array.as_string_opt::<i32>() {
-                Some(text) if text.is_valid(row) => self.push_text_field(name, text.value(row)),
-                _ => self.push_field(name, &value_json(array, row)),
+                Some(text) if text.is_valid(row) => {
+                    self.push_text_field(name, text.value(row), rule)
+                }
+                _ => self.push_field(name, &value_json(array, row), rule),
             };
             written.map_err(|e| EngineError::write(&self.uri, e))?;
         }
         self.end_line(rejection)
+    }
+
+    /// How the field `name` is masked here: not at all when it is not
+    /// sensitive or is masked already.
+    fn mask_rule(&self, name: &str, masked_already: &HashSet<String>) -> Option<MaskRule> {
+        self.masked
+            .get(name)
+            .copied()
+            .filter(|_| !masked_already.contains(name))
     }
 
     /// Counts a row and starts its line; `false` when nothing is written
@@ -171,12 +188,17 @@ impl DlqWriter {
         true
     }
 
-    /// `"name":value,` with the value masked if its column is.
-    fn push_field(&mut self, name: &str, value: &Value) -> Result<(), serde_json::Error> {
-        match (self.masked.get(name), value) {
-            (Some(_), Value::String(text)) => return self.push_text_field(name, text),
-            (Some(rule), other) if !other.is_null() && *rule != MaskRule::None => {
-                return self.push_text_field(name, &other.to_string());
+    /// `"name":value,` with the value masked by `rule`.
+    fn push_field(
+        &mut self,
+        name: &str,
+        value: &Value,
+        rule: Option<MaskRule>,
+    ) -> Result<(), serde_json::Error> {
+        match (rule, value) {
+            (Some(_), Value::String(text)) => return self.push_text_field(name, text, rule),
+            (Some(r), other) if !other.is_null() && r != MaskRule::None => {
+                return self.push_text_field(name, &other.to_string(), rule);
             }
             _ => {}
         }
@@ -187,13 +209,18 @@ impl DlqWriter {
         Ok(())
     }
 
-    /// `"name":"text",` with the text masked if its column is.
-    fn push_text_field(&mut self, name: &str, text: &str) -> Result<(), serde_json::Error> {
+    /// `"name":"text",` with the text masked by `rule`.
+    fn push_text_field(
+        &mut self,
+        name: &str,
+        text: &str,
+        rule: Option<MaskRule>,
+    ) -> Result<(), serde_json::Error> {
         serde_json::to_writer(&mut self.line, name)?;
         self.line.push(b':');
-        match self.masked.get(name) {
+        match rule {
             Some(rule) => {
-                serde_json::to_writer(&mut self.line, &self.masker.mask_value(*rule, text))?;
+                serde_json::to_writer(&mut self.line, &self.masker.mask_value(rule, text))?;
             }
             None => serde_json::to_writer(&mut self.line, text)?,
         }
@@ -451,10 +478,10 @@ mod tests {
                 .map(|(name, array)| (name.clone(), value_json(array, row)))
                 .collect();
             fields_dlq
-                .write(&fields, &rejection(row as u64 + 1))
+                .write(&fields, &rejection(row as u64 + 1), &HashSet::new())
                 .unwrap();
             columns_dlq
-                .write_row(&columns, row, &rejection(row as u64 + 1))
+                .write_row(&columns, row, &rejection(row as u64 + 1), &HashSet::new())
                 .unwrap();
         }
         let expected = written(fields_dlq, by_fields.path());

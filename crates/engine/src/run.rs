@@ -3,7 +3,7 @@
 //! applies the steps, routes rows to the sinks and rejects to the DLQ. All
 //! outputs are staged and committed together only if the run succeeds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,7 +15,7 @@ use datafusion::prelude::SessionContext;
 use runink_contract::{
     CheckOptions, CheckedBatch, Contract, MaskRule, Masker, REDACTED, RowChecker, SchemaObject,
 };
-use runink_plan::{ContractRef, Plan, Slice as PlanSlice, Step};
+use runink_plan::{ContractRef, Plan, Slice as PlanSlice, Step, StepKind};
 use serde_json::Value;
 
 use crate::EngineError;
@@ -144,6 +144,10 @@ struct Run {
     input: Option<(Contract, SchemaObject)>,
     output: Option<(Contract, SchemaObject)>,
     sensitive: Vec<(String, MaskRule)>,
+    /// Entry `i`: the columns the `mask` steps before step `i` mask (the
+    /// last entry, after every step). A row rejected there is not masked
+    /// again in the DLQ.
+    masked_before_step: Vec<HashSet<String>>,
     session: SessionContext,
     pipeline: Option<Pipeline>,
     /// The workers of the plan's slices of built-in steps, started while
@@ -179,6 +183,8 @@ enum Stage {
 struct StepRejected {
     /// `step N (label)`.
     step: String,
+    /// The step's place in the plan's steps.
+    step_index: usize,
     /// The row as it entered the step.
     fields: Vec<(String, Value)>,
     /// The field that failed, and its value.
@@ -269,6 +275,7 @@ impl Run {
             options: request.options.clone(),
             input,
             output,
+            masked_before_step: masked_before_step(&plan.steps, &sensitive),
             sensitive,
             session: SessionContext::new(),
             pipeline: None,
@@ -408,7 +415,7 @@ impl Run {
                 line: Some(record.line),
                 violations: None,
             };
-            self.reject(&fields, rejection)?;
+            self.reject(&fields, rejection, 0)?;
         }
         if self.pipeline.is_none() {
             let spawned = std::mem::take(&mut self.spawned);
@@ -430,7 +437,7 @@ impl Run {
                 if let Some(rules) = pipeline.input_rules.as_mut() {
                     rules.observe(&checked.valid)?;
                 }
-                self.reject_checked(&batch, &lines, &checked, "input contract", &uri)?;
+                self.reject_checked(&batch, &lines, &checked, "input contract", &uri, 0)?;
                 let kept = keep_lines(&lines, &checked);
                 (checked.valid, kept)
             }
@@ -484,6 +491,7 @@ impl Run {
                 let line = lines.as_ref().map(|l| l[reject.row]);
                 let rejected = StepRejected {
                     step: label.clone(),
+                    step_index: index,
                     fields: crate::dlq::row_fields(&input, reject.row),
                     field: reject.field.clone(),
                     value: reject.value.clone(),
@@ -518,6 +526,7 @@ impl Run {
     fn reject_cast(&mut self, rejected: StepRejected, source: &str) -> Result<(), RunError> {
         let StepRejected {
             step,
+            step_index,
             mut fields,
             field,
             value,
@@ -544,7 +553,7 @@ impl Run {
             Some((_, slot)) => *slot = failed,
             None => fields.push((field, failed)),
         }
-        self.reject(&fields, rejection)
+        self.reject(&fields, rejection, step_index)
     }
 
     /// Pushes what the step of stage `stage_index` emitted on its own
@@ -574,7 +583,8 @@ impl Run {
                 line: Some(reject.line),
                 violations: None,
             };
-            self.reject(&fields, rejection)?;
+            // The rows a step emits passed the `mask` steps before it.
+            self.reject(&fields, rejection, index + 1)?;
         }
         for batch in emitted.batches {
             self.report.steps[index].rows_out += batch.num_rows() as u64;
@@ -609,6 +619,7 @@ impl Run {
                 let label = format!("step {} ({})", step.number, step.label);
                 let rejected = StepRejected {
                     step: label,
+                    step_index: first + reject.step_index,
                     fields: reject.fields,
                     field: reject.field,
                     value: reject.value,
@@ -639,7 +650,15 @@ impl Run {
                     rules.observe(&checked.valid)?;
                 }
                 let lines = lines.unwrap_or_default();
-                self.reject_checked(&batch, &lines, &checked, "output contract", source)?;
+                let after_steps = self.masked_before_step.len() - 1;
+                self.reject_checked(
+                    &batch,
+                    &lines,
+                    &checked,
+                    "output contract",
+                    source,
+                    after_steps,
+                )?;
                 checked.valid
             }
         };
@@ -665,6 +684,8 @@ impl Run {
         Ok(())
     }
 
+    /// Sends the rows a contract rejected before step `step_index` (the
+    /// input contract's 0, the output contract's the step count) to the DLQ.
     fn reject_checked(
         &mut self,
         raw: &RecordBatch,
@@ -672,6 +693,7 @@ impl Run {
         checked: &CheckedBatch,
         step: &str,
         source: &str,
+        step_index: usize,
     ) -> Result<(), RunError> {
         let rejections = checked_rejections(
             raw,
@@ -685,16 +707,23 @@ impl Run {
         for (row, rejection) in rejections.rejections.iter().enumerate() {
             self.count_reject(rejection);
             if let Some(dlq) = self.dlq.as_mut() {
-                dlq.write_row(&rejections.columns, row, rejection)?;
+                let masked = &self.masked_before_step[step_index];
+                dlq.write_row(&rejections.columns, row, rejection, masked)?;
             }
         }
         Ok(())
     }
 
-    fn reject(&mut self, fields: &[(String, Value)], rejection: Rejection) -> Result<(), RunError> {
+    /// Sends a row rejected before step `step_index` to the DLQ.
+    fn reject(
+        &mut self,
+        fields: &[(String, Value)],
+        rejection: Rejection,
+        step_index: usize,
+    ) -> Result<(), RunError> {
         self.count_reject(&rejection);
         if let Some(dlq) = self.dlq.as_mut() {
-            dlq.write(fields, &rejection)?;
+            dlq.write(fields, &rejection, &self.masked_before_step[step_index])?;
         }
         Ok(())
     }
@@ -1053,6 +1082,23 @@ pub(crate) fn load_contract(
         .cloned()
         .ok_or_else(|| fail(format!("has no schema object `{}`", reference.object)))?;
     Ok((contract, object))
+}
+
+/// For each step and after the last, the columns the `mask` steps before
+/// it mask: those a step lists, else the sensitive ones.
+fn masked_before_step(steps: &[Step], sensitive: &[(String, MaskRule)]) -> Vec<HashSet<String>> {
+    let mut masked = HashSet::new();
+    let mut before = vec![masked.clone()];
+    for step in steps {
+        if let StepKind::Mask { fields, explicit } = &step.kind {
+            match explicit {
+                true => masked.extend(fields.iter().cloned()),
+                false => masked.extend(sensitive.iter().map(|(name, _)| name.clone())),
+            }
+        }
+        before.push(masked.clone());
+    }
+    before
 }
 
 /// The sensitive columns of `objects` with their masking rule (the

@@ -5,7 +5,7 @@
 //! run. The result counts rows and, per row rule, the rows that failed it;
 //! each dataset rule gives its measure and verdict.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -297,7 +297,7 @@ impl Validation {
             checked_rejections(raw, lines, checked, STEP_NAME, &self.uri, all_violations)?;
         if let Some(dlq) = self.dlq.as_mut() {
             for (row, rejection) in rejections.rejections.iter().enumerate() {
-                dlq.write_row(&rejections.columns, row, rejection)?;
+                dlq.write_row(&rejections.columns, row, rejection, &HashSet::new())?;
             }
         }
         Ok(())
@@ -309,7 +309,7 @@ impl Validation {
         rejection: &Rejection,
     ) -> Result<(), EngineError> {
         match self.dlq.as_mut() {
-            Some(dlq) => dlq.write(fields, rejection),
+            Some(dlq) => dlq.write(fields, rejection, &HashSet::new()),
             None => Ok(()),
         }
     }

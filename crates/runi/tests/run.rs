@@ -718,3 +718,43 @@ fn json_lines_of_the_wrong_shape_go_to_the_dlq_with_their_reason() {
     assert_eq!(dlq[0]["order_id"], r#"["ORD-100002"]"#);
     assert_eq!(dlq[0]["email"].as_str().unwrap().len(), 64);
 }
+
+/// A row a step rejects after a `mask` step holds the masked values; the
+/// DLQ does not mask them twice, so they equal what the sinks write.
+#[test]
+fn a_row_rejected_after_the_mask_step_is_masked_once() {
+    let (_temp, root) = example_copy("orders");
+    fs::write(
+        root.join("data/orders.csv"),
+        "order_id,customer_id,email,amount,currency,created_at\n\
+         ORD-100001,7,same@b.c,5.00,USD,2026-03-01T10:15:00Z\n\
+         ORD-100002,C2,same@b.c,6.00,USD,2026-03-01T10:15:00Z\n",
+    )
+    .unwrap();
+    let scenario = root.join("m.dsl");
+    fs::write(
+        &scenario,
+        "Feature: f\nScenario: m\n  @source(\"csv://data/orders.csv\")\n  @step(\"mask\")\n  \
+         @step(\"cast\", customer_id=\"INT\")\n  @sink(\"jsonl://out/m.jsonl\")\n  \
+         @dlq(\"jsonl://out/m.dlq.jsonl\")\n  Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    for isolation in ["none", "slice"] {
+        let state = tempfile::tempdir().unwrap();
+        let output = run_file(state.path(), &["--isolation", isolation], &scenario);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let written = json_lines(&root.join("out/m.jsonl"));
+        let rejected = json_lines(&root.join("out/m.dlq.jsonl"));
+        assert_eq!((written.len(), rejected.len()), (1, 1), "{rejected:?}");
+        assert_eq!(rejected[0]["_runink"]["rule"], "cast");
+        assert_eq!(written[0]["email"].as_str().map(str::len), Some(64));
+        assert_eq!(
+            rejected[0]["email"], written[0]["email"],
+            "masked twice ({isolation})"
+        );
+    }
+}
