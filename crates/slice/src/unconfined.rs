@@ -1,10 +1,14 @@
 //! Starting a program with no confinement at all, for an explicit
 //! `--isolation none`: the same spec, environment and pipes, as an ordinary
 //! child process. No namespaces, no cgroup limits, no seccomp; the caller
-//! must have been asked for this.
+//! must have been asked for this. It still dies with the thread that
+//! started it when the spec says so, as a slice does.
+
+#![allow(unsafe_code)] // `pre_exec`, to set the parent-death signal.
 
 use std::io;
 use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, SliceError};
@@ -35,6 +39,14 @@ impl Slice {
             .stdin(child_stdio(&spec.stdin)?)
             .stdout(child_stdio(&spec.stdout)?)
             .stderr(child_stdio(&spec.stderr)?);
+        if spec.kill_on_parent_death {
+            let parent = libc::pid_t::try_from(std::process::id()).expect("pids fit in pid_t");
+            // SAFETY: the closure runs in the forked child before exec and
+            // makes only async-signal-safe calls (prctl, getppid).
+            unsafe {
+                command.pre_exec(move || die_with_parent(parent));
+            }
+        }
         let mut child = command.spawn().map_err(|source| SliceError::Os {
             call: "spawn",
             source,
@@ -59,6 +71,23 @@ impl Slice {
         drop(child);
         Ok(RunningSlice::unconfined(pid, ends))
     }
+}
+
+/// In the child before exec: be killed when the spawning thread ends,
+/// and end now if the parent `parent` already has (the signal is asked
+/// for too late to come).
+fn die_with_parent(parent: libc::pid_t) -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: getppid has no arguments and cannot fail.
+    if unsafe { libc::getppid() } != parent {
+        return Err(io::Error::other(
+            "the parent ended before the program started",
+        ));
+    }
+    Ok(())
 }
 
 /// The host path of the spec's working directory.

@@ -379,17 +379,38 @@ fn a_slice_dies_when_the_thread_that_spawned_it_ends() {
     })
     .join()
     .unwrap();
+    assert_ends_within_10_s(pid, "the slice outlived the thread that spawned it");
+}
+
+/// With `--isolation none` the program is a plain child, and it dies with
+/// the thread that started it all the same.
+#[test]
+fn an_unconfined_program_dies_when_the_thread_that_spawned_it_ends() {
+    let pid = std::thread::spawn(|| {
+        let spec = SliceSpec::new("/bin/sleep").arg("30");
+        let slice = Slice::spawn_unconfined(&spec).expect("spawn sleep");
+        let pid = slice.pid();
+        std::mem::forget(slice);
+        pid
+    })
+    .join()
+    .unwrap();
+    assert_ends_within_10_s(pid, "the program outlived the thread that spawned it");
+}
+
+/// Waits for `pid` to be gone, or a zombie that nobody reaps: either way,
+/// killed.
+fn assert_ends_within_10_s(pid: u32, what: &str) {
     let status = format!("/proc/{pid}/status");
     let started = std::time::Instant::now();
     loop {
-        // Gone, or a zombie that nobody reaps: either way, it was killed.
         let state = std::fs::read_to_string(&status).unwrap_or_default();
         if state.is_empty() || state.contains("State:\tZ") {
-            break;
+            return;
         }
         assert!(
             started.elapsed() < std::time::Duration::from_secs(10),
-            "the slice outlived the thread that spawned it:\n{state}"
+            "{what}:\n{state}"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
