@@ -123,10 +123,13 @@ impl QualityRule {
             None => optional_str(map.get("rule"), &format!("{path}.rule"))?,
         };
         let check = match (kind.as_deref(), metric.as_deref()) {
-            (Some("sql"), _) => QualityCheck::Sql {
-                query: optional_str(map.get("query"), &format!("{path}.query"))?
-                    .ok_or_else(|| shape(&format!("{path}.query"), "a SQL query", &Value::Null))?,
-            },
+            (Some("sql"), _) => {
+                let query_path = format!("{path}.query");
+                let query = optional_str(map.get("query"), &query_path)?
+                    .ok_or_else(|| shape(&query_path, "a SQL query", &Value::Null))?;
+                refuse_statements(&query, &query_path)?;
+                QualityCheck::Sql { query }
+            }
             (Some(kind @ ("text" | "custom")), _) => QualityCheck::NotExecutable {
                 kind: kind.to_owned(),
             },
@@ -271,6 +274,35 @@ fn read_operator(map: &Map<String, Value>, path: &str) -> Result<Option<Operator
     Ok(found)
 }
 
+/// A sql rule measures: its text must be one query. A statement that
+/// writes (`COPY ... TO`, `INSERT`, `CREATE EXTERNAL TABLE`) or several
+/// statements are refused here. Text the generic SQL parser cannot read
+/// (DataFusion's own syntax) must at least start as a query does; the
+/// engine's planner explains the rest, and runs queries read-only.
+fn refuse_statements(query: &str, path: &str) -> Result<(), ContractError> {
+    use sqlparser::ast::Statement;
+    let keyword = query
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '(')
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or_default()
+        .to_uppercase();
+    let dialect = sqlparser::dialect::GenericDialect {};
+    let found = match sqlparser::parser::Parser::parse_sql(&dialect, query).as_deref() {
+        Ok([Statement::Query(_)]) => return Ok(()),
+        Ok([] | [_]) | Err(_) if matches!(keyword.as_str(), "SELECT" | "WITH" | "VALUES") => {
+            return Ok(());
+        }
+        Ok(more) if more.len() > 1 => format!("{} statements", more.len()),
+        _ => format!("a `{keyword}` statement"),
+    };
+    Err(ContractError::Shape {
+        path: path.to_owned(),
+        expected: "one read-only query (`SELECT ...`)",
+        found,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +325,36 @@ mod tests {
     fn rule(yaml: &str) -> Result<QualityRule, ContractError> {
         let value: Value = serde_yaml_ng::from_str(yaml).unwrap();
         QualityRule::read(&value, "q")
+    }
+
+    #[test]
+    fn a_sql_rule_is_one_query_and_nothing_that_writes() {
+        assert!(
+            rule("{ type: sql, query: 'SELECT COUNT(*) FROM t WHERE a < 0', mustBe: 0 }").is_ok()
+        );
+        for (query, found) in [
+            (
+                "COPY (SELECT * FROM t) TO '/tmp/x.csv'",
+                "a `COPY` statement",
+            ),
+            ("insert into t values (1)", "a `INSERT` statement"),
+            ("CREATE TABLE x AS SELECT 1", "a `CREATE` statement"),
+            (
+                "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'",
+                "a `CREATE` statement",
+            ),
+            (
+                "COPY (SELECT * FROM t) TO '/tmp/x.csv' STORED AS CSV",
+                "a `COPY` statement",
+            ),
+            ("SELECT 1; SELECT 2", "2 statements"),
+        ] {
+            let error = rule(&format!("{{ type: sql, query: \"{query}\", mustBe: 0 }}"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("one read-only query"), "{query}: {error}");
+            assert!(error.contains(found), "{query}: {error}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, SchemaRef};
 use datafusion::catalog::streaming::StreamingTable;
+use datafusion::common::TableReference;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -65,7 +66,7 @@ impl SqlRuleQuery {
                             return Err(e);
                         }
                     };
-                    let frame = match context.sql(&query).await {
+                    let frame = match crate::read_only_sql::query(&context, &query).await {
                         Ok(frame) => frame,
                         Err(e) => {
                             let message = e.to_string();
@@ -147,8 +148,11 @@ fn session(
         receiver: Mutex::new(Some(receiver)),
     });
     let streaming = StreamingTable::try_new(schema, vec![partition]).map_err(|e| e.to_string())?;
+    // A bare reference keeps the object's case, as the query's identifiers
+    // keep theirs (a `&str` here would be lowercased: `Air_Quality` was
+    // then found by no query).
     context
-        .register_table(table, Arc::new(streaming))
+        .register_table(TableReference::bare(table), Arc::new(streaming))
         .map_err(|e| e.to_string())?;
     Ok(context)
 }

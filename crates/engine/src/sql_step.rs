@@ -39,7 +39,9 @@ impl SqlStep {
             .map_err(|e| format!("cannot start the SQL runtime: {e}"))?;
         let output_schema = runtime.block_on(async {
             let context = context_with_input(input_schema, Vec::new())?;
-            let frame = context.sql(query).await.map_err(|e| e.to_string())?;
+            let frame = crate::read_only_sql::query(&context, query)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok::<SchemaRef, String>(Arc::clone(frame.schema().inner()))
         })?;
         Ok(Self {
@@ -74,7 +76,9 @@ impl SqlStep {
         let output_schema = Arc::clone(&self.output_schema);
         self.runtime.block_on(async {
             let context = context_with_input(&self.input_schema, batches)?;
-            let frame = context.sql(&self.query).await.map_err(|e| e.to_string())?;
+            let frame = crate::read_only_sql::query(&context, &self.query)
+                .await
+                .map_err(|e| e.to_string())?;
             let batches = frame.collect().await.map_err(|e| e.to_string())?;
             // DataFusion may mark columns non-nullable; the planned schema
             // is what later steps were planned against.

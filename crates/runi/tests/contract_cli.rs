@@ -322,6 +322,65 @@ fn validate_refuses_a_dataset_rule_that_does_not_plan() {
     assert!(!dlq.exists(), "nothing is written when a rule cannot run");
 }
 
+/// A sql rule that would write a file (the masked column in clear) is
+/// refused when the contract loads: by `contract check` and before any
+/// row is read.
+#[test]
+fn a_sql_rule_that_writes_is_refused() {
+    let folder = Folder::new();
+    let data = folder.write("orders.csv", RULES_DATA);
+    let leak = folder.file("leak.csv");
+    let text = std::fs::read_to_string(rules_contract(&folder, 1, "error"))
+        .expect("the contract")
+        .replace(
+            "SELECT COUNT(*) FROM {object} WHERE amount > 100",
+            &format!(
+                "\"COPY (SELECT * FROM {{object}}) TO '{}' STORED AS CSV\"",
+                leak.display()
+            ),
+        );
+    assert!(text.contains("COPY"), "the rule's query was replaced");
+    let contract = folder.write("copy.yaml", &text);
+    runi(&folder.path)
+        .args(["contract", "check"])
+        .arg(&contract)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("one read-only query"))
+        .stderr(predicate::str::contains("a `COPY` statement"));
+    validate(&folder, false, &data, &contract).assert().code(2);
+    assert!(!leak.exists(), "the rule wrote `{}`", leak.display());
+}
+
+/// ODCS's own example of a sql rule names its object `Air_Quality` and
+/// the column `DataValue`, case and all.
+#[test]
+fn the_upstream_sql_rule_example_measures_its_mixed_case_table() {
+    let folder = Folder::new();
+    let contract = runink_testkit::repo_root()
+        .join("../shared/conformance/odcs/examples/main/quality/column-accuracy.odcs.yaml");
+    let data = folder.write("air.jsonl", "{\"DataValue\": 10}\n{\"DataValue\": 600}\n");
+    let output = validate(&folder, true, &data, &contract)
+        .output()
+        .expect("runi runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = json_of(&output.stdout);
+    let rules = json["report"]["rules"].as_array().expect("rules");
+    let sql = rules
+        .iter()
+        .find(|r| r["metric"] == "sql")
+        .unwrap_or_else(|| panic!("no sql rule in {rules:?}"));
+    assert_eq!(
+        (sql["measured"].as_f64(), &sql["passed"]),
+        (Some(1.0), &false.into())
+    );
+}
+
 #[test]
 fn validate_refuses_bad_input_with_exit_2_and_writes_nothing() {
     let folder = Folder::new();
