@@ -31,9 +31,10 @@ impl DatasetChecks {
                 message: e.to_string(),
             }
         })?;
+        let hides_values = object.columns.iter().any(|c| c.is_sensitive());
         let queries = SqlRule::all_of(object)
             .into_iter()
-            .map(|rule| SqlRuleQuery::start(rule, contract, accepted.clone(), limits))
+            .map(|rule| SqlRuleQuery::start(rule, contract, accepted.clone(), limits, hides_values))
             .collect::<Result<Vec<_>, _>>()?;
         if meter.is_empty() && queries.is_empty() {
             return Ok(None);

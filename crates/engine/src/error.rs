@@ -44,6 +44,14 @@ pub enum EngineError {
     Isolation(String),
     #[error("contract `{path}`: {message}")]
     Contract { path: String, message: String },
+    /// A contract's sql rule that planned failed on the rows (a cast of a
+    /// value it cannot read): the data's failure, not the contract's.
+    #[error("contract `{path}`: sql rule `{rule}` failed on the data: {message}")]
+    RuleFailed {
+        path: String,
+        rule: String,
+        message: String,
+    },
     #[error(transparent)]
     Check(#[from] runink_contract::CheckError),
     #[error("internal error (this is a bug in Runink): {0}")]

@@ -20,6 +20,7 @@ mod options;
 mod output_file;
 mod parquet_lanes;
 mod progress;
+mod quoted_values;
 mod read_only_sql;
 mod readback;
 mod report;

@@ -35,6 +35,9 @@ pub(crate) struct SqlRuleQuery {
     /// no more rows); the reason comes out of `finish`.
     rows: Option<mpsc::Sender<RecordBatch>>,
     worker: JoinHandle<Result<f64, String>>,
+    /// The object has sensitive columns: a failure's message shows no
+    /// value the engine quotes (`quoted_values.rs`).
+    hides_values: bool,
 }
 
 impl SqlRuleQuery {
@@ -46,6 +49,7 @@ impl SqlRuleQuery {
         contract: &str,
         schema: SchemaRef,
         limits: &Limits,
+        hides_values: bool,
     ) -> Result<Self, EngineError> {
         let (rows, receiver) = mpsc::channel(limits.queue_len_max);
         let (planned_tx, planned_rx) = sync_channel::<Result<(), String>>(1);
@@ -94,6 +98,7 @@ impl SqlRuleQuery {
             contract: contract.to_owned(),
             rows: Some(rows),
             worker,
+            hides_values,
         })
     }
 
@@ -119,9 +124,13 @@ impl SqlRuleQuery {
         };
         match answer {
             Ok(value) => Ok(self.rule.judge(value, rows)),
-            Err(message) => Err(EngineError::Contract {
+            Err(message) => Err(EngineError::RuleFailed {
                 path: self.contract,
-                message: format!("sql rule `{}`: {message}", self.rule.rule.name),
+                rule: self.rule.rule.name.clone(),
+                message: match self.hides_values {
+                    true => crate::quoted_values::hide_quoted_values(&message),
+                    false => message,
+                },
             }),
         }
     }

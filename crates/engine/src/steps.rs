@@ -105,6 +105,9 @@ pub struct PlannedStep {
     /// through it unchanged, in its place (`slice_columns.rs`).
     pub touched: Option<ColumnUse>,
     operator: Operator,
+    /// The scenario has sensitive columns: a failure's message shows no
+    /// value the engine quotes (`quoted_values.rs`).
+    hides_values: bool,
 }
 
 /// What planning a step needs besides the step itself.
@@ -267,6 +270,7 @@ impl PlannedStep {
             output_schema,
             touched,
             operator,
+            hides_values: !context.sensitive.is_empty(),
         })
     }
 
@@ -277,13 +281,8 @@ impl PlannedStep {
         batch: RecordBatch,
         masker: &Masker,
     ) -> Result<Option<StepOutput>, EngineError> {
-        // The run has started: a step that fails on its rows fails the run
-        // (exit 1), unlike one that cannot be planned (exit 2).
-        let fail = |message: String| EngineError::StepFailed {
-            step: self.number,
-            label: self.label.clone(),
-            message,
-        };
+        let (number, label, hides_values) = (self.number, &self.label, self.hides_values);
+        let fail = |message: String| step_failed(number, label, hides_values, message);
         let all = |batch: RecordBatch| {
             Ok(Some(StepOutput {
                 batch,
@@ -416,13 +415,10 @@ impl PlannedStep {
     pub fn finish(&mut self) -> Result<Emitted, EngineError> {
         match &mut self.operator {
             Operator::Sql(sql) => {
-                let number = self.number;
-                let label = self.label.clone();
-                let batches = sql.run().map_err(|message| EngineError::Step {
-                    step: number,
-                    label,
-                    message,
-                })?;
+                let (number, label, hides_values) = (self.number, &self.label, self.hides_values);
+                let batches = sql
+                    .run()
+                    .map_err(|message| step_failed(number, label, hides_values, message))?;
                 Ok(Emitted {
                     batches,
                     rejects: Vec::new(),
@@ -431,6 +427,19 @@ impl PlannedStep {
             Operator::Exec(exec) => exec.finish(),
             _ => Ok(Emitted::default()),
         }
+    }
+}
+
+/// A step's failure on its rows: the run has started, so it fails the
+/// run (exit 1), unlike a step that cannot be planned (exit 2).
+fn step_failed(number: usize, label: &str, hides_values: bool, message: String) -> EngineError {
+    EngineError::StepFailed {
+        step: number,
+        label: label.to_owned(),
+        message: match hides_values {
+            true => crate::quoted_values::hide_quoted_values(&message),
+            false => message,
+        },
     }
 }
 

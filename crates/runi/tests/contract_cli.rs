@@ -352,6 +352,26 @@ fn a_sql_rule_that_writes_is_refused() {
     assert!(!leak.exists(), "the rule wrote `{}`", leak.display());
 }
 
+/// A sql rule failing on a sensitive value fails the validation (exit 1)
+/// without showing the value the engine quotes.
+#[test]
+fn a_sql_rule_failing_on_a_sensitive_value_does_not_show_it() {
+    let folder = Folder::new();
+    let data = folder.write("orders.csv", DATA);
+    let text = format!(
+        "{CONTRACT}    quality:\n      - type: sql\n        query: SELECT COUNT(*) FROM orders WHERE CAST(email AS INT) > 0\n        mustBe: 0\n"
+    );
+    let contract = folder.write("cast.yaml", &text);
+    let output = validate(&folder, false, &data, &contract)
+        .output()
+        .expect("runi runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("failed on the data"), "{stderr}");
+    assert!(stderr.contains("'***'"), "{stderr}");
+    assert!(!stderr.contains("example.com"), "{stderr}");
+}
+
 /// ODCS's own example of a sql rule names its object `Air_Quality` and
 /// the column `DataValue`, case and all.
 #[test]

@@ -758,3 +758,53 @@ fn a_row_rejected_after_the_mask_step_is_masked_once() {
         );
     }
 }
+
+/// The query engine quotes the value a cast failed on; with sensitive
+/// columns in the contract, that value reaches neither the terminal nor
+/// the run's record. A step failing on its rows fails the run (exit 1).
+#[test]
+fn a_step_failing_on_a_sensitive_value_does_not_show_it() {
+    let (_temp, root) = example_copy("orders");
+    let clear = fs::read_to_string(root.join("data/orders.csv")).unwrap();
+    let an_email = clear
+        .split([',', '\n'])
+        .find(|v| v.contains('@'))
+        .unwrap()
+        .to_owned();
+    let steps = [
+        "@step(\"derive\", n=\"CAST(email AS INT)\")",
+        "@step(\"sql\", query=\"SELECT CAST(email AS INT) AS n FROM input\")",
+    ];
+    for (index, step) in steps.iter().enumerate() {
+        for isolation in ["none", "slice"] {
+            let scenario = root.join(format!("leak{index}.dsl"));
+            fs::write(
+                &scenario,
+                format!(
+                    "Feature: f\nScenario: l\n  @source(\"csv://data/orders.csv\")\n  {step}\n  \
+                     @sink(\"jsonl://out/l.jsonl\")\n  Given the contract: contracts/orders.yaml\n"
+                ),
+            )
+            .unwrap();
+            let state = tempfile::tempdir().unwrap();
+            let output = run_file(state.path(), &["--isolation", isolation], &scenario);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{step} ({isolation}): {stderr}"
+            );
+            assert!(stderr.contains("Cannot cast string '***'"), "{stderr}");
+            assert!(
+                !stderr.contains(&an_email),
+                "{step} ({isolation}): {stderr}"
+            );
+            for command in ["status", "logs"] {
+                let shown = runi(state.path()).args([command, "1"]).output().unwrap();
+                let shown = String::from_utf8_lossy(&shown.stdout);
+                assert!(shown.contains("'***'"), "runi {command}: {shown}");
+                assert!(!shown.contains(&an_email), "runi {command}: {shown}");
+            }
+        }
+    }
+}

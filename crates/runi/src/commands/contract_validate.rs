@@ -70,6 +70,11 @@ pub fn validate(global: &GlobalOptions, args: &ContractValidateArgs) -> Outcome 
             EngineError::Write { .. } | EngineError::Arrow(_) => {
                 Failure::infra(anyhow::Error::new(error).context(context))
             }
+            // The data made a rule fail: a failed validation.
+            EngineError::RuleFailed { .. } => Failure {
+                exit: Exit::Failures,
+                error: anyhow::Error::new(error).context(context),
+            },
             _ => Failure::usage(anyhow::Error::new(error).context(context)),
         }
     })?;
