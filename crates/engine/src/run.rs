@@ -924,9 +924,10 @@ impl Run {
         }
     }
 
-    /// Columns that `role` may not read in clear: those whose contract
-    /// `access` names another role.
+    /// The columns a sink for `role` masks: those whose contract `access`
+    /// names another role, but for those a `mask` step masked already.
     fn role_masks(&self, role: &str, schema: &SchemaRef) -> Vec<(usize, MaskRule)> {
+        let masked_by_steps = self.masked_before_step.last();
         let columns = self
             .input
             .iter()
@@ -938,7 +939,9 @@ impl Run {
                 .access
                 .as_deref()
                 .is_some_and(|access| access != role);
-            if let (true, Ok(index)) = (other_role, schema.index_of(&column.name))
+            let masked_already = masked_by_steps.is_some_and(|m| m.contains(&column.name));
+            if let (true, false, Ok(index)) =
+                (other_role, masked_already, schema.index_of(&column.name))
                 && !masks.iter().any(|(i, _)| *i == index)
             {
                 masks.push((index, column.mask.unwrap_or(self.options.default_mask)));
@@ -1102,16 +1105,20 @@ fn masked_before_step(steps: &[Step], sensitive: &[(String, MaskRule)]) -> Vec<H
 }
 
 /// The sensitive columns of `objects` with their masking rule (the
-/// column's own, else `default_mask`).
+/// column's own, else `default_mask`), each once: a column both contracts
+/// mark takes the first's rule (a `mask` step masked it twice when listed
+/// twice).
 pub(crate) fn sensitive_columns<'a>(
     objects: impl Iterator<Item = &'a SchemaObject>,
     default_mask: MaskRule,
 ) -> Vec<(String, MaskRule)> {
-    objects
-        .flat_map(|object| object.columns.iter())
-        .filter(|c| c.is_sensitive())
-        .map(|c| (c.name.clone(), c.mask.unwrap_or(default_mask)))
-        .collect()
+    let mut sensitive: Vec<(String, MaskRule)> = Vec::new();
+    for column in objects.flat_map(|object| object.columns.iter()) {
+        if column.is_sensitive() && !sensitive.iter().any(|(name, _)| *name == column.name) {
+            sensitive.push((column.name.clone(), column.mask.unwrap_or(default_mask)));
+        }
+    }
+    sensitive
 }
 
 /// The row checker of a contract's schema object over rows of `schema`;

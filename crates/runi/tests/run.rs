@@ -808,3 +808,47 @@ fn a_step_failing_on_a_sensitive_value_does_not_show_it() {
         }
     }
 }
+
+/// A column both contracts mark sensitive is masked once by the `mask`
+/// step, and a role-scoped sink does not mask again what it masked.
+#[test]
+fn a_column_marked_by_both_contracts_is_masked_once() {
+    let (_temp, root) = example_copy("orders");
+    fs::write(
+        root.join("data/orders.csv"),
+        "order_id,customer_id,email,amount,currency,created_at\n\
+         ORD-100001,C1,same@b.c,5.00,USD,2026-03-01T10:15:00Z\n",
+    )
+    .unwrap();
+    let contract = root.join("contracts/orders.yaml");
+    let text = fs::read_to_string(&contract).unwrap();
+    // The email is kept from every role but `ops`.
+    let restricted = text.replacen(
+        "          - property: mask\n            value: hash\n",
+        "          - { property: access, value: ops }\n          - property: mask\n            value: hash\n",
+        1,
+    );
+    assert_ne!(text, restricted, "the contract's email is masked by `hash`");
+    fs::write(root.join("contracts/restricted.yaml"), restricted).unwrap();
+    let scenario = root.join("twice.dsl");
+    fs::write(
+        &scenario,
+        "Feature: f\nScenario: t\n  @source(\"csv://data/orders.csv\")\n  @step(\"mask\")\n  \
+         @sink(\"jsonl://out/t.jsonl\")\n  @sink(\"jsonl://out/audit.jsonl\", role=\"audit\")\n  \
+         Given the contract: contracts/restricted.yaml\n  \
+         Then the output contract: contracts/restricted.yaml\n",
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let output = run_file(state.path(), &[], &scenario);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let once = format!("{:x}", Sha256::digest(format!("{SALT}same@b.c")));
+    for sink in ["t", "audit"] {
+        let rows = json_lines(&root.join(format!("out/{sink}.jsonl")));
+        assert_eq!(rows[0]["email"], once.as_str(), "sink `{sink}`");
+    }
+}
