@@ -118,6 +118,23 @@ pub struct Contract {
     pub hash: Sha256Hex,
 }
 
+/// A key given twice in one mapping: YAML forbids it, and the reader
+/// would keep the later value without a word (a second `customProperties`
+/// dropped the first's `mask`).
+fn refuse_repeated_keys(text: &str) -> Result<(), ContractError> {
+    let positions = crate::yaml_positions::PositionMap::build(text);
+    match positions.repeated_key() {
+        None => Ok(()),
+        Some((path, position)) => Err(ContractError::Yaml {
+            message: format!(
+                "`{path}` is given twice in one mapping; keys must be unique (merge the two)"
+            ),
+            line: Some(position.line),
+            column: Some(position.column),
+        }),
+    }
+}
+
 impl Contract {
     /// Reads a contract, first checking it against the ODCS JSON Schema of
     /// its `apiVersion` (every schema violation is reported, with its line
@@ -133,6 +150,7 @@ impl Contract {
                 column: location.as_ref().map(|l| l.column()),
             }
         })?;
+        refuse_repeated_keys(text)?;
         schema::validate(declared_schema(&value)?, &value, text)?;
         let contract = Self::from_value(&value)?;
         contract.check_rules()?;
@@ -331,6 +349,18 @@ schema:
         assert_eq!(orders.columns[1].mask, Some(MaskRule::Hash));
         assert!(orders.columns[1].is_sensitive());
         assert!(!orders.columns[2].is_sensitive());
+    }
+
+    #[test]
+    fn a_key_given_twice_in_one_mapping_is_refused_where_it_repeats() {
+        let twice = ORDERS.replacen("version: ", "version: 9.9.9\nversion: ", 1);
+        let error = Contract::from_yaml(&twice).unwrap_err().to_string();
+        assert!(
+            error.contains("`version` is given twice") && error.contains("line "),
+            "{error}"
+        );
+        // The same key in two different mappings is no repeat.
+        assert!(Contract::from_yaml(ORDERS).is_ok());
     }
 
     #[test]

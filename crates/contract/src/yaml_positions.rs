@@ -21,6 +21,9 @@ pub(crate) struct Position {
 pub(crate) struct PositionMap {
     values: HashMap<String, Position>,
     keys: HashMap<String, Position>,
+    /// The first key a mapping gives twice (its path, and where the
+    /// second one stands): `serde_yaml_ng` would keep the later value.
+    repeated_key: Option<(String, Position)>,
 }
 
 impl PositionMap {
@@ -54,6 +57,14 @@ impl PositionMap {
     pub(crate) fn value_or_ancestor(&self, path: &JsonPath) -> Option<Position> {
         path.self_and_ancestors()
             .find_map(|candidate| self.values.get(candidate).copied())
+    }
+
+    /// The first key a mapping gives twice, with where its second
+    /// occurrence stands.
+    pub(crate) fn repeated_key(&self) -> Option<(&str, Position)> {
+        self.repeated_key
+            .as_ref()
+            .map(|(path, position)| (path.as_str(), *position))
     }
 
     /// The position of the key that names the value at `path`, or else as
@@ -124,9 +135,11 @@ impl Walk {
                     MappingState::ExpectKey => {
                         if let Node::Scalar(key) = node {
                             self.path.push_key(key);
-                            self.map
-                                .keys
-                                .insert(self.path.as_str().to_owned(), position);
+                            let key_path = self.path.as_str().to_owned();
+                            let earlier = self.map.keys.insert(key_path.clone(), position);
+                            if earlier.is_some() && self.map.repeated_key.is_none() {
+                                self.map.repeated_key = Some((key_path, position));
+                            }
                             self.path.pop();
                             *state = MappingState::ExpectValue(key.to_owned());
                         } else {
