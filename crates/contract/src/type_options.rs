@@ -104,10 +104,11 @@ fn optional_number(
     }
 }
 
-/// Reads `minimum` with `exclusiveMinimum` (or the maximum pair). A v3.1
-/// exclusive bound wins over the inclusive one when both are given, since
-/// it is the stricter of the two only when it is larger; both are kept by
-/// taking the exclusive one, which is what ODCS v3.1 tools do.
+/// Reads `minimum` with `exclusiveMinimum` (or the maximum pair). ODCS
+/// v3.0.x makes `exclusiveMinimum` a flag on `minimum`; v3.1.x makes it a
+/// bound of its own. When both bounds are given, a value must meet both:
+/// for numbers that is the stricter one, kept here (and named in the DLQ);
+/// date texts are not compared here, so both at once are refused.
 fn bound(
     map: &Map<String, Value>,
     inclusive_key: &str,
@@ -140,9 +141,94 @@ fn bound(
             exclusive: *flag,
         })),
         // ODCS v3.1.x: a bound of its own.
-        (_, Some(v)) => Ok(Some(Bound {
+        (None, Some(v)) => Ok(Some(Bound {
             value: value(exclusive_key, v)?,
             exclusive: true,
         })),
+        (Some(inclusive), Some(v)) => {
+            let exclusive = value(exclusive_key, v)?;
+            let (BoundValue::Number(i), BoundValue::Number(e)) = (&inclusive, &exclusive) else {
+                return Err(shape(
+                    &format!("{path}.{exclusive_key}"),
+                    "no exclusive date bound beside an inclusive one (give one of the two)",
+                    v,
+                ));
+            };
+            // `x >= i` and `x > e`: the inclusive bound is the stricter when
+            // it lies past the exclusive one (for a maximum, before it).
+            let lower = inclusive_key == "minimum";
+            let inclusive_is_stricter = if lower { i > e } else { i < e };
+            Ok(Some(match inclusive_is_stricter {
+                true => Bound {
+                    value: inclusive,
+                    exclusive: false,
+                },
+                false => Bound {
+                    value: exclusive,
+                    exclusive: true,
+                },
+            }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(json: &str, inclusive: &str, exclusive: &str) -> Result<Option<Bound>, ContractError> {
+        let value: Value = serde_json::from_str(json).unwrap();
+        bound(value.as_object().unwrap(), inclusive, exclusive, "p")
+    }
+
+    fn number(value: f64, exclusive: bool) -> Option<Bound> {
+        Some(Bound {
+            value: BoundValue::Number(value),
+            exclusive,
+        })
+    }
+
+    #[test]
+    fn both_bounds_keep_the_stricter() {
+        let min = |json| read(json, "minimum", "exclusiveMinimum").unwrap();
+        let max = |json| read(json, "maximum", "exclusiveMaximum").unwrap();
+        assert_eq!(
+            min(r#"{"minimum": 10, "exclusiveMinimum": 0}"#),
+            number(10.0, false)
+        );
+        assert_eq!(
+            min(r#"{"minimum": 0, "exclusiveMinimum": 10}"#),
+            number(10.0, true)
+        );
+        // Equal: `x > 5` is stricter than `x >= 5`.
+        assert_eq!(
+            min(r#"{"minimum": 5, "exclusiveMinimum": 5}"#),
+            number(5.0, true)
+        );
+        assert_eq!(
+            max(r#"{"maximum": 20, "exclusiveMaximum": 100}"#),
+            number(20.0, false)
+        );
+        assert_eq!(
+            max(r#"{"maximum": 100, "exclusiveMaximum": 20}"#),
+            number(20.0, true)
+        );
+        assert_eq!(
+            min(r#"{"minimum": 3, "exclusiveMinimum": true}"#),
+            number(3.0, true)
+        );
+        assert_eq!(min(r#"{"exclusiveMinimum": 3}"#), number(3.0, true));
+    }
+
+    #[test]
+    fn both_date_bounds_are_refused() {
+        let error = read(
+            r#"{"minimum": "2024-01-01", "exclusiveMinimum": "2023-01-01"}"#,
+            "minimum",
+            "exclusiveMinimum",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("p.exclusiveMinimum"), "{error}");
     }
 }
