@@ -169,6 +169,7 @@ pub fn check_outputs_distinct(
             seen.push(file);
         }
     }
+    check_stdout_shared(sinks, dlq, dlq_span, diagnostics);
     let Some(file) = output_file(&dlq.endpoint) else {
         return;
     };
@@ -199,6 +200,42 @@ pub fn check_outputs_distinct(
 /// Refuses a default DLQ that another scenario of the file also writes
 /// (two names with the same slug, `Load orders` and `load orders!`): the
 /// later run would replace the earlier one's rejected rows.
+/// Outputs on stdout are printed as they come, one after another: JSON
+/// lines can share it (each DLQ row has its `_runink`), but a CSV or
+/// Arrow stream mixed with other output can no longer be read.
+fn check_stdout_shared(
+    sinks: &[(Sink, Span)],
+    dlq: &Dlq,
+    dlq_span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let on_stdout: Vec<(&Endpoint, Span)> = sinks
+        .iter()
+        .map(|(sink, span)| (&sink.endpoint, *span))
+        .chain(std::iter::once((&dlq.endpoint, dlq_span)))
+        .filter(|(endpoint, _)| endpoint.location == Location::Stdout)
+        .collect();
+    if on_stdout.len() < 2 {
+        return;
+    }
+    for (endpoint, span) in &on_stdout {
+        if endpoint.format != runink_plan::DataFormat::Jsonl {
+            diagnostics.push(
+                Diagnostic::error(
+                    *span,
+                    format!(
+                        "`{}` prints {} on stdout, which another output of this scenario prints to too",
+                        endpoint.uri,
+                        endpoint.format.as_str()
+                    ),
+                )
+                .expected("a CSV or Arrow stream alone on stdout (JSON lines may share it)")
+                .help("write the other outputs to files"),
+            );
+        }
+    }
+}
+
 pub fn check_default_dlqs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec<Diagnostic>) {
     for (plan, span) in plans.iter().filter(|(plan, _)| plan.dlq.defaulted) {
         let Some(file) = output_file(&plan.dlq.endpoint) else {

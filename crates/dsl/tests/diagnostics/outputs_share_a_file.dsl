@@ -9,3 +9,13 @@ Scenario: Sink and DLQ on one file
 Scenario: A sink named like the default DLQ
   @source("csv://data/orders.csv")
   @sink("jsonl://out/a_sink_named_like_the_default_dlq.dlq.jsonl")
+
+Scenario: An Arrow stream shares stdout with the DLQ
+  @source("csv://in.csv")
+  @sink("stdout://", format="arrow")
+  @dlq("stdout://")
+
+Scenario: JSON lines share stdout
+  @source("csv://in.csv")
+  @sink("stdout://")
+  @dlq("stdout://")
