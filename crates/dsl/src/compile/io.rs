@@ -265,6 +265,42 @@ pub fn check_default_dlqs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec
     }
 }
 
+/// Refuses two scenarios of a file keeping golden files in one folder:
+/// each writes `dlq.expected.jsonl` there (and its sinks' files by name),
+/// so `runi test --update` of one replaced the other's.
+pub fn check_golden_dirs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec<Diagnostic>) {
+    let folder = |plan: &Plan| -> Option<PathBuf> {
+        let golden = plan.golden.as_ref()?;
+        Some(
+            std::path::Path::new(&golden.dir)
+                .components()
+                .filter(|c| *c != Component::CurDir)
+                .collect(),
+        )
+    };
+    for (index, (plan, span)) in plans.iter().enumerate() {
+        let Some(mine) = folder(plan) else {
+            continue;
+        };
+        let earlier = plans[..index]
+            .iter()
+            .find(|(other, _)| folder(other).as_ref() == Some(&mine));
+        if let Some((other, _)) = earlier {
+            diagnostics.push(
+                Diagnostic::error(
+                    *span,
+                    format!(
+                        "scenario `{}` keeps its golden files in `{}` too",
+                        other.scenario,
+                        mine.display()
+                    ),
+                )
+                .expected("a `@golden` folder for each scenario (both write `dlq.expected.jsonl`)"),
+            );
+        }
+    }
+}
+
 /// `<first sink's folder>/<scenario>.dlq.jsonl`, or beside the scenario file
 /// when the first sink is not a file.
 pub fn default_dlq(first_sink: Option<&Sink>, scenario: &str) -> Dlq {

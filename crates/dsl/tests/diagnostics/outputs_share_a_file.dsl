@@ -1,4 +1,4 @@
-Feature: Outputs that share a file
+Feature: Outputs that share a file or a golden folder
 
 Scenario: Sink and DLQ on one file
   @source("csv://data/orders.csv")
@@ -19,3 +19,13 @@ Scenario: JSON lines share stdout
   @source("csv://in.csv")
   @sink("stdout://")
   @dlq("stdout://")
+
+Scenario: First with golden files
+  @source("csv://in.csv")
+  @sink("jsonl://out/first.jsonl")
+  @golden("golden/shared")
+
+Scenario: Second with the same golden folder
+  @source("csv://in.csv")
+  @sink("jsonl://out/second.jsonl")
+  @golden("./golden/shared")
