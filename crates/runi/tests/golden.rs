@@ -144,3 +144,27 @@ fn a_failing_run_fails_its_scenario_and_the_others_are_still_tested() {
         "{stderr}"
     );
 }
+
+/// An expected file that is not JSON lines fails its scenario, naming the
+/// line; the other scenarios are still tested.
+#[test]
+fn a_broken_expected_file_fails_its_scenario_with_the_line() {
+    let (_temp, root) = copy_examples();
+    let state = tempfile::tempdir().unwrap();
+    let expected = root.join("orders/golden/orders/big_orders.expected.jsonl");
+    let mut text = fs::read_to_string(&expected).unwrap();
+    let second_line_end = text.match_indices('\n').nth(1).unwrap().0;
+    text.insert_str(second_line_end + 1, "{oops}\n");
+    fs::write(&expected, text).unwrap();
+    let output = runi(state.path())
+        .arg("test")
+        .arg(root.join("orders/orders.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("big_orders: line 3, column 2 of") && stderr.contains("is not JSON"),
+        "{stderr}"
+    );
+}

@@ -146,18 +146,34 @@ fn test_plan(
         }
         let text = std::fs::read_to_string(&expected_path)
             .with_context(|| format!("cannot read `{}`", expected_path.display()))?;
-        let expected: Vec<Value> = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(serde_json::from_str)
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("`{}` is not JSON Lines", expected_path.display()))?;
-        let expected = normalise(expected, golden.ordered);
+        let expected = match expected_rows(&text) {
+            Ok(rows) => normalise(rows, golden.ordered),
+            Err((line, error)) => {
+                // The scenario fails; the others are still tested.
+                let text = error.to_string();
+                let reason = text.split(" at line ").next().unwrap_or_default();
+                mismatches.push(format!(
+                    "  {name}: line {line}, column {} of `{}` is not JSON ({reason}); fix it, or rewrite the file with `runi test --update`",
+                    error.column(),
+                    expected_path.display()
+                ));
+                continue;
+            }
+        };
         if expected != actual {
             mismatches.push(describe_difference(name, &expected, &actual));
         }
     }
     Ok(mismatches)
+}
+
+/// The rows of an expected file, or the 1-based line that is not JSON.
+fn expected_rows(text: &str) -> Result<Vec<Value>, (usize, serde_json::Error)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| serde_json::from_str(line).map_err(|e| (index + 1, e)))
+        .collect()
 }
 
 /// Drops the volatile `_runink.run_id`; sorts rows unless order matters.
