@@ -874,6 +874,7 @@ impl Run {
                 .map(|role| self.role_masks(role, &schema))
                 .unwrap_or_default();
             let sink_schema = masked_schema(&schema, &role_masks);
+            crate::sink::check_schema(&sink.endpoint, &sink_schema)?;
             let writer = if self.options.dry_run {
                 staging::check_output(&sink.endpoint, &self.base_dir)?;
                 SinkWriter::discard(&sink.endpoint.uri)

@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Stdout, Write};
 use std::path::Path;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow::ipc::writer::FileWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -43,6 +43,37 @@ impl std::fmt::Debug for SinkWriter {
         f.debug_struct("SinkWriter")
             .field("uri", &self.uri)
             .finish_non_exhaustive()
+    }
+}
+
+/// Refuses columns a sink's format cannot hold, before any row: CSV has
+/// no lists, structs or maps (arrow's writer failed on the first batch,
+/// an "internal error").
+pub fn check_schema(endpoint: &Endpoint, schema: &SchemaRef) -> Result<(), EngineError> {
+    if endpoint.format != DataFormat::Csv {
+        return Ok(());
+    }
+    let nested = schema.fields().iter().find(|field| {
+        matches!(
+            field.data_type(),
+            DataType::List(_)
+                | DataType::LargeList(_)
+                | DataType::FixedSizeList(..)
+                | DataType::ListView(_)
+                | DataType::LargeListView(_)
+                | DataType::Struct(_)
+                | DataType::Map(..)
+                | DataType::Union(..)
+        )
+    });
+    match nested {
+        None => Ok(()),
+        Some(field) => Err(EngineError::Plan(format!(
+            "`{}`: CSV cannot hold the column `{}` ({}); write this sink as jsonl, parquet or arrow, or leave the column out with `select`",
+            endpoint.uri,
+            field.name(),
+            field.data_type()
+        ))),
     }
 }
 

@@ -852,3 +852,24 @@ fn a_column_marked_by_both_contracts_is_masked_once() {
         assert_eq!(rows[0]["email"], once.as_str(), "sink `{sink}`");
     }
 }
+
+/// A struct (or list) column cannot go to a CSV sink: the run is refused before any
+/// row, naming the sink and the column, and nothing is written.
+#[test]
+fn a_struct_column_into_a_csv_sink_is_refused_with_its_name() {
+    let (_temp, root) = csv_scenario(
+        "id\n1\n2\n",
+        "  @step(\"sql\", query=\"SELECT id, struct(id, id) AS pair FROM input\")\n  \
+         @sink(\"csv://out/o.csv\")\n",
+    );
+    let state = tempfile::tempdir().unwrap();
+    let output = run_file(state.path(), &[], root.join("s.dsl"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`csv://out/o.csv`: CSV cannot hold the column `pair`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("internal error"), "{stderr}");
+    assert!(!root.join("out/o.csv").exists());
+}
