@@ -58,6 +58,9 @@ impl ColumnReader {
             (Some(text), kind) if kind.is_temporal() && self.format.is_some() => {
                 self.read_formatted(text)
             }
+            (Some(text), LogicalType::Timestamp) if self.default_offset_seconds != 0 => {
+                self.read_iso_in_default_zone(text)?
+            }
             (Some(text), LogicalType::Number) => Arc::new(finite_only(&cast_safe(
                 &(Arc::new(text.clone()) as ArrayRef),
                 &self.target,
@@ -96,6 +99,26 @@ impl ColumnReader {
         }
     }
 
+    /// ISO 8601 timestamps, those without a zone read in `defaultTimezone`
+    /// (as formatted ones are); Arrow's cast alone would read them as UTC.
+    fn read_iso_in_default_zone(&self, text: &StringArray) -> Result<ArrayRef, ArrowError> {
+        let cast = cast_safe(&(Arc::new(text.clone()) as ArrayRef), &self.target)?;
+        let offset_micros = i64::from(self.default_offset_seconds) * MICROS_PER_SECOND;
+        let micros: TimestampMicrosecondArray = cast
+            .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+            .iter()
+            .zip(text.iter())
+            .map(|(value, text)| match (value, text) {
+                (Some(value), Some(text)) if !carries_zone(text) => Some(value - offset_micros),
+                (value, _) => value,
+            })
+            .collect();
+        Ok(match &self.target {
+            DataType::Timestamp(_, zone) => Arc::new(micros.with_timezone_opt(zone.clone())),
+            _ => Arc::new(micros),
+        })
+    }
+
     /// Reads a bound written in the contract (`minimum: "2024-01-01"`)
     /// into the column's representation, so that values compare with it.
     pub fn read_bound_text(&self, text: &str) -> Option<i64> {
@@ -132,6 +155,14 @@ impl ColumnReader {
         let local = i64::from(day) * SECONDS_PER_DAY + i64::from(seconds) - i64::from(offset);
         Some(local * MICROS_PER_SECOND + i64::from(micros))
     }
+}
+
+/// Does an ISO 8601 timestamp name its zone (`Z`, `+01:00`, `-0500`)?
+/// Only the part after the date can: the date's own dashes come first.
+fn carries_zone(text: &str) -> bool {
+    text.trim()
+        .get(10..)
+        .is_some_and(|time| time.contains(['Z', 'z', '+', '-']))
 }
 
 fn days(parts: TemporalParts) -> Option<i32> {
@@ -289,6 +320,34 @@ mod tests {
         assert_eq!(micros.value(0), (86_400 + 1) * 1_000_000);
         r.default_offset_seconds = 3600;
         assert_eq!(r.read_bound_text("1970-01-01T01:00:00"), Some(0));
+    }
+
+    #[test]
+    fn iso_timestamps_without_a_zone_are_read_in_the_default_zone() {
+        let mut r = reader(LogicalType::Timestamp, None, false);
+        r.default_offset_seconds = 3600;
+        let (typed, bad) = read(
+            &r,
+            vec![
+                Some("1970-01-01T01:00:00"),
+                Some("1970-01-01T01:00:00Z"),
+                Some("1970-01-01T01:00:00-01:00"),
+                Some("1970-01-01"),
+            ],
+        );
+        assert_eq!(bad, [false, false, false, false]);
+        let micros = typed.as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+        let hour = 3_600_000_000;
+        assert_eq!(
+            (0..4).map(|i| micros.value(i)).collect::<Vec<_>>(),
+            [0, hour, 2 * hour, -hour]
+        );
+        // The same text with a format is the same instant.
+        let mut formatted = reader(LogicalType::Timestamp, Some("yyyy-MM-dd'T'HH:mm:ss"), false);
+        formatted.default_offset_seconds = 3600;
+        let (typed, _) = read(&formatted, vec![Some("1970-01-01T01:00:00")]);
+        let micros = typed.as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+        assert_eq!(micros.value(0), 0);
     }
 
     #[test]
