@@ -22,6 +22,7 @@ use crate::logical_type::LogicalType;
 use crate::model::Column;
 use crate::quality::QualityCheck;
 use crate::reading::{ColumnReader, ReadColumn, as_utf8};
+use crate::structured_rules::StructuredRules;
 use crate::type_options::{Bound, BoundValue};
 
 #[derive(Debug, Clone)]
@@ -91,6 +92,8 @@ pub(crate) struct ColumnCheck {
     pub multiple_of: Option<f64>,
     pub valid_values: Option<(ValueSet, Vec<String>)>,
     pub invalid_values: Option<(ValueSet, Vec<String>)>,
+    /// Of an `array` or `object` column.
+    pub structured: Option<StructuredRules>,
 }
 
 /// The rows one rule fails in one batch.
@@ -195,6 +198,7 @@ impl ColumnCheck {
             multiple_of: options.multiple_of.filter(|_| kind.is_numeric()),
             valid_values: None,
             invalid_values: None,
+            structured: StructuredRules::compile(kind, options).map_err(rule_error)?,
         };
         for rule in column
             .quality
@@ -248,6 +252,9 @@ impl ColumnCheck {
         }
         if is_text && self.max_length.is_some() {
             rules.push(RuleKind::MaxLength);
+        }
+        if let Some(structured) = &self.structured {
+            rules.extend(structured.rules());
         }
         if let Some((bound, _)) = &self.minimum {
             rules.push(if bound_is_exclusive(bound) {
@@ -349,6 +356,11 @@ impl ColumnCheck {
                         text.is_valid(i) && (char_count(text.value(i)) as u64) > max
                     }),
                 );
+            }
+            if let Some(structured) = &self.structured {
+                for (rule, fails) in structured.failures(text) {
+                    push(rule, fails);
+                }
             }
         }
         // Numeric rules compare as f64: convert the column once for all.
@@ -476,6 +488,15 @@ impl ColumnCheck {
                 shown(),
                 list_text(&self.invalid_values)
             ),
+            RuleKind::MinItems
+            | RuleKind::MaxItems
+            | RuleKind::UniqueItems
+            | RuleKind::MinProperties
+            | RuleKind::MaxProperties
+            | RuleKind::RequiredProperties => match &self.structured {
+                Some(structured) => structured.message(rule, &shown()),
+                None => format!("{} breaks `{rule}`", shown()),
+            },
             RuleKind::Drift => "the row's columns differ from the contract".to_owned(),
             RuleKind::Duplicate => format!("{} was already seen in an earlier row", shown()),
         }

@@ -307,6 +307,44 @@ impl ColumnDiff<'_> {
         }
         self.limit("minLength", o.min_length, n.min_length, Direction::AtLeast);
         self.limit("maxLength", o.max_length, n.max_length, Direction::AtMost);
+        self.limit("minItems", o.min_items, n.min_items, Direction::AtLeast);
+        self.limit("maxItems", o.max_items, n.max_items, Direction::AtMost);
+        self.flag(
+            "uniqueItems",
+            o.unique_items,
+            n.unique_items,
+            "arrays may no longer hold an item twice",
+            "arrays may now hold an item twice",
+        );
+        self.limit(
+            "minProperties",
+            o.min_properties,
+            n.min_properties,
+            Direction::AtLeast,
+        );
+        self.limit(
+            "maxProperties",
+            o.max_properties,
+            n.max_properties,
+            Direction::AtMost,
+        );
+        if o.required_properties != n.required_properties {
+            let dropped = o
+                .required_properties
+                .iter()
+                .any(|k| !n.required_properties.contains(k));
+            self.push(
+                "requiredProperties",
+                Some(o.required_properties.join(", ")),
+                Some(n.required_properties.join(", ")),
+                impact_of(!dropped),
+                if dropped {
+                    "objects may now lack a key they had to have"
+                } else {
+                    "objects must now have more keys"
+                },
+            );
+        }
         self.bound("minimum", &o.minimum, &n.minimum, Direction::AtLeast);
         self.bound("maximum", &o.maximum, &n.maximum, Direction::AtMost);
         if o.multiple_of != n.multiple_of {

@@ -28,6 +28,20 @@ pub enum RuleKind {
     ExclusiveMaximum,
     #[serde(rename = "multipleOf")]
     MultipleOf,
+    #[serde(rename = "minItems")]
+    MinItems,
+    #[serde(rename = "maxItems")]
+    MaxItems,
+    #[serde(rename = "uniqueItems")]
+    UniqueItems,
+    #[serde(rename = "minProperties")]
+    MinProperties,
+    #[serde(rename = "maxProperties")]
+    MaxProperties,
+    /// An `object` column's `required` keys (`required` alone names the
+    /// column's own rule).
+    #[serde(rename = "requiredProperties")]
+    RequiredProperties,
     #[serde(rename = "validValues")]
     ValidValues,
     #[serde(rename = "invalidValues")]
@@ -55,6 +69,12 @@ impl RuleKind {
             Self::Maximum => "maximum",
             Self::ExclusiveMaximum => "exclusiveMaximum",
             Self::MultipleOf => "multipleOf",
+            Self::MinItems => "minItems",
+            Self::MaxItems => "maxItems",
+            Self::UniqueItems => "uniqueItems",
+            Self::MinProperties => "minProperties",
+            Self::MaxProperties => "maxProperties",
+            Self::RequiredProperties => "requiredProperties",
             Self::ValidValues => "validValues",
             Self::InvalidValues => "invalidValues",
             Self::Drift => "drift",

@@ -22,6 +22,7 @@ mod reading;
 mod row_check;
 mod schema;
 mod schema_message;
+mod structured_rules;
 mod synth;
 mod type_options;
 mod unique;

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::ContractError;
-use crate::value_read::{optional_str, shape};
+use crate::value_read::{optional_str, optional_text_list, shape};
 
 /// A limit on a value: a number for `integer` and `number` columns, a date
 /// or timestamp text for temporal ones.
@@ -47,6 +47,15 @@ pub struct TypeOptions {
     /// `timezone: false`: values carry no zone.
     pub timezone: Option<bool>,
     pub default_timezone: Option<String>,
+    /// Of an `array` column's values.
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub unique_items: bool,
+    /// Of an `object` column's values.
+    pub min_properties: Option<u64>,
+    pub max_properties: Option<u64>,
+    /// `required` of an `object` column: keys each value must have.
+    pub required_properties: Vec<String>,
 }
 
 impl TypeOptions {
@@ -72,6 +81,17 @@ impl TypeOptions {
                 Some(other) => return Err(shape(&field("timezone"), "a boolean", other)),
             },
             default_timezone: optional_str(map.get("defaultTimezone"), &field("defaultTimezone"))?,
+            min_items: optional_count(map, "minItems", &path)?,
+            max_items: optional_count(map, "maxItems", &path)?,
+            unique_items: match map.get("uniqueItems") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => return Err(shape(&field("uniqueItems"), "a boolean", other)),
+            },
+            min_properties: optional_count(map, "minProperties", &path)?,
+            max_properties: optional_count(map, "maxProperties", &path)?,
+            required_properties: optional_text_list(map.get("required"), &field("required"))?
+                .unwrap_or_default(),
         })
     }
 }

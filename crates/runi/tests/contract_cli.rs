@@ -467,6 +467,81 @@ fn validate_reports_lines_that_cannot_be_read() {
 
 /// synth → validate in each format: no reject without a ratio; with one,
 /// exactly the rows synth broke, for the rules it names.
+const NESTED_CONTRACT: &str = r#"apiVersion: v3.1.0
+kind: DataContract
+id: urn:test:nested
+version: 1.0.0
+status: active
+schema:
+  - name: t
+    properties:
+      - name: tags
+        logicalType: array
+        logicalTypeOptions: { minItems: 1, maxItems: 2, uniqueItems: true }
+      - name: obj
+        logicalType: object
+        logicalTypeOptions: { required: [a], maxProperties: 1 }
+"#;
+
+/// `array` and `object` options are rules like any other: each rejects
+/// the rows it should, by name; rows synth makes valid pass them.
+#[test]
+fn array_and_object_options_reject_their_rows() {
+    let folder = Folder::new();
+    let contract = folder.write("nested.yaml", NESTED_CONTRACT);
+    let data = folder.write(
+        "d.jsonl",
+        concat!(
+            "{\"tags\":[\"a\"],\"obj\":{\"a\":1}}\n",
+            "{\"tags\":[],\"obj\":{\"a\":1}}\n",
+            "{\"tags\":[\"a\",\"b\",\"c\"],\"obj\":{\"a\":1}}\n",
+            "{\"tags\":[\"a\",\"a\"],\"obj\":{\"a\":1}}\n",
+            "{\"tags\":[\"a\"],\"obj\":{\"b\":1}}\n",
+            "{\"tags\":[\"a\"],\"obj\":{\"a\":1,\"b\":2}}\n",
+        ),
+    );
+    let dlq = folder.file("d.dlq.jsonl");
+    validate(&folder, false, &data, &contract)
+        .arg("--dlq")
+        .arg(&dlq)
+        .assert()
+        .code(1);
+    let found: Vec<(u64, String)> = jsonl(&dlq)
+        .iter()
+        .map(|r| {
+            (
+                r["_runink"]["line"].as_u64().expect("a line"),
+                r["_runink"]["rule"].as_str().expect("a rule").to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        (2, "minItems"),
+        (3, "maxItems"),
+        (4, "uniqueItems"),
+        (5, "requiredProperties"),
+        (6, "maxProperties"),
+    ];
+    let expected: Vec<(u64, String)> = expected
+        .iter()
+        .map(|(line, rule)| (*line, (*rule).to_owned()))
+        .collect();
+    assert_eq!(found, expected);
+
+    let valid = folder.file("valid.jsonl");
+    runi(&folder.path)
+        .args(["-q", "contract", "synth"])
+        .arg(&contract)
+        .args(["--rows", "200", "--seed", "5", "--format", "jsonl", "--out"])
+        .arg(&valid)
+        .assert()
+        .success();
+    validate(&folder, false, &valid, &contract)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid              200"));
+}
+
 #[test]
 fn synth_then_validate_round_trip_in_every_format() {
     let folder = Folder::new();

@@ -110,13 +110,50 @@ impl ColumnGen {
                 }
             },
             LogicalType::Boolean => if rng.chance(0.5) { "true" } else { "false" }.to_owned(),
-            LogicalType::Object => format!("{{\"n\":{}}}", rng.between(0, 999)),
-            LogicalType::Array => format!("[{},{}]", rng.between(0, 99), rng.between(0, 99)),
+            LogicalType::Object => self.valid_object(rng),
+            LogicalType::Array => self.valid_array(rng),
             _ => {
                 let span = self.span.expect("numeric and temporal columns have a span");
                 self.write(self.draw(span, rng))
             }
         }
+    }
+
+    /// A JSON array within the column's item counts, its items distinct.
+    fn valid_array(&self, rng: &mut Rng) -> String {
+        let rules = self.check.structured.clone().unwrap_or_default();
+        let low = rules.min_items.unwrap_or(2);
+        let high = rules.max_items.unwrap_or(low.max(2)).max(low);
+        let count = rng.between(low as i64, high as i64);
+        let first = rng.between(0, 99);
+        let items: Vec<String> = (0..count).map(|i| (first + i).to_string()).collect();
+        format!("[{}]", items.join(","))
+    }
+
+    /// A JSON object with the column's required keys, within its counts.
+    fn valid_object(&self, rng: &mut Rng) -> String {
+        let rules = self.check.structured.clone().unwrap_or_default();
+        let required = rules.required.len() as u64;
+        let low = rules.min_properties.unwrap_or(1).max(required);
+        let high = rules.max_properties.unwrap_or(low).max(low);
+        let count = rng.between(low as i64, high as i64) as u64;
+        let mut keys: Vec<String> = rules.required.clone();
+        let mut extra = 0;
+        while (keys.len() as u64) < count {
+            let key = format!("n{extra}");
+            extra += 1;
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        let fields: Vec<String> = keys
+            .iter()
+            .map(|key| {
+                let key = serde_json::to_string(key).unwrap_or_default();
+                format!("{key}:{}", rng.between(0, 999))
+            })
+            .collect();
+        format!("{{{}}}", fields.join(","))
     }
 
     /// One whole number of steps inside the span, a multiple of
@@ -292,7 +329,14 @@ impl ColumnGen {
                 let (_, listed) = check.invalid_values.as_ref()?;
                 Some(Some(rng.pick(listed).clone()))
             }
-            RuleKind::Duplicate | RuleKind::Drift => None,
+            RuleKind::MinItems
+            | RuleKind::MaxItems
+            | RuleKind::UniqueItems
+            | RuleKind::MinProperties
+            | RuleKind::MaxProperties
+            | RuleKind::RequiredProperties
+            | RuleKind::Duplicate
+            | RuleKind::Drift => None,
         }
     }
 
