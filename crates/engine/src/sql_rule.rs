@@ -221,11 +221,17 @@ fn one_number(batches: &[RecordBatch]) -> Result<f64, String> {
         )
     })?;
     let number = number.as_primitive::<Float64Type>();
-    if number.is_null(0) {
+    if batch.column(0).is_null(0) {
         return Err(
             "the query returned NULL; it must return a number (COALESCE covers empty data)"
                 .to_owned(),
         );
+    }
+    if number.is_null(0) {
+        return Err(format!(
+            "the query returned a `{}` value that is not a number; it must return a number",
+            batch.column(0).data_type()
+        ));
     }
     Ok(number.value(0))
 }
@@ -234,5 +240,33 @@ fn join_failure(worker: JoinHandle<Result<f64, String>>) -> String {
     match worker.join() {
         Ok(Err(message)) => message,
         _ => "the query stopped before it was planned".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{ArrayRef, Int64Array, StringArray};
+
+    use super::*;
+
+    fn batch(column: ArrayRef) -> RecordBatch {
+        RecordBatch::try_from_iter([("n", column)]).unwrap()
+    }
+
+    #[test]
+    fn one_number_is_read_and_anything_else_says_what_it_was() {
+        assert_eq!(
+            one_number(&[batch(Arc::new(Int64Array::from(vec![3])))]),
+            Ok(3.0)
+        );
+        let null = one_number(&[batch(Arc::new(Int64Array::from(vec![None::<i64>])))]);
+        assert!(null.unwrap_err().contains("returned NULL"));
+        let text = one_number(&[batch(Arc::new(StringArray::from(vec!["abc"])))]).unwrap_err();
+        assert!(
+            text.contains("a `Utf8` value that is not a number"),
+            "{text}"
+        );
+        let two = one_number(&[batch(Arc::new(Int64Array::from(vec![1, 2])))]).unwrap_err();
+        assert!(two.contains("2 rows of 1 columns"), "{two}");
     }
 }

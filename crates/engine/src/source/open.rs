@@ -168,10 +168,39 @@ fn decompress(
     path: &str,
 ) -> io::Result<Box<dyn Read + Send>> {
     Ok(match compression_of(compression, path) {
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(input))),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(input)?),
+        Compression::Gzip => Box::new(Explained {
+            inner: flate2::read::MultiGzDecoder::new(BufReader::new(input)),
+            codec: "gzip",
+        }),
+        Compression::Zstd => Box::new(Explained {
+            inner: zstd::stream::read::Decoder::new(input)?,
+            codec: "zstd",
+        }),
         Compression::None => input,
     })
+}
+
+/// A decompressor whose errors say what is wrong with the compressed
+/// data: the codecs' own say "unexpected end of file" for a file cut
+/// short and for bytes appended after the last member alike.
+struct Explained<R> {
+    inner: R,
+    codec: &'static str,
+}
+
+impl<R: Read> Read for Explained<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buffer).map_err(|e| {
+            let codec = self.codec;
+            let explained = match e.kind() {
+                io::ErrorKind::UnexpectedEof => format!(
+                    "the {codec} data ends early: the file is cut short, or bytes that are not {codec} follow it"
+                ),
+                _ => format!("the file is not valid {codec} data ({e})"),
+            };
+            io::Error::new(e.kind(), explained)
+        })
+    }
 }
 
 fn byte_option(source: &Source, key: &str, default: u8) -> Result<u8, EngineError> {
@@ -188,5 +217,47 @@ fn single_byte(uri: &str, key: &str, text: &str) -> Result<u8, EngineError> {
         _ => Err(EngineError::Plan(format!(
             "`{uri}`: `{key}` must be a single ASCII character, found `{text}`"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn read_all(bytes: Vec<u8>, compression: &str) -> io::Result<Vec<u8>> {
+        let mut reader = decompress(Box::new(io::Cursor::new(bytes)), Some(compression), "")?;
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(text).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn broken_compressed_data_is_explained() {
+        let whole = gzip(b"a,b\n1,2\n");
+        assert_eq!(read_all(whole.clone(), "gzip").unwrap(), b"a,b\n1,2\n");
+        let mut appended = whole.clone();
+        appended.extend_from_slice(b"garbage\n");
+        let cut = whole[..whole.len() / 2].to_vec();
+        for broken in [appended, cut] {
+            let error = read_all(broken, "gzip").unwrap_err().to_string();
+            assert!(error.contains("the gzip data ends early"), "{error}");
+        }
+        let zstd = zstd::encode_all(&b"a,b\n"[..], 3).unwrap();
+        let error = read_all(zstd[..zstd.len() - 2].to_vec(), "zstd")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("the zstd data ends early"), "{error}");
+        let error = read_all(b"not zstd at all".to_vec(), "zstd")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not valid zstd data"), "{error}");
     }
 }
