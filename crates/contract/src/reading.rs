@@ -49,7 +49,12 @@ impl ColumnReader {
                 unreadable: BooleanBuffer::new_unset(raw.len()),
             });
         }
-        let text = as_utf8(raw)?;
+        let text = match (as_utf8(raw)?, self.kind) {
+            (None, LogicalType::Object | LogicalType::Array) if raw.data_type().is_nested() => {
+                Some(nested_as_json_text(raw)?)
+            }
+            (text, _) => text,
+        };
         let typed: ArrayRef = match (&text, self.kind) {
             (Some(text), LogicalType::Boolean) => Arc::new(read_booleans(text)),
             (Some(text), LogicalType::Object | LogicalType::Array) => {
@@ -188,6 +193,30 @@ pub(crate) fn as_utf8(raw: &ArrayRef) -> Result<Option<StringArray>, ArrowError>
     }
 }
 
+/// A nested column (a Parquet list, struct or map) as the JSON text of
+/// each value, which `object` and `array` columns hold: Arrow's own cast
+/// to text writes lists as `[a, b]`, which is not JSON, and refuses
+/// structs.
+fn nested_as_json_text(raw: &ArrayRef) -> Result<StringArray, ArrowError> {
+    let field = arrow::datatypes::Field::new("v", raw.data_type().clone(), true);
+    let batch = arrow::array::RecordBatch::try_new(
+        Arc::new(arrow::datatypes::Schema::new(vec![field])),
+        vec![Arc::clone(raw)],
+    )?;
+    let mut lines = Vec::new();
+    let mut writer = arrow::json::LineDelimitedWriter::new(&mut lines);
+    writer.write(&batch)?;
+    writer.finish()?;
+    let text = String::from_utf8(lines).map_err(|e| ArrowError::JsonError(e.to_string()))?;
+    text.lines()
+        .map(|line| {
+            let row: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| ArrowError::JsonError(e.to_string()))?;
+            Ok(row.get("v").filter(|v| !v.is_null()).map(|v| v.to_string()))
+        })
+        .collect()
+}
+
 fn cast_safe(array: &ArrayRef, to: &DataType) -> Result<ArrayRef, ArrowError> {
     let options = CastOptions {
         safe: true,
@@ -283,6 +312,44 @@ mod tests {
         );
         assert_eq!(bad, [false, true, true, true, true, true, false, false]);
         assert_eq!(typed.as_primitive::<Float64Type>().value(7), -3.0);
+    }
+
+    #[test]
+    fn nested_columns_are_read_as_their_json_text() {
+        use arrow::array::{Int64Array, ListArray, StructArray};
+        use arrow::datatypes::{Field, Int64Type};
+        let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+            Some(vec![Some(1), Some(2)]),
+            None,
+            Some(vec![]),
+        ]));
+        let read = reader(LogicalType::Array, None, false).read(&list).unwrap();
+        let text = read.typed.as_string::<i32>();
+        assert_eq!(text.value(0), "[1,2]");
+        assert!(text.is_null(1));
+        assert_eq!(text.value(2), "[]");
+        assert_eq!(read.unreadable.count_set_bits(), 0);
+
+        let names: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None]));
+        let numbers: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        let record: ArrayRef = Arc::new(StructArray::from(vec![
+            (Arc::new(Field::new("a", DataType::Int64, false)), numbers),
+            (Arc::new(Field::new("b", DataType::Utf8, true)), names),
+        ]));
+        let read = reader(LogicalType::Object, None, false)
+            .read(&record)
+            .unwrap();
+        let text = read.typed.as_string::<i32>();
+        assert_eq!(text.value(0), r#"{"a":1,"b":"x"}"#);
+        assert_eq!(text.value(1), r#"{"a":2}"#);
+        // A list is no object.
+        let read = reader(LogicalType::Object, None, false)
+            .read(&list)
+            .unwrap();
+        assert_eq!(
+            read.unreadable.iter().collect::<Vec<_>>(),
+            [true, false, true]
+        );
     }
 
     #[test]
