@@ -873,3 +873,23 @@ fn a_struct_column_into_a_csv_sink_is_refused_with_its_name() {
     assert!(!stderr.contains("internal error"), "{stderr}");
     assert!(!root.join("out/o.csv").exists());
 }
+
+/// `--json`'s report line would break a CSV or Arrow stream on stdout:
+/// refused before anything runs.
+#[test]
+fn json_reports_beside_a_csv_stream_on_stdout_are_refused() {
+    let (_temp, root) = csv_scenario("id\n1\n", "  @sink(\"stdout://\", format=\"csv\")\n");
+    let state = tempfile::tempdir().unwrap();
+    let output = run_file(state.path(), &["--json"], root.join("s.dsl"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`--json` prints the run's report on stdout"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+    // Without --json the stream is the only thing on stdout.
+    let output = run_file(state.path(), &[], root.join("s.dsl"));
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "id\n1\n");
+}

@@ -27,6 +27,9 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     }
     let (file, compilation) = compile_or_fail(global, &args.file)?;
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
+    if global.json {
+        refuse_stdout_streams_beside_json(&plans)?;
+    }
     let state = state_dir().map_err(Failure::infra)?;
     let ledger = local_ledger(&state).map_err(Failure::usage)?;
     let base_dir = file.base_dir();
@@ -98,6 +101,31 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
         }
     }
     Ok(worst)
+}
+
+/// `--json` prints each run's report as a line on stdout: a CSV or Arrow
+/// stream there would be broken by it (JSON lines may share stdout).
+fn refuse_stdout_streams_beside_json(plans: &[runink_plan::Plan]) -> Result<(), Failure> {
+    let stream = plans
+        .iter()
+        .flat_map(|plan| {
+            plan.sinks
+                .iter()
+                .map(|sink| &sink.endpoint)
+                .chain(std::iter::once(&plan.dlq.endpoint))
+        })
+        .find(|endpoint| {
+            endpoint.location == runink_plan::Location::Stdout
+                && endpoint.format != runink_plan::DataFormat::Jsonl
+        });
+    match stream {
+        None => Ok(()),
+        Some(endpoint) => Err(Failure::usage(anyhow::anyhow!(
+            "`--json` prints the run's report on stdout, where `{}` writes {}; drop `--json` or write that sink to a file",
+            endpoint.uri,
+            endpoint.format.as_str()
+        ))),
+    }
 }
 
 /// What a failed run left, in words: no file, and on stdout what it had
