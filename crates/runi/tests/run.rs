@@ -893,3 +893,44 @@ fn json_reports_beside_a_csv_stream_on_stdout_are_refused() {
     assert!(output.status.success());
     assert_eq!(String::from_utf8_lossy(&output.stdout), "id\n1\n");
 }
+
+/// A key of JSON lines the contract does not name is schema drift, as an
+/// extra CSV column is: reported, kept, and with `--block-on-drift` the
+/// rows are rejected.
+#[test]
+fn a_json_key_the_contract_does_not_name_is_drift() {
+    let (_temp, root) = example_copy("orders");
+    let row = |id: u32| {
+        format!(
+            r#"{{"order_id":"ORD-10000{id}","customer_id":"C1","email":"a@b.c","amount":5,"currency":"USD","created_at":"2026-03-01T10:15:00Z","channel":"web"}}"#
+        )
+    };
+    fs::write(
+        root.join("data/orders.jsonl"),
+        format!("{}\n{}\n", row(1), row(2)),
+    )
+    .unwrap();
+    let dsl = fs::read_to_string(root.join("orders.dsl"))
+        .unwrap()
+        .replace("csv://data/orders.csv", "jsonl://data/orders.jsonl");
+    fs::write(root.join("orders.dsl"), dsl).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let output = run_file(state.path(), &["--json"], root.join("orders.dsl"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reported = report(&output.stdout);
+    assert_eq!(reported["drift"]["extra"], serde_json::json!(["channel"]));
+    let rejected = json_lines(&root.join("out/orders.dlq.jsonl"));
+    assert!(rejected.is_empty(), "{rejected:?}");
+
+    let output = run_file(
+        state.path(),
+        &["--json", "--block-on-drift"],
+        root.join("orders.dsl"),
+    );
+    let blocked = report(&output.stdout);
+    assert_eq!(blocked["rows_rejected"].as_u64(), Some(2), "{blocked}");
+}

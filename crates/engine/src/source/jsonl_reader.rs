@@ -37,6 +37,10 @@ pub struct JsonlReader {
     /// them: a JSON array or object is read only into an `object` or
     /// `array` column.
     kinds: Option<Vec<(String, LogicalType)>>,
+    /// With a contract: the first object's keys the contract does not name
+    /// are still to be added as columns after the contract's, as a CSV
+    /// header's extra columns are (schema drift, reported and kept).
+    extra_keys_pending: bool,
 }
 
 impl JsonlReader {
@@ -58,6 +62,7 @@ impl JsonlReader {
             done: false,
             undeclared_fields_rejected: false,
             kinds: None,
+            extra_keys_pending: false,
         }
     }
 
@@ -73,6 +78,7 @@ impl JsonlReader {
                 .zip(expected.kinds.iter().copied())
                 .collect(),
         );
+        self.extra_keys_pending = true;
         self
     }
 
@@ -145,6 +151,20 @@ impl JsonlReader {
         }
         if objects.is_empty() && bad.is_empty() {
             return Ok(None);
+        }
+        if self.extra_keys_pending
+            && let (Some(schema), Some(first)) = (&self.schema, objects.first())
+        {
+            let extra: Vec<Field> = first
+                .keys()
+                .filter(|key| schema.index_of(key).is_err())
+                .map(|key| Field::new(key, DataType::Utf8, true))
+                .collect();
+            let mut fields: Vec<Field> =
+                schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.extend(extra);
+            self.schema = Some(Arc::new(Schema::new(fields)));
+            self.extra_keys_pending = false;
         }
         let schema = match &self.schema {
             Some(schema) => Arc::clone(schema),
