@@ -21,15 +21,26 @@ use crate::isolation::Isolation;
 use crate::run::{RunOptions, load_contract, row_checker, sensitive_columns};
 use crate::steps::{PlannedStep, StepContext};
 
+/// Why a scenario cannot be planned: the error a run would fail with, and
+/// the line of the step it names in the scenario file (none when the
+/// contract itself is at fault).
+#[derive(Debug)]
+pub struct StepPlanFailure {
+    pub line: Option<usize>,
+    pub error: EngineError,
+}
+
 /// The first built-in step of `plan` that cannot be planned on its input
 /// contract's columns, as the error a run would fail with.
-pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), EngineError> {
+pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), StepPlanFailure> {
     let Some(reference) = &plan.input_contract else {
         return Ok(());
     };
-    let (_, object) = load_contract(reference, base_dir, &BTreeMap::new())?;
+    let unplaced = |error| StepPlanFailure { line: None, error };
+    let (_, object) = load_contract(reference, base_dir, &BTreeMap::new()).map_err(unplaced)?;
     let raw = Arc::new(object.text_schema());
-    let checker = row_checker(&object, &raw, &CheckOptions::default(), Some(reference))?;
+    let checker =
+        row_checker(&object, &raw, &CheckOptions::default(), Some(reference)).map_err(unplaced)?;
     // What a run with the default options would plan with.
     let options = RunOptions::default();
     let sensitive = sensitive_columns(std::iter::once(&object), options.default_mask);
@@ -54,7 +65,12 @@ pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), EngineError> {
         if matches!(step.kind, StepKind::Sql { .. } | StepKind::Exec { .. }) {
             break;
         }
-        schema = PlannedStep::plan(step, &schema, &context)?.output_schema;
+        schema = PlannedStep::plan(step, &schema, &context)
+            .map_err(|error| StepPlanFailure {
+                line: Some(step.line),
+                error,
+            })?
+            .output_schema;
     }
     Ok(())
 }

@@ -41,7 +41,7 @@ mod steps;
 mod validate;
 mod write_behind;
 
-pub use check_steps::check_steps;
+pub use check_steps::{StepPlanFailure, check_steps};
 pub use data_file::{DataBatches, DataWriter, file_source, read_file};
 pub use error::EngineError;
 pub use isolation::Isolation;

@@ -511,8 +511,10 @@ fn check_finds_expressions_that_cannot_run_on_the_contracts_columns() {
             ),
         )
         .unwrap();
+        // The step stands on line 4 of the file.
         runi().arg("check").arg(&file).assert().code(2).stderr(
-            predicate::str::contains("scenario `s`: ").and(predicate::str::contains(message)),
+            predicate::str::contains("typed.dsl:4: error: scenario `s`: ")
+                .and(predicate::str::contains(message)),
         );
         let output = runi()
             .args(["--json", "check"])
@@ -526,6 +528,7 @@ fn check_finds_expressions_that_cannot_run_on_the_contracts_columns() {
             errors[0]["message"].as_str().unwrap().contains(message),
             "{report}"
         );
+        assert_eq!(errors[0]["line"], 4, "{report}");
     }
     // The example itself plans.
     runi()

@@ -24,6 +24,8 @@ struct FileReport {
 #[derive(Serialize)]
 struct PlanError {
     scenario: String,
+    /// The line of the step at fault in the file, when a step is.
+    line: Option<usize>,
     message: String,
 }
 
@@ -55,9 +57,10 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
                 .filter_map(|plan| {
                     runink_engine::check_steps(plan, &base_dir)
                         .err()
-                        .map(|e| PlanError {
+                        .map(|failure| PlanError {
                             scenario: plan.scenario.clone(),
-                            message: e.to_string(),
+                            line: failure.line,
+                            message: failure.error.to_string(),
                         })
                 })
                 .collect()
@@ -66,9 +69,13 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
         };
         if !global.json {
             for error in &plan_errors {
+                let place = match error.line {
+                    Some(line) => format!("{}:{line}", file.shown),
+                    None => file.shown.clone(),
+                };
                 eprintln!(
-                    "{}: error: scenario `{}`: {}",
-                    file.shown, error.scenario, error.message
+                    "{place}: error: scenario `{}`: {}",
+                    error.scenario, error.message
                 );
             }
         }
