@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Scalar, StringArray,
-    Time64MicrosecondArray, TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, Scalar,
+    StringArray, Time64MicrosecondArray, TimestampMicrosecondArray,
 };
 use arrow::buffer::BooleanBuffer;
 use arrow::compute::kernels::cmp;
@@ -31,8 +31,9 @@ pub(crate) enum CompiledBound {
         value: f64,
         exclusive: bool,
     },
-    /// Days, or microseconds, in the column's own representation.
-    Temporal {
+    /// Exact, in the column's own representation: days, microseconds, or
+    /// a whole number for an `integer` column.
+    Exact {
         value: i64,
         exclusive: bool,
     },
@@ -56,11 +57,11 @@ impl CompiledBound {
                 },
             ) => empty(l, *le, h, *he),
             (
-                Self::Temporal {
+                Self::Exact {
                     value: l,
                     exclusive: le,
                 },
-                Self::Temporal {
+                Self::Exact {
                     value: h,
                     exclusive: he,
                 },
@@ -144,11 +145,17 @@ impl ColumnCheck {
          -> Result<Option<(CompiledBound, String)>, ContractError> {
             let Some(bound) = bound else { return Ok(None) };
             let compiled = match (&bound.value, kind) {
-                (BoundValue::Number(value), k) if k.is_numeric() => CompiledBound::Number {
+                (BoundValue::Integer(value), LogicalType::Integer) => CompiledBound::Exact {
                     value: *value,
                     exclusive: bound.exclusive,
                 },
-                (BoundValue::Text(text), k) if k.is_temporal() => CompiledBound::Temporal {
+                (value, k) if k.is_numeric() && value.as_number().is_some() => {
+                    CompiledBound::Number {
+                        value: value.as_number().unwrap_or(f64::NAN),
+                        exclusive: bound.exclusive,
+                    }
+                }
+                (BoundValue::Text(text), k) if k.is_temporal() => CompiledBound::Exact {
                     value: reader.read_bound_text(text).ok_or_else(|| {
                         rule_error(format!(
                             "`{key}` `{text}` is not a {} this column can read",
@@ -374,7 +381,14 @@ impl ColumnCheck {
         } else {
             Arc::clone(typed)
         };
+        let exact = &read.typed;
         let typed = &comparable;
+        // An integer column's whole-number bounds compare with its Int64
+        // values, not their f64 copy.
+        let against = |bound: &CompiledBound| match bound {
+            CompiledBound::Exact { .. } => exact,
+            CompiledBound::Number { .. } => typed,
+        };
         if let Some((bound, _)) = &self.minimum {
             let exclusive = bound_is_exclusive(bound);
             let rule = if exclusive {
@@ -384,7 +398,11 @@ impl ColumnCheck {
             };
             push(
                 rule,
-                compare(typed, bound, if exclusive { cmp::lt_eq } else { cmp::lt })?,
+                compare(
+                    against(bound),
+                    bound,
+                    if exclusive { cmp::lt_eq } else { cmp::lt },
+                )?,
             );
         }
         if let Some((bound, _)) = &self.maximum {
@@ -396,7 +414,11 @@ impl ColumnCheck {
             };
             push(
                 rule,
-                compare(typed, bound, if exclusive { cmp::gt_eq } else { cmp::gt })?,
+                compare(
+                    against(bound),
+                    bound,
+                    if exclusive { cmp::gt_eq } else { cmp::gt },
+                )?,
             );
         }
         if let Some(step) = self.multiple_of {
@@ -505,7 +527,7 @@ impl ColumnCheck {
 
 pub(crate) fn bound_is_exclusive(bound: &CompiledBound) -> bool {
     match bound {
-        CompiledBound::Number { exclusive, .. } | CompiledBound::Temporal { exclusive, .. } => {
+        CompiledBound::Number { exclusive, .. } | CompiledBound::Exact { exclusive, .. } => {
             *exclusive
         }
     }
@@ -586,16 +608,17 @@ fn compare(
         CompiledBound::Number { value, .. } => {
             kernel(typed, &Scalar::new(Float64Array::from(vec![*value])))?
         }
-        CompiledBound::Temporal { value, .. } => {
+        CompiledBound::Exact { value, .. } => {
             let scalar: ArrayRef = match typed.data_type() {
                 DataType::Date32 => Arc::new(Date32Array::from(vec![*value as i32])),
+                DataType::Int64 => Arc::new(Int64Array::from(vec![*value])),
                 DataType::Time64(_) => Arc::new(Time64MicrosecondArray::from(vec![*value])),
                 DataType::Timestamp(_, zone) => Arc::new(
                     TimestampMicrosecondArray::from(vec![*value]).with_timezone_opt(zone.clone()),
                 ),
                 other => {
                     return Err(ArrowError::InvalidArgumentError(format!(
-                        "a date bound cannot apply to `{other}`"
+                        "an exact bound cannot apply to `{other}`"
                     )));
                 }
             };

@@ -478,8 +478,7 @@ fn impact_of(tighter: bool) -> Impact {
 }
 
 fn bound_is_tighter(old: &Bound, new: &Bound, direction: Direction) -> bool {
-    let (BoundValue::Number(old_value), BoundValue::Number(new_value)) = (&old.value, &new.value)
-    else {
+    let (Some(old_value), Some(new_value)) = (old.value.as_number(), new.value.as_number()) else {
         // Dates as text: compare them only when written alike (ISO sorts).
         return match (&old.value, &new.value) {
             (BoundValue::Text(a), BoundValue::Text(b)) if a.len() == b.len() => {
@@ -488,7 +487,7 @@ fn bound_is_tighter(old: &Bound, new: &Bound, direction: Direction) -> bool {
             _ => false,
         };
     };
-    let (a, b) = (*old_value, *new_value);
+    let (a, b) = (old_value, new_value);
     let beyond = match direction {
         Direction::AtLeast => b > a,
         Direction::AtMost => b < a,

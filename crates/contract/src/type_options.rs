@@ -20,13 +20,27 @@ pub struct Bound {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum BoundValue {
+    /// A whole number as written, kept exact (an `f64` is not past 2^53).
+    Integer(i64),
     Number(f64),
     Text(String),
+}
+
+impl BoundValue {
+    /// The bound as a number, when it is one.
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Self::Integer(n) => Some(*n as f64),
+            Self::Number(n) => Some(*n),
+            Self::Text(_) => None,
+        }
+    }
 }
 
 impl std::fmt::Display for BoundValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::Integer(n) => write!(f, "{n}"),
             Self::Number(n) => write!(f, "{n}"),
             Self::Text(t) => f.write_str(t),
         }
@@ -137,7 +151,10 @@ fn bound(
 ) -> Result<Option<Bound>, ContractError> {
     let value = |key: &str, v: &Value| -> Result<BoundValue, ContractError> {
         match v {
-            Value::Number(n) => Ok(BoundValue::Number(n.as_f64().unwrap_or(f64::NAN))),
+            Value::Number(n) => Ok(match n.as_i64() {
+                Some(whole) => BoundValue::Integer(whole),
+                None => BoundValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+            }),
             Value::String(s) => Ok(BoundValue::Text(s.clone())),
             other => Err(shape(
                 &format!("{path}.{key}"),
@@ -167,7 +184,7 @@ fn bound(
         })),
         (Some(inclusive), Some(v)) => {
             let exclusive = value(exclusive_key, v)?;
-            let (BoundValue::Number(i), BoundValue::Number(e)) = (&inclusive, &exclusive) else {
+            let (Some(i), Some(e)) = (inclusive.as_number(), exclusive.as_number()) else {
                 return Err(shape(
                     &format!("{path}.{exclusive_key}"),
                     "no exclusive date bound beside an inclusive one (give one of the two)",
@@ -176,8 +193,17 @@ fn bound(
             };
             // `x >= i` and `x > e`: the inclusive bound is the stricter when
             // it lies past the exclusive one (for a maximum, before it).
+            // Whole numbers compare exactly.
+            let ordering = match (&inclusive, &exclusive) {
+                (BoundValue::Integer(i), BoundValue::Integer(e)) => i.cmp(e),
+                _ => i.partial_cmp(&e).unwrap_or(std::cmp::Ordering::Equal),
+            };
             let lower = inclusive_key == "minimum";
-            let inclusive_is_stricter = if lower { i > e } else { i < e };
+            let inclusive_is_stricter = if lower {
+                ordering.is_gt()
+            } else {
+                ordering.is_lt()
+            };
             Ok(Some(match inclusive_is_stricter {
                 true => Bound {
                     value: inclusive,
@@ -201,9 +227,9 @@ mod tests {
         bound(value.as_object().unwrap(), inclusive, exclusive, "p")
     }
 
-    fn number(value: f64, exclusive: bool) -> Option<Bound> {
+    fn number(value: i64, exclusive: bool) -> Option<Bound> {
         Some(Bound {
-            value: BoundValue::Number(value),
+            value: BoundValue::Integer(value),
             exclusive,
         })
     }
@@ -214,30 +240,30 @@ mod tests {
         let max = |json| read(json, "maximum", "exclusiveMaximum").unwrap();
         assert_eq!(
             min(r#"{"minimum": 10, "exclusiveMinimum": 0}"#),
-            number(10.0, false)
+            number(10, false)
         );
         assert_eq!(
             min(r#"{"minimum": 0, "exclusiveMinimum": 10}"#),
-            number(10.0, true)
+            number(10, true)
         );
         // Equal: `x > 5` is stricter than `x >= 5`.
         assert_eq!(
             min(r#"{"minimum": 5, "exclusiveMinimum": 5}"#),
-            number(5.0, true)
+            number(5, true)
         );
         assert_eq!(
             max(r#"{"maximum": 20, "exclusiveMaximum": 100}"#),
-            number(20.0, false)
+            number(20, false)
         );
         assert_eq!(
             max(r#"{"maximum": 100, "exclusiveMaximum": 20}"#),
-            number(20.0, true)
+            number(20, true)
         );
         assert_eq!(
             min(r#"{"minimum": 3, "exclusiveMinimum": true}"#),
-            number(3.0, true)
+            number(3, true)
         );
-        assert_eq!(min(r#"{"exclusiveMinimum": 3}"#), number(3.0, true));
+        assert_eq!(min(r#"{"exclusiveMinimum": 3}"#), number(3, true));
     }
 
     #[test]

@@ -399,3 +399,49 @@ fn counting_only_skips_the_copy_of_passing_rows() {
     let checked = keeping.check(&batch(&COLUMNS, &[GOOD, bad])).unwrap();
     assert_eq!((checked.rows_valid, checked.valid.num_rows()), (1, 1));
 }
+
+/// Whole-number bounds of an integer column compare exactly, past 2^53
+/// where an `f64` can no longer tell neighbours apart.
+#[test]
+fn integer_bounds_compare_exactly_past_two_to_the_53() {
+    let text = r#"
+apiVersion: v3.1.0
+kind: DataContract
+id: urn:test:big
+version: 1.0.0
+status: active
+schema:
+  - name: rows
+    properties:
+      - name: id
+        logicalType: integer
+        logicalTypeOptions: { minimum: 9007199254740993, exclusiveMaximum: 9007199254740995 }
+"#;
+    let contract = Contract::from_yaml(text).unwrap();
+    let schema = text_schema(&["id"]);
+    let mut checker = RowChecker::new(
+        contract.object("rows").unwrap(),
+        &schema,
+        CheckOptions::default(),
+    )
+    .unwrap();
+    let values = [
+        "9007199254740992",
+        "9007199254740993",
+        "9007199254740994",
+        "9007199254740995",
+    ];
+    let column: ArrayRef = Arc::new(StringArray::from(values.to_vec()));
+    let batch = RecordBatch::try_new(Arc::new(schema), vec![column]).unwrap();
+    let checked = checker.check(&batch).unwrap();
+    assert_eq!(checked.rejected_rows, [0, 3]);
+    let rules: Vec<RuleKind> = checked.findings.iter().map(|f| f[0].rule).collect();
+    assert_eq!(rules, [RuleKind::Minimum, RuleKind::ExclusiveMaximum]);
+    assert!(
+        checked.findings[0][0]
+            .message
+            .contains("below the minimum 9007199254740993"),
+        "{}",
+        checked.findings[0][0].message
+    );
+}

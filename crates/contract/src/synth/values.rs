@@ -363,7 +363,7 @@ impl ColumnGen {
                     scaled.ceil() as i64
                 }
             }
-            CompiledBound::Temporal { value, .. } => value,
+            CompiledBound::Exact { value, .. } => value,
         };
         let edge = match self.multiple_step() {
             Some(step) if direction < 0 => edge.div_euclid(step) * step,
@@ -434,7 +434,7 @@ fn span(check: &ColumnCheck) -> Option<Span> {
                 ceiling
             }
         }
-        CompiledBound::Temporal { value, exclusive } => {
+        CompiledBound::Exact { value, exclusive } => {
             let first = div_ceil(value, step) * step;
             if exclusive && first == value {
                 first + step
@@ -453,7 +453,7 @@ fn span(check: &ColumnCheck) -> Option<Span> {
                 floor
             }
         }
-        CompiledBound::Temporal { value, exclusive } => {
+        CompiledBound::Exact { value, exclusive } => {
             let last = value.div_euclid(step) * step;
             if exclusive && last == value {
                 last - step
