@@ -197,7 +197,7 @@ pub(crate) fn as_utf8(raw: &ArrayRef) -> Result<Option<StringArray>, ArrowError>
 /// each value, which `object` and `array` columns hold: Arrow's own cast
 /// to text writes lists as `[a, b]`, which is not JSON, and refuses
 /// structs.
-fn nested_as_json_text(raw: &ArrayRef) -> Result<StringArray, ArrowError> {
+pub(crate) fn nested_as_json_text(raw: &ArrayRef) -> Result<StringArray, ArrowError> {
     let field = arrow::datatypes::Field::new("v", raw.data_type().clone(), true);
     let batch = arrow::array::RecordBatch::try_new(
         Arc::new(arrow::datatypes::Schema::new(vec![field])),

@@ -481,6 +481,12 @@ pub fn value_text(column: &ArrayRef, row: usize) -> Result<Option<String>, Arrow
     if let Some(text) = column.as_string_opt::<i32>() {
         return Ok(Some(text.value(row).to_owned()));
     }
+    if column.data_type().is_nested() {
+        // A list, struct or map as JSON, as `object` and `array` columns
+        // hold it, rather than Arrow's display (`{a: 1}`).
+        let json = crate::reading::nested_as_json_text(&column.slice(row, 1))?;
+        return Ok(json.is_valid(0).then(|| json.value(0).to_owned()));
+    }
     let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
     Ok(Some(formatter.value(row).to_string()))
 }

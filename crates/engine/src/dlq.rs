@@ -295,6 +295,10 @@ fn value_json(array: &ArrayRef, row: usize) -> Value {
             let text = value_text(array, row).unwrap_or_default();
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         }
+        // A list, struct or map as the JSON it is, not Arrow's display.
+        nested if nested.is_nested() => value_text(array, row)
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or(Value::Null),
         _ => value_text(array, row).map_or(Value::Null, Value::String),
     }
 }
@@ -498,5 +502,18 @@ mod tests {
         );
         assert!(!expected.contains("1.5"), "masked: {expected}");
         assert_eq!(written(columns_dlq, by_columns.path()), expected);
+    }
+
+    #[test]
+    fn a_struct_field_is_written_as_a_json_object() {
+        use arrow::array::StructArray;
+        use arrow::datatypes::Field;
+        let numbers: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), None]));
+        let record: ArrayRef = Arc::new(StructArray::from(vec![(
+            Arc::new(Field::new("a", DataType::Int64, true)),
+            numbers,
+        )]));
+        assert_eq!(value_json(&record, 0), serde_json::json!({"a": 1}));
+        assert_eq!(value_json(&record, 1), serde_json::json!({}));
     }
 }
