@@ -16,6 +16,7 @@ mod known_valid;
 mod logical_type;
 mod mask;
 mod model;
+mod nested_check;
 mod profile;
 mod quality;
 mod reading;

@@ -47,6 +47,9 @@ pub struct Column {
     pub access: Option<String>,
     pub options: TypeOptions,
     pub quality: Vec<QualityRule>,
+    /// An `object` column's own properties: the keys of its values, each
+    /// checked as a column is (`nested_check.rs`).
+    pub properties: Vec<Column>,
 }
 
 impl Column {
@@ -212,8 +215,19 @@ fn declared_schema(value: &Value) -> Result<OdcsSchema, ContractError> {
 fn schema_object(value: &Value, path: &str) -> Result<SchemaObject, ContractError> {
     let object = expect_object(value, path)?;
     let name = expect_str(object.get("name"), &format!("{path}.name"))?.to_owned();
-    let columns = match object.get("properties") {
-        None => Vec::new(),
+    let columns = properties(object.get("properties"), path)?;
+    let quality = QualityRule::read_list(object.get("quality"), path)?;
+    Ok(SchemaObject {
+        name,
+        columns,
+        quality,
+    })
+}
+
+/// The `properties` list at `path`, each with a name of its own.
+fn properties(value: Option<&Value>, path: &str) -> Result<Vec<Column>, ContractError> {
+    let columns: Vec<Column> = match value {
+        None | Some(Value::Null) => Vec::new(),
         Some(properties) => expect_array(properties, &format!("{path}.properties"))?
             .iter()
             .enumerate()
@@ -235,12 +249,7 @@ fn schema_object(value: &Value, path: &str) -> Result<SchemaObject, ContractErro
             });
         }
     }
-    let quality = QualityRule::read_list(object.get("quality"), path)?;
-    Ok(SchemaObject {
-        name,
-        columns,
-        quality,
-    })
+    Ok(columns)
 }
 
 fn column(value: &Value, path: &str) -> Result<Column, ContractError> {
@@ -266,6 +275,7 @@ fn column(value: &Value, path: &str) -> Result<Column, ContractError> {
         access: custom_text(object.get("customProperties"), "access", path)?,
         options: TypeOptions::read(object.get("logicalTypeOptions"), path)?,
         quality: QualityRule::read_list(object.get("quality"), path)?,
+        properties: properties(object.get("properties"), path)?,
     })
 }
 

@@ -17,6 +17,7 @@ use crate::ContractError;
 use crate::column_check::ColumnCheck;
 use crate::finding::{Finding, RuleKind};
 use crate::model::SchemaObject;
+use crate::nested_check::{NestedCheck, child_values, nested_checks};
 use crate::unique::{SeenValues, row_fingerprints};
 
 /// The default bound on distinct keys remembered for `unique` and
@@ -109,6 +110,8 @@ struct UniqueKey {
 #[derive(Debug)]
 pub struct RowChecker {
     columns: Vec<ColumnCheck>,
+    /// The properties of `object` columns, owners `columns.len()` on.
+    nested: Vec<NestedCheck>,
     /// For each contract column, its position in the input batch.
     input_positions: Vec<Option<usize>>,
     extra_positions: Vec<usize>,
@@ -170,6 +173,7 @@ impl RowChecker {
         );
         let keys = unique_keys(object, options.unique_keys_max);
         Ok(Self {
+            nested: nested_checks(&object.columns)?,
             columns,
             input_positions,
             extra_positions,
@@ -202,6 +206,7 @@ impl RowChecker {
         let mut rules: Vec<(String, RuleKind)> = self
             .columns
             .iter()
+            .chain(self.nested.iter().map(|n| &n.check))
             .flat_map(|c| c.rules().into_iter().map(|r| (c.name.clone(), r)))
             .collect();
         if self.options.block_on_drift {
@@ -239,6 +244,21 @@ impl RowChecker {
                 marks.record(failure.rule, index, failure.fails);
             }
             typed_columns.push(read.typed);
+            raw_columns.push(raw);
+        }
+        let mut nested_typed: Vec<ArrayRef> = Vec::with_capacity(self.nested.len());
+        for (index, nested) in self.nested.iter().enumerate() {
+            let parents = match nested.parent.checked_sub(self.columns.len()) {
+                None => &typed_columns[nested.parent],
+                Some(n) => &nested_typed[n],
+            };
+            let (raw, applicable) = child_values(parents, &nested.key);
+            let read = nested.check.reader.read(&raw)?;
+            for failure in nested.check.failures(&raw, &read)? {
+                let owner = self.columns.len() + index;
+                marks.record(failure.rule, owner, &failure.fails & &applicable);
+            }
+            nested_typed.push(read.typed);
             raw_columns.push(raw);
         }
         if self.options.block_on_drift
@@ -368,7 +388,7 @@ impl RowChecker {
                 Ok(self.shown(
                     owner,
                     rule,
-                    self.columns[owner].name.clone(),
+                    self.check_of(owner).name.clone(),
                     value,
                     withheld,
                 ))
@@ -378,7 +398,20 @@ impl RowChecker {
 }
 
 impl RowChecker {
-    fn is_withheld(&self, column: usize) -> bool {
+    /// The check of a contract column, or of a nested property past them.
+    fn check_of(&self, owner: usize) -> &ColumnCheck {
+        match owner.checked_sub(self.columns.len()) {
+            None => &self.columns[owner],
+            Some(n) => &self.nested[n].check,
+        }
+    }
+
+    /// A nested property is withheld when the column it is in is.
+    fn is_withheld(&self, owner: usize) -> bool {
+        let column = match owner.checked_sub(self.columns.len()) {
+            None => owner,
+            Some(n) => self.nested[n].root,
+        };
         self.options.withheld.contains(&self.columns[column].name)
     }
 
@@ -391,7 +424,7 @@ impl RowChecker {
         value: Option<String>,
         withheld: bool,
     ) -> (String, Option<String>, String) {
-        let check = &self.columns[column];
+        let check = self.check_of(column);
         if withheld && value.is_some() {
             (field, None, check.message(rule, Some("***")))
         } else {

@@ -445,3 +445,76 @@ schema:
         checked.findings[0][0].message
     );
 }
+
+/// The properties of an object column are checked as columns of their
+/// own, by path, objects within objects too; a missing object is left to
+/// its own rules.
+#[test]
+fn the_properties_of_an_object_column_are_checked_by_path() {
+    let text = r#"
+apiVersion: v3.1.0
+kind: DataContract
+id: urn:test:nested
+version: 1.0.0
+status: active
+schema:
+  - name: rows
+    properties:
+      - name: customer
+        logicalType: object
+        properties:
+          - name: age
+            logicalType: integer
+            logicalTypeOptions: { minimum: 0 }
+          - name: address
+            logicalType: object
+            properties:
+              - name: zip
+                logicalType: string
+                required: true
+                logicalTypeOptions: { pattern: "^[0-9]{5}$" }
+"#;
+    let contract = Contract::from_yaml(text).unwrap();
+    let schema = text_schema(&["customer"]);
+    let mut checker = RowChecker::new(
+        contract.object("rows").unwrap(),
+        &schema,
+        CheckOptions::default(),
+    )
+    .unwrap();
+    let values = [
+        Some(r#"{"age": 30, "address": {"zip": "12345"}}"#),
+        Some(r#"{"age": "old", "address": {"zip": "12345"}}"#),
+        Some(r#"{"age": -1, "address": {"zip": "12345"}}"#),
+        Some(r#"{"age": 30, "address": {}}"#),
+        Some(r#"{"age": 30, "address": {"zip": "1234x"}}"#),
+        // No address at all: its zip is not asked for.
+        Some(r#"{"age": 30}"#),
+        None,
+    ];
+    let column: ArrayRef = Arc::new(StringArray::from(values.to_vec()));
+    let batch = RecordBatch::try_new(Arc::new(schema), vec![column]).unwrap();
+    let checked = checker.check(&batch).unwrap();
+    let found: Vec<(u32, RuleKind, String)> = checked
+        .rejected_rows
+        .iter()
+        .zip(&checked.findings)
+        .map(|(row, f)| (*row, f[0].rule, f[0].field.clone()))
+        .collect();
+    let expected = [
+        (1, RuleKind::LogicalType, "customer.age"),
+        (2, RuleKind::Minimum, "customer.age"),
+        (3, RuleKind::Required, "customer.address.zip"),
+        (4, RuleKind::Pattern, "customer.address.zip"),
+    ];
+    let expected: Vec<(u32, RuleKind, String)> = expected
+        .iter()
+        .map(|(row, rule, field)| (*row, *rule, (*field).to_owned()))
+        .collect();
+    assert_eq!(found, expected);
+    let rules = checker.rules();
+    assert!(
+        rules.contains(&("customer.address.zip".to_owned(), RuleKind::Pattern)),
+        "{rules:?}"
+    );
+}
