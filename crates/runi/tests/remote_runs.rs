@@ -272,6 +272,7 @@ fn remote_options_that_cannot_work_are_refused_before_anything_is_sent() {
         vec!["run", "--detach", &scenario],
         vec!["run", "--server", "https://127.0.0.1:9", &scenario],
         vec!["run", "--server", url, "--mask-salt", "s", &scenario],
+        vec!["run", "--server", url, "--isolation", "none", &scenario],
         vec!["runs", "--server", "https://127.0.0.1:9"],
     ] {
         let out = runi(&args);

@@ -28,6 +28,15 @@ pub fn execute(
     bundle: &ScenarioBundle,
     state_dir: &Path,
 ) -> RunFinish {
+    // A client may not ask a node to run programs unconfined as the node's
+    // user (root, often): the client checks this too, but a bundle may
+    // come from any client holding a certificate.
+    if !bundle.settings.isolated {
+        let reason = format!(
+            "node {me} runs remote scenarios in slices only; `--isolation none` is refused (run the scenario locally to opt out)"
+        );
+        return RunFinish::failed(reason, unix_now_ms());
+    }
     let plan = match plan_of(me, dag_hash, bundle) {
         Ok(plan) => plan,
         Err(reason) => return RunFinish::failed(reason, unix_now_ms()),
@@ -99,4 +108,47 @@ fn plan_of(me: NodeId, dag_hash: &DagHash, bundle: &ScenarioBundle) -> Result<Pl
         ));
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use runink_barn::{RunEnd, RunSettings};
+
+    use super::*;
+
+    #[test]
+    fn a_bundle_asking_for_no_isolation_fails_without_running() {
+        let bundle = ScenarioBundle {
+            file: "s.dsl".into(),
+            base_dir: "/nowhere".into(),
+            source: String::new(),
+            scenario: "s".into(),
+            steps_path: Vec::new(),
+            files: BTreeMap::new(),
+            settings: RunSettings {
+                batch_rows_max: 1,
+                queue_len_max: 1,
+                unique_keys_max: 1,
+                all_violations: false,
+                block_on_drift: false,
+                isolated: false,
+            },
+        };
+        let state = tempfile::tempdir().unwrap();
+        let finish = execute(
+            NodeId(1),
+            RunId(1),
+            &DagHash(runink_model::Sha256Hex::from_digest(&[1; 32])),
+            &bundle,
+            state.path(),
+        );
+        assert_eq!(finish.end, RunEnd::Failed);
+        assert!(
+            finish.summary.contains("`--isolation none` is refused"),
+            "{}",
+            finish.summary
+        );
+    }
 }

@@ -36,6 +36,11 @@ pub fn run_remote(global: &GlobalOptions, args: &RunArgs) -> Outcome {
             "`--mask-salt` (or `RUNINK_MASK_SALT`) cannot go with `--server`: a run on a cluster masks with the herd's keys on the node that runs it, and a salt is not sent over the network; unset it"
         )));
     }
+    if args.isolation != crate::cli::IsolationArg::Slice {
+        return Err(Failure::usage(anyhow!(
+            "`--isolation none` cannot go with `--server`: a node runs every remote scenario in slices, never its programs unconfined as the node's user; run it locally to opt out"
+        )));
+    }
     // A bad URL, or https without certificates, is refused before the
     // scenario is even compiled.
     let client = client(server, &args.remote.tls)?;
