@@ -24,14 +24,16 @@ impl RunStatus {
         matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
     }
 
-    /// The transitions of a run: `Pending → Running → Succeeded | Failed |
-    /// Cancelled`, and `Pending → Cancelled`.
+    /// The transitions of a run: `Pending → Running → Succeeded | Failed`,
+    /// and `Pending → Cancelled`. A started run cannot be cancelled: no
+    /// agent can stop one part-way, so it would end with its outputs
+    /// written under a record that says it was cancelled.
     pub fn can_become(self, next: RunStatus) -> bool {
-        match (self, next) {
-            (Self::Pending, Self::Running | Self::Cancelled) => true,
-            (Self::Running, next) => next.is_terminal(),
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Self::Pending, Self::Running | Self::Cancelled)
+                | (Self::Running, Self::Succeeded | Self::Failed)
+        )
     }
 
     /// The status named `name` (as [`as_str`](Self::as_str) spells it).
@@ -259,7 +261,6 @@ mod tests {
                 (Pending, Cancelled),
                 (Running, Succeeded),
                 (Running, Failed),
-                (Running, Cancelled),
             ]
         );
     }

@@ -345,6 +345,22 @@ fn illegal_transitions_are_refused() {
             status: RunStatus::Cancelled
         })
     );
+    // A run that has started cannot be cancelled: it runs on regardless.
+    let started = submit(&mut client, &mut state);
+    client.send(&mut state, start(started)).unwrap();
+    let cancel = client.send(&mut state, finish(started, RunEnd::Cancelled));
+    assert!(matches!(
+        cancel,
+        Err(Refusal::IllegalTransition {
+            from: RunStatus::Running,
+            to: RunStatus::Cancelled,
+            ..
+        })
+    ));
+    assert_eq!(
+        state.run(started).map(|r| r.status),
+        Some(RunStatus::Running)
+    );
 }
 
 #[test]
