@@ -258,6 +258,43 @@ async fn nodes_are_added_as_learners_then_voters_and_removed() {
         .unwrap()
         .unwrap();
 
+    // A node nothing answers for is not made a voter that every quorum
+    // would then wait for; nor is a voter moved by adding it again.
+    let unreachable = runi(&[
+        "barn",
+        "add",
+        "--server",
+        &cluster.url(1),
+        "--id",
+        "6",
+        "--addr",
+        "127.0.0.1:9",
+    ]);
+    let stderr = String::from_utf8_lossy(&unreachable.stderr).into_owned();
+    assert_ne!(unreachable.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("did not catch up"), "{stderr}");
+    let again = runi(&[
+        "barn",
+        "add",
+        "--server",
+        &cluster.url(1),
+        "--id",
+        "2",
+        "--addr",
+        "127.0.0.1:9",
+    ]);
+    let stderr = String::from_utf8_lossy(&again.stderr).into_owned();
+    assert_eq!(again.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("node 2 is a voter already"), "{stderr}");
+    let status = status_json(&cluster, 1);
+    let members: Vec<u64> = status["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(members, [1, 2, 3]);
+
     // Node 4 waits to be added; `runi barn add` adds it through a follower
     // or the leader alike.
     cluster.start(4);

@@ -52,13 +52,38 @@ impl NodeInner {
                     if id == 0 {
                         return Err(ApiError::bad_request("a node id is at least 1"));
                     }
-                    if membership.voter_ids().any(|v| v == id) {
-                        return Ok(());
+                    if let Some(member) = membership.get_node(&id)
+                        && membership.voter_ids().any(|v| v == id)
+                    {
+                        // Adding a voter again is done already; at another
+                        // address it is a mistake.
+                        return match member.addr == addr {
+                            true => Ok(()),
+                            false => Err(ApiError::bad_request(format!(
+                                "node {id} is a voter already, at `{}`; remove it first to move it",
+                                member.addr
+                            ))),
+                        };
                     }
-                    self.raft
-                        .add_learner(id, BasicNode::new(addr), true)
+                    let added = self
+                        .raft
+                        .add_learner(id, BasicNode::new(addr.clone()), false)
                         .await
                         .map_err(membership_error)?;
+                    if let Err(message) = self.wait_caught_up(id, added.log_id.index).await {
+                        // A voter that cannot be reached would count
+                        // against every quorum: it leaves instead.
+                        let _ = self
+                            .raft
+                            .change_membership(
+                                ChangeMembers::RemoveNodes(BTreeSet::from([id])),
+                                false,
+                            )
+                            .await;
+                        return Err(ApiError::unavailable(format!(
+                            "node {id} at `{addr}` {message}; it was not added (is it started, with `--join`, at that address?)"
+                        )));
+                    }
                     self.raft
                         .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
                         .await
@@ -90,6 +115,28 @@ impl NodeInner {
                 self.options.member_change_wait_ms_max
             ))
         })?
+    }
+}
+
+impl NodeInner {
+    /// Waits until the leader has copied its log to `id` up to `index` (the
+    /// entry that made it a learner): a node only becomes a voter once it
+    /// answers. Bounded by `member_change_catch_up_ms_max`.
+    async fn wait_caught_up(&self, id: u64, index: u64) -> Result<(), String> {
+        let wait_ms = self.options.member_change_catch_up_ms_max;
+        let caught_up = |m: &openraft::RaftMetrics<u64, BasicNode>| {
+            m.replication
+                .as_ref()
+                .and_then(|r| r.get(&id))
+                .and_then(|matched| matched.as_ref())
+                .is_some_and(|log_id| log_id.index >= index)
+        };
+        self.raft
+            .wait(Some(Duration::from_millis(wait_ms)))
+            .metrics(caught_up, "the new learner catches up")
+            .await
+            .map(|_| ())
+            .map_err(|_| format!("did not catch up with the log within {wait_ms} ms"))
     }
 }
 

@@ -76,6 +76,9 @@ pub struct NetLimits {
     pub read_wait_ms_max: u64,
     /// Adding a node: the learner catching up, then its promotion.
     pub member_change_wait_ms_max: u64,
+    /// Of which the learner catching up; a node that does not is removed
+    /// again instead of becoming a voter no quorum can count on.
+    pub member_change_catch_up_ms_max: u64,
     /// Tries of `--join`, one every `join_retry_ms`.
     pub join_attempts_max: u32,
     pub join_retry_ms: u64,
@@ -99,6 +102,7 @@ impl Default for NetLimits {
             forward_timeout_ms_max: 5_000,
             read_wait_ms_max: 5_000,
             member_change_wait_ms_max: 30_000,
+            member_change_catch_up_ms_max: 10_000,
             join_attempts_max: 60,
             join_retry_ms: 500,
             register_attempts_max: 1_200,
