@@ -141,6 +141,39 @@ async fn a_damaged_log_entry_is_refused() {
     assert_refused(&error, dir.path(), "log entry");
 }
 
+/// A file emptied (a full disk, a copy cut short) is not a new node: a
+/// node that started afresh would forget its vote and every run.
+#[tokio::test]
+async fn an_emptied_file_is_refused_not_started_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = barn_with_marker(dir.path(), "marker").await;
+    barn.close().await.unwrap();
+    std::fs::write(dir.path().join(DB_FILE), b"").unwrap();
+    let error = Barn::open_embedded_with(dir.path(), options())
+        .await
+        .unwrap_err();
+    assert_refused(&error, dir.path(), "it is empty (0 bytes)");
+}
+
+/// Damage that trips one of redb's own assertions (a file cut to half its
+/// length) is refused as damage, naming the file, not a crash.
+#[tokio::test]
+async fn a_file_cut_short_is_refused_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let barn = barn_with_marker(dir.path(), "marker").await;
+    finish_run_1(&barn).await;
+    barn.close().await.unwrap();
+    let path = dir.path().join(DB_FILE);
+    let length = std::fs::metadata(&path).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(length / 2).unwrap();
+    drop(file);
+    let error = Barn::open_embedded_with(dir.path(), options())
+        .await
+        .unwrap_err();
+    assert_refused(&error, dir.path(), "");
+}
+
 #[tokio::test]
 async fn a_damaged_snapshot_is_refused() {
     let dir = tempfile::tempdir().unwrap();

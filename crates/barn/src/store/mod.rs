@@ -153,20 +153,34 @@ impl Store {
         })?;
         let lock = FolderLock::acquire(dir, lock_wait_ms_max)?;
         let file = dir.join(DB_FILE);
-        let db = redb::Builder::new()
-            .create_with_file_format_v3(format == NewFileFormat::QuickClose)
-            .create(&file)
-            .map_err(|e| open_error(&file, e))?;
+        refuse_empty_file(&file)?;
         let (closed_tx, closed_rx) = oneshot::channel();
-        let store = Self {
-            db,
-            file,
-            _lock: lock,
-            _closed: ClosedSignal(Some(closed_tx)),
-        };
-        store.prepare()?;
-        store.verify()?;
-        Ok((store, closed_rx))
+        // redb stops on some damage with a failed assertion rather than an
+        // error: caught here, it is the damaged file it is.
+        let opened = without_panic_output(|| {
+            let db = redb::Builder::new()
+                .create_with_file_format_v3(format == NewFileFormat::QuickClose)
+                .create(&file)
+                .map_err(|e| open_error(&file, e))?;
+            let store = Self {
+                db,
+                file: file.clone(),
+                _lock: lock,
+                _closed: ClosedSignal(Some(closed_tx)),
+            };
+            store.prepare()?;
+            store.verify()?;
+            Ok(store)
+        });
+        match opened {
+            Ok(result) => result.map(|store| (store, closed_rx)),
+            Err(panic) => Err(BarnError::Corrupted {
+                file,
+                what: format!(
+                    "the database stopped on an internal check while reading it ({panic})"
+                ),
+            }),
+        }
     }
 
     pub(crate) fn file(&self) -> &Path {
@@ -655,6 +669,34 @@ impl Store {
             what: format!("{what}: {error}"),
         }
     }
+}
+
+/// A file of no bytes where the database was: truncated (a full disk, a
+/// copy cut short), not a new node. redb would start it afresh and the
+/// node would forget its log, its vote and every run.
+fn refuse_empty_file(file: &Path) -> Result<(), BarnError> {
+    match std::fs::metadata(file) {
+        Ok(meta) if meta.is_file() && meta.len() == 0 => Err(BarnError::Corrupted {
+            file: file.to_owned(),
+            what: "it is empty (0 bytes): it was truncated, and starting afresh would forget the node's log and vote".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `work`, turning a panic into its message without printing it.
+fn without_panic_output<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    std::panic::set_hook(hook);
+    result.map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned())
+    })
 }
 
 /// Says what a failed `Database::create` means for the operator.
