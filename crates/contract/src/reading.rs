@@ -41,6 +41,13 @@ pub(crate) struct ReadColumn {
 
 impl ColumnReader {
     pub fn read(&self, raw: &ArrayRef) -> Result<ReadColumn, ArrowError> {
+        if raw.data_type() == &self.target && self.kind == LogicalType::Number {
+            // Already floats (Parquet, an `exec` step's cast output): NaN and
+            // the infinities are no number a contract can mean, as in text.
+            let typed: ArrayRef = Arc::new(finite_only(raw));
+            let unreadable = unreadable(raw, &typed);
+            return Ok(ReadColumn { typed, unreadable });
+        }
         if raw.data_type() == &self.target
             && !matches!(self.kind, LogicalType::Object | LogicalType::Array)
         {
@@ -350,6 +357,22 @@ mod tests {
             read.unreadable.iter().collect::<Vec<_>>(),
             [true, false, true]
         );
+    }
+
+    #[test]
+    fn floats_that_are_no_number_are_unreadable_as_text_is() {
+        let raw: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(1.5),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            None,
+        ]));
+        let read = reader(LogicalType::Number, None, false).read(&raw).unwrap();
+        assert_eq!(
+            read.unreadable.iter().collect::<Vec<_>>(),
+            [false, true, true, false]
+        );
+        assert!(read.typed.is_null(1) && read.typed.is_valid(0));
     }
 
     #[test]

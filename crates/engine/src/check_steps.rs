@@ -55,6 +55,7 @@ pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), StepPlanFailure> 
             base_dir,
             limits: options.limits,
             output_columns: &[],
+            column_kinds: &[],
             resources: Default::default(),
             isolation: Isolation::None,
         },

@@ -21,6 +21,8 @@ use runink_model::Resources;
 use runink_plan::{ExecFormat, Step, StepKind, StepOrigin};
 use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio};
 
+use runink_contract::LogicalType;
+
 use crate::EngineError;
 use crate::Isolation;
 use crate::exec_rows::{RowEncoder, conform, declared_schema};
@@ -66,6 +68,10 @@ pub struct ExecSettings<'a> {
     pub limits: Limits,
     /// The output contract's columns: a program may add these.
     pub output_columns: &'a [String],
+    /// The contracts' type of each column they name (the output
+    /// contract's first): a JSON array or object the program emits is
+    /// read only into an `object` or `array` column.
+    pub column_kinds: &'a [(String, LogicalType)],
     /// The resources of the step's slice.
     pub resources: Resources,
     pub isolation: Isolation,
@@ -200,8 +206,18 @@ impl ExecStep {
             feed_stdin(stdin, format, &input_schema, &batches, &writer_events);
         });
         let origin_name = format!("the output of step {} (`{}`)", step.number, step.label);
-        let output_columns: Vec<String> =
-            declared.fields().iter().map(|f| f.name().clone()).collect();
+        let output_columns: Vec<(String, LogicalType)> = declared
+            .fields()
+            .iter()
+            .map(|f| {
+                let kind = settings
+                    .column_kinds
+                    .iter()
+                    .find(|(name, _)| name == f.name())
+                    .map_or(LogicalType::String, |(_, kind)| *kind);
+                (f.name().clone(), kind)
+            })
+            .collect();
         let limits_copy = settings.limits;
         std::thread::spawn(move || {
             read_stdout(
@@ -397,12 +413,14 @@ impl ExecStep {
                 message,
             })?;
         for reject in conformed.rejects {
+            // The whole row as the program emitted it, not only the field.
+            let fields = crate::dlq::row_texts(&batch, reject.row);
             self.ready.rejects.push(EmittedReject {
                 line: lines[reject.row],
                 rule: "cast",
-                field: reject.field.clone(),
+                field: reject.field,
                 message: reject.message,
-                fields: vec![(reject.field, reject.value)],
+                fields,
             });
         }
         if conformed.batch.num_rows() > 0 {
@@ -477,16 +495,21 @@ fn feed_stdin(
 fn read_stdout(
     stdout: std::io::PipeReader,
     format: ExecFormat,
-    columns: &[String],
+    columns: &[(String, LogicalType)],
     origin: &str,
     limits: &Limits,
     events: &SyncSender<Event>,
 ) {
     let input = BufReader::with_capacity(1 << 20, stdout);
     let reader = match format {
-        ExecFormat::Jsonl => Ok(SourceReader::Jsonl(
-            JsonlReader::new(input, Some(columns), origin, limits).rejecting_undeclared_fields(),
-        )),
+        ExecFormat::Jsonl => {
+            let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
+            Ok(SourceReader::Jsonl(
+                JsonlReader::new(input, Some(&names), origin, limits)
+                    .rejecting_undeclared_fields()
+                    .with_column_kinds(columns.to_vec()),
+            ))
+        }
         ExecFormat::Csv => {
             let options = CsvOptions {
                 delimiter: b',',

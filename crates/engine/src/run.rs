@@ -13,7 +13,8 @@ use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use datafusion::prelude::SessionContext;
 use runink_contract::{
-    CheckOptions, CheckedBatch, Contract, MaskRule, Masker, REDACTED, RowChecker, SchemaObject,
+    CheckOptions, CheckedBatch, Contract, LogicalType, MaskRule, Masker, REDACTED, RowChecker,
+    SchemaObject,
 };
 use runink_plan::{ContractRef, Plan, Slice as PlanSlice, Step, StepKind};
 use serde_json::Value;
@@ -771,6 +772,14 @@ impl Run {
         let mut schema = checker
             .as_ref()
             .map_or_else(|| Arc::clone(raw_schema), RowChecker::output_schema);
+        // The output contract's types first: it says what a step may emit.
+        let column_kinds: Vec<(String, LogicalType)> = self
+            .output
+            .iter()
+            .chain(self.input.iter())
+            .flat_map(|(_, object)| object.columns.iter())
+            .map(|c| (c.name.clone(), LogicalType::of(c.logical_type.as_deref())))
+            .collect();
         let context = StepContext {
             session: &self.session,
             sensitive: &self.sensitive,
@@ -784,6 +793,7 @@ impl Run {
                     .output_contract
                     .as_ref()
                     .map_or(&[], |c| c.columns.as_slice()),
+                column_kinds: &column_kinds,
                 resources: Default::default(),
                 isolation: self.options.isolation,
             },

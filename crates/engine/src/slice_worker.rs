@@ -175,6 +175,7 @@ impl Worker {
                 base_dir: Path::new("/"),
                 limits: Limits::default(),
                 output_columns: &[],
+                column_kinds: &[],
                 resources: Default::default(),
                 isolation: Isolation::Slice,
             },

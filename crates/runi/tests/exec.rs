@@ -94,13 +94,16 @@ fn jsonl_rows_go_out_and_come_back_checked_with_bad_lines_in_the_dlq() {
         return;
     }
     // Line 1 is fine, 2 is not JSON, 3 has an undeclared field, 4 has an
-    // amount that is not a number; then the program echoes every row with a
-    // score, so its output lines 5..7 are good.
+    // amount that is not a number, 5 an array for a string, 6 a NaN the
+    // output contract refuses; then the program echoes every row with a
+    // score, so its output lines 7..9 are good.
     let script = r#"import json, sys
 print(json.dumps({"id": "first", "amount": 9}))
 print("not json")
 print(json.dumps({"id": "x", "password": "hunter2"}))
 print(json.dumps({"id": "y", "amount": "lots"}))
+print(json.dumps({"id": ["z"], "amount": 1}))
+print(json.dumps({"id": "n", "amount": "NaN"}))
 for line in sys.stdin:
     row = json.loads(line)
     row["score"] = int(row["amount"] * 10)
@@ -126,11 +129,13 @@ print("scored", file=sys.stderr)
     assert_eq!(rows[3]["score"], -30);
 
     let dlq = json_lines(&root.join("out/dlq.jsonl"));
-    let reasons: Vec<(u64, &str, &str)> = dlq
+    let (from_step, from_contract): (Vec<_>, Vec<_>) = dlq
+        .iter()
+        .partition(|r| r["_runink"]["step"] == "step 1 (exec)");
+    let reasons: Vec<(u64, &str, &str)> = from_step
         .iter()
         .map(|r| {
             let meta = &r["_runink"];
-            assert_eq!(meta["step"], "step 1 (exec)");
             assert_eq!(meta["source"], "output of step 1 (exec)");
             (
                 meta["line"].as_u64().unwrap(),
@@ -139,18 +144,34 @@ print("scored", file=sys.stderr)
             )
         })
         .collect();
-    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
     assert_eq!((reasons[0].0, reasons[0].1), (2, "exec_output"));
     assert!(reasons[0].2.contains("not valid JSON"), "{reasons:?}");
     assert_eq!((reasons[1].0, reasons[1].1), (3, "exec_output"));
     assert!(reasons[1].2.contains("`password`"), "{reasons:?}");
-    assert_eq!((reasons[2].0, reasons[2].1), (4, "cast"));
-    assert!(reasons[2].2.contains("`lots`"), "{reasons:?}");
+    assert_eq!((reasons[2].0, reasons[2].1), (5, "exec_output"));
+    assert!(reasons[2].2.contains("`id` is an array"), "{reasons:?}");
+    assert_eq!((reasons[3].0, reasons[3].1), (4, "cast"));
+    assert!(reasons[3].2.contains("`lots`"), "{reasons:?}");
+    // A value that cannot be cast keeps its whole row in the DLQ.
+    let cast = from_step
+        .iter()
+        .find(|r| r["_runink"]["rule"] == "cast")
+        .unwrap();
+    assert_eq!(
+        (&cast["id"], &cast["amount"]),
+        (&"y".into(), &"lots".into())
+    );
+    // NaN is no number, from a program as from a file.
+    assert_eq!(from_contract.len(), 1, "{from_contract:?}");
+    assert_eq!(from_contract[0]["_runink"]["step"], "output contract");
+    assert_eq!(from_contract[0]["_runink"]["rule"], "logicalType");
+    assert_eq!(from_contract[0]["id"], "n");
 
     let report = report(&output);
     assert_eq!(report["steps"][0]["rows_in"], 3);
-    assert_eq!(report["steps"][0]["rows_out"], 4);
-    assert_eq!(report["steps"][0]["rows_rejected"], 3);
+    assert_eq!(report["steps"][0]["rows_out"], 5);
+    assert_eq!(report["steps"][0]["rows_rejected"], 4);
     // stderr is kept in the run's record.
     assert_eq!(report["steps"][0]["stderr"][0], "scored");
 }

@@ -82,6 +82,13 @@ impl JsonlReader {
         self
     }
 
+    /// Refuses a JSON array or object in a column whose kind is not
+    /// `object` or `array` (what an `exec` step's program emits).
+    pub fn with_column_kinds(mut self, kinds: Vec<(String, LogicalType)>) -> Self {
+        self.kinds = Some(kinds);
+        self
+    }
+
     /// Makes a key outside `columns` a bad record (see the field).
     pub fn rejecting_undeclared_fields(mut self) -> Self {
         self.undeclared_fields_rejected = true;
