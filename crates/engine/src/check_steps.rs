@@ -56,6 +56,7 @@ pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), StepPlanFailure> 
             limits: options.limits,
             output_columns: &[],
             column_kinds: &[],
+            hides_values: false,
             resources: Default::default(),
             isolation: Isolation::None,
         },

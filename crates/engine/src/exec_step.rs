@@ -75,6 +75,9 @@ pub struct ExecSettings<'a> {
     /// The resources of the step's slice.
     pub resources: Resources,
     pub isolation: Isolation,
+    /// The scenario has sensitive columns: quoted values in the program's
+    /// stderr are hidden before it is kept or shown (`quoted_values.rs`).
+    pub hides_values: bool,
 }
 
 /// A running `exec` step.
@@ -230,7 +233,8 @@ impl ExecStep {
             );
         });
         let label = step.label.clone();
-        let stderr = std::thread::spawn(move || capture_stderr(stderr, &label));
+        let hides_values = settings.hides_values;
+        let stderr = std::thread::spawn(move || capture_stderr(stderr, &label, hides_values));
         Ok(Self {
             number: step.number,
             label: step.label.clone(),
@@ -547,7 +551,7 @@ fn read_stdout(
     let _ = events.send(Event::OutputEnded);
 }
 
-fn capture_stderr(stderr: std::io::PipeReader, label: &str) -> StderrLines {
+fn capture_stderr(stderr: std::io::PipeReader, label: &str, hides_values: bool) -> StderrLines {
     let mut lines = StderrLines::default();
     let mut reader = BufReader::new(stderr);
     let mut line = Vec::new();
@@ -565,6 +569,10 @@ fn capture_stderr(stderr: std::io::PipeReader, label: &str) -> StderrLines {
             let _ = reader.read_until(b'\n', &mut rest);
         }
         let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+        let text = match hides_values {
+            true => crate::quoted_values::hide_quoted_text(&text),
+            false => text,
+        };
         tracing::info!(target: "runink::exec", step = label, "{text}");
         if lines.tail.len() == STDERR_TAIL_LINES {
             lines.tail.pop_front();

@@ -6,14 +6,27 @@
 
 /// `message` with each single-quoted stretch replaced by `'***'`.
 pub fn hide_quoted_values(message: &str) -> String {
+    hide_between(message, '\'')
+}
+
+/// A line a program wrote on stderr, with every single- or double-quoted
+/// stretch hidden: programs quote values either way (Python's `repr`,
+/// JSON), and a program's stderr is kept in the run's record.
+pub fn hide_quoted_text(line: &str) -> String {
+    hide_between(&hide_between(line, '"'), '\'')
+}
+
+fn hide_between(message: &str, quote: char) -> String {
     let mut hidden = String::with_capacity(message.len());
     let mut rest = message;
-    while let Some(open) = rest.find('\'') {
-        let Some(close) = rest[open + 1..].find('\'') else {
+    while let Some(open) = rest.find(quote) {
+        let Some(close) = rest[open + 1..].find(quote) else {
             break;
         };
         hidden.push_str(&rest[..open]);
-        hidden.push_str("'***'");
+        hidden.push(quote);
+        hidden.push_str("***");
+        hidden.push(quote);
         rest = &rest[open + 1 + close + 1..];
     }
     hidden.push_str(rest);
@@ -40,5 +53,17 @@ mod tests {
         // A lone quote has nothing after it to hide.
         assert_eq!(hide_quoted_values("it's"), "it's");
         assert_eq!(hide_quoted_values("'é' x"), "'***' x");
+    }
+
+    #[test]
+    fn stderr_lines_hide_single_and_double_quoted_values() {
+        assert_eq!(
+            hide_quoted_text("ValueError: could not convert string to float: 'a@b.c'"),
+            "ValueError: could not convert string to float: '***'"
+        );
+        assert_eq!(
+            hide_quoted_text(r#"bad row {"email": "a@b.c"}"#),
+            r#"bad row {"***": "***"}"#
+        );
     }
 }

@@ -794,6 +794,7 @@ impl Run {
                     .as_ref()
                     .map_or(&[], |c| c.columns.as_slice()),
                 column_kinds: &column_kinds,
+                hides_values: !self.sensitive.is_empty(),
                 resources: Default::default(),
                 isolation: self.options.isolation,
             },

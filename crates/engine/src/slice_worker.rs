@@ -176,6 +176,7 @@ impl Worker {
                 limits: Limits::default(),
                 output_columns: &[],
                 column_kinds: &[],
+                hides_values: false,
                 resources: Default::default(),
                 isolation: Isolation::Slice,
             },

@@ -256,6 +256,7 @@ impl PlannedStep {
                     .unwrap_or_default();
                 let settings = ExecSettings {
                     resources,
+                    hides_values: !context.sensitive.is_empty(),
                     ..context.exec.clone()
                 };
                 let exec = ExecStep::start(step, input, &settings)?;

@@ -385,3 +385,38 @@ fn without_isolation_the_run_fails_naming_the_missing_feature_and_the_opt_out() 
     assert!(stderr.contains("`--isolation none`"), "{stderr}");
     assert!(!root.join("out/rows.jsonl").exists());
 }
+
+/// A program's stderr quoting a value of a sensitive column: the value
+/// reaches neither the error, nor the run's log.
+#[test]
+fn a_programs_stderr_shows_no_quoted_value_when_columns_are_sensitive() {
+    if !isolation_available("exec stderr") {
+        return;
+    }
+    let script = "import sys\nfor line in sys.stdin:\n    print(\"cannot read 'secret-\" + line.strip()[8:9] + \"'\", file=sys.stderr)\nsys.exit(2)\n";
+    let (_temp, root) = scenario(
+        ROWS,
+        "  @step(\"exec\", cmd=\"python3 fail.py\")",
+        &[("fail.py", script)],
+    );
+    let sensitive = CONTRACT.replacen(
+        "      - name: id\n        logicalType: string\n",
+        "      - name: id\n        logicalType: string\n        classification: pii\n",
+        1,
+    );
+    assert_ne!(sensitive, CONTRACT);
+    fs::write(root.join("in.yaml"), sensitive).unwrap();
+    let output = run(&root);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot read '***'"), "{stderr}");
+    assert!(!stderr.contains("secret-"), "{stderr}");
+    let logs = Command::cargo_bin("runi")
+        .unwrap()
+        .env("RUNINK_HOME", root.join(".state"))
+        .args(["logs", "1"])
+        .output()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&logs.stdout);
+    assert!(logs.contains("'***'") && !logs.contains("secret-"), "{logs}");
+}
