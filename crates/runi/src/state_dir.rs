@@ -47,6 +47,9 @@ pub fn mask_keys(
     herd: &str,
     salt_override: Option<&str>,
 ) -> anyhow::Result<MaskKeys> {
+    // Only a herd's own folder: a name, never a path (`../other`).
+    runink_model::HerdName::new(herd)
+        .map_err(|e| anyhow::anyhow!("`{herd}` is not a herd name: {e}"))?;
     let folder = state.join("herds").join(herd);
     let path = folder.join("mask-keys.json");
     let stored = if path.exists() {

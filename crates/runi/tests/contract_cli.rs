@@ -182,6 +182,13 @@ fn validate_counts_per_rule_and_writes_the_dlq() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no masking keys"));
+    // A herd is a name: a path to another state folder's keys is refused.
+    let relative = format!("../{}/herds/default", folder.path.display());
+    runi(&other_home.path)
+        .args(["contract", "detokenize", "--herd", &relative, &token])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a herd name"));
 }
 
 #[test]

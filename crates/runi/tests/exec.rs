@@ -418,5 +418,8 @@ fn a_programs_stderr_shows_no_quoted_value_when_columns_are_sensitive() {
         .output()
         .unwrap();
     let logs = String::from_utf8_lossy(&logs.stdout);
-    assert!(logs.contains("'***'") && !logs.contains("secret-"), "{logs}");
+    assert!(
+        logs.contains("'***'") && !logs.contains("secret-"),
+        "{logs}"
+    );
 }

@@ -10,6 +10,13 @@ use crate::output::print_json;
 use crate::state_dir::{mask_keys, state_dir};
 
 pub fn detokenize(global: &GlobalOptions, args: &ContractDetokenizeArgs) -> Outcome {
+    // A herd is a name, never a path into another folder's keys.
+    runink_model::HerdName::new(&args.herd).map_err(|e| {
+        Failure::usage(anyhow::anyhow!(
+            "`--herd {}` is not a herd name: {e}",
+            args.herd
+        ))
+    })?;
     let state = state_dir().map_err(Failure::infra)?;
     let keys_file = state.join("herds").join(&args.herd).join("mask-keys.json");
     if !keys_file.exists() {
