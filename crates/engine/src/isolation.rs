@@ -13,3 +13,9 @@ pub enum Isolation {
     /// limits. Only ever by the user's explicit choice, and logged.
     None,
 }
+
+/// Removes the cgroups this process's slices leave for reuse; call as the
+/// process ends, when no run of it goes on.
+pub fn release_slice_cgroups() {
+    runink_slice::release_process_cgroups();
+}

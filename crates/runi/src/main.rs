@@ -53,6 +53,8 @@ fn main() -> ExitCode {
             .map(|state| (contract_cache::load(&state), state)),
     };
     let outcome = commands::run(&cli);
+    // Every run of this process has ended: its slices' cgroups go with it.
+    runink_engine::release_slice_cgroups();
     if let Some((loaded, state)) = known_valid {
         contract_cache::save(&state, &loaded);
     }

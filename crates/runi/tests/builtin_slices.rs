@@ -275,3 +275,53 @@ fn columns_no_step_touches_stay_with_their_rows_across_batches() {
         }
     }
 }
+
+/// A run's slices leave no cgroup behind: the groups kept for reuse and
+/// the process's `runink/<pid>` parent go when `runi` ends.
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the runi under test is started by hand to learn its pid, which names its cgroups"
+)]
+fn a_finished_run_leaves_no_slice_cgroup() {
+    if !isolation_available("slice cgroups removed") {
+        return;
+    }
+    let (_temp, root) = scenario(
+        "id,email,code,amount\na,x@y.z,1,2\n",
+        "  @step(\"filter\", where=\"amount > 0\")",
+    );
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
+        .env("RUNINK_HOME", root.join(".state"))
+        .env("RUNINK_MASK_SALT", "salt")
+        .args(["-q", "run"])
+        .arg(root.join("s.dsl"))
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let left = groups_named(Path::new("/sys/fs/cgroup"), &pid.to_string(), 10);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Folders `…/runink/NAME` under `dir`, at most `depth` levels down.
+fn groups_named(dir: &Path, name: &str, depth: usize) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if path.ends_with(Path::new("runink").join(name)) {
+            found.push(path.clone());
+        }
+        if depth > 0 {
+            found.extend(groups_named(&path, name, depth - 1));
+        }
+    }
+    found
+}

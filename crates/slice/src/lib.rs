@@ -39,6 +39,6 @@ pub use cgroup::layout::{CgroupVersion, Controller};
 pub use error::{Result, SliceError};
 pub use probe::{FeatureStatus, Probe, probe};
 pub use running::{RunningSlice, SliceExit};
-pub use spawn::{STAGING_DIR_DEFAULT, Slice, Slicer};
+pub use spawn::{STAGING_DIR_DEFAULT, Slice, Slicer, release_process_cgroups};
 pub use spec::{INNER_ID, IdRange, LIBRARY_PATHS, Limits, SliceSpec, Stdio};
 pub use sys::set_pipe_buffer_bytes;

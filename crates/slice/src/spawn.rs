@@ -73,6 +73,16 @@ impl Slice {
     }
 }
 
+/// Removes the cgroups the process-wide [`Slicer`] keeps (its pool of
+/// ready groups and this process's `runink/<pid>` parents), if it was
+/// made. Call as the process ends, when none of its slices runs: the
+/// `Slicer` is a static and is never dropped.
+pub fn release_process_cgroups() {
+    if let Some(slicer) = SLICER.get() {
+        slicer.cgroups.remove_all();
+    }
+}
+
 fn process_slicer() -> Result<&'static Slicer> {
     if let Some(slicer) = SLICER.get() {
         return Ok(slicer);

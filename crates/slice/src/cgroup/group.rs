@@ -46,6 +46,24 @@ pub(crate) struct Cgroups {
 }
 
 impl Cgroups {
+    /// Removes the pooled groups and this process's parents. Call when no
+    /// slice of the process runs any more (it is ending): otherwise they
+    /// stay until the next Runink process under the same parent cleans
+    /// them as stale. A group still busy is left, with a warning.
+    pub(crate) fn remove_all(&self) {
+        let pooled = std::mem::take(&mut *self.pool.lock().unwrap_or_else(PoisonError::into_inner));
+        for group in pooled {
+            if let Err(e) = group.remove() {
+                tracing::warn!(error = %e, "leaving a pooled slice cgroup behind");
+            }
+        }
+        for hierarchy in &self.hierarchies {
+            if let Err(e) = remove_group(&hierarchy.parent) {
+                tracing::warn!(error = %e, "leaving this process's slice cgroup parent behind");
+            }
+        }
+    }
+
     /// Creates this process's parent groups after removing stale ones left by
     /// dead parents. Every controller must be available.
     pub(crate) fn open(layout: &Layout) -> Result<Self> {
