@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
 use std::thread::JoinHandle;
 
 use arrow::array::RecordBatch;
@@ -57,6 +57,8 @@ pub(crate) const PIPE_BUFFER_BYTES: usize = 1 << 20;
 const STDERR_LINE_BYTES_MAX: usize = 4096;
 /// stderr lines kept in the run's record; later lines are counted only.
 const STDERR_LINES_KEPT_MAX: usize = 1000;
+/// How often a program's end is looked for while its output is awaited.
+const EXIT_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 /// stderr lines quoted when the program fails.
 const STDERR_TAIL_LINES: usize = 10;
 
@@ -297,9 +299,17 @@ impl ExecStep {
     pub fn finish(&mut self) -> Result<Emitted, EngineError> {
         drop(self.to_stdin.take());
         while self.stdin_open || self.stdout_open {
-            match self.events.recv() {
+            match self.events.recv_timeout(EXIT_POLL) {
                 Ok(event) => self.handle(event)?,
-                Err(_) => break,
+                // Once the program has exited, what it left running in the
+                // background is killed, so its pipes close (in a slice,
+                // its pid namespace ends with it anyway).
+                Err(RecvTimeoutError::Timeout) => {
+                    self.slice.has_ended().map_err(|e| {
+                        EngineError::Isolation(format!("cannot wait for step {}: {e}", self.number))
+                    })?;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
             }
         }
         let exit = self.slice.wait().map_err(|e| {

@@ -423,3 +423,48 @@ fn a_programs_stderr_shows_no_quoted_value_when_columns_are_sensitive() {
         "{logs}"
     );
 }
+
+/// Under `--isolation none` a program that leaves a child running in the
+/// background (holding its stdout) does not hold the run open: the child
+/// is killed once the program has exited.
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the runi under test is started by hand to bound how long it may hang"
+)]
+fn an_unconfined_programs_background_child_ends_with_it() {
+    let marker = "299.75";
+    let (_temp, root) = scenario(
+        ROWS,
+        &format!("  @step(\"exec\", cmd=\"cat; (sleep {marker} &)\")"),
+        &[],
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
+        .env("RUNINK_HOME", root.join(".state"))
+        .env("RUNINK_MASK_SALT", "salt")
+        .args(["-q", "run", "--isolation", "none"])
+        .arg(root.join("s.dsl"))
+        .spawn()
+        .unwrap();
+    // A hang guard, not a timing: the run takes well under a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the run did not end after its program exited");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success());
+    let left: Vec<String> = fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.starts_with("sleep") && c.contains(marker))
+        .collect();
+    assert!(left.is_empty(), "left running: {left:?}");
+}

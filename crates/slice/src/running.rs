@@ -103,11 +103,51 @@ impl RunningSlice {
         }
     }
 
-    /// Kills the slice (every process in it: the first is its pid namespace's init).
+    /// Kills the slice (every process in it: the first is its pid namespace's
+    /// init; an unconfined program leads a process group of its own).
     pub fn kill(&mut self) {
         if self.exit.is_none() {
             sys::kill(self.pid, libc::SIGKILL);
+            if matches!(self.live, Some(Live::Unconfined)) {
+                sys::kill(-self.pid, libc::SIGKILL);
+            }
         }
+    }
+
+    /// Whether the slice's first process has ended, without blocking. When
+    /// it has, it is waited for as [`RunningSlice::wait`] does (the exit is
+    /// kept for it), and what it left running is killed: an unconfined
+    /// program's background children, which would hold its pipes open.
+    pub fn has_ended(&mut self) -> Result<bool> {
+        if self.exit.is_some() {
+            return Ok(true);
+        }
+        if matches!(self.live, Some(Live::Unconfined)) && !self.end_group_once_exited(false)? {
+            return Ok(false);
+        }
+        let status = sys::try_wait_pid(self.pid).map_err(|source| SliceError::Os {
+            call: "waitpid",
+            source,
+        })?;
+        match status {
+            None => Ok(false),
+            Some(status) => self.ended_with(status).map(|_| true),
+        }
+    }
+
+    /// For an unconfined program: once it has exited (waiting for it when
+    /// `block`), kills its process group, what it left running in the
+    /// background and would hold its pipes open, before it is reaped (so
+    /// the group's id cannot be another's yet). Whether it has exited.
+    fn end_group_once_exited(&self, block: bool) -> Result<bool> {
+        let exited = sys::has_exited(self.pid, block).map_err(|source| SliceError::Os {
+            call: "waitid",
+            source,
+        })?;
+        if exited {
+            sys::kill(-self.pid, libc::SIGKILL);
+        }
+        Ok(exited)
     }
 
     /// Closes stdin, waits for the slice to end, releases its cgroups (to a
@@ -119,10 +159,19 @@ impl RunningSlice {
             return Ok(exit);
         }
         drop(self.stdin.take());
+        if matches!(self.live, Some(Live::Unconfined)) {
+            self.end_group_once_exited(true)?;
+        }
         let status = sys::wait_pid(self.pid).map_err(|source| SliceError::Os {
             call: "waitpid",
             source,
         })?;
+        self.ended_with(status)
+    }
+
+    /// Records how the first process ended (raw wait status `status`) and
+    /// releases what the slice held.
+    fn ended_with(&mut self, status: libc::c_int) -> Result<SliceExit> {
         let live = self
             .live
             .take()

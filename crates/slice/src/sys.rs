@@ -47,6 +47,48 @@ pub(crate) fn wait_pid(pid: libc::pid_t) -> io::Result<libc::c_int> {
     }
 }
 
+/// Whether `pid` has exited, leaving it unreaped (so its pid, and the
+/// process group it leads, are not reused yet); blocks when `block`.
+pub(crate) fn has_exited(pid: libc::pid_t, block: bool) -> io::Result<bool> {
+    let mut flags = libc::WEXITED | libc::WNOWAIT;
+    if !block {
+        flags |= libc::WNOHANG;
+    }
+    loop {
+        // SAFETY: zeroed siginfo_t is a valid value to be written by waitid.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is valid and writable for the call's duration.
+        let r = unsafe { libc::waitid(libc::P_PID, pid.unsigned_abs(), &mut info, flags) };
+        if r == 0 {
+            // SAFETY: waitid filled `info`; si_pid is 0 when nothing exited (WNOHANG).
+            return Ok(unsafe { info.si_pid() } == pid);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// The raw wait status of `pid` if it has exited, without blocking.
+pub(crate) fn try_wait_pid(pid: libc::pid_t) -> io::Result<Option<libc::c_int>> {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid, writable c_int for the call's duration.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::WNOHANG) };
+        if r == pid {
+            return Ok(Some(status));
+        }
+        if r == 0 {
+            return Ok(None);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
 /// Duplicates `fd` to the lowest free descriptor at or above `min`, close-on-exec.
 pub(crate) fn dup_at_least(fd: BorrowedFd<'_>, min: RawFd) -> io::Result<OwnedFd> {
     // SAFETY: F_DUPFD_CLOEXEC on a borrowed, open descriptor; no memory involved.

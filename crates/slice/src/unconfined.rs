@@ -38,7 +38,9 @@ impl Slice {
             .current_dir(host_workdir(spec))
             .stdin(child_stdio(&spec.stdin)?)
             .stdout(child_stdio(&spec.stdout)?)
-            .stderr(child_stdio(&spec.stderr)?);
+            .stderr(child_stdio(&spec.stderr)?)
+            // A group of its own: what it leaves running is killed with it.
+            .process_group(0);
         if spec.kill_on_parent_death {
             let parent = libc::pid_t::try_from(std::process::id()).expect("pids fit in pid_t");
             // SAFETY: the closure runs in the forked child before exec and
