@@ -468,3 +468,25 @@ fn an_unconfined_programs_background_child_ends_with_it() {
         .collect();
     assert!(left.is_empty(), "left running: {left:?}");
 }
+
+/// A second Arrow stream after the first one's end would be lost: the
+/// step fails, saying so.
+#[test]
+fn data_after_the_end_of_an_arrow_stream_fails_the_step() {
+    if !isolation_available("exec arrow trailing stream") {
+        return;
+    }
+    let (_temp, root) = scenario(
+        ROWS,
+        "  @step(\"exec\", cmd=\"cat > /tmp/s.arrow; cat /tmp/s.arrow /tmp/s.arrow\", format=\"arrow\")",
+        &[],
+    );
+    let output = run(&root);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("more data follows the end of the Arrow stream"),
+        "{stderr}"
+    );
+    assert!(!root.join("out/rows.jsonl").exists());
+}

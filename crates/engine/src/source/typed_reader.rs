@@ -15,10 +15,20 @@ use crate::EngineError;
 use crate::limits::Limits;
 
 pub struct TypedReader {
-    batches: Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>,
+    batches: Batches,
     schema: SchemaRef,
     uri: String,
     rows_read: u64,
+}
+
+enum Batches {
+    Parquet(Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>),
+    /// An Arrow IPC stream; `in_file` when it is the stream of a file, whose
+    /// footer follows its end.
+    Arrow {
+        reader: StreamReader<Box<dyn Read + Send>>,
+        in_file: bool,
+    },
 }
 
 impl TypedReader {
@@ -30,7 +40,7 @@ impl TypedReader {
             .map_err(|e| EngineError::read(uri, e))?;
         Ok(Self {
             schema: arrow::array::RecordBatchReader::schema(&reader),
-            batches: Box::new(reader),
+            batches: Batches::Parquet(Box::new(reader)),
             uri: uri.to_owned(),
             rows_read: 0,
         })
@@ -45,7 +55,8 @@ impl TypedReader {
         let mut word = [0u8; 8];
         let mut peeked =
             read_up_to(&mut input, &mut word).map_err(|e| EngineError::read(uri, e))?;
-        if peeked == 8 && &word[..6] == b"ARROW1" {
+        let in_file = peeked == 8 && &word[..6] == b"ARROW1";
+        if in_file {
             // A file: its messages start after the magic, padded with
             // zeros to the writer's alignment (arrow-rs pads to 64 bytes).
             peeked = 0;
@@ -63,7 +74,7 @@ impl TypedReader {
         let reader = StreamReader::try_new(rest, None).map_err(|e| EngineError::read(uri, e))?;
         Ok(Self {
             schema: reader.schema(),
-            batches: Box::new(reader),
+            batches: Batches::Arrow { reader, in_file },
             uri: uri.to_owned(),
             rows_read: 0,
         })
@@ -74,7 +85,27 @@ impl TypedReader {
     }
 
     pub fn next_batch(&mut self) -> Result<Option<SourceBatch>, EngineError> {
-        let Some(batch) = self.batches.next() else {
+        let next = match &mut self.batches {
+            Batches::Parquet(batches) => batches.next(),
+            Batches::Arrow { reader, in_file } => match reader.next() {
+                // A stream's end is the input's end: whatever follows (a
+                // second stream, garbage) would be lost without a word.
+                None if !*in_file => {
+                    let mut byte = [0u8; 1];
+                    let more = read_up_to(reader.get_mut(), &mut byte)
+                        .map_err(|e| EngineError::read(&self.uri, e))?;
+                    if more > 0 {
+                        return Err(EngineError::read(
+                            &self.uri,
+                            "more data follows the end of the Arrow stream (a second stream, or bytes after it); write one stream",
+                        ));
+                    }
+                    None
+                }
+                next => next,
+            },
+        };
+        let Some(batch) = next else {
             return Ok(None);
         };
         let batch = batch.map_err(|e| EngineError::read(&self.uri, e))?;
