@@ -573,7 +573,7 @@ fn bad_start_arguments_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     let data = data.to_str().unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &[
                 "barn",
@@ -634,6 +634,22 @@ fn bad_start_arguments_are_refused_clearly() {
                 "2=h:1",
             ],
             "does not name this node",
+        ),
+        (
+            &[
+                "barn",
+                "start",
+                "--id",
+                "1",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                data,
+                "--insecure",
+                "--peers",
+                "1=127.0.0.1:9",
+            ],
+            "gives this node (`1`) the address `127.0.0.1:9`, but it listens on `127.0.0.1:0`",
         ),
         (
             &[

@@ -89,8 +89,19 @@ impl ClusterNode {
                 options.id
             )));
         }
+        // The peers reach this node at the address `--peers` gives it: one
+        // it does not listen on would leave it out of every election.
+        if let Some(addr) = options.peers.get(&options.id)
+            && *addr != options.listen
+        {
+            return Err(BarnError::Config(format!(
+                "`--peers` gives this node (`{}`) the address `{addr}`, but it listens on `{}`; give both the same HOST:PORT",
+                options.id, options.listen
+            )));
+        }
         let tls = options.tls.as_ref().map(TlsMaterial::load).transpose()?;
         let folder = options.data.clone();
+        let id = options.id;
         let lock_wait_ms_max = options.storage.lock_wait_ms_max;
         let limits = options.storage.state_limits.clone();
         let (store, state_machine) = tokio::task::spawn_blocking(move || {
@@ -101,6 +112,8 @@ impl ClusterNode {
                 lock_wait_ms_max,
                 NewFileFormat::FewerPagesPerCommit,
             )?;
+            // A folder is one node's: its log and vote are that node's.
+            store.claim_node(id)?;
             // A node lives long: it checks the archive too before serving.
             store.verify_archive()?;
             let store = Arc::new(store);

@@ -82,6 +82,8 @@ pub(crate) const KEY_VOTE: &str = "vote";
 const KEY_COMMITTED_BEFORE: &str = "committed";
 const KEY_PURGED: &str = "last_purged";
 const KEY_FORMAT: &str = "format";
+/// The id of the cluster node whose folder this is, once it has served.
+const KEY_NODE_ID: &str = "node_id";
 const KEY_SNAPSHOT_META: &str = "meta";
 const KEY_SNAPSHOT_DATA: &str = "data";
 
@@ -200,6 +202,35 @@ impl Store {
                 supported: FORMAT.into(),
             }),
             None => self.create_tables(),
+        }
+    }
+
+    /// Marks the file as node `id`'s, or refuses when another node's mark
+    /// is on it: its log and vote would be taken for this node's.
+    pub(crate) fn claim_node(&self, id: u64) -> Result<(), BarnError> {
+        let stored = {
+            let txn = self.db.begin_read().map_err(self.err())?;
+            let meta = txn.open_table(META).map_err(self.err())?;
+            match meta.get(KEY_NODE_ID).map_err(self.err())? {
+                Some(value) => Some(self.decode::<u64>(value.value(), "the node id")?),
+                None => None,
+            }
+        };
+        match stored {
+            Some(stored) if stored == id => Ok(()),
+            Some(stored) => Err(BarnError::Config(format!(
+                "`{}` is the data of node {stored}, not node {id}; start it with `--id {stored}`, or give node {id} a folder of its own",
+                self.file.parent().unwrap_or(&self.file).display()
+            ))),
+            None => {
+                let txn = self.db.begin_write().map_err(self.err())?;
+                {
+                    let mut meta = txn.open_table(META).map_err(self.err())?;
+                    meta.insert(KEY_NODE_ID, self.encode(&id)?.as_slice())
+                        .map_err(self.err())?;
+                }
+                txn.commit().map_err(self.err())
+            }
         }
     }
 

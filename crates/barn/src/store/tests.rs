@@ -552,3 +552,21 @@ fn the_embedded_barn_makes_v3_files_nodes_make_v2_and_both_open() {
         "the older file kept its format"
     );
 }
+
+#[test]
+fn a_folder_is_one_nodes_and_refuses_another_id() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (store, _closed) =
+            Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
+        store.claim_node(3).unwrap();
+        store.claim_node(3).unwrap();
+    }
+    let (store, _closed) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
+    let error = store.claim_node(4).unwrap_err().to_string();
+    assert!(
+        error.contains("is the data of node 3, not node 4") && error.contains("`--id 3`"),
+        "{error}"
+    );
+    store.claim_node(3).unwrap();
+}
