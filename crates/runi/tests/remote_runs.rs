@@ -355,8 +355,6 @@ async fn a_run_whose_node_was_killed_is_ended_failed_when_the_node_is_back() {
         "--server",
         &cluster.url(1),
         "--detach",
-        "--isolation",
-        "none",
         &slow,
     ]);
     succeeded(&out, &cluster);
