@@ -350,13 +350,7 @@ async fn a_run_whose_node_was_killed_is_ended_failed_when_the_node_is_back() {
     let mut cluster = agent_on_3_only(true).await;
     let (_work, orders) = orders_copy(&[("slow.dsl", SLOW)]);
     let slow = path_arg(&orders.join("slow.dsl"));
-    let out = runi(&[
-        "run",
-        "--server",
-        &cluster.url(1),
-        "--detach",
-        &slow,
-    ]);
+    let out = runi(&["run", "--server", &cluster.url(1), "--detach", &slow]);
     succeeded(&out, &cluster);
     let run: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     wait_for_run(&cluster, 1, run, |r| r.status == RunStatus::Running).await;

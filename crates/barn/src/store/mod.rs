@@ -148,6 +148,12 @@ impl Store {
         lock_wait_ms_max: u64,
         format: NewFileFormat,
     ) -> Result<(Self, Closed), BarnError> {
+        if dir.is_file() {
+            return Err(BarnError::Config(format!(
+                "`{}` is a file; the barn's data goes in a folder (give a folder's path, new or one a barn made)",
+                dir.display()
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(|source| BarnError::Io {
             action: "create the barn folder",
             path: dir.to_owned(),

@@ -570,3 +570,18 @@ fn a_folder_is_one_nodes_and_refuses_another_id() {
     );
     store.claim_node(3).unwrap();
 }
+
+#[test]
+fn a_file_given_as_the_folder_is_refused_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data");
+    std::fs::write(&file, "x").unwrap();
+    let error = Store::open(&file, 0, NewFileFormat::FewerPagesPerCommit)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("is a file; the barn's data goes in a folder"),
+        "{error}"
+    );
+}
