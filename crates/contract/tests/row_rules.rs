@@ -400,6 +400,26 @@ fn counting_only_skips_the_copy_of_passing_rows() {
     assert_eq!((checked.rows_valid, checked.valid.num_rows()), (1, 1));
 }
 
+/// Checks `values` as the one text column `name` of object `rows` in the
+/// contract `text`.
+fn check_one_column(
+    text: &str,
+    name: &str,
+    values: &[Option<&str>],
+) -> (runink_contract::CheckedBatch, RowChecker) {
+    let contract = Contract::from_yaml(text).unwrap();
+    let schema = text_schema(&[name]);
+    let mut checker = RowChecker::new(
+        contract.object("rows").unwrap(),
+        &schema,
+        CheckOptions::default(),
+    )
+    .unwrap();
+    let column: ArrayRef = Arc::new(StringArray::from(values.to_vec()));
+    let batch = RecordBatch::try_new(Arc::new(schema), vec![column]).unwrap();
+    (checker.check(&batch).unwrap(), checker)
+}
+
 /// Whole-number bounds of an integer column compare exactly, past 2^53
 /// where an `f64` can no longer tell neighbours apart.
 #[test]
@@ -417,23 +437,13 @@ schema:
         logicalType: integer
         logicalTypeOptions: { minimum: 9007199254740993, exclusiveMaximum: 9007199254740995 }
 "#;
-    let contract = Contract::from_yaml(text).unwrap();
-    let schema = text_schema(&["id"]);
-    let mut checker = RowChecker::new(
-        contract.object("rows").unwrap(),
-        &schema,
-        CheckOptions::default(),
-    )
-    .unwrap();
     let values = [
-        "9007199254740992",
-        "9007199254740993",
-        "9007199254740994",
-        "9007199254740995",
+        Some("9007199254740992"),
+        Some("9007199254740993"),
+        Some("9007199254740994"),
+        Some("9007199254740995"),
     ];
-    let column: ArrayRef = Arc::new(StringArray::from(values.to_vec()));
-    let batch = RecordBatch::try_new(Arc::new(schema), vec![column]).unwrap();
-    let checked = checker.check(&batch).unwrap();
+    let (checked, _) = check_one_column(text, "id", &values);
     assert_eq!(checked.rejected_rows, [0, 3]);
     let rules: Vec<RuleKind> = checked.findings.iter().map(|f| f[0].rule).collect();
     assert_eq!(rules, [RuleKind::Minimum, RuleKind::ExclusiveMaximum]);
@@ -474,14 +484,6 @@ schema:
                 required: true
                 logicalTypeOptions: { pattern: "^[0-9]{5}$" }
 "#;
-    let contract = Contract::from_yaml(text).unwrap();
-    let schema = text_schema(&["customer"]);
-    let mut checker = RowChecker::new(
-        contract.object("rows").unwrap(),
-        &schema,
-        CheckOptions::default(),
-    )
-    .unwrap();
     let values = [
         Some(r#"{"age": 30, "address": {"zip": "12345"}}"#),
         Some(r#"{"age": "old", "address": {"zip": "12345"}}"#),
@@ -492,9 +494,7 @@ schema:
         Some(r#"{"age": 30}"#),
         None,
     ];
-    let column: ArrayRef = Arc::new(StringArray::from(values.to_vec()));
-    let batch = RecordBatch::try_new(Arc::new(schema), vec![column]).unwrap();
-    let checked = checker.check(&batch).unwrap();
+    let (checked, checker) = check_one_column(text, "customer", &values);
     let found: Vec<(u32, RuleKind, String)> = checked
         .rejected_rows
         .iter()

@@ -260,29 +260,14 @@ async fn nodes_are_added_as_learners_then_voters_and_removed() {
 
     // A node nothing answers for is not made a voter that every quorum
     // would then wait for; nor is a voter moved by adding it again.
-    let unreachable = runi(&[
-        "barn",
-        "add",
-        "--server",
-        &cluster.url(1),
-        "--id",
-        "6",
-        "--addr",
-        "127.0.0.1:9",
-    ]);
+    let add = |url: String, id: &str, addr: &str| {
+        runi(&["barn", "add", "--server", &url, "--id", id, "--addr", addr])
+    };
+    let unreachable = add(cluster.url(1), "6", "127.0.0.1:9");
     let stderr = String::from_utf8_lossy(&unreachable.stderr).into_owned();
     assert_ne!(unreachable.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("did not catch up"), "{stderr}");
-    let again = runi(&[
-        "barn",
-        "add",
-        "--server",
-        &cluster.url(1),
-        "--id",
-        "2",
-        "--addr",
-        "127.0.0.1:9",
-    ]);
+    let again = add(cluster.url(1), "2", "127.0.0.1:9");
     let stderr = String::from_utf8_lossy(&again.stderr).into_owned();
     assert_eq!(again.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("node 2 is a voter already"), "{stderr}");
@@ -298,20 +283,11 @@ async fn nodes_are_added_as_learners_then_voters_and_removed() {
     // Node 4 waits to be added; `runi barn add` adds it through a follower
     // or the leader alike.
     cluster.start(4);
-    let add = runi(&[
-        "barn",
-        "add",
-        "--server",
-        &cluster.url(2),
-        "--id",
-        "4",
-        "--addr",
-        &cluster.addr(4),
-    ]);
+    let added = add(cluster.url(2), "4", &cluster.addr(4));
     assert!(
-        add.status.success(),
+        added.status.success(),
         "{}",
-        String::from_utf8_lossy(&add.stderr)
+        String::from_utf8_lossy(&added.stderr)
     );
     // Node 5 asks to join by itself.
     cluster.start_with(5, &["--join".into(), cluster.addr(3)]);
