@@ -229,10 +229,35 @@ fn remove(global: &GlobalOptions, args: &BarnRemoveArgs) -> Outcome {
     Ok(Exit::Ok)
 }
 
+/// An IP address, or a DNS name (labels of ASCII letters, digits and `-`,
+/// not starting or ending with `-`; a leading `*.` for a wildcard).
+fn is_host_name(host: &str) -> bool {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
 fn certs(global: &GlobalOptions, args: &BarnCertsArgs) -> Outcome {
     if args.nodes == 0 || args.hosts.iter().any(String::is_empty) {
         return Err(Failure::usage(anyhow!(
             "`--nodes` is at least 1 and `--hosts` names no empty host"
+        )));
+    }
+    // A certificate is for names a client can reach: an IP address, or a
+    // DNS name of letters, digits, `-` and `.` (`*.` in front for a wildcard).
+    if let Some(bad) = args.hosts.iter().find(|host| !is_host_name(host)) {
+        return Err(Failure::usage(anyhow!(
+            "`--hosts {bad}` is neither an IP address nor a host name (letters, digits, `-`, `.`)"
         )));
     }
     let issued = development_certs(args.nodes, &args.hosts).map_err(barn_failure)?;
@@ -277,4 +302,25 @@ fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), Failure> {
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write `{}`", path.display()))
         .map_err(Failure::infra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_are_ip_addresses_or_dns_names() {
+        for good in [
+            "localhost",
+            "node-1.example.com",
+            "127.0.0.1",
+            "::1",
+            "*.barn.local",
+        ] {
+            assert!(is_host_name(good), "{good}");
+        }
+        for bad in ["bad host!", "-x", "a..b", "x-", "é.com", "*."] {
+            assert!(!is_host_name(bad), "{bad}");
+        }
+    }
 }
