@@ -16,7 +16,7 @@ pub fn exit_failure(
 ) -> Option<String> {
     if exit.oom_killed {
         return Some(format!(
-            "{what} was killed: out of memory (its limit is {} MiB; raise it with `@requires(memory=…)`){context}",
+            "{what} was killed: out of memory (its limit is {} MiB; raise it with `@requires(memory=…)` above the step, or `memory` under `[requires]` in a named step's `.toml`){context}",
             memory_bytes >> 20
         ));
     }
