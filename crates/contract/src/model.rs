@@ -50,6 +50,8 @@ pub struct Column {
     /// An `object` column's own properties: the keys of its values, each
     /// checked as a column is (`nested_check.rs`).
     pub properties: Vec<Column>,
+    /// An `array` column's `items`: what each element must be.
+    pub items: Option<Box<Column>>,
 }
 
 impl Column {
@@ -276,7 +278,20 @@ fn column(value: &Value, path: &str) -> Result<Column, ContractError> {
         options: TypeOptions::read(object.get("logicalTypeOptions"), path)?,
         quality: QualityRule::read_list(object.get("quality"), path)?,
         properties: properties(object.get("properties"), path)?,
+        items: match object.get("items") {
+            None | Some(Value::Null) => None,
+            Some(items) => Some(Box::new(item_column(items, &format!("{path}.items"))?)),
+        },
     })
+}
+
+/// An array's `items`, which ODCS lets go without a name: `items` then.
+fn item_column(value: &Value, path: &str) -> Result<Column, ContractError> {
+    let mut object = expect_object(value, path)?.clone();
+    object
+        .entry("name")
+        .or_insert_with(|| Value::String("items".into()));
+    column(&Value::Object(object), path)
 }
 
 /// The text value of one `customProperties` entry, if present.

@@ -1,8 +1,10 @@
-//! The properties of `object` columns: each key of the column's JSON
-//! values is checked as a column of its own (its type, `required`, its
-//! options and row rules), named by its path (`customer.address.zip`).
-//! A key of a missing or unreadable object is not checked: the object's
-//! own rules speak for it.
+//! The properties of `object` columns and the `items` of `array` ones:
+//! each key of the column's JSON values, or each element, is checked as a
+//! column of its own (its type, `required`, its options and row rules),
+//! named by its path (`customer.address.zip`, `tags[]`). A key of a
+//! missing or unreadable object is not checked: the object's own rules
+//! speak for it. Element values keep the row they came from, so a row
+//! fails when one of its elements does.
 
 use std::sync::Arc;
 
@@ -22,9 +24,18 @@ pub(crate) struct NestedCheck {
     /// Whose values hold the key: a contract column's index, or
     /// `columns + n` for the `n`-th nested check (an object in an object).
     pub parent: usize,
-    pub key: String,
+    pub part: Part,
     /// The contract column the path starts from.
     pub root: usize,
+}
+
+/// Which part of its parent's values a nested check reads.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Part {
+    /// The value of this key of each object.
+    Key(String),
+    /// Every element of each array.
+    Items,
 }
 
 /// The nested checks of `columns`, parents before their children; their
@@ -52,8 +63,17 @@ fn add_properties(
     first_nested_owner: usize,
     nested: &mut Vec<NestedCheck>,
 ) -> Result<(), ContractError> {
-    for property in &column.properties {
-        let property_path = format!("{path}.{}", property.name);
+    let parts = column
+        .properties
+        .iter()
+        .map(|p| (p, format!("{path}.{}", p.name), Part::Key(p.name.clone())))
+        .chain(
+            column
+                .items
+                .iter()
+                .map(|items| (items.as_ref(), format!("{path}[]"), Part::Items)),
+        );
+    for (property, property_path, part) in parts {
         let mut check = ColumnCheck::compile(property).map_err(|e| match e {
             ContractError::Rule { message, .. } => ContractError::Rule {
                 column: property_path.clone(),
@@ -65,7 +85,7 @@ fn add_properties(
         nested.push(NestedCheck {
             check,
             parent: owner,
-            key: property.name.clone(),
+            part,
             root,
         });
         let own = first_nested_owner + nested.len() - 1;
@@ -81,27 +101,52 @@ fn add_properties(
     Ok(())
 }
 
-/// The values of `key` in each of `parents` (JSON objects as text), as
-/// text a column holds (strings as they are, other values as JSON), and
-/// the rows whose parent is an object at all.
-pub(crate) fn child_values(parents: &ArrayRef, key: &str) -> (ArrayRef, BooleanBuffer) {
+/// The values `part` picks from `parents` (JSON text) as text a column
+/// holds (strings as they are, other values as JSON), each with the
+/// position in `parents` it came from, and the parents it applies to (an
+/// object for a key, an array for items).
+pub(crate) fn part_values(parents: &ArrayRef, part: &Part) -> (ArrayRef, Vec<u32>, BooleanBuffer) {
     let texts = parents.as_string_opt::<i32>();
     let mut applicable = Vec::with_capacity(parents.len());
-    let values: StringArray = (0..parents.len())
-        .map(|row| {
-            let object = texts
-                .filter(|t| t.is_valid(row))
-                .and_then(|t| serde_json::from_str::<Value>(t.value(row)).ok())
-                .filter(Value::is_object);
-            applicable.push(object.is_some());
-            match object?.get(key)? {
-                Value::Null => None,
-                Value::String(text) => Some(text.clone()),
-                other => Some(other.to_string()),
+    let mut origins = Vec::with_capacity(parents.len());
+    let mut values: Vec<Option<String>> = Vec::with_capacity(parents.len());
+    for row in 0..parents.len() {
+        let parent = texts
+            .filter(|t| t.is_valid(row))
+            .and_then(|t| serde_json::from_str::<Value>(t.value(row)).ok());
+        match (part, parent) {
+            (Part::Key(key), Some(Value::Object(object))) => {
+                applicable.push(true);
+                origins.push(row as u32);
+                values.push(object.get(key).and_then(as_text));
             }
-        })
-        .collect();
-    (Arc::new(values), BooleanBuffer::from(applicable))
+            (Part::Items, Some(Value::Array(items))) => {
+                applicable.push(true);
+                for item in &items {
+                    origins.push(row as u32);
+                    values.push(as_text(item));
+                }
+            }
+            (Part::Key(_), _) => {
+                // Keeps one value a row, so rows and values line up.
+                applicable.push(false);
+                origins.push(row as u32);
+                values.push(None);
+            }
+            (Part::Items, _) => applicable.push(false),
+        }
+    }
+    let values: StringArray = values.into_iter().collect();
+    (Arc::new(values), origins, BooleanBuffer::from(applicable))
+}
+
+/// A JSON value as the text a column holds; `None` for null.
+fn as_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -117,16 +162,37 @@ mod tests {
             Some("[1]"),
             Some(r#"{"a":null}"#),
         ]));
-        let (a, applicable) = child_values(&parents, "a");
+        let (a, origins, applicable) = part_values(&parents, &Part::Key("a".into()));
         let a = a.as_string::<i32>();
         assert_eq!(a.value(0), "x");
         assert!(a.is_null(1) && a.is_null(2) && a.is_null(3) && a.is_null(4));
+        assert_eq!(origins, [0, 1, 2, 3, 4]);
         assert_eq!(
             applicable.iter().collect::<Vec<_>>(),
             [true, true, false, false, true]
         );
-        let (b, _) = child_values(&parents, "b");
+        let (b, _, _) = part_values(&parents, &Part::Key("b".into()));
         let b = b.as_string::<i32>();
         assert_eq!((b.value(0), b.value(1)), (r#"{"c":1}"#, "2"));
+    }
+
+    #[test]
+    fn the_elements_of_each_array_keep_their_row() {
+        let parents: ArrayRef = Arc::new(StringArray::from(vec![
+            Some(r#"["a", 2]"#),
+            Some("[]"),
+            Some(r#"{"a":1}"#),
+            Some(r#"[null, {"k":1}]"#),
+        ]));
+        let (items, origins, applicable) = part_values(&parents, &Part::Items);
+        let items = items.as_string::<i32>();
+        assert_eq!(origins, [0, 0, 3, 3]);
+        assert_eq!((items.value(0), items.value(1)), ("a", "2"));
+        assert!(items.is_null(2));
+        assert_eq!(items.value(3), r#"{"k":1}"#);
+        assert_eq!(
+            applicable.iter().collect::<Vec<_>>(),
+            [true, true, false, true]
+        );
     }
 }

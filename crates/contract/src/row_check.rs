@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, new_null_array};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, new_null_array,
+};
 use arrow::buffer::BooleanBuffer;
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -17,7 +19,7 @@ use crate::ContractError;
 use crate::column_check::ColumnCheck;
 use crate::finding::{Finding, RuleKind};
 use crate::model::SchemaObject;
-use crate::nested_check::{NestedCheck, child_values, nested_checks};
+use crate::nested_check::{NestedCheck, nested_checks, part_values};
 use crate::unique::{SeenValues, row_fingerprints};
 
 /// The default bound on distinct keys remembered for `unique` and
@@ -246,20 +248,40 @@ impl RowChecker {
             typed_columns.push(read.typed);
             raw_columns.push(raw);
         }
-        let mut nested_typed: Vec<ArrayRef> = Vec::with_capacity(self.nested.len());
+        // Each nested check's values, typed, with the row each came from.
+        let mut nested_values: Vec<(ArrayRef, Vec<u32>)> = Vec::with_capacity(self.nested.len());
         for (index, nested) in self.nested.iter().enumerate() {
-            let parents = match nested.parent.checked_sub(self.columns.len()) {
-                None => &typed_columns[nested.parent],
-                Some(n) => &nested_typed[n],
+            let (parents, parent_rows) = match nested.parent.checked_sub(self.columns.len()) {
+                None => (&typed_columns[nested.parent], None),
+                Some(n) => (&nested_values[n].0, Some(&nested_values[n].1)),
             };
-            let (raw, applicable) = child_values(parents, &nested.key);
+            let (raw, origins, applicable) = part_values(parents, &nested.part);
+            let rows: Vec<u32> = match parent_rows {
+                None => origins.clone(),
+                Some(parent_rows) => origins.iter().map(|o| parent_rows[*o as usize]).collect(),
+            };
             let read = nested.check.reader.read(&raw)?;
+            let mut shown: Vec<Option<usize>> = vec![None; n];
             for failure in nested.check.failures(&raw, &read)? {
+                let mut failed_rows = vec![false; n];
+                for value in failure.fails.set_indices() {
+                    if applicable.value(origins[value] as usize) {
+                        let row = rows[value] as usize;
+                        failed_rows[row] = true;
+                        shown[row].get_or_insert(value);
+                    }
+                }
                 let owner = self.columns.len() + index;
-                marks.record(failure.rule, owner, &failure.fails & &applicable);
+                marks.record(failure.rule, owner, BooleanBuffer::from(failed_rows));
             }
-            nested_typed.push(read.typed);
-            raw_columns.push(raw);
+            // What a finding shows for a row: the value of it that failed.
+            let texts = raw.as_string::<i32>();
+            let per_row: StringArray = shown
+                .iter()
+                .map(|value| value.filter(|v| texts.is_valid(*v)).map(|v| texts.value(v)))
+                .collect();
+            raw_columns.push(Arc::new(per_row));
+            nested_values.push((read.typed, rows));
         }
         if self.options.block_on_drift
             && (!self.drift.extra.is_empty() || !self.drift.missing.is_empty())

@@ -518,3 +518,56 @@ schema:
         "{rules:?}"
     );
 }
+
+/// An array column's `items` are checked element by element; a row fails
+/// when one of its elements does, showing that element.
+#[test]
+fn the_items_of_an_array_column_are_checked_each() {
+    let text = r#"
+apiVersion: v3.1.0
+kind: DataContract
+id: urn:test:items
+version: 1.0.0
+status: active
+schema:
+  - name: rows
+    properties:
+      - name: lines
+        logicalType: array
+        items:
+          logicalType: object
+          properties:
+            - name: sku
+              logicalType: string
+              required: true
+            - name: qty
+              logicalType: integer
+              logicalTypeOptions: { minimum: 1 }
+"#;
+    let values = [
+        Some(r#"[{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}]"#),
+        Some(r#"[{"sku": "A", "qty": 1}, {"qty": 2}]"#),
+        Some(r#"[{"sku": "A", "qty": 0}]"#),
+        Some("[]"),
+        None,
+    ];
+    let (checked, _) = check_one_column(text, "lines", &values);
+    let found: Vec<(u32, RuleKind, String, Option<String>)> = checked
+        .rejected_rows
+        .iter()
+        .zip(&checked.findings)
+        .map(|(row, f)| (*row, f[0].rule, f[0].field.clone(), f[0].value.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, RuleKind::Required, "lines[].sku".to_owned(), None),
+            (
+                2,
+                RuleKind::Minimum,
+                "lines[].qty".to_owned(),
+                Some("0".to_owned())
+            ),
+        ]
+    );
+}
