@@ -222,6 +222,7 @@ impl Run {
             input.iter().chain(output.iter()).map(|(_, object)| object),
             request.options.default_mask,
         );
+        refuse_outputs_on_one_file(plan, request.base_dir)?;
         let masked_in_dlq: HashMap<String, MaskRule> = sensitive.iter().cloned().collect();
         let dlq = DlqWriter::open(
             &plan.dlq.endpoint,
@@ -1097,6 +1098,33 @@ pub(crate) fn load_contract(
         .cloned()
         .ok_or_else(|| fail(format!("has no schema object `{}`", reference.object)))?;
     Ok((contract, object))
+}
+
+/// Two outputs (sinks, the DLQ) whose paths differ but name one file, by
+/// a symbolic link in their folders: the compiler compares paths as
+/// written; here the file system says what they are.
+fn refuse_outputs_on_one_file(plan: &Plan, base_dir: &Path) -> Result<(), EngineError> {
+    let mut seen: Vec<(PathBuf, &str)> = Vec::new();
+    let outputs = plan
+        .sinks
+        .iter()
+        .map(|sink| &sink.endpoint)
+        .chain(std::iter::once(&plan.dlq.endpoint));
+    for endpoint in outputs {
+        let runink_plan::Location::File { path } = &endpoint.location else {
+            continue;
+        };
+        let real = staging::real_target(&base_dir.join(path));
+        if let Some((_, other)) = seen.iter().find(|(file, _)| *file == real) {
+            return Err(EngineError::Plan(format!(
+                "`{}` and `{other}` are one file (`{}`); give each output a file of its own",
+                endpoint.uri,
+                real.display()
+            )));
+        }
+        seen.push((real, &endpoint.uri));
+    }
+    Ok(())
 }
 
 /// For each step and after the last, the columns the `mask` steps before

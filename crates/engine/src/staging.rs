@@ -56,11 +56,25 @@ pub struct StagedFile {
 /// path whose folder is a file. Checked when a run starts (`--dry-run`
 /// included), so it fails before it reads a row.
 pub fn check_target(target: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
-        return Err(io::Error::new(
-            io::ErrorKind::IsADirectory,
-            "a folder has the output's name; remove it or write to another file",
-        ));
+    if let Ok(meta) = fs::symlink_metadata(target) {
+        let kind = meta.file_type();
+        let refused = if kind.is_dir() {
+            Some("a folder has the output's name; remove it or write to another file")
+        } else if kind.is_symlink() {
+            // The rename would replace the link, not the file it names.
+            Some(
+                "it is a symbolic link; an output replaces its file as a whole, which would replace the link: name the file itself",
+            )
+        } else if !kind.is_file() {
+            Some(
+                "it is a device, FIFO or socket, not a file; sinks write files (`stdout://` prints)",
+            )
+        } else {
+            None
+        };
+        if let Some(message) = refused {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+        }
     }
     let mut folder = Some(folder_of(target));
     while let Some(path) = folder {
@@ -76,6 +90,31 @@ pub fn check_target(target: &Path) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The file `target` names once symbolic links in its folders are
+/// followed: two outputs with one real file would stage under one
+/// temporary name and wait for each other's lock.
+pub fn real_target(target: &Path) -> PathBuf {
+    let mut existing = target;
+    let mut rest: Vec<&std::ffi::OsStr> = Vec::new();
+    loop {
+        let here = if existing.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            existing
+        };
+        if let Ok(real) = fs::canonicalize(here) {
+            return rest.iter().rev().fold(real, |path, part| path.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                existing = parent;
+            }
+            _ => return target.to_path_buf(),
+        }
+    }
 }
 
 /// [`check_target`] for an output, when it is a file: what a dry run

@@ -934,3 +934,48 @@ fn a_json_key_the_contract_does_not_name_is_drift() {
     let blocked = report(&output.stdout);
     assert_eq!(blocked["rows_rejected"].as_u64(), Some(2), "{blocked}");
 }
+
+/// Outputs are replaced whole, by a rename: a symbolic link in an
+/// output's place is refused (its file would not be written, the link
+/// replaced), and two outputs that one link makes one file are refused
+/// (they waited for each other forever). Nothing is touched.
+#[test]
+fn outputs_through_symbolic_links_are_refused_and_nothing_is_touched() {
+    let (_temp, root) = csv_scenario(
+        "id\n1\n",
+        "  @sink(\"jsonl://out/x.jsonl\")\n  @sink(\"jsonl://again/x.jsonl\", name=\"again\")\n",
+    );
+    fs::create_dir_all(root.join("out")).unwrap();
+    fs::write(root.join("out/x.jsonl"), "{\"old\":1}\n").unwrap();
+    std::os::unix::fs::symlink("out", root.join("again")).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let output = run_file(state.path(), &[], root.join("s.dsl"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("are one file"), "{stderr}");
+    assert_eq!(
+        fs::read_to_string(root.join("out/x.jsonl")).unwrap(),
+        "{\"old\":1}\n"
+    );
+
+    let (_temp, root) = csv_scenario("id\n1\n", "  @sink(\"jsonl://out/link.jsonl\")\n");
+    fs::create_dir_all(root.join("out")).unwrap();
+    fs::write(root.join("out/real.jsonl"), "{\"old\":1}\n").unwrap();
+    std::os::unix::fs::symlink("real.jsonl", root.join("out/link.jsonl")).unwrap();
+    let output = run_file(state.path(), &[], root.join("s.dsl"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("it is a symbolic link"), "{stderr}");
+    assert!(
+        fs::symlink_metadata(root.join("out/link.jsonl"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let leftovers: Vec<_> = fs::read_dir(root.join("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+}

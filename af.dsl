@@ -1,0 +1,4 @@
+Feature: t
+Scenario: s
+  @source("arrow://data/pf")
+  @sink("jsonl://out/pf.jsonl")
