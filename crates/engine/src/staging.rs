@@ -28,7 +28,7 @@ use runink_plan::{Endpoint, Location};
 use crate::EngineError;
 use crate::write_behind::WriteBehindFile;
 
-/// Temporary files are named `.<target name>.runink-tmp-<run id>`.
+/// Temporary files are named `.<target name>.runink-tmp-<run id>-<pid>`.
 const TEMP_MARKER: &str = ".runink-tmp-";
 
 /// The most files or folders synced at the same time when a run commits.
@@ -59,21 +59,26 @@ pub fn check_target(target: &Path) -> io::Result<()> {
     if let Ok(meta) = fs::symlink_metadata(target) {
         let kind = meta.file_type();
         let refused = if kind.is_dir() {
-            Some("a folder has the output's name; remove it or write to another file")
+            Some((
+                io::ErrorKind::IsADirectory,
+                "a folder has the output's name; remove it or write to another file",
+            ))
         } else if kind.is_symlink() {
             // The rename would replace the link, not the file it names.
-            Some(
+            Some((
+                io::ErrorKind::InvalidInput,
                 "it is a symbolic link; an output replaces its file as a whole, which would replace the link: name the file itself",
-            )
+            ))
         } else if !kind.is_file() {
-            Some(
+            Some((
+                io::ErrorKind::InvalidInput,
                 "it is a device, FIFO or socket, not a file; sinks write files (`stdout://` prints)",
-            )
+            ))
         } else {
             None
         };
-        if let Some(message) = refused {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+        if let Some((error_kind, message)) = refused {
+            return Err(io::Error::new(error_kind, message));
         }
     }
     let mut folder = Some(folder_of(target));
@@ -144,10 +149,13 @@ impl StagedFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         remove_stale(folder, &name)?;
-        let temp = folder.join(format!(".{name}{TEMP_MARKER}{run_id}"));
-        let file = File::create(&temp)?;
-        let lock = File::open(&temp)?;
-        lock.lock()?;
+        // The process id too: two runs from two state folders may have the
+        // same run id, and one must never write into the other's file.
+        let temp = folder.join(format!(
+            ".{name}{TEMP_MARKER}{run_id}-{}",
+            std::process::id()
+        ));
+        let (file, lock) = create_locked(&temp)?;
         Ok((
             Self {
                 target: target.to_path_buf(),
@@ -319,6 +327,32 @@ fn folder_of(target: &Path) -> &Path {
 /// Removes temporary files of earlier runs (killed ones included) for
 /// the target `name` in `folder`; those of runs still writing are locked
 /// and kept.
+/// Tries at making a locked temporary file that another run's stale-file
+/// sweep removed between its creation and its lock.
+const CREATE_TRIES_MAX: usize = 4;
+
+/// Creates `temp` (never over an existing file) and locks it. Another run
+/// removing stale files may remove it before the lock is taken: then it is
+/// made again, so the file locked is the one at the path.
+fn create_locked(temp: &Path) -> io::Result<(File, File)> {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..CREATE_TRIES_MAX {
+        let file = OpenOptions::new().write(true).create_new(true).open(temp)?;
+        let Ok(lock) = File::open(temp) else {
+            continue;
+        };
+        lock.lock()?;
+        let (held, named) = (lock.metadata()?, fs::metadata(temp));
+        if named.is_ok_and(|named| named.ino() == held.ino() && named.dev() == held.dev()) {
+            return Ok((file, lock));
+        }
+    }
+    Err(io::Error::other(format!(
+        "`{}` was removed {CREATE_TRIES_MAX} times as it was made; is another process sweeping the folder?",
+        temp.display()
+    )))
+}
+
 fn remove_stale(folder: &Path, name: &str) -> io::Result<()> {
     let prefix = format!(".{name}{TEMP_MARKER}");
     let Ok(entries) = fs::read_dir(folder) else {
@@ -366,6 +400,22 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
+    /// Two runs from two state folders can share a run id: each writes a
+    /// temporary file of its own.
+    #[test]
+    fn temporary_files_are_never_shared_or_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.jsonl");
+        let taken = format!(".out.jsonl.runink-tmp-1-{}", std::process::id());
+        let (_first, mut file) = StagedFile::create(&target, "1").unwrap();
+        file.write_all(b"first").unwrap();
+        file.flush().unwrap();
+        // The same name again (same run id, same process): refused, and
+        // the first file keeps what it holds.
+        assert!(StagedFile::create(&target, "1").is_err());
+        assert_eq!(fs::read(dir.path().join(taken)).unwrap(), b"first");
+    }
+
     #[test]
     fn a_live_runs_temporary_file_is_not_stale() {
         let dir = tempfile::tempdir().unwrap();
@@ -373,7 +423,8 @@ mod tests {
         let (first, mut first_file) = StagedFile::create(&target, "first").unwrap();
         // A second run to the same target starts while the first writes.
         let (second, mut second_file) = StagedFile::create(&target, "second").unwrap();
-        assert!(dir.path().join(".out.jsonl.runink-tmp-first").exists());
+        let first_temp = format!(".out.jsonl.runink-tmp-first-{}", std::process::id());
+        assert!(dir.path().join(first_temp).exists());
         first_file.write_all(b"first").unwrap();
         second_file.write_all(b"second").unwrap();
         first.commit().unwrap();
