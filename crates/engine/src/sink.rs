@@ -6,6 +6,7 @@ use std::path::Path;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, SchemaRef};
+use arrow::error::ArrowError;
 use arrow::ipc::writer::FileWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -182,15 +183,16 @@ impl SinkWriter {
             return Ok(());
         }
         let uri = &self.uri;
+        let arrow = |result| output_result(uri, result);
         match &mut self.writer {
             Writer::Discard => {}
-            Writer::Csv(w) => w.write(batch)?,
-            Writer::Jsonl(w) => w.write(batch)?,
+            Writer::Csv(w) => arrow(w.write(batch))?,
+            Writer::Jsonl(w) => arrow(w.write(batch))?,
             Writer::Parquet(w) => w.write(batch).map_err(|e| EngineError::write(uri, e))?,
-            Writer::Arrow(w) => w.write(batch)?,
-            Writer::StdoutJsonl(w) => w.write(batch)?,
-            Writer::StdoutCsv(w) => w.write(batch)?,
-            Writer::StdoutArrow(w) => w.write(batch)?,
+            Writer::Arrow(w) => arrow(w.write(batch))?,
+            Writer::StdoutJsonl(w) => arrow(w.write(batch))?,
+            Writer::StdoutCsv(w) => arrow(w.write(batch))?,
+            Writer::StdoutArrow(w) => arrow(w.write(batch))?,
         }
         Ok(())
     }
@@ -200,11 +202,12 @@ impl SinkWriter {
     pub fn finish(self) -> Result<Option<StagedFile>, EngineError> {
         let uri = self.uri;
         let io_error = |e: io::Error| EngineError::write(&uri, e);
+        let arrow = |result| output_result(&uri, result);
         match self.writer {
             Writer::Discard => {}
             Writer::Csv(w) => w.into_inner().finish().map_err(io_error)?,
             Writer::Jsonl(mut w) => {
-                w.finish()?;
+                arrow(w.finish())?;
                 w.into_inner().finish().map_err(io_error)?;
             }
             Writer::Parquet(w) => {
@@ -212,12 +215,13 @@ impl SinkWriter {
                 finish_buffered(file).map_err(io_error)?;
             }
             Writer::Arrow(mut w) => {
-                w.finish()?;
-                finish_buffered(w.into_inner()?).map_err(io_error)?;
+                arrow(w.finish())?;
+                let file = w.into_inner().map_err(|e| EngineError::write(&uri, e))?;
+                finish_buffered(file).map_err(io_error)?;
             }
-            Writer::StdoutJsonl(mut w) => w.finish()?,
+            Writer::StdoutJsonl(mut w) => arrow(w.finish())?,
             Writer::StdoutCsv(w) => w.into_inner().flush().map_err(io_error)?,
-            Writer::StdoutArrow(mut w) => w.finish()?,
+            Writer::StdoutArrow(mut w) => arrow(w.finish())?,
         }
         Ok(self.staged)
     }
@@ -226,6 +230,16 @@ impl SinkWriter {
         if let Some(staged) = self.staged {
             staged.abort();
         }
+    }
+}
+
+/// An Arrow writer's result: a failed write to the file or stdout (a full
+/// disk, a closed pipe) is the output's, named; anything else is a bug.
+fn output_result(uri: &str, result: Result<(), ArrowError>) -> Result<(), EngineError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(ArrowError::IoError(_, io)) => Err(EngineError::write(uri, io)),
+        Err(other) => Err(EngineError::Arrow(other)),
     }
 }
 
@@ -299,6 +313,26 @@ fn level(text: &str, name: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_write_names_the_output_and_a_bug_says_so() {
+        // ENOSPC: no space left on the device.
+        let full = io::Error::from_raw_os_error(28);
+        let error = output_result(
+            "csv://out/x.csv",
+            Err(ArrowError::IoError("write".into(), full)),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("cannot write `csv://out/x.csv`"),
+            "{error}"
+        );
+        let bug = output_result("csv://out/x.csv", Err(ArrowError::ComputeError("x".into())))
+            .unwrap_err()
+            .to_string();
+        assert!(bug.contains("this is a bug"), "{bug}");
+    }
     use arrow::array::StringArray;
     use arrow::datatypes::{DataType, Field, Schema};
     use parquet::file::reader::{FileReader, SerializedFileReader};
