@@ -46,20 +46,36 @@ pub struct ManifestResources {
 }
 
 impl ManifestResources {
+    /// The limits, held to what `@requires` accepts: a slice cannot start
+    /// with no pids or under `SLICE_MEMORY_BYTES_MIN` of memory.
     pub fn to_resources(&self) -> Result<Resources, runink_model::ParseQuantityError> {
+        let memory_bytes = self
+            .memory
+            .as_deref()
+            .map(runink_model::parse_memory_bytes)
+            .transpose()?;
+        if let (Some(bytes), Some(text)) = (memory_bytes, &self.memory)
+            && bytes < runink_model::SLICE_MEMORY_BYTES_MIN
+        {
+            return Err(runink_model::ParseQuantityError {
+                text: text.clone(),
+                what: "memory limit",
+                expected: "at least `4Mi`",
+            });
+        }
+        let pids_max = self
+            .pids
+            .map(|pids| runink_model::parse_count(&pids.to_string(), "pids limit"))
+            .transpose()?;
         Ok(Resources {
             cpu_millis: self
                 .cpu
                 .as_deref()
                 .map(runink_model::parse_cpu_millis)
                 .transpose()?,
-            memory_bytes: self
-                .memory
-                .as_deref()
-                .map(runink_model::parse_memory_bytes)
-                .transpose()?,
+            memory_bytes,
             gpus: self.gpu,
-            pids_max: self.pids,
+            pids_max,
         })
     }
 }

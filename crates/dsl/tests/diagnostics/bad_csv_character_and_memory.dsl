@@ -5,3 +5,9 @@ Scenario: A delimiter that is not ASCII, and too little memory
   @requires(memory="1Mi")
   @step("filter", where="amount > 0")
   @sink("jsonl://out/o.jsonl")
+
+Scenario: Named steps whose manifests ask for too little
+  @source("csv://data/orders.csv")
+  @step("TinyMemory")
+  @step("NoPids")
+  @sink("jsonl://out/p.jsonl")
