@@ -58,7 +58,7 @@ impl CsvReader {
             .double_quote(options.escape.is_none())
             .has_headers(options.header)
             .flexible(true)
-            .from_reader(LineStarts::new(boxed));
+            .from_reader(LineStarts::new(boxed).bounding_records(limits.record_bytes_max as u64));
         let names: Vec<String> = if options.header {
             let header = reader
                 .byte_headers()
@@ -122,6 +122,8 @@ impl CsvReader {
                 self.done = true;
                 break;
             }
+            let next_record = self.reader.position().byte();
+            self.reader.get_mut().record_ended(next_record);
             let offset = self.record.position().map_or(0, csv::Position::byte);
             let line = self.reader.get_mut().line_at(offset);
             let text = match self.record_text(width) {
@@ -234,4 +236,58 @@ fn skip_bom<R: BufRead>(input: &mut R) -> std::io::Result<()> {
         input.consume(3);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(text: String, record_bytes_max: usize) -> CsvReader {
+        let limits = Limits {
+            record_bytes_max,
+            ..Limits::default()
+        };
+        let options = CsvOptions {
+            delimiter: b',',
+            quote: b'"',
+            escape: None,
+            header: true,
+        };
+        CsvReader::new(
+            std::io::Cursor::new(text),
+            &options,
+            None,
+            "csv://t",
+            &limits,
+        )
+        .unwrap()
+    }
+
+    /// A quote left open makes the rest of the file one record: reading
+    /// stops once it is past the bound (plus the parser's read-ahead),
+    /// naming the line it starts on, instead of holding the whole file.
+    #[test]
+    fn a_record_with_no_end_is_refused_past_the_bound() {
+        let mut text = String::from("id,note\n1,ok\n2,\"open\n");
+        while text.len() < 3 << 20 {
+            text.push_str("3,more text that the open quote swallows\n");
+        }
+        let error = reader(text, 1000).next_batch().unwrap_err().to_string();
+        assert!(
+            error.contains("the record that starts on line 3 runs past 1000 bytes"),
+            "{error}"
+        );
+    }
+
+    /// Long files of short records are not bounded by it.
+    #[test]
+    fn many_short_records_pass_a_small_bound() {
+        let mut text = String::from("id,note\n");
+        for i in 0..100_000 {
+            text.push_str(&format!("{i},a short note\n"));
+        }
+        let batch = reader(text, 100).next_batch().unwrap().unwrap();
+        assert!(batch.bad.is_empty());
+        assert!(batch.batch.num_rows() > 0);
+    }
 }

@@ -27,6 +27,12 @@ pub struct LineStarts<R> {
     /// the lines of what the parser has read ahead and of the record being
     /// read: bounded by the parser's buffer and `record_bytes_max`.
     starts: VecDeque<(u64, u64)>,
+    /// Where the record being read starts, and how far past it the input
+    /// may be read: the parser holds a record whole, so a record with no
+    /// end (an unclosed quote makes the rest of the file one) would
+    /// otherwise grow without bound.
+    record_start: u64,
+    record_bytes_max: Option<u64>,
 }
 
 impl<R> LineStarts<R> {
@@ -38,7 +44,21 @@ impl<R> LineStarts<R> {
             after_line_end: true,
             after_cr: false,
             starts: VecDeque::new(),
+            record_start: 0,
+            record_bytes_max: None,
         }
+    }
+
+    /// Fails a read that goes `bytes_max` (plus the parser's read-ahead)
+    /// past the start of the record being read.
+    pub fn bounding_records(mut self, bytes_max: u64) -> Self {
+        self.record_bytes_max = Some(bytes_max);
+        self
+    }
+
+    /// The parser has read a whole record; the next starts at `offset`.
+    pub fn record_ended(&mut self, offset: u64) {
+        self.record_start = offset;
     }
 
     /// The line of the record that the parser placed at byte `offset`: the
@@ -84,8 +104,23 @@ impl<R> LineStarts<R> {
     }
 }
 
+/// How far the parser may read past a record's bound before the read
+/// fails: it reads ahead in chunks of its buffer.
+const READ_AHEAD_BYTES_MAX: u64 = 1 << 20;
+
 impl<R: Read> Read for LineStarts<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(bytes_max) = self.record_bytes_max
+            && self.offset - self.record_start > bytes_max + READ_AHEAD_BYTES_MAX
+        {
+            let line = self.line_at(self.record_start);
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the record that starts on line {line} runs past {bytes_max} bytes (`record_bytes_max`) with no end; a quote left open makes the rest of the file one record"
+                ),
+            ));
+        }
         let read = self.inner.read(buf)?;
         self.note(&buf[..read]);
         Ok(read)
