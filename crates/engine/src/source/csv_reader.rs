@@ -215,11 +215,14 @@ impl CsvReader {
 /// Every column needs a name, and a name of its own: contracts, steps
 /// and sinks find columns by name.
 fn check_column_names(names: &[String]) -> Result<(), String> {
+    // By name, not by a scan of those before: a file may have 100,000 columns.
+    let mut first_of: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         if name.is_empty() {
             return Err(format!("has no name for column {}", i + 1));
         }
-        if let Some(first) = names[..i].iter().position(|n| n == name) {
+        if let Some(first) = first_of.insert(name, i) {
             return Err(format!(
                 "names `{name}` twice (columns {} and {})",
                 first + 1,
