@@ -4,6 +4,7 @@
 
 mod args;
 mod contracts;
+mod cron;
 mod endpoint;
 mod io;
 mod outline;

@@ -13,9 +13,10 @@ use runink_plan::{
 use super::Context;
 use super::args::{Args, backticked};
 use super::contracts::LoadFailure;
+use super::cron::check_cron;
 use super::io::{check_outputs_distinct, compile_dlq, compile_sink, compile_source, default_dlq};
 use super::outline::{BodyLine, Draft};
-use super::placement::{affinity, check_cron, parse_window, requires};
+use super::placement::{affinity, parse_window, requires};
 use super::schema::Columns;
 use super::slices::{StepShape, slice_steps};
 use super::sql;
