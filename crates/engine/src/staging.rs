@@ -148,11 +148,12 @@ impl StagedFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        remove_stale(folder, &name)?;
+        let stem = temp_stem(&name);
+        remove_stale(folder, &stem)?;
         // The process id too: two runs from two state folders may have the
         // same run id, and one must never write into the other's file.
         let temp = folder.join(format!(
-            ".{name}{TEMP_MARKER}{run_id}-{}",
+            ".{stem}{TEMP_MARKER}{run_id}-{}",
             std::process::id()
         ));
         let (file, lock) = create_locked(&temp)?;
@@ -353,8 +354,33 @@ fn create_locked(temp: &Path) -> io::Result<(File, File)> {
     )))
 }
 
-fn remove_stale(folder: &Path, name: &str) -> io::Result<()> {
-    let prefix = format!(".{name}{TEMP_MARKER}");
+/// Bytes a file name may have (Linux file systems).
+const FILE_NAME_BYTES_MAX: usize = 255;
+/// What a temporary name adds to its stem at most: the dot, the marker, a
+/// run id and a process id, and `-previous` for a kept earlier file.
+const TEMP_NAME_EXTRA_BYTES_MAX: usize = 1 + TEMP_MARKER.len() + 20 + 1 + 10 + 9;
+
+/// The part of a temporary file's name that stands for its target's:
+/// the name itself, or when that would make the temporary name too long
+/// for the file system, its start and a hash of the whole.
+fn temp_stem(name: &str) -> String {
+    let room = FILE_NAME_BYTES_MAX - TEMP_NAME_EXTRA_BYTES_MAX;
+    if name.len() <= room {
+        return name.to_owned();
+    }
+    let mut cut = room - 17;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    // FNV-1a: stable across builds, so a later run finds the stale files.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{}~{hash:016x}", &name[..cut])
+}
+
+fn remove_stale(folder: &Path, stem: &str) -> io::Result<()> {
+    let prefix = format!(".{stem}{TEMP_MARKER}");
     let Ok(entries) = fs::read_dir(folder) else {
         return Ok(());
     };
@@ -398,6 +424,25 @@ mod tests {
         staged.commit().unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A name near the file system's limit still stages, and its earlier
+    /// file is still kept for a rollback.
+    #[test]
+    fn a_long_output_name_stages_and_keeps_its_earlier_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = format!("{}.jsonl", "é".repeat(120));
+        assert!(name.len() > 240 && name.len() <= 255);
+        let target = dir.path().join(&name);
+        fs::write(&target, "old").unwrap();
+        let (staged, mut file) = StagedFile::create(&target, "12345").unwrap();
+        file.write_all(b"new").unwrap();
+        assert!(matches!(Before::keep(&staged), Before::Kept { .. }));
+        staged.commit().unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(temp_stem(&name), temp_stem(&name));
+        assert!(temp_stem(&name).len() < name.len());
     }
 
     /// Two runs from two state folders can share a run id: each writes a
