@@ -168,6 +168,30 @@ impl StagedFile {
         ))
     }
 
+    /// Gives the new file the mode of the file it replaces (and, run as
+    /// root, its owner): an output someone made `0600` stays private. Best
+    /// effort: a new file keeps the process's defaults.
+    fn take_on_earlier_access(&self) {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(earlier) = fs::metadata(&self.target) else {
+            return;
+        };
+        if !earlier.is_file() {
+            return;
+        }
+        if let Err(e) = fs::set_permissions(&self.temp, earlier.permissions()) {
+            tracing::warn!(error = %e, file = %self.target.display(), "the output keeps default permissions");
+        }
+        // Only root may give a file away; anyone else owns what they write.
+        let running_as_root = fs::metadata("/proc/self").is_ok_and(|me| me.uid() == 0);
+        if running_as_root
+            && let Err(e) =
+                std::os::unix::fs::chown(&self.temp, Some(earlier.uid()), Some(earlier.gid()))
+        {
+            tracing::warn!(error = %e, file = %self.target.display(), "the output keeps root as its owner");
+        }
+    }
+
     /// The folder the target is in (`.` for a bare file name).
     fn folder(&self) -> &Path {
         folder_of(&self.target)
@@ -210,6 +234,9 @@ pub fn abort_all(files: Vec<StagedFile>) {
 /// all. Each folder is synced once after the renames, which makes them
 /// durable.
 pub fn commit_all(files: Vec<StagedFile>) -> Result<(), CommitError> {
+    for file in &files {
+        file.take_on_earlier_access();
+    }
     let temps: Vec<&Path> = files.iter().map(|f| f.temp.as_path()).collect();
     if let Err((index, source)) = sync_at_once(&temps) {
         let path = files[index].target.clone();
@@ -424,6 +451,22 @@ mod tests {
         staged.commit().unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A re-run keeps the mode the output had: one made private stays so.
+    #[test]
+    fn a_replaced_output_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("private.jsonl");
+        fs::write(&target, "old").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        let (staged, mut file) = StagedFile::create(&target, "r1").unwrap();
+        file.write_all(b"new").unwrap();
+        staged.commit().unwrap();
+        let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
     }
 
     /// A name near the file system's limit still stages, and its earlier
