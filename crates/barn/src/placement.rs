@@ -154,6 +154,7 @@ mod tests {
                 all_violations: false,
                 block_on_drift: false,
                 isolated: true,
+                sql_rows_max: None,
             },
         }
     }

@@ -63,7 +63,7 @@ impl SqlStep {
         self.rows += batch.num_rows();
         if self.rows > self.rows_max {
             return Err(format!(
-                "the query's input passed {} rows (`sql_rows_max`); raise the bound or filter earlier",
+                "the query's input passed {} rows (`sql_rows_max`); raise it with `--sql-rows-max`, or filter earlier",
                 self.rows_max
             ));
         }

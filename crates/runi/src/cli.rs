@@ -323,6 +323,9 @@ pub struct RunArgs {
     /// Distinct keys remembered per unique key or `dedupe` step.
     #[arg(long, default_value_t = runink_engine::Limits::default().unique_keys_max)]
     pub unique_keys_max: usize,
+    /// Rows a `sql` step holds (it sees its whole input); memory grows with it.
+    #[arg(long, default_value_t = runink_engine::Limits::default().sql_rows_max as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sql_rows_max: u64,
     /// Confine step code in slices (`slice`), or opt out explicitly (`none`:
     /// `exec` programs run as ordinary processes, with no limits).
     #[arg(long, value_enum, default_value_t = IsolationArg::Slice)]

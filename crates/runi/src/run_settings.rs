@@ -16,6 +16,7 @@ pub fn settings_of(args: &RunArgs) -> RunSettings {
         all_violations: args.all_violations,
         block_on_drift: args.block_on_drift,
         isolated: args.isolation == IsolationArg::Slice,
+        sql_rows_max: Some(args.sql_rows_max),
     }
 }
 
@@ -44,6 +45,11 @@ pub fn engine_options(settings: &RunSettings) -> RunOptions {
             batch_rows_max: settings.batch_rows_max as usize,
             queue_len_max: settings.queue_len_max as usize,
             unique_keys_max: usize::try_from(settings.unique_keys_max).unwrap_or(usize::MAX),
+            sql_rows_max: settings
+                .sql_rows_max
+                .map_or(Limits::default().sql_rows_max, |rows| {
+                    usize::try_from(rows).unwrap_or(usize::MAX)
+                }),
             ..Limits::default()
         },
         all_violations: settings.all_violations,

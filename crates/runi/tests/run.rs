@@ -979,3 +979,28 @@ fn outputs_through_symbolic_links_are_refused_and_nothing_is_touched() {
         .collect();
     assert_eq!(leftovers.len(), 2, "{leftovers:?}");
 }
+
+/// A `sql` step holds its whole input, up to `--sql-rows-max` rows: past
+/// it the run fails saying how to raise it, and raised it runs.
+#[test]
+fn a_sql_steps_bound_is_set_on_the_command_line() {
+    let (_temp, root) = csv_scenario(
+        "id\n1\n2\n3\n",
+        "  @step(\"sql\", query=\"SELECT COUNT(*) AS n FROM input\")\n  @sink(\"jsonl://out/n.jsonl\")\n",
+    );
+    let state = tempfile::tempdir().unwrap();
+    let output = run_file(state.path(), &["--sql-rows-max", "2"], root.join("s.dsl"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("raise it with `--sql-rows-max`"),
+        "{stderr}"
+    );
+    let output = run_file(state.path(), &["--sql-rows-max", "3"], root.join("s.dsl"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json_lines(&root.join("out/n.jsonl"))[0]["n"], 3);
+}

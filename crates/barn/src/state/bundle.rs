@@ -51,4 +51,8 @@ pub struct RunSettings {
     pub block_on_drift: bool,
     /// Confine step programs in slices (`--isolation slice`).
     pub isolated: bool,
+    /// Rows a `sql` step may hold (`--sql-rows-max`); `None`: the engine's
+    /// default (bundles made before the option have none).
+    #[serde(default)]
+    pub sql_rows_max: Option<u64>,
 }

@@ -789,6 +789,7 @@ fn bundle(source: &str) -> ScenarioBundle {
             all_violations: false,
             block_on_drift: false,
             isolated: true,
+            sql_rows_max: None,
         },
     }
 }

@@ -134,6 +134,7 @@ mod tests {
                 all_violations: false,
                 block_on_drift: false,
                 isolated: false,
+                sql_rows_max: None,
             },
         };
         let state = tempfile::tempdir().unwrap();
