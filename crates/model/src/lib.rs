@@ -10,6 +10,6 @@ pub use duration::{DurationSpec, ParseDurationError};
 pub use hash::{DagHash, Sha256Hex};
 pub use names::{HerdName, NameError};
 pub use resources::{
-    ParseQuantityError, Resources, SLICE_MEMORY_BYTES_MIN, parse_count, parse_cpu_millis,
-    parse_memory_bytes,
+    ParseQuantityError, Resources, SLICE_MEMORY_BYTES_MIN, SLICE_PIDS_MAX, parse_count,
+    parse_cpu_millis, parse_memory_bytes, parse_pids_limit,
 };

@@ -82,6 +82,22 @@ const MEMORY_SUFFIXES: [(&str, u64); 8] = [
 /// same, which a test in the engine checks.
 pub const SLICE_MEMORY_BYTES_MIN: u64 = 4 << 20;
 
+/// The most pids a slice may be given: the kernel's own ceiling on pids
+/// (`PID_MAX_LIMIT`); a cgroup refuses more.
+pub const SLICE_PIDS_MAX: u32 = 4 << 20;
+
+/// A slice's pids limit: a whole number from 1 to [`SLICE_PIDS_MAX`].
+pub fn parse_pids_limit(text: &str) -> Result<u32, ParseQuantityError> {
+    parse_count(text, "pids limit")
+        .ok()
+        .filter(|n| *n <= SLICE_PIDS_MAX)
+        .ok_or_else(|| ParseQuantityError {
+            text: text.to_owned(),
+            what: "pids limit",
+            expected: "a whole number from 1 to 4194304",
+        })
+}
+
 /// Parses Kubernetes-style quantities: `512Mi`, `2Gi`, `1G`, or plain bytes.
 pub fn parse_memory_bytes(text: &str) -> Result<u64, ParseQuantityError> {
     let error = || ParseQuantityError {

@@ -3,7 +3,7 @@
 
 use runink_model::{
     DurationSpec, Resources, SLICE_MEMORY_BYTES_MIN, parse_count, parse_cpu_millis,
-    parse_memory_bytes,
+    parse_memory_bytes, parse_pids_limit,
 };
 use runink_plan::{Affinity, Window};
 
@@ -35,7 +35,7 @@ pub fn requires(args: &Args<'_>, diagnostics: &mut Vec<Diagnostic>) -> Resources
                 parsed => parsed.map(|v| resources.memory_bytes = Some(v)),
             },
             "gpu" => parse_count(text, "gpu count").map(|v| resources.gpus = Some(v)),
-            "pids" => parse_count(text, "pids limit").map(|v| resources.pids_max = Some(v)),
+            "pids" => parse_pids_limit(text).map(|v| resources.pids_max = Some(v)),
             _ => Ok(()),
         };
         if let Err(error) = parsed {

@@ -65,7 +65,7 @@ impl ManifestResources {
         }
         let pids_max = self
             .pids
-            .map(|pids| runink_model::parse_count(&pids.to_string(), "pids limit"))
+            .map(|pids| runink_model::parse_pids_limit(&pids.to_string()))
             .transpose()?;
         Ok(Resources {
             cpu_millis: self

@@ -11,3 +11,9 @@ Scenario: Named steps whose manifests ask for too little
   @step("TinyMemory")
   @step("NoPids")
   @sink("jsonl://out/p.jsonl")
+
+Scenario: More pids than the kernel has
+  @source("csv://data/orders.csv")
+  @requires(pids=4194305)
+  @step("filter", where="amount > 0")
+  @sink("jsonl://out/q.jsonl")
