@@ -79,7 +79,14 @@ pub fn affinity(args: &Args<'_>, diagnostics: &mut Vec<Diagnostic>) -> Affinity 
 /// `5m`, `tumbling:5m`, `sliding:10m` + `every:2m`, `session:15m`.
 pub fn parse_window(words: &[&str]) -> Result<Window, String> {
     const EXPECTED: &str = "`5m` (tumbling), `sliding:10m, every:2m` or `session:15m`";
-    let duration = |text: &str| DurationSpec::parse(text).map_err(|e| e.to_string());
+    // What the caller shows after "expected": a phrase, not a sentence.
+    let duration = |text: &str| {
+        DurationSpec::parse(text).map_err(|_| {
+            format!(
+                "a duration where `{text}` is: a whole number above 0 and a unit, like `30s`, `5m`, `2h` or `1d`"
+            )
+        })
+    };
     let window = match words {
         [size] => match size.split_once(':') {
             None => Window::Tumbling {
