@@ -265,6 +265,54 @@ pub fn check_default_dlqs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec
     }
 }
 
+/// Refuses an output onto the scenario file or a contract it reads: the
+/// run would replace what defines it.
+pub fn check_outputs_spare_definitions(
+    plans: &[(Plan, Span)],
+    scenario_file: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let normal = |path: &str| -> PathBuf {
+        std::path::Path::new(path)
+            .components()
+            .filter(|c| *c != Component::CurDir)
+            .collect()
+    };
+    let scenario_name = std::path::Path::new(scenario_file)
+        .file_name()
+        .map(PathBuf::from);
+    for (plan, span) in plans {
+        let mut definitions: Vec<(PathBuf, String)> = plan
+            .input_contract
+            .iter()
+            .chain(plan.output_contract.iter())
+            .map(|c| (normal(&c.path), format!("the contract `{}`", c.path)))
+            .collect();
+        if let Some(name) = &scenario_name {
+            definitions.push((name.clone(), "the scenario file itself".to_owned()));
+        }
+        let outputs = plan
+            .sinks
+            .iter()
+            .map(|sink| &sink.endpoint)
+            .chain(std::iter::once(&plan.dlq.endpoint));
+        for endpoint in outputs {
+            let Some(file) = output_file(endpoint) else {
+                continue;
+            };
+            if let Some((_, what)) = definitions.iter().find(|(path, _)| *path == file) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        *span,
+                        format!("`{}` would replace {what}", endpoint.uri),
+                    )
+                    .expected("outputs written somewhere else than the files the scenario reads"),
+                );
+            }
+        }
+    }
+}
+
 /// Refuses two scenarios of a file keeping golden files in one folder:
 /// each writes `dlq.expected.jsonl` there (and its sinks' files by name),
 /// so `runi test --update` of one replaced the other's.

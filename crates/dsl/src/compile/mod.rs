@@ -89,6 +89,7 @@ pub fn compile(
     }
     io::check_default_dlqs_distinct(&plans, &mut diagnostics);
     io::check_golden_dirs_distinct(&plans, &mut diagnostics);
+    io::check_outputs_spare_definitions(&plans, file, &mut diagnostics);
     let plans = plans.into_iter().map(|(plan, _)| plan).collect();
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     diagnostics.dedup();

@@ -29,3 +29,14 @@ Scenario: Second with the same golden folder
   @source("csv://in.csv")
   @sink("jsonl://out/second.jsonl")
   @golden("./golden/shared")
+
+Scenario: A sink over the scenario's own file
+  @source("csv://in.csv")
+  @sink("jsonl://outputs_share_a_file.dsl")
+
+Scenario: A DLQ over the contract
+  @source("csv://data/orders.csv")
+  @sink("jsonl://out/fine.jsonl")
+  @dlq("jsonl://./contracts/orders.yaml")
+
+  Given the contract: contracts/orders.yaml
