@@ -302,11 +302,10 @@ pub fn check_outputs_spare_definitions(
             };
             if let Some((_, what)) = definitions.iter().find(|(path, _)| *path == file) {
                 diagnostics.push(
-                    Diagnostic::error(
-                        *span,
-                        format!("`{}` would replace {what}", endpoint.uri),
-                    )
-                    .expected("outputs written somewhere else than the files the scenario reads"),
+                    Diagnostic::error(*span, format!("`{}` would replace {what}", endpoint.uri))
+                        .expected(
+                            "outputs written somewhere else than the files the scenario reads",
+                        ),
                 );
             }
         }
