@@ -54,5 +54,6 @@ pub use report::{
 pub use run::{RunError, RunFailure, RunOptions, RunRequest, execute};
 pub use slice_messages::Confinement;
 pub use slice_worker::{Served, serve_step_slice};
+pub use staging::remove_live_files;
 pub use step_slice::SLICE_WORKER_ARG;
 pub use validate::{RuleResult, ValidateReport, ValidateRequest, validate};

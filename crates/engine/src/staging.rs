@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 
 use runink_plan::{Endpoint, Location};
@@ -30,6 +31,28 @@ use crate::write_behind::WriteBehindFile;
 
 /// Temporary files are named `.<target name>.runink-tmp-<run id>-<pid>`.
 const TEMP_MARKER: &str = ".runink-tmp-";
+
+/// The temporary files of this process not yet committed or aborted: what
+/// an interrupted run removes ([`remove_live_files`]).
+static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// Held while a commit renames files: an interruption waits for it, so a
+/// run is never left half committed.
+static COMMITTING: Mutex<()> = Mutex::new(());
+
+fn live() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Removes this process's temporary files, after any commit under way
+/// has finished; for a run interrupted by a signal, which then ends the
+/// process. The earlier outputs stay as they were.
+pub fn remove_live_files() {
+    let _commit = COMMITTING.lock().unwrap_or_else(PoisonError::into_inner);
+    for temp in std::mem::take(&mut *live()) {
+        let _ = fs::remove_file(temp);
+    }
+}
 
 /// The most files or folders synced at the same time when a run commits.
 const SYNCS_AT_ONCE_MAX: usize = 16;
@@ -157,6 +180,7 @@ impl StagedFile {
             std::process::id()
         ));
         let (file, lock) = create_locked(&temp)?;
+        live().insert(temp.clone());
         Ok((
             Self {
                 target: target.to_path_buf(),
@@ -206,6 +230,7 @@ impl StagedFile {
         // Nothing to keep; a file that cannot be removed now is removed
         // as stale by the next run.
         let _ = fs::remove_file(&self.temp);
+        live().remove(&self.temp);
         for folder in &self.made_folders {
             // Fails, and stops, at a folder something else now uses.
             if fs::remove_dir(folder).is_err() {
@@ -234,6 +259,7 @@ pub fn abort_all(files: Vec<StagedFile>) {
 /// all. Each folder is synced once after the renames, which makes them
 /// durable.
 pub fn commit_all(files: Vec<StagedFile>) -> Result<(), CommitError> {
+    let _commit = COMMITTING.lock().unwrap_or_else(PoisonError::into_inner);
     for file in &files {
         file.take_on_earlier_access();
     }
@@ -257,6 +283,12 @@ pub fn commit_all(files: Vec<StagedFile>) -> Result<(), CommitError> {
         }
     }
     before.into_iter().for_each(Before::forget);
+    {
+        let mut live = live();
+        for file in &files {
+            live.remove(&file.temp);
+        }
+    }
     let folders: Vec<&Path> = folders.iter().map(PathBuf::as_path).collect();
     sync_at_once(&folders).map_err(|(index, source)| CommitError {
         path: folders[index].to_owned(),

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod contract_cache;
 mod exit;
+mod interrupt;
 mod ledger;
 mod output;
 mod progress_bar;

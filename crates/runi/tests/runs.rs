@@ -442,3 +442,57 @@ fn a_killed_run_is_recorded_as_failed_by_the_next_runi() {
     );
     assert!(!dsl.with_file_name("out").join("orders.parquet").exists());
 }
+
+/// SIGINT in the middle of a run: the run's temporary outputs are removed
+/// at once, the earlier outputs stay as they were, the process ends with
+/// 130, and the run is recorded as failed.
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "`kill -INT` sends the signal to the runi under test"
+)]
+fn an_interrupted_run_removes_its_temporary_outputs() {
+    use std::io::Write;
+    let (_temp, dsl) = orders_copy();
+    let state = tempfile::tempdir().unwrap();
+    let out = dsl.with_file_name("out");
+    fs::create_dir_all(&out).unwrap();
+    fs::write(out.join("orders.parquet"), "earlier").unwrap();
+    let rows = fs::read(dsl.with_file_name("data").join("orders.csv")).unwrap();
+    let mut running = spawn_run_waiting_on_stdin(state.path(), &dsl);
+    let mut stdin = running.stdin.take().unwrap();
+    stdin.write_all(&rows).unwrap();
+    let temporary = |out: &Path| -> Vec<String> {
+        fs::read_dir(out)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("runink-tmp"))
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    while temporary(&out).is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the run never opened its outputs"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &running.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let ended = running.wait_with_output().unwrap();
+    drop(stdin);
+    let stderr = String::from_utf8_lossy(&ended.stderr);
+    assert_eq!(ended.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGINT"), "{stderr}");
+    assert!(temporary(&out).is_empty(), "{:?}", temporary(&out));
+    assert_eq!(
+        fs::read_to_string(out.join("orders.parquet")).unwrap(),
+        "earlier"
+    );
+    let runs = json(state.path(), &["runs"]);
+    assert_eq!(runs[0]["status"], "failed", "{runs}");
+}

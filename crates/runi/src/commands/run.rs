@@ -25,6 +25,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
     if args.remote.server.is_some() {
         return super::run_remote::run_remote(global, args);
     }
+    crate::interrupt::watch();
     let (file, compilation) = compile_or_fail(global, &args.file)?;
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
     if global.json {
