@@ -55,16 +55,34 @@ pub struct Column {
 }
 
 impl Column {
-    /// PII and other sensitive classes are masked by the `mask` step.
+    /// PII and other sensitive classes are masked by the `mask` step. An
+    /// `object` or `array` column holding a sensitive property or item is
+    /// sensitive as a whole: its values are JSON text, masked whole.
     pub fn is_sensitive(&self) -> bool {
         match self.mask {
             Some(MaskRule::None) => false,
             Some(_) => true,
-            None => self
-                .classification
-                .as_deref()
-                .is_some_and(|c| matches!(c, "pii" | "restricted" | "confidential" | "sensitive")),
+            None => {
+                self.classification.as_deref().is_some_and(|c| {
+                    matches!(c, "pii" | "restricted" | "confidential" | "sensitive")
+                }) || self.nested().any(Column::is_sensitive)
+            }
         }
+    }
+
+    /// The column's masking rule: its own, else that of the first
+    /// sensitive property or item within it.
+    pub fn mask_rule(&self) -> Option<MaskRule> {
+        self.mask.or_else(|| {
+            self.nested()
+                .filter(|c| c.is_sensitive())
+                .find_map(Column::mask_rule)
+        })
+    }
+
+    /// The properties (of an object) and items (of an array) within it.
+    fn nested(&self) -> impl Iterator<Item = &Column> {
+        self.properties.iter().chain(self.items.as_deref())
     }
 }
 

@@ -1155,7 +1155,10 @@ pub(crate) fn sensitive_columns<'a>(
     let mut sensitive: Vec<(String, MaskRule)> = Vec::new();
     for column in objects.flat_map(|object| object.columns.iter()) {
         if column.is_sensitive() && !sensitive.iter().any(|(name, _)| *name == column.name) {
-            sensitive.push((column.name.clone(), column.mask.unwrap_or(default_mask)));
+            sensitive.push((
+                column.name.clone(),
+                column.mask_rule().unwrap_or(default_mask),
+            ));
         }
     }
     sensitive

@@ -118,7 +118,12 @@ pub fn validate(request: ValidateRequest<'_>) -> Result<ValidateReport, EngineEr
         .columns
         .iter()
         .filter(|c| c.is_sensitive())
-        .map(|c| (c.name.clone(), c.mask.unwrap_or(request.default_mask)))
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.mask_rule().unwrap_or(request.default_mask),
+            )
+        })
         .collect();
     let dlq = request
         .dlq

@@ -1004,3 +1004,51 @@ fn a_sql_steps_bound_is_set_on_the_command_line() {
     );
     assert_eq!(json_lines(&root.join("out/n.jsonl"))[0]["n"], 3);
 }
+
+/// An object column with a PII property is masked whole, in the sinks,
+/// the DLQ and the messages about its properties.
+#[test]
+fn an_object_column_with_a_pii_property_is_masked_whole() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    fs::write(
+        root.join("c.yaml"),
+        "apiVersion: v3.1.0\nkind: DataContract\nid: urn:t\nversion: 1.0.0\nstatus: active\n\
+         schema:\n  - name: t\n    properties:\n      - name: customer\n        logicalType: object\n\
+         \x20       properties:\n          - name: email\n            logicalType: string\n\
+         \x20           classification: pii\n            logicalTypeOptions: { pattern: \"@\" }\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("in.jsonl"),
+        "{\"customer\": {\"email\": \"kept@secret.org\"}}\n{\"customer\": {\"email\": \"no-at-sign-secret\"}}\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("s.dsl"),
+        "Feature: f\nScenario: s\n  @source(\"jsonl://in.jsonl\")\n  @step(\"mask\")\n  \
+         @sink(\"jsonl://out/o.jsonl\")\n  @dlq(\"jsonl://out/d.jsonl\")\n  Given the contract: c.yaml\n",
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let output = run_file(state.path(), &[], root.join("s.dsl"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written = fs::read_to_string(root.join("out/o.jsonl")).unwrap();
+    let rejected = fs::read_to_string(root.join("out/d.jsonl")).unwrap();
+    for text in [&written, &rejected] {
+        assert!(!text.contains("secret"), "{text}");
+    }
+    let rejected = json_lines(&root.join("out/d.jsonl"));
+    assert_eq!(rejected[0]["_runink"]["field"], "customer.email");
+    assert!(
+        rejected[0]["_runink"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`***`"),
+        "{rejected:?}"
+    );
+}
