@@ -361,9 +361,13 @@ pub fn check_expression(
 }
 
 fn sql_diagnostic(lit: &StrLit, error: &sql::SqlError, what: &str) -> Diagnostic {
-    let span = error.offset.map_or(lit.span, |offset| {
+    // The offset is into the SQL text, which is `lit`'s only when the query
+    // is written in the scenario (a step's `.sql` file has its own).
+    let place = error
+        .offset
+        .and_then(|offset| Some((offset, lit.value.get(offset..)?)));
+    let span = place.map_or(lit.span, |(offset, rest)| {
         // Underline the word at the offset, or one character.
-        let rest = &lit.value[offset..];
         let word = rest
             .find(|c: char| !(c.is_alphanumeric() || c == '_'))
             .unwrap_or(rest.len());

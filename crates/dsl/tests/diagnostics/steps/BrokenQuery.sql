@@ -1,0 +1,1 @@
+SELECT a FROM input WHERE é é
