@@ -4,9 +4,16 @@
 //! to the terminal, the run's log and the Barn: the engine does not say
 //! which column the value came from, so every quoted value is hidden.
 
-/// `message` with each single-quoted stretch replaced by `'***'`.
+/// `message` with each single-quoted stretch replaced by `'***'`, and only
+/// its first line: some errors quote the value unquoted on the lines after
+/// (the regex library shows the pattern it could not parse).
 pub fn hide_quoted_values(message: &str) -> String {
-    hide_between(message, '\'')
+    let first_line = message.lines().next().unwrap_or_default();
+    let mut hidden = hide_between(first_line, '\'');
+    if message.lines().nth(1).is_some() {
+        hidden.push_str(" (the rest of the message is withheld: it may quote a sensitive value)");
+    }
+    hidden
 }
 
 /// A line a program wrote on stderr, with every single- or double-quoted
@@ -53,6 +60,10 @@ mod tests {
         // A lone quote has nothing after it to hide.
         assert_eq!(hide_quoted_values("it's"), "it's");
         assert_eq!(hide_quoted_values("'é' x"), "'***' x");
+        let regex = "regex parse error:\n    SECRET(@x.com\n          ^\nerror: unclosed group";
+        let shown = hide_quoted_values(regex);
+        assert!(shown.starts_with("regex parse error:"), "{shown}");
+        assert!(!shown.contains("SECRET"), "{shown}");
     }
 
     #[test]
