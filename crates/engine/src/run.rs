@@ -1101,9 +1101,23 @@ pub(crate) fn load_contract(
 }
 
 /// Two outputs (sinks, the DLQ) whose paths differ but name one file, by
-/// a symbolic link in their folders: the compiler compares paths as
-/// written; here the file system says what they are.
+/// a symbolic link in their folders, or an output that is the scenario
+/// file or a contract it reads: the compiler compares paths as written;
+/// here the file system says what they are.
 fn refuse_outputs_on_one_file(plan: &Plan, base_dir: &Path) -> Result<(), EngineError> {
+    let read: Vec<(PathBuf, String)> = plan
+        .input_contract
+        .iter()
+        .chain(plan.output_contract.iter())
+        .map(|c| {
+            let file = staging::real_target(&base_dir.join(&c.path));
+            (file, format!("the contract `{}`", c.path))
+        })
+        .chain(std::iter::once((
+            staging::real_target(Path::new(&plan.file)),
+            "the scenario file".to_owned(),
+        )))
+        .collect();
     let mut seen: Vec<(PathBuf, &str)> = Vec::new();
     let outputs = plan
         .sinks
@@ -1115,6 +1129,13 @@ fn refuse_outputs_on_one_file(plan: &Plan, base_dir: &Path) -> Result<(), Engine
             continue;
         };
         let real = staging::real_target(&base_dir.join(path));
+        if let Some((_, what)) = read.iter().find(|(file, _)| *file == real) {
+            return Err(EngineError::Plan(format!(
+                "`{}` is {what} (`{}`); it would replace it: write the output somewhere else",
+                endpoint.uri,
+                real.display()
+            )));
+        }
         if let Some((_, other)) = seen.iter().find(|(file, _)| *file == real) {
             return Err(EngineError::Plan(format!(
                 "`{}` and `{other}` are one file (`{}`); give each output a file of its own",

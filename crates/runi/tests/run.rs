@@ -1052,3 +1052,31 @@ fn an_object_column_with_a_pii_property_is_masked_whole() {
         "{rejected:?}"
     );
 }
+
+/// An output that a symbolic link makes the scenario's contract (or the
+/// scenario file) is refused before anything runs; the contract stays.
+#[test]
+fn an_output_that_a_link_makes_the_contract_is_refused() {
+    let (_temp, root) = example_copy("orders");
+    std::os::unix::fs::symlink("contracts", root.join("linked")).unwrap();
+    let scenario = root.join("over.dsl");
+    fs::write(
+        &scenario,
+        "Feature: f\nScenario: o\n  @source(\"csv://data/orders.csv\")\n  \
+         @sink(\"csv://linked/orders.yaml\")\n  Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    let contract = fs::read_to_string(root.join("contracts/orders.yaml")).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let output = run_file(state.path(), &[], &scenario);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is the contract `contracts/orders.yaml`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("contracts/orders.yaml")).unwrap(),
+        contract
+    );
+}
