@@ -348,6 +348,9 @@ pub fn check_golden_dirs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec<
     }
 }
 
+/// Bytes of a scenario's slug kept in its default DLQ's file name.
+const DLQ_STEM_BYTES_MAX: usize = 200;
+
 /// `<first sink's folder>/<scenario>.dlq.jsonl`, or beside the scenario file
 /// when the first sink is not a file.
 pub fn default_dlq(first_sink: Option<&Sink>, scenario: &str) -> Dlq {
@@ -358,7 +361,9 @@ pub fn default_dlq(first_sink: Option<&Sink>, scenario: &str) -> Dlq {
         }
         _ => None,
     });
-    let file = format!("{}.dlq.jsonl", slug(scenario));
+    // A file name has at most 255 bytes; the slug is ASCII.
+    let stem: String = slug(scenario).chars().take(DLQ_STEM_BYTES_MAX).collect();
+    let file = format!("{stem}.dlq.jsonl");
     let path = match folder {
         Some(folder) if !folder.is_empty() => format!("{folder}/{file}"),
         _ => file,
@@ -422,6 +427,17 @@ fn is_sink_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_scenario_name_makes_a_default_dlq_name_a_file_can_have() {
+        let name = "Load ".repeat(100);
+        let dlq = default_dlq(None, &name);
+        let Location::File { path } = &dlq.endpoint.location else {
+            panic!("a file");
+        };
+        assert!(path.len() <= 255, "{path}");
+        assert!(path.ends_with(".dlq.jsonl") && path.starts_with("load_load"));
+    }
 
     #[test]
     fn slugs_scenario_names() {
