@@ -23,6 +23,7 @@ mod reading;
 mod row_check;
 mod schema;
 mod schema_message;
+mod strict_json;
 mod structured_rules;
 mod synth;
 mod type_options;
@@ -47,6 +48,7 @@ pub use quality::{Operator, QualityCheck, QualityRule, Severity};
 pub use row_check::{
     CheckError, CheckOptions, CheckedBatch, Drift, RowChecker, UNIQUE_KEYS_MAX_DEFAULT, value_text,
 };
+pub use strict_json::{Strict, parse_strict};
 pub use synth::{BrokenRow, SynthBatch, SynthError, SynthOptions, Synthesizer};
 pub use type_options::{Bound, BoundValue, TypeOptions};
 pub use unique::{SeenValues, SeenValuesFull, fingerprint, row_fingerprints};

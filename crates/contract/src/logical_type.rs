@@ -69,6 +69,11 @@ impl LogicalType {
         matches!(self, Self::Date | Self::Timestamp | Self::Time)
     }
 
+    /// `object` and `array`: values that are JSON text of that shape.
+    pub fn is_structured(self) -> bool {
+        matches!(self, Self::Object | Self::Array)
+    }
+
     pub fn is_numeric(self) -> bool {
         matches!(self, Self::Integer | Self::Number)
     }

@@ -105,25 +105,34 @@ fn add_properties(
 /// holds (strings as they are, other values as JSON), each with the
 /// position in `parents` it came from, and the parents it applies to (an
 /// object for a key, an array for items).
-pub(crate) fn part_values(parents: &ArrayRef, part: &Part) -> (ArrayRef, Vec<u32>, BooleanBuffer) {
+pub(crate) fn part_values(
+    parents: &ArrayRef,
+    part: &Part,
+) -> (ArrayRef, Vec<u32>, BooleanBuffer, Vec<bool>) {
     let texts = parents.as_string_opt::<i32>();
     let mut applicable = Vec::with_capacity(parents.len());
     let mut origins = Vec::with_capacity(parents.len());
     let mut values: Vec<Option<String>> = Vec::with_capacity(parents.len());
+    // Which values are arrays or objects: only an `object` or `array`
+    // property or item takes one (read as text it passes for a string).
+    let mut structured: Vec<bool> = Vec::with_capacity(parents.len());
     for row in 0..parents.len() {
         let parent = texts
             .filter(|t| t.is_valid(row))
-            .and_then(|t| serde_json::from_str::<Value>(t.value(row)).ok());
+            .and_then(|t| crate::strict_json::parse_strict(t.value(row)).ok());
         match (part, parent) {
             (Part::Key(key), Some(Value::Object(object))) => {
                 applicable.push(true);
                 origins.push(row as u32);
-                values.push(object.get(key).and_then(as_text));
+                let value = object.get(key);
+                structured.push(value.is_some_and(|v| v.is_array() || v.is_object()));
+                values.push(value.and_then(as_text));
             }
             (Part::Items, Some(Value::Array(items))) => {
                 applicable.push(true);
                 for item in &items {
                     origins.push(row as u32);
+                    structured.push(item.is_array() || item.is_object());
                     values.push(as_text(item));
                 }
             }
@@ -131,13 +140,19 @@ pub(crate) fn part_values(parents: &ArrayRef, part: &Part) -> (ArrayRef, Vec<u32
                 // Keeps one value a row, so rows and values line up.
                 applicable.push(false);
                 origins.push(row as u32);
+                structured.push(false);
                 values.push(None);
             }
             (Part::Items, _) => applicable.push(false),
         }
     }
     let values: StringArray = values.into_iter().collect();
-    (Arc::new(values), origins, BooleanBuffer::from(applicable))
+    (
+        Arc::new(values),
+        origins,
+        BooleanBuffer::from(applicable),
+        structured,
+    )
 }
 
 /// A JSON value as the text a column holds; `None` for null.
@@ -162,7 +177,7 @@ mod tests {
             Some("[1]"),
             Some(r#"{"a":null}"#),
         ]));
-        let (a, origins, applicable) = part_values(&parents, &Part::Key("a".into()));
+        let (a, origins, applicable, _) = part_values(&parents, &Part::Key("a".into()));
         let a = a.as_string::<i32>();
         assert_eq!(a.value(0), "x");
         assert!(a.is_null(1) && a.is_null(2) && a.is_null(3) && a.is_null(4));
@@ -171,7 +186,8 @@ mod tests {
             applicable.iter().collect::<Vec<_>>(),
             [true, true, false, false, true]
         );
-        let (b, _, _) = part_values(&parents, &Part::Key("b".into()));
+        let (b, _, _, structured) = part_values(&parents, &Part::Key("b".into()));
+        assert_eq!(structured, [true, false, false, false, false]);
         let b = b.as_string::<i32>();
         assert_eq!((b.value(0), b.value(1)), (r#"{"c":1}"#, "2"));
     }
@@ -184,7 +200,7 @@ mod tests {
             Some(r#"{"a":1}"#),
             Some(r#"[null, {"k":1}]"#),
         ]));
-        let (items, origins, applicable) = part_values(&parents, &Part::Items);
+        let (items, origins, applicable, _) = part_values(&parents, &Part::Items);
         let items = items.as_string::<i32>();
         assert_eq!(origins, [0, 0, 3, 3]);
         assert_eq!((items.value(0), items.value(1)), ("a", "2"));

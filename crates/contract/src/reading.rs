@@ -262,7 +262,8 @@ fn read_booleans(text: &StringArray) -> BooleanArray {
 fn read_json(text: &StringArray, kind: LogicalType) -> StringArray {
     text.iter()
         .map(|value| {
-            value.filter(|v| match serde_json::from_str::<serde_json::Value>(v) {
+            // Strict: a key given twice at any depth is no readable value.
+            value.filter(|v| match crate::strict_json::parse_strict(v) {
                 Ok(serde_json::Value::Object(_)) => kind == LogicalType::Object,
                 Ok(serde_json::Value::Array(_)) => kind == LogicalType::Array,
                 _ => false,

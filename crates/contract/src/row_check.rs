@@ -255,14 +255,25 @@ impl RowChecker {
                 None => (&typed_columns[nested.parent], None),
                 Some(n) => (&nested_values[n].0, Some(&nested_values[n].1)),
             };
-            let (raw, origins, applicable) = part_values(parents, &nested.part);
+            let (raw, origins, applicable, structured) = part_values(parents, &nested.part);
             let rows: Vec<u32> = match parent_rows {
                 None => origins.clone(),
                 Some(parent_rows) => origins.iter().map(|o| parent_rows[*o as usize]).collect(),
             };
             let read = nested.check.reader.read(&raw)?;
             let mut shown: Vec<Option<usize>> = vec![None; n];
-            for failure in nested.check.failures(&raw, &read)? {
+            let mut failures = nested.check.failures(&raw, &read)?;
+            if !nested.check.reader.kind.is_structured() && structured.contains(&true) {
+                // An array or object where a scalar belongs: not its type.
+                failures.insert(
+                    0,
+                    crate::column_check::RuleFailures {
+                        rule: RuleKind::LogicalType,
+                        fails: BooleanBuffer::from(structured),
+                    },
+                );
+            }
+            for failure in failures {
                 let mut failed_rows = vec![false; n];
                 for value in failure.fails.set_indices() {
                     if applicable.value(origins[value] as usize) {

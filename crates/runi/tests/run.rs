@@ -1080,3 +1080,63 @@ fn an_output_that_a_link_makes_the_contract_is_refused() {
         contract
     );
 }
+
+/// JSON numbers keep their digits in text columns; a key given twice
+/// inside an object column and an array where a string property belongs
+/// are refused, as at the top level.
+#[test]
+fn json_values_keep_their_digits_and_nested_values_their_types() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    fs::write(
+        root.join("c.yaml"),
+        "apiVersion: v3.1.0\nkind: DataContract\nid: urn:t\nversion: 1.0.0\nstatus: active\n\
+         schema:\n  - name: t\n    properties:\n      - name: acct\n        logicalType: string\n\
+         \x20     - name: o\n        logicalType: object\n        properties:\n\
+         \x20         - name: s\n            logicalType: string\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("in.jsonl"),
+        concat!(
+            "{\"acct\": 12345678901234567890123, \"o\": {\"s\": \"a\"}}\n",
+            "{\"acct\": 1, \"o\": {\"s\": \"a\", \"s\": \"b\"}}\n",
+            "{\"acct\": 2, \"o\": {\"s\": [\"x\"]}}\n",
+        ),
+    )
+    .unwrap();
+    fs::write(
+        root.join("s.dsl"),
+        "Feature: f\nScenario: s\n  @source(\"jsonl://in.jsonl\")\n  @sink(\"jsonl://out/o.jsonl\")\n  \
+         @dlq(\"jsonl://out/d.jsonl\")\n  Given the contract: c.yaml\n",
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let output = run_file(state.path(), &[], root.join("s.dsl"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written = json_lines(&root.join("out/o.jsonl"));
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0]["acct"], "12345678901234567890123");
+    let rejected = json_lines(&root.join("out/d.jsonl"));
+    let reasons: Vec<(u64, &str)> = rejected
+        .iter()
+        .map(|r| {
+            (
+                r["_runink"]["line"].as_u64().unwrap(),
+                r["_runink"]["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(reasons[0].0, 2);
+    assert!(
+        reasons[0].1.contains("the key `s` appears twice"),
+        "{reasons:?}"
+    );
+    assert_eq!(reasons[1].0, 3);
+    assert_eq!(rejected[1]["_runink"]["field"], "o.s");
+}

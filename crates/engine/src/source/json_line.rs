@@ -1,19 +1,69 @@
 //! One line of JSON Lines, read so that a key given twice in the line's
-//! object is an error instead of the last value silently winning (what
-//! `serde_json`'s own map does).
+//! object (or in an object within it) is an error instead of the last value
+//! silently winning, and so that numbers keep their digits: each value is
+//! kept as the text it was written as (`12345678901234567890123` read as a
+//! float would have become `1.2345678901234568e22`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 
 /// A parsed line: the object a row comes from, or the kind of JSON value
 /// found instead.
 #[derive(Debug, PartialEq)]
 pub enum JsonLine {
-    Object(Map<String, Value>),
+    Object(BTreeMap<String, JsonField>),
     /// Not an object: "an array", "a number", ...
     Other(&'static str),
+}
+
+/// One value of a line's object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonField {
+    Null,
+    /// A string (unescaped), or a number or boolean as written.
+    Text(String),
+    /// An array or object, as written; `kind` is "an array" or "an object".
+    Structured {
+        kind: &'static str,
+        json: String,
+    },
+}
+
+impl JsonField {
+    /// The text a column holds for it; `None` for null.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::Null => None,
+            Self::Text(text) => Some(text),
+            Self::Structured { json, .. } => Some(json),
+        }
+    }
+
+    fn of(raw: &RawValue) -> Result<Self, String> {
+        let text = raw.get();
+        match text.trim_start().as_bytes().first() {
+            Some(b'n') => Ok(Self::Null),
+            Some(b'"') => serde_json::from_str::<String>(text)
+                .map(Self::Text)
+                .map_err(|e| e.to_string()),
+            Some(open @ (b'[' | b'{')) => {
+                runink_contract::parse_strict(text)?;
+                let kind = if *open == b'[' {
+                    "an array"
+                } else {
+                    "an object"
+                };
+                Ok(Self::Structured {
+                    kind,
+                    json: text.to_owned(),
+                })
+            }
+            _ => Ok(Self::Text(text.to_owned())),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for JsonLine {
@@ -32,15 +82,16 @@ impl<'de> Visitor<'de> for LineVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonLine, A::Error> {
-        let mut object = Map::new();
+        let mut object = BTreeMap::new();
         while let Some(key) = map.next_key::<String>()? {
-            let value: Value = map.next_value()?;
-            if object.contains_key(&key) {
+            let raw: Box<RawValue> = map.next_value()?;
+            let field = JsonField::of(&raw)
+                .map_err(|e| de::Error::custom(format!("in the field `{key}`: {e}")))?;
+            if object.insert(key.clone(), field).is_some() {
                 return Err(de::Error::custom(format!(
                     "the key `{key}` appears twice in one object"
                 )));
             }
-            object.insert(key, value);
         }
         Ok(JsonLine::Object(object))
     }
@@ -83,19 +134,40 @@ mod tests {
         serde_json::from_str(text).map_err(|e| e.to_string())
     }
 
-    #[test]
-    fn an_object_keeps_its_keys_and_values() {
-        let JsonLine::Object(object) = parse(r#"{"a": 1, "b": [2, {"c": null}]}"#).unwrap() else {
-            panic!("expected an object");
-        };
-        assert_eq!(object["a"], Value::from(1));
-        assert_eq!(object["b"], serde_json::json!([2, {"c": null}]));
+    fn object(text: &str) -> BTreeMap<String, JsonField> {
+        match parse(text).unwrap() {
+            JsonLine::Object(object) => object,
+            other => panic!("expected an object, got {other:?}"),
+        }
     }
 
     #[test]
-    fn a_key_given_twice_is_an_error_that_names_it() {
+    fn an_object_keeps_its_values_as_written() {
+        let object = object(
+            r#"{"a": 1, "b": [2, {"c": null}], "s": "x\"y", "n": null, "big": 12345678901234567890123}"#,
+        );
+        assert_eq!(object["a"], JsonField::Text("1".into()));
+        assert_eq!(
+            object["b"],
+            JsonField::Structured {
+                kind: "an array",
+                json: r#"[2, {"c": null}]"#.into()
+            }
+        );
+        assert_eq!(object["s"], JsonField::Text("x\"y".into()));
+        assert_eq!(object["n"], JsonField::Null);
+        assert_eq!(object["big"].text(), Some("12345678901234567890123"));
+    }
+
+    #[test]
+    fn a_key_given_twice_is_an_error_that_names_it_at_any_depth() {
         let error = parse(r#"{"a": 1, "b": 2, "a": 3}"#).unwrap_err();
         assert!(error.contains("the key `a` appears twice"), "{error}");
+        let error = parse(r#"{"o": {"k": 1, "k": 2}}"#).unwrap_err();
+        assert!(
+            error.contains("in the field `o`") && error.contains("the key `k` appears twice"),
+            "{error}"
+        );
     }
 
     #[test]

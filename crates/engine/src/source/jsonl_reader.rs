@@ -11,9 +11,9 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use runink_contract::LogicalType;
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
-use super::json_line::JsonLine;
+use super::json_line::{JsonField, JsonLine};
 use super::{BadRecord, ExpectedColumns, SourceBatch};
 use crate::EngineError;
 use crate::limits::Limits;
@@ -96,7 +96,7 @@ impl JsonlReader {
     }
 
     pub fn next_batch(&mut self) -> Result<Option<SourceBatch>, EngineError> {
-        let mut objects: Vec<Map<String, Value>> = Vec::new();
+        let mut objects: Vec<BTreeMap<String, JsonField>> = Vec::new();
         let mut lines = Vec::new();
         let mut bad = Vec::new();
         while !self.done && objects.len() < self.batch_rows_max {
@@ -195,10 +195,9 @@ impl JsonlReader {
             .collect();
         for object in &objects {
             for (builder, field) in builders.iter_mut().zip(schema.fields()) {
-                match object.get(field.name()) {
-                    None | Some(Value::Null) => builder.append_null(),
-                    Some(Value::String(s)) => builder.append_value(s),
-                    Some(other) => builder.append_value(other.to_string()),
+                match object.get(field.name()).and_then(JsonField::text) {
+                    None => builder.append_null(),
+                    Some(text) => builder.append_value(text),
                 }
             }
         }
@@ -215,7 +214,7 @@ impl JsonlReader {
         }))
     }
 
-    fn undeclared_field(&self, object: &Map<String, Value>) -> Option<String> {
+    fn undeclared_field(&self, object: &BTreeMap<String, JsonField>) -> Option<String> {
         let schema = self
             .schema
             .as_ref()
@@ -229,12 +228,13 @@ impl JsonlReader {
 
     /// An array or object in a column the contract types as anything but
     /// `object` or `array`: read as text it would pass for a string.
-    fn structured_value_in_scalar_column(&self, object: &Map<String, Value>) -> Option<String> {
+    fn structured_value_in_scalar_column(
+        &self,
+        object: &BTreeMap<String, JsonField>,
+    ) -> Option<String> {
         self.kinds.as_ref()?.iter().find_map(|(name, kind)| {
-            let found = match object.get(name)? {
-                Value::Array(_) => "an array",
-                Value::Object(_) => "an object",
-                _ => return None,
+            let JsonField::Structured { kind: found, .. } = object.get(name)? else {
+                return None;
             };
             let structured = matches!(kind, LogicalType::Object | LogicalType::Array);
             (!structured).then(|| {
@@ -281,15 +281,11 @@ fn trim_line(line: &[u8]) -> &[u8] {
 
 /// An object's values as the texts a column holds: strings as they are,
 /// other values as JSON writes them.
-fn fields_as_text(object: Map<String, Value>) -> Vec<(String, Option<String>)> {
+fn fields_as_text(object: BTreeMap<String, JsonField>) -> Vec<(String, Option<String>)> {
     object
         .into_iter()
         .map(|(key, value)| {
-            let text = match value {
-                Value::Null => None,
-                Value::String(s) => Some(s),
-                other => Some(other.to_string()),
-            };
+            let text = value.text().map(str::to_owned);
             (key, text)
         })
         .collect()
@@ -328,7 +324,7 @@ mod tests {
         let batch = read(text, &expected);
         assert_eq!(batch.lines, vec![1, 3]);
         let tags = batch.batch.column(0).as_string::<i32>();
-        assert_eq!(tags.value(0), "[1,2]");
+        assert_eq!(tags.value(0), "[1, 2]");
         assert!(tags.is_null(1));
         // A number is read as its text into a string column.
         assert_eq!(batch.batch.column(1).as_string::<i32>().value(1), "7");
