@@ -58,6 +58,10 @@ pub fn check_cron(text: &str) -> Result<(), String> {
             parts.len()
         ));
     }
+    // `?` says "no value" for one day field, given the other.
+    if parts[2] == "?" && parts[4] == "?" {
+        return Err("`?` in one day field at most (day of month or day of week)".to_owned());
+    }
     for (part, field) in parts.iter().zip(&FIELDS) {
         check_field(part, field).map_err(|problem| {
             format!(
@@ -80,9 +84,11 @@ impl Field {
     }
 
     fn value(&self, text: &str) -> Result<u32, String> {
-        let value = match text.parse::<u32>() {
-            Ok(number) => number,
-            Err(_) => self
+        let digits =
+            !text.is_empty() && text.len() <= 2 && text.bytes().all(|b| b.is_ascii_digit());
+        let value = match text.parse::<u32>().ok().filter(|_| digits) {
+            Some(number) => number,
+            None => self
                 .names
                 .iter()
                 .position(|name| name.eq_ignore_ascii_case(text))
@@ -106,8 +112,9 @@ fn check_field(text: &str, field: &Field) -> Result<(), String> {
             None => (item, None),
         };
         if let Some(step) = step {
+            let digits = step.len() <= 2 && step.bytes().all(|b| b.is_ascii_digit());
             match step.parse::<u32>() {
-                Ok(n) if n >= 1 && n <= field.high => {}
+                Ok(n) if digits && n >= 1 && n <= field.high => {}
                 _ => return Err(format!("the step `{step}` is not 1-{}", field.high)),
             }
         }
@@ -165,6 +172,9 @@ mod tests {
             ("0 2 * * $", "`$` is not a day of week"),
             ("0 1,,2 * * *", "an empty item"),
             ("? * * * *", "`?` is not a minute"),
+            ("0 0 * * +1", "`+1` is not a day of week"),
+            ("00000000000000000001 0 * * *", "is not a minute"),
+            ("0 0 ? * ?", "`?` in one day field at most"),
         ] {
             let error = check_cron(cron).unwrap_err();
             assert!(error.contains(says), "{cron}: {error}");
