@@ -133,7 +133,10 @@ pub fn compile_scenario(
         .map(|c| c.reference.sensitive_columns.clone())
         .unwrap_or_default();
     let contract_view = ContractView {
-        present: input_contract.is_some(),
+        // Named, even if it failed to load (that error is reported): the
+        // steps then say nothing more about a missing contract.
+        present: input_contract.is_some() || first_input.is_some(),
+        loaded: input_contract.is_some(),
         sensitive: &sensitive,
     };
     let mut sources: Vec<Source> = Vec::new();

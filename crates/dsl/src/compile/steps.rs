@@ -30,7 +30,10 @@ pub struct CompiledStep {
 
 /// What a step may read about the scenario's input contract.
 pub struct ContractView<'a> {
+    /// The scenario names an input contract.
     pub present: bool,
+    /// It loaded: its columns and classes are known.
+    pub loaded: bool,
     pub sensitive: &'a [String],
 }
 
@@ -173,7 +176,8 @@ fn mask(
         .filter(|c| columns.contains(c))
         .cloned()
         .collect();
-    if fields.is_empty() {
+    // A contract that did not load has its own error; nothing is known here.
+    if fields.is_empty() && contract.loaded {
         diagnostics.push(
             Diagnostic::warning(
                 args.tag_span(),
