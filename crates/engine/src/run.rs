@@ -1119,12 +1119,7 @@ fn refuse_outputs_on_one_file(plan: &Plan, base_dir: &Path) -> Result<(), Engine
         )))
         .collect();
     let mut seen: Vec<(PathBuf, &str)> = Vec::new();
-    let outputs = plan
-        .sinks
-        .iter()
-        .map(|sink| &sink.endpoint)
-        .chain(std::iter::once(&plan.dlq.endpoint));
-    for endpoint in outputs {
+    for endpoint in plan.outputs() {
         let runink_plan::Location::File { path } = &endpoint.location else {
             continue;
         };

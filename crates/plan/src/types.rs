@@ -32,6 +32,16 @@ pub struct Plan {
     pub prose: Vec<Prose>,
 }
 
+impl Plan {
+    /// Where the plan writes: each sink's endpoint, then the DLQ's.
+    pub fn outputs(&self) -> impl Iterator<Item = &Endpoint> {
+        self.sinks
+            .iter()
+            .map(|sink| &sink.endpoint)
+            .chain(std::iter::once(&self.dlq.endpoint))
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Module {
     pub layer: Option<String>,

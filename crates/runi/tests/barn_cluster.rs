@@ -57,6 +57,16 @@ fn status_json(cluster: &Cluster, id: u64) -> Value {
 }
 
 /// Polls node `id`'s stale reads until it holds `want`.
+/// The ids of the members node `id` reports.
+fn member_ids(cluster: &Cluster, id: u64) -> Vec<u64> {
+    status_json(cluster, id)["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect()
+}
+
 async fn wait_for_value(cluster: &Cluster, id: u64, want: &str) {
     let deadline = Instant::now() + Duration::from_millis(CATCH_UP_WAIT_MS_MAX);
     loop {
@@ -271,14 +281,7 @@ async fn nodes_are_added_as_learners_then_voters_and_removed() {
     let stderr = String::from_utf8_lossy(&again.stderr).into_owned();
     assert_eq!(again.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("node 2 is a voter already"), "{stderr}");
-    let status = status_json(&cluster, 1);
-    let members: Vec<u64> = status["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_u64().unwrap())
-        .collect();
-    assert_eq!(members, [1, 2, 3]);
+    assert_eq!(member_ids(&cluster, 1), [1, 2, 3]);
 
     // Node 4 waits to be added; `runi barn add` adds it through a follower
     // or the leader alike.
@@ -318,14 +321,7 @@ async fn nodes_are_added_as_learners_then_voters_and_removed() {
             String::from_utf8_lossy(&remove.stderr)
         );
     }
-    let status = status_json(&cluster, 2);
-    let members: Vec<u64> = status["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_u64().unwrap())
-        .collect();
-    assert_eq!(members, [1, 2, 3]);
+    assert_eq!(member_ids(&cluster, 2), [1, 2, 3]);
     cluster.kill9(4);
     cluster.kill9(5);
     let after = cluster.client(2).write(&set(8, 2, "after")).await.unwrap();

@@ -244,10 +244,7 @@ pub fn check_default_dlqs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec
         let other = plans.iter().find(|(other, _)| {
             !std::ptr::eq(other, plan)
                 && other
-                    .sinks
-                    .iter()
-                    .map(|sink| &sink.endpoint)
-                    .chain(std::iter::once(&other.dlq.endpoint))
+                    .outputs()
                     .any(|endpoint| output_file(endpoint).as_ref() == Some(&file))
         });
         if let Some((other, _)) = other {
@@ -291,12 +288,7 @@ pub fn check_outputs_spare_definitions(
         if let Some(name) = &scenario_name {
             definitions.push((name.clone(), "the scenario file itself".to_owned()));
         }
-        let outputs = plan
-            .sinks
-            .iter()
-            .map(|sink| &sink.endpoint)
-            .chain(std::iter::once(&plan.dlq.endpoint));
-        for endpoint in outputs {
+        for endpoint in plan.outputs() {
             let Some(file) = output_file(endpoint) else {
                 continue;
             };

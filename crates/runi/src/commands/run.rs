@@ -109,12 +109,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
 fn refuse_stdout_streams_beside_json(plans: &[runink_plan::Plan]) -> Result<(), Failure> {
     let stream = plans
         .iter()
-        .flat_map(|plan| {
-            plan.sinks
-                .iter()
-                .map(|sink| &sink.endpoint)
-                .chain(std::iter::once(&plan.dlq.endpoint))
-        })
+        .flat_map(runink_plan::Plan::outputs)
         .find(|endpoint| {
             endpoint.location == runink_plan::Location::Stdout
                 && endpoint.format != runink_plan::DataFormat::Jsonl
@@ -133,10 +128,7 @@ fn refuse_stdout_streams_beside_json(plans: &[runink_plan::Plan]) -> Result<(), 
 /// printed already (stdout cannot be taken back).
 fn nothing_written(plan: &runink_plan::Plan) -> &'static str {
     let to_stdout = plan
-        .sinks
-        .iter()
-        .map(|sink| &sink.endpoint)
-        .chain(std::iter::once(&plan.dlq.endpoint))
+        .outputs()
         .any(|endpoint| endpoint.location == runink_plan::Location::Stdout);
     if to_stdout {
         "no file was written (rows it printed on stdout before failing stay printed)"
