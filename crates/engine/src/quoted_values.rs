@@ -16,6 +16,15 @@ pub fn hide_quoted_values(message: &str) -> String {
     hidden
 }
 
+/// `message` as a failure shows it: hidden as [`hide_quoted_values`] does
+/// when the scenario `hides_values` (it has sensitive columns), else whole.
+pub fn shown(message: String, hides_values: bool) -> String {
+    match hides_values {
+        true => hide_quoted_values(&message),
+        false => message,
+    }
+}
+
 /// A line a program wrote on stderr, with every single- or double-quoted
 /// stretch hidden: programs quote values either way (Python's `repr`,
 /// JSON), and a program's stderr is kept in the run's record.

@@ -957,7 +957,10 @@ impl Run {
                 (other_role, masked_already, schema.index_of(&column.name))
                 && !masks.iter().any(|(i, _)| *i == index)
             {
-                masks.push((index, column.mask.unwrap_or(self.options.default_mask)));
+                masks.push((
+                    index,
+                    column.mask_rule().unwrap_or(self.options.default_mask),
+                ));
             }
         }
         masks

@@ -127,10 +127,7 @@ impl SqlRuleQuery {
             Err(message) => Err(EngineError::RuleFailed {
                 path: self.contract,
                 rule: self.rule.rule.name.clone(),
-                message: match self.hides_values {
-                    true => crate::quoted_values::hide_quoted_values(&message),
-                    false => message,
-                },
+                message: crate::quoted_values::shown(message, self.hides_values),
             }),
         }
     }

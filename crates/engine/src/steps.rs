@@ -437,10 +437,7 @@ fn step_failed(number: usize, label: &str, hides_values: bool, message: String) 
     EngineError::StepFailed {
         step: number,
         label: label.to_owned(),
-        message: match hides_values {
-            true => crate::quoted_values::hide_quoted_values(&message),
-            false => message,
-        },
+        message: crate::quoted_values::shown(message, hides_values),
     }
 }
 
