@@ -5,11 +5,12 @@ use std::io::{self, BufWriter, Stdout, Write};
 use std::path::Path;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::{DataType, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use arrow::ipc::writer::FileWriter;
-use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::basic::{Compression, Encoding, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use runink_plan::{DataFormat, Endpoint, Location, OptionValue};
 use std::collections::BTreeMap;
 
@@ -110,7 +111,7 @@ impl SinkWriter {
                     DataFormat::Parquet => {
                         let (staged, file) =
                             StagedFile::create(&target, run_id).map_err(write_error)?;
-                        let properties = parquet_properties(options, limits)
+                        let properties = parquet_properties(options, schema, limits)
                             .map_err(|m| EngineError::Plan(format!("`{uri}`: {m}")))?;
                         let writer = ParquetLanesWriter::try_new(
                             BufWriter::with_capacity(1 << 20, file),
@@ -264,8 +265,17 @@ fn csv_writer(
 
 /// `compression` = `snappy` (default) | `zstd` | `zstd(LEVEL)` | `gzip` |
 /// `gzip(LEVEL)` | `lz4` | `none`; `row_group_size` in rows.
+///
+/// A text or binary column with more distinct values than its dictionary
+/// holds is written `DELTA_LENGTH_BYTE_ARRAY` rather than plain: the
+/// values' lengths together, then their bytes with nothing between them.
+/// Plain puts a 4-byte length before each value, which gives zstd a short
+/// false match at every value: on W's hashed emails zstd(3) took 2.5 times
+/// as long over plain pages as over the same values back to back, for a
+/// result 7% larger.
 fn parquet_properties(
     options: &BTreeMap<String, OptionValue>,
+    schema: &Schema,
     limits: &Limits,
 ) -> Result<WriterProperties, String> {
     let compression = match text_option(options, "compression")
@@ -293,12 +303,33 @@ fn parquet_properties(
     };
     let row_group = integer_option(options, "row_group_size")
         .map_or(limits.parquet_row_group_rows_max, |n| n.max(1) as usize);
-    Ok(WriterProperties::builder()
+    let mut builder = WriterProperties::builder()
         .set_compression(compression)
         .set_max_row_group_row_count(Some(row_group))
         .set_dictionary_page_size_limit(limits.parquet_dictionary_bytes_max)
-        .set_data_page_size_limit(limits.parquet_data_page_bytes_max)
-        .build())
+        .set_data_page_size_limit(limits.parquet_data_page_bytes_max);
+    for field in schema.fields() {
+        if is_byte_array(field.data_type()) {
+            builder = builder.set_column_encoding(
+                ColumnPath::from(field.name().as_str()),
+                Encoding::DELTA_LENGTH_BYTE_ARRAY,
+            );
+        }
+    }
+    Ok(builder.build())
+}
+
+/// Types Parquet stores as `BYTE_ARRAY`, when they are a top-level column.
+fn is_byte_array(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+    )
 }
 
 fn level(text: &str, name: &str) -> Option<i32> {
@@ -342,6 +373,14 @@ mod tests {
     /// A file of `columns` (strings) written with the sink's properties
     /// under `limits`, read back.
     fn written(limits: &Limits, columns: Vec<(&str, Vec<String>)>) -> SerializedFileReader<File> {
+        written_with_file(limits, columns).0
+    }
+
+    /// [`written`], and the file itself to read again.
+    fn written_with_file(
+        limits: &Limits,
+        columns: Vec<(&str, Vec<String>)>,
+    ) -> (SerializedFileReader<File>, File) {
         let fields: Vec<Field> = columns
             .iter()
             .map(|(name, _)| Field::new(*name, DataType::Utf8, false))
@@ -352,13 +391,16 @@ mod tests {
             .map(|(_, values)| Arc::new(StringArray::from(values)) as _)
             .collect();
         let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
-        let properties = parquet_properties(&BTreeMap::new(), limits).unwrap();
+        let properties = parquet_properties(&BTreeMap::new(), &schema, limits).unwrap();
         let out = tempfile::tempfile().unwrap();
         let mut writer =
             ParquetLanesWriter::try_new(out.try_clone().unwrap(), schema, properties, 2).unwrap();
         writer.write(&batch).unwrap();
         writer.into_inner().unwrap();
-        SerializedFileReader::new(out).unwrap()
+        (
+            SerializedFileReader::new(out.try_clone().unwrap()).unwrap(),
+            out,
+        )
     }
 
     /// For each column of the first row group of a file written with the
@@ -420,8 +462,9 @@ mod tests {
 
         let limits = Limits::default();
         assert_eq!(limits.parquet_data_page_bytes_max, 64 * 1024);
-        // 100,000 values of 36 bytes (PLAIN: 4 of length, 32 of text), past
-        // the dictionary's bound: about 3.4 MB of pages.
+        // 100,000 values of 32 bytes (DELTA_LENGTH_BYTE_ARRAY: the text, and
+        // lengths packed to almost nothing), past the dictionary's bound:
+        // about 3.2 MB of pages.
         let reader = written(&limits, vec![("id", hex_ids(100_000))]);
         let pages: Vec<usize> = reader
             .get_row_group(0)
@@ -437,11 +480,82 @@ mod tests {
             })
             .collect();
         // The bound, then at most one batch of 1,024 values more.
-        let values_max = (limits.parquet_data_page_bytes_max + 1024 * 36) / 36;
+        let values_max = (limits.parquet_data_page_bytes_max + 1024 * 32) / 32;
         assert!(pages.len() > 40, "{} pages", pages.len());
         assert!(
             pages.iter().all(|values| *values <= values_max),
             "pages of {pages:?} values, at most {values_max} expected"
         );
+    }
+
+    /// The encodings of the data pages of each column of the first row
+    /// group of `reader`.
+    fn data_page_encodings(reader: &SerializedFileReader<File>) -> Vec<Vec<Encoding>> {
+        use parquet::column::page::Page;
+
+        let group = reader.get_row_group(0).unwrap();
+        (0..group.num_columns())
+            .map(|column| {
+                group
+                    .get_column_page_reader(column)
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .filter_map(|page| match page {
+                        Page::DataPage { encoding, .. } | Page::DataPageV2 { encoding, .. } => {
+                            Some(encoding)
+                        }
+                        Page::DictionaryPage { .. } => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn text_past_its_dictionary_is_written_delta_length_and_reads_back_whole() {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+        let rows = 20_000u64;
+        let ids = hex_ids(rows);
+        let currencies: Vec<String> = (0..rows)
+            .map(|i| ["EUR", "USD", "GBP"][(i % 3) as usize].to_owned())
+            .collect();
+        let limits = Limits::default();
+        let (reader, mut file) = written_with_file(
+            &limits,
+            vec![("id", ids.clone()), ("currency", currencies.clone())],
+        );
+        let encodings = data_page_encodings(&reader);
+        // The ids fill the dictionary's 64 KiB, then go on delta-length.
+        assert!(
+            encodings[0].contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY),
+            "{:?}",
+            encodings[0]
+        );
+        assert!(
+            !encodings[0].contains(&Encoding::PLAIN),
+            "{:?}",
+            encodings[0]
+        );
+        // Three currencies stay in their dictionary.
+        assert!(
+            encodings[1]
+                .iter()
+                .all(|e| matches!(e, Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY)),
+            "{:?}",
+            encodings[1]
+        );
+
+        use std::io::Seek;
+        file.rewind().unwrap();
+        let read: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let read = arrow::compute::concat_batches(&read[0].schema(), &read).unwrap();
+        assert_eq!(read.column(0).as_ref(), &StringArray::from(ids));
+        assert_eq!(read.column(1).as_ref(), &StringArray::from(currencies));
     }
 }
