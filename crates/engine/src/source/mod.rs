@@ -9,6 +9,7 @@ mod line_starts;
 mod open;
 mod pump;
 mod typed_reader;
+mod whole_file;
 
 use arrow::array::RecordBatch;
 use runink_contract::{LogicalType, SchemaObject};

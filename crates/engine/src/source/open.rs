@@ -10,6 +10,7 @@ use runink_plan::{DataFormat, Location, Source};
 use super::csv_reader::{CsvOptions, CsvReader};
 use super::jsonl_reader::JsonlReader;
 use super::typed_reader::TypedReader;
+use super::whole_file::WholeFile;
 use super::{ExpectedColumns, SourceBatch};
 use crate::EngineError;
 use crate::limits::Limits;
@@ -66,10 +67,12 @@ pub fn open_source(
     let (input, path): (Box<dyn Read + Send>, Option<String>) = match &source.endpoint.location {
         Location::File { path } => {
             let full = base_dir.join(path);
-            let file = File::open(&full).map_err(|e| EngineError::SourceOpen {
-                uri: uri.clone(),
-                path: full.display().to_string(),
-                source: e,
+            let file = File::open(&full).and_then(WholeFile::new).map_err(|e| {
+                EngineError::SourceOpen {
+                    uri: uri.clone(),
+                    path: full.display().to_string(),
+                    source: e,
+                }
             })?;
             (Box::new(file), Some(path.clone()))
         }
