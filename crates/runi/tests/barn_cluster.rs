@@ -330,6 +330,35 @@ async fn nodes_are_added_as_learners_then_voters_and_removed() {
     let unknown = runi(&["barn", "remove", "--server", &cluster.url(1), "--id", "9"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no member `9`"));
+
+    // The leader itself removed: the two left elect one of themselves, and
+    // the removed node, which hears from no one now, stops naming itself.
+    let removed = cluster.leader_among(&[1, 2, 3]).await;
+    let left: Vec<u64> = [1, 2, 3].into_iter().filter(|i| *i != removed).collect();
+    let remove = runi(&[
+        "barn",
+        "remove",
+        "--server",
+        &cluster.url(left[0]),
+        "--id",
+        &removed.to_string(),
+    ]);
+    assert!(
+        remove.status.success(),
+        "{}",
+        String::from_utf8_lossy(&remove.stderr)
+    );
+    let leader = cluster.leader_among(&left).await;
+    assert!(left.contains(&leader));
+    let status = status_json(&cluster, removed);
+    assert_ne!(status["state"], "leader", "{status}");
+    assert_ne!(status["leader"], serde_json::json!(removed), "{status}");
+    let last = cluster
+        .client(leader)
+        .write(&set(8, 3, "last"))
+        .await
+        .unwrap();
+    assert!(last.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

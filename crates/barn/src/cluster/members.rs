@@ -17,10 +17,11 @@ impl NodeInner {
     /// A membership change: here if this node leads, else at the leader.
     pub(crate) async fn change_members(&self, change: MemberChange) -> Result<(), ApiError> {
         let m = self.raft.metrics().borrow().clone();
-        if m.current_leader == Some(self.id) {
+        let leader = super::node::known_leader(&m);
+        if leader == Some(self.id) {
             return self.change_members_here(change).await;
         }
-        let leader_addr = m.current_leader.and_then(|leader| {
+        let leader_addr = leader.and_then(|leader| {
             m.membership_config
                 .membership()
                 .get_node(&leader)

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{CheckIsLeaderError, RaftError};
-use openraft::{BasicNode, Config, Raft, ServerState, SnapshotPolicy};
+use openraft::{BasicNode, Config, Raft, RaftMetrics, ServerState, SnapshotPolicy};
 
 use super::api_types::{
     AddMember, ApiError, ApiErrorKind, ClusterStatus, Consistency, FollowerLag, Member,
@@ -472,7 +472,7 @@ impl NodeInner {
         ClusterStatus {
             id: m.id,
             state: server_state(m.state).into(),
-            leader: m.current_leader,
+            leader: known_leader(&m),
             term: m.current_term,
             last_log_index: m.last_log_index,
             committed_index: committed.map(|l| l.index),
@@ -507,6 +507,15 @@ impl NodeInner {
         status
     }
 }
+/// The leader this node knows of. openraft goes on naming a removed leader
+/// as the leader on that node (it steps down to a learner but keeps its
+/// own vote, and no longer hears from the others), so a node names itself
+/// only while it leads.
+pub(crate) fn known_leader(m: &RaftMetrics<u64, BasicNode>) -> Option<u64> {
+    m.current_leader
+        .filter(|leader| *leader != m.id || m.state == ServerState::Leader)
+}
+
 fn server_state(state: ServerState) -> &'static str {
     match state {
         ServerState::Leader => "leader",
