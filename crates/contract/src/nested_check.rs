@@ -101,36 +101,45 @@ fn add_properties(
     Ok(())
 }
 
-/// The values `part` picks from `parents` (JSON text) as text a column
-/// holds (strings as they are, other values as JSON), each with the
-/// position in `parents` it came from, and the parents it applies to (an
-/// object for a key, an array for items).
+/// Each of `parents`' values (JSON text) read as JSON, `None` for a null
+/// or unreadable one: read once for every check of its keys or items.
+pub(crate) fn parsed_parents(parents: &ArrayRef) -> Vec<Option<Value>> {
+    let texts = parents.as_string_opt::<i32>();
+    (0..parents.len())
+        .map(|row| {
+            texts
+                .filter(|t| t.is_valid(row))
+                .and_then(|t| crate::strict_json::parse_strict(t.value(row)).ok())
+        })
+        .collect()
+}
+
+/// The values `part` picks from `parents` (as [`parsed_parents`] reads
+/// them) as text a column holds (strings as they are, other values as
+/// JSON), each with the position in `parents` it came from, and the
+/// parents it applies to (an object for a key, an array for items).
 pub(crate) fn part_values(
-    parents: &ArrayRef,
+    parents: &[Option<Value>],
     part: &Part,
 ) -> (ArrayRef, Vec<u32>, BooleanBuffer, Vec<bool>) {
-    let texts = parents.as_string_opt::<i32>();
     let mut applicable = Vec::with_capacity(parents.len());
     let mut origins = Vec::with_capacity(parents.len());
     let mut values: Vec<Option<String>> = Vec::with_capacity(parents.len());
     // Which values are arrays or objects: only an `object` or `array`
     // property or item takes one (read as text it passes for a string).
     let mut structured: Vec<bool> = Vec::with_capacity(parents.len());
-    for row in 0..parents.len() {
-        let parent = texts
-            .filter(|t| t.is_valid(row))
-            .and_then(|t| crate::strict_json::parse_strict(t.value(row)).ok());
+    for (row, parent) in parents.iter().enumerate() {
         match (part, parent) {
             (Part::Key(key), Some(Value::Object(object))) => {
                 applicable.push(true);
                 origins.push(row as u32);
-                let value = object.get(key);
+                let value = object.get(key.as_str());
                 structured.push(value.is_some_and(|v| v.is_array() || v.is_object()));
                 values.push(value.and_then(as_text));
             }
             (Part::Items, Some(Value::Array(items))) => {
                 applicable.push(true);
-                for item in &items {
+                for item in items {
                     origins.push(row as u32);
                     structured.push(item.is_array() || item.is_object());
                     values.push(as_text(item));
@@ -177,7 +186,8 @@ mod tests {
             Some("[1]"),
             Some(r#"{"a":null}"#),
         ]));
-        let (a, origins, applicable, _) = part_values(&parents, &Part::Key("a".into()));
+        let (a, origins, applicable, _) =
+            part_values(&parsed_parents(&parents), &Part::Key("a".into()));
         let a = a.as_string::<i32>();
         assert_eq!(a.value(0), "x");
         assert!(a.is_null(1) && a.is_null(2) && a.is_null(3) && a.is_null(4));
@@ -186,7 +196,7 @@ mod tests {
             applicable.iter().collect::<Vec<_>>(),
             [true, true, false, false, true]
         );
-        let (b, _, _, structured) = part_values(&parents, &Part::Key("b".into()));
+        let (b, _, _, structured) = part_values(&parsed_parents(&parents), &Part::Key("b".into()));
         assert_eq!(structured, [true, false, false, false, false]);
         let b = b.as_string::<i32>();
         assert_eq!((b.value(0), b.value(1)), (r#"{"c":1}"#, "2"));
@@ -200,7 +210,7 @@ mod tests {
             Some(r#"{"a":1}"#),
             Some(r#"[null, {"k":1}]"#),
         ]));
-        let (items, origins, applicable, _) = part_values(&parents, &Part::Items);
+        let (items, origins, applicable, _) = part_values(&parsed_parents(&parents), &Part::Items);
         let items = items.as_string::<i32>();
         assert_eq!(origins, [0, 0, 3, 3]);
         assert_eq!((items.value(0), items.value(1)), ("a", "2"));

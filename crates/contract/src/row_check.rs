@@ -19,7 +19,7 @@ use crate::ContractError;
 use crate::column_check::ColumnCheck;
 use crate::finding::{Finding, RuleKind};
 use crate::model::SchemaObject;
-use crate::nested_check::{NestedCheck, nested_checks, part_values};
+use crate::nested_check::{NestedCheck, nested_checks, parsed_parents, part_values};
 use crate::unique::{SeenValues, row_fingerprints};
 
 /// The default bound on distinct keys remembered for `unique` and
@@ -250,11 +250,15 @@ impl RowChecker {
         }
         // Each nested check's values, typed, with the row each came from.
         let mut nested_values: Vec<(ArrayRef, Vec<u32>)> = Vec::with_capacity(self.nested.len());
+        // Each parent's values read as JSON once, for all its keys.
+        let mut parsed: Vec<Option<Vec<Option<serde_json::Value>>>> =
+            vec![None; self.columns.len() + self.nested.len()];
         for (index, nested) in self.nested.iter().enumerate() {
             let (parents, parent_rows) = match nested.parent.checked_sub(self.columns.len()) {
                 None => (&typed_columns[nested.parent], None),
                 Some(n) => (&nested_values[n].0, Some(&nested_values[n].1)),
             };
+            let parents = parsed[nested.parent].get_or_insert_with(|| parsed_parents(parents));
             let (raw, origins, applicable, structured) = part_values(parents, &nested.part);
             let rows: Vec<u32> = match parent_rows {
                 None => origins.clone(),

@@ -109,7 +109,7 @@ impl StructuredRules {
             RuleKind::MaxItems => self.max_items.is_some_and(|max| count > max),
             RuleKind::UniqueItems => items.is_some_and(|items| {
                 let mut seen = HashSet::new();
-                !items.iter().all(|item| seen.insert(item.to_string()))
+                !items.iter().all(|item| seen.insert(equality_key(item)))
             }),
             RuleKind::MinProperties => self.min_properties.is_some_and(|min| count < min),
             RuleKind::MaxProperties => self.max_properties.is_some_and(|max| count > max),
@@ -142,6 +142,50 @@ impl StructuredRules {
             }
             other => format!("{shown} breaks `{other}`"),
         }
+    }
+}
+
+/// Text that two JSON values share exactly when JSON Schema calls them
+/// equal (`uniqueItems`): numbers by their value, so `1` and `1.0` are one
+/// item, objects whatever the order of their keys.
+fn equality_key(value: &Value) -> String {
+    match value {
+        Value::Number(number) => number_key(number),
+        Value::Array(items) => {
+            let keys: Vec<String> = items.iter().map(equality_key).collect();
+            format!("[{}]", keys.join(","))
+        }
+        Value::Object(object) => {
+            let mut entries: Vec<(String, String)> = object
+                .iter()
+                .map(|(key, value)| (Value::String(key.clone()).to_string(), equality_key(value)))
+                .collect();
+            entries.sort();
+            let entries: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{k}:{v}"))
+                .collect();
+            format!("{{{}}}", entries.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A number's value as text: integers exactly, a float with no fraction
+/// as the integer it equals.
+fn number_key(number: &serde_json::Number) -> String {
+    if let Some(integer) = number.as_i64() {
+        return integer.to_string();
+    }
+    if let Some(integer) = number.as_u64() {
+        return integer.to_string();
+    }
+    let float = number.as_f64().unwrap_or(f64::NAN);
+    // 2^127: every f64 with no fraction below it is an i128 exactly.
+    if float.fract() == 0.0 && float.abs() < 1.7e38 {
+        (float as i128).to_string()
+    } else {
+        float.to_string()
     }
 }
 
@@ -183,6 +227,29 @@ mod tests {
                 (RuleKind::MaxItems, vec![1]),
                 (RuleKind::UniqueItems, vec![2]),
             ]
+        );
+    }
+
+    #[test]
+    fn unique_items_compares_as_json_schema_does() {
+        let options = TypeOptions {
+            unique_items: true,
+            ..TypeOptions::default()
+        };
+        let rules = StructuredRules::compile(LogicalType::Array, &options)
+            .unwrap()
+            .unwrap();
+        let values = [
+            "[1, 1.0]",
+            r#"[{"a":1,"b":2}, {"b":2,"a":1.0}]"#,
+            "[[1, 2], [1.0, 2e0]]",
+            "[1, \"1\", true, null, 1.5, 2]",
+            "[9007199254740993, 9007199254740992.0]",
+            "[-0.0, 0]",
+        ];
+        assert_eq!(
+            failing(&rules, &values),
+            [(RuleKind::UniqueItems, vec![0, 1, 2, 5])]
         );
     }
 
