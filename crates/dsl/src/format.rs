@@ -5,7 +5,7 @@
 use crate::ast::{Arg, ArgValue, Document, Item, ItemKind, Tag};
 use crate::diagnostic::Diagnostic;
 use crate::parse;
-use crate::structure::{Region, regions};
+use crate::structure::{PIPELINE_TAGS, Region, regions};
 
 const INDENT: &str = "  ";
 
@@ -51,7 +51,10 @@ fn format_document(doc: &Document, source: &str) -> String {
                         .to_owned(),
                 );
             }
-            ItemKind::Tags(tags) => lines.extend(tag_lines(item, tags, indent)),
+            ItemKind::Tags(tags) => {
+                let in_body = matches!(region, Region::Body(_));
+                lines.extend(tag_lines(item, tags, indent, in_body));
+            }
             // format_source refuses documents with parse errors.
             ItemKind::Invalid => {}
         }
@@ -64,11 +67,25 @@ fn format_document(doc: &Document, source: &str) -> String {
     text
 }
 
-fn tag_lines(item: &Item, tags: &[Tag], indent: &str) -> Vec<String> {
-    let mut lines: Vec<String> = tags
+/// One tag a line; in a scenario's body, the tags written after a line's
+/// last pipeline tag (`@source`, `@step`, `@sink`, `@dlq`) stay on its
+/// line. Alone on a line of their own just above the next `Scenario:`,
+/// they would become that scenario's header (`@sink(..) @herd("x")`
+/// would give the next scenario herd `x`).
+fn tag_lines(item: &Item, tags: &[Tag], indent: &str, in_body: bool) -> Vec<String> {
+    let kept_from = tags
+        .iter()
+        .rposition(|tag| PIPELINE_TAGS.contains(&tag.name.value.as_str()))
+        .filter(|_| in_body)
+        .unwrap_or(tags.len());
+    let mut lines: Vec<String> = tags[..kept_from]
         .iter()
         .map(|tag| format!("{indent}{}", tag_text(tag)))
         .collect();
+    if kept_from < tags.len() {
+        let kept: Vec<String> = tags[kept_from..].iter().map(tag_text).collect();
+        lines.push(format!("{indent}{}", kept.join(" ")));
+    }
     if let (Some(comment), Some(last)) = (&item.trailing_comment, lines.last_mut()) {
         last.push_str(&format!(" #{comment}"));
     }
@@ -128,6 +145,25 @@ mod tests {
             "# keep me\nFeature: Legacy\n  A description.\n\n@module(layer=\"bronze\")\n@herd(\"ops\")\nScenario: Old style\n  @source(\"csv://in.csv\", meta.region=\"us\")\n  @sink(\"jsonl://out.jsonl\", when=\"amount > 1\") # big ones\n  @sink(\"csv://ops.csv\", role=\"ops\")\n  And the thing\n---\n## Next\n"
         );
         assert_eq!(format_source(&formatted).unwrap(), formatted, "idempotent");
+    }
+
+    #[test]
+    fn tags_after_a_lines_last_pipeline_tag_stay_in_its_scenario() {
+        let source = "Feature: f\nScenario: One\n  @source(\"csv://in.csv\")\n  @sink(\"jsonl://out/one.jsonl\") @herd(\"x\")\nScenario: Two\n  @source(\"csv://in.csv\") @requires(cpu=1) @step(\"filter\", where=\"a > 1\")\n  @sink(\"jsonl://out/two.jsonl\")\n";
+        let formatted = format_source(source).unwrap();
+        assert_eq!(
+            formatted,
+            "Feature: f\nScenario: One\n  @source(\"csv://in.csv\")\n  @sink(\"jsonl://out/one.jsonl\") @herd(\"x\")\nScenario: Two\n  @source(\"csv://in.csv\")\n  @requires(cpu=1)\n  @step(\"filter\", where=\"a > 1\")\n  @sink(\"jsonl://out/two.jsonl\")\n"
+        );
+        assert_eq!(format_source(&formatted).unwrap(), formatted, "idempotent");
+        // `@herd("x")` is still in scenario One's body, not Two's header.
+        let (doc, _) = parse(&formatted);
+        let herd_line = doc
+            .items
+            .iter()
+            .position(|item| matches!(&item.kind, ItemKind::Tags(tags) if tags.iter().any(|t| t.name.value == "herd")))
+            .unwrap();
+        assert_eq!(regions(&doc)[herd_line], Region::Body(0));
     }
 
     #[test]
