@@ -158,22 +158,47 @@ fn refuse_repeated_keys(text: &str) -> Result<(), ContractError> {
     }
 }
 
+/// The document as JSON values, with YAML's `<<` merge keys applied (a
+/// mapping's own keys win over merged ones), as YAML 1.1 tools read them:
+/// a column that repeats another's settings with `<<: *anchor` is that
+/// column, not an unknown property `<<`.
+fn yaml_as_json(text: &str) -> Result<Value, ContractError> {
+    let yaml_error = |e: serde_yaml_ng::Error, context: &str| {
+        let location = e.location();
+        ContractError::Yaml {
+            message: format!("{context}{e}"),
+            line: location.as_ref().map(|l| l.line()),
+            column: location.as_ref().map(|l| l.column()),
+        }
+    };
+    let mut yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| yaml_error(e, ""))?;
+    yaml.apply_merge().map_err(|e| {
+        yaml_error(
+            e,
+            "a `<<` merge key takes a mapping or a list of mappings: ",
+        )
+    })?;
+    serde_json::to_value(&yaml).map_err(|e| ContractError::Yaml {
+        message: format!("{e} (ODCS documents have text keys and plain values)"),
+        line: None,
+        column: None,
+    })
+}
+
 impl Contract {
     /// Reads a contract, first checking it against the ODCS JSON Schema of
     /// its `apiVersion` (every schema violation is reported, with its line
     /// and column), then reading the parts Runink uses.
     pub fn from_yaml(text: &str) -> Result<Self, ContractError> {
+        // Editors on Windows may start UTF-8 with a byte order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // serde_yaml_ng leaves YAML dates and timestamps as strings, which
         // is what the ODCS schemas expect (upstream checks with ajv on JSON).
-        let value: Value = serde_yaml_ng::from_str(text).map_err(|e| {
-            let location = e.location();
-            ContractError::Yaml {
-                message: e.to_string(),
-                line: location.as_ref().map(|l| l.line()),
-                column: location.as_ref().map(|l| l.column()),
-            }
-        })?;
+        // Before reading values: YAML's mappings refuse a repeat with a
+        // message that names neither the path nor the fix.
         refuse_repeated_keys(text)?;
+        let value = yaml_as_json(text)?;
         schema::validate(declared_schema(&value)?, &value, text)?;
         let contract = Self::from_value(&value)?;
         contract.check_rules()?;
@@ -473,6 +498,45 @@ schema:
         assert_eq!(a.hash, b.hash);
         let changed = ORDERS.replace("value: hash", "value: redact");
         assert_ne!(a.hash, Contract::from_yaml(&changed).unwrap().hash);
+    }
+
+    #[test]
+    fn merge_keys_repeat_a_column_and_a_byte_order_mark_is_skipped() {
+        let text = r#"
+apiVersion: v3.0.2
+kind: DataContract
+id: urn:x
+version: 1.0.0
+status: active
+schema:
+  - name: t
+    logicalType: object
+    properties:
+      - &base
+        name: a
+        logicalType: string
+        required: true
+        logicalTypeOptions: { maxLength: 3 }
+      - <<: *base
+        name: b
+      - <<: [*base]
+        name: c
+        required: false
+"#;
+        let contract = Contract::from_yaml(text).unwrap();
+        let columns = &contract.objects[0].columns;
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert!(columns[1].required && !columns[2].required);
+        assert_eq!(columns[1].logical_type, columns[0].logical_type);
+        assert_eq!(columns[2].options.max_length, Some(3));
+
+        let with_bom = format!("\u{feff}{text}");
+        assert_eq!(Contract::from_yaml(&with_bom).unwrap().hash, contract.hash);
+
+        let scalar = text.replace("<<: [*base]", "<<: 3");
+        let error = Contract::from_yaml(&scalar).unwrap_err().to_string();
+        assert!(error.contains("`<<` merge key takes a mapping"), "{error}");
     }
 
     #[test]
