@@ -400,7 +400,7 @@ impl ColumnDiff<'_> {
         new: &Option<Bound>,
         direction: Direction,
     ) {
-        if old == new {
+        if old == new || same_bound(old.as_ref(), new.as_ref()) {
             return;
         }
         let tighter = match (old, new) {
@@ -495,6 +495,22 @@ fn bound_is_tighter(old: &Bound, new: &Bound, direction: Direction) -> bool {
     beyond || (a == b && (new.exclusive || !old.exclusive))
 }
 
+/// Bounds that say the same: `0` and `0.0` are one number.
+fn same_bound(old: Option<&Bound>, new: Option<&Bound>) -> bool {
+    let (Some(old), Some(new)) = (old, new) else {
+        return false;
+    };
+    let same_value = match (&old.value, &new.value) {
+        (BoundValue::Integer(i), BoundValue::Number(n))
+        | (BoundValue::Number(n), BoundValue::Integer(i)) => {
+            // Exact: an integer past 2^53 is not any float's neighbour.
+            n.fract() == 0.0 && n.abs() < 9.2e18 && *n as i64 == *i
+        }
+        (a, b) => a == b,
+    };
+    same_value && old.exclusive == new.exclusive
+}
+
 fn text_bound_is_tighter(
     old: &str,
     new: &str,
@@ -550,8 +566,25 @@ fn diff_quality(
                 reason: reason.to_owned(),
             });
         };
+    // Rules unchanged pair off first, whatever their order, so that two
+    // rules of one metric (named by it alike) are not compared crosswise;
+    // the rest pair by name, in order.
+    let mut unpaired_new: Vec<&QualityRule> = new.iter().collect();
+    let mut unpaired_old: Vec<&QualityRule> = Vec::new();
     for old_rule in old {
-        match new.iter().find(|r| r.name == old_rule.name) {
+        match unpaired_new.iter().position(|r| *r == old_rule) {
+            Some(at) => {
+                unpaired_new.remove(at);
+            }
+            None => unpaired_old.push(old_rule),
+        }
+    }
+    for old_rule in unpaired_old {
+        let paired = unpaired_new
+            .iter()
+            .position(|r| r.name == old_rule.name)
+            .map(|at| unpaired_new.remove(at));
+        match paired {
             None => push(
                 &old_rule.name,
                 Some(rule_text(old_rule)),
@@ -576,16 +609,14 @@ fn diff_quality(
             Some(_) => {}
         }
     }
-    for new_rule in new {
-        if !old.iter().any(|r| r.name == new_rule.name) {
-            push(
-                &new_rule.name,
-                None,
-                Some(rule_text(new_rule)),
-                Impact::Compatible,
-                "a new rule only narrows the data",
-            );
-        }
+    for new_rule in unpaired_new {
+        push(
+            &new_rule.name,
+            None,
+            Some(rule_text(new_rule)),
+            Impact::Compatible,
+            "a new rule only narrows the data",
+        );
     }
 }
 
@@ -714,6 +745,42 @@ schema:
             "\n          maximum: 1000\n          minimum: 0",
         );
         assert!(changes(BASE, &reformatted).is_empty());
+    }
+
+    #[test]
+    fn the_same_number_written_otherwise_and_rules_of_one_metric_are_no_change() {
+        let float = BASE.replace("minimum: 0,", "minimum: 0.0,");
+        assert!(
+            changes(BASE, &float).is_empty(),
+            "{:?}",
+            changes(BASE, &float)
+        );
+        // Two rules of one metric, in either order, against themselves.
+        let two = BASE.replace(
+            "            mustBe: 0\n      - name: email",
+            "            mustBe: 0\n          - metric: invalidValues\n            arguments: { invalidValues: [XXX] }\n            mustBe: 0\n      - name: email",
+        );
+        assert_ne!(two, BASE);
+        assert!(changes(&two, &two).is_empty(), "{:?}", changes(&two, &two));
+        let swapped = two
+            .replace("validValues: [USD, EUR, GBP]", "SWAP")
+            .replace("invalidValues: [XXX]", "validValues: [USD, EUR, GBP]")
+            .replace("SWAP", "invalidValues: [XXX]");
+        assert!(
+            changes(&two, &swapped).is_empty(),
+            "{:?}",
+            changes(&two, &swapped)
+        );
+        // One of them changed is one change.
+        let changed = two.replace("invalidValues: [XXX]", "invalidValues: [XXX, YYY]");
+        assert_eq!(
+            one(&two, &changed),
+            (
+                "currency".into(),
+                "invalidValues".into(),
+                Impact::Compatible
+            )
+        );
     }
 
     #[test]
