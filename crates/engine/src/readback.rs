@@ -1,40 +1,69 @@
 //! Reads a written output back as JSON rows, whatever its format, for
-//! `runi test`'s golden comparison.
+//! `runi test`'s golden comparison. Text outputs are read with the sink's
+//! own options: its compression, and a CSV sink's delimiter, quote, escape
+//! and header. A CSV written without a header is keyed by field position
+//! (`"1"`, `"2"`, ...).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 
 use arrow::array::RecordBatch;
 use arrow::json::writer::{JsonArray, WriterBuilder};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use runink_plan::DataFormat;
+use runink_plan::{DataFormat, OptionValue};
 use serde_json::{Map, Value};
 
 use crate::EngineError;
+use crate::options::{flag_option, text_option};
 
-pub fn read_rows(format: DataFormat, path: &Path) -> Result<Vec<Value>, EngineError> {
+/// The rows of the output at `path`, written in `format` with a sink's
+/// `options`.
+pub fn read_rows(
+    format: DataFormat,
+    path: &Path,
+    options: &BTreeMap<String, OptionValue>,
+) -> Result<Vec<Value>, EngineError> {
     let shown = path.display().to_string();
     let fail = |e: &dyn std::fmt::Display| EngineError::read(&shown, e);
+    let compression = text_option(options, "compression");
     match format {
         DataFormat::Jsonl => {
-            let text = read_text(path).map_err(|e| fail(&e))?;
+            let text = read_text(path, compression.as_deref()).map_err(|e| fail(&e))?;
             text.lines()
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| serde_json::from_str(l).map_err(|e| fail(&e)))
                 .collect()
         }
         DataFormat::Csv => {
-            let text = read_text(path).map_err(|e| fail(&e))?;
-            let mut reader = csv::Reader::from_reader(text.as_bytes());
-            let header = reader.headers().map_err(|e| fail(&e))?.clone();
+            let text = read_text(path, compression.as_deref()).map_err(|e| fail(&e))?;
+            let byte = |key: &str| text_option(options, key).and_then(|t| t.bytes().next());
+            let has_header = flag_option(options, "header").unwrap_or(true);
+            let escape = byte("escape");
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(has_header)
+                .delimiter(byte("delimiter").unwrap_or(b','))
+                .quote(byte("quote").unwrap_or(b'"'))
+                .escape(escape)
+                .double_quote(escape.is_none())
+                .from_reader(text.as_bytes());
+            let names: Vec<String> = if has_header {
+                let header = reader.headers().map_err(|e| fail(&e))?;
+                header.iter().map(str::to_owned).collect()
+            } else {
+                Vec::new()
+            };
             let mut rows = Vec::new();
             for record in reader.records() {
                 let record = record.map_err(|e| fail(&e))?;
-                let row: Map<String, Value> = header
+                let row: Map<String, Value> = record
                     .iter()
-                    .zip(record.iter())
+                    .enumerate()
                     .filter(|(_, v)| !v.is_empty())
-                    .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+                    .map(|(i, v)| {
+                        let name = names.get(i).cloned().unwrap_or_else(|| (i + 1).to_string());
+                        (name, Value::String(v.to_owned()))
+                    })
                     .collect();
                 rows.push(Value::Object(row));
             }
@@ -60,17 +89,22 @@ pub fn read_rows(format: DataFormat, path: &Path) -> Result<Vec<Value>, EngineEr
     }
 }
 
-fn read_text(path: &Path) -> std::io::Result<String> {
+/// The text of a CSV or JSON Lines output: `compression` as the sink
+/// takes it (`gzip`, `zstd`, `none`, or by the file's extension).
+fn read_text(path: &Path, compression: Option<&str>) -> std::io::Result<String> {
     let name = path.to_string_lossy();
+    let by_extension = matches!(compression, None | Some("auto"));
+    let gzip = compression == Some("gzip") || (by_extension && name.ends_with(".gz"));
+    let zstd = compression == Some("zstd") || (by_extension && name.ends_with(".zst"));
     let bytes = std::fs::read(path)?;
-    let bytes = if name.ends_with(".gz") {
+    let bytes = if gzip {
         let mut out = Vec::new();
         std::io::Read::read_to_end(
             &mut flate2::read::MultiGzDecoder::new(bytes.as_slice()),
             &mut out,
         )?;
         out
-    } else if name.ends_with(".zst") {
+    } else if zstd {
         zstd::decode_all(bytes.as_slice())?
     } else {
         bytes

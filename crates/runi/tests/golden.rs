@@ -167,4 +167,49 @@ fn a_broken_expected_file_fails_its_scenario_with_the_line() {
         stderr.contains("big_orders: line 3, column 2 of") && stderr.contains("is not JSON"),
         "{stderr}"
     );
+
+    // Bytes that are not UTF-8 fail the scenario the same way.
+    fs::write(&expected, b"\xff\n").unwrap();
+    let output = runi(state.path())
+        .arg("test")
+        .arg(root.join("orders/orders.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not UTF-8 text"), "{stderr}");
+}
+
+#[test]
+fn outputs_are_read_back_as_their_sink_wrote_them() {
+    // A CSV without a header, with `;` between fields and a comma in a
+    // value, and gzip'd JSON lines: `--update` records them, a rerun
+    // passes, and a changed input fails.
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("in.csv"), "id,name\n1,\"alice, a.\"\n").unwrap();
+    fs::write(
+        dir.path().join("s.dsl"),
+        "Feature: f\n@golden(\"g\")\nScenario: s\n  @source(\"csv://in.csv\")\n  \
+         @sink(\"csv://out/h.csv\", header=false, delimiter=\";\")\n  \
+         @sink(\"jsonl://out/z.jsonl\", compression=\"gzip\")\n",
+    )
+    .unwrap();
+    let file = dir.path().join("s.dsl");
+    runi(state.path())
+        .args(["test", "--update"])
+        .arg(&file)
+        .assert()
+        .success();
+    let expected = fs::read_to_string(dir.path().join("g/h.expected.jsonl")).unwrap();
+    assert_eq!(expected, "{\"1\":\"1\",\"2\":\"alice, a.\"}\n");
+    let expected = fs::read_to_string(dir.path().join("g/z.expected.jsonl")).unwrap();
+    assert_eq!(expected, "{\"id\":\"1\",\"name\":\"alice, a.\"}\n");
+    runi(state.path()).arg("test").arg(&file).assert().success();
+
+    fs::write(dir.path().join("in.csv"), "id,name\n999,mallory\n").unwrap();
+    let output = runi(state.path()).arg("test").arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mallory"), "{stderr}");
 }

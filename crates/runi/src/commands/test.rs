@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use runink_contract::{MaskKeys, Masker, TOKEN_KEY_BYTES};
 use runink_engine::{EngineError, Isolation, RunError, RunOptions, RunRequest, execute, read_rows};
-use runink_plan::{DataFormat, Location, Plan};
+use runink_plan::{DataFormat, Location, OptionValue, Plan};
 use serde_json::Value;
 
 use crate::cli::{GlobalOptions, TestArgs};
@@ -81,19 +81,31 @@ fn test_plan(
         tempfile::tempdir().context("cannot create a temporary folder for the golden run")?;
     let temp = temp_dir.path();
     let mut redirected = plan.clone();
-    let mut outputs: Vec<(String, DataFormat, PathBuf)> = Vec::new();
+    // Each output: its name, format, where the golden run writes it, and
+    // its sink's options (to read it back as written).
+    let mut outputs: Vec<(String, DataFormat, PathBuf, BTreeMap<String, OptionValue>)> = Vec::new();
     for sink in &mut redirected.sinks {
         let path = temp.join(format!("{}.{}", sink.name, sink.endpoint.format.as_str()));
         sink.endpoint.location = Location::File {
             path: path.display().to_string(),
         };
-        outputs.push((sink.name.clone(), sink.endpoint.format, path));
+        outputs.push((
+            sink.name.clone(),
+            sink.endpoint.format,
+            path,
+            sink.options.clone(),
+        ));
     }
     let dlq_path = temp.join("dlq.jsonl");
     redirected.dlq.endpoint.location = Location::File {
         path: dlq_path.display().to_string(),
     };
-    outputs.push(("dlq".to_owned(), DataFormat::Jsonl, dlq_path));
+    outputs.push((
+        "dlq".to_owned(),
+        DataFormat::Jsonl,
+        dlq_path,
+        BTreeMap::new(),
+    ));
 
     let keys = MaskKeys {
         salt: GOLDEN_SALT.as_bytes().to_vec(),
@@ -119,10 +131,10 @@ fn test_plan(
         return Ok(vec![format!("  the run failed: {}", failure.error)]);
     }
     let mut mismatches = Vec::new();
-    for (name, format, path) in &outputs {
+    for (name, format, path, options) in &outputs {
         let actual = normalise(
             if path.exists() {
-                read_rows(*format, path)?
+                read_rows(*format, path, options)?
             } else {
                 Vec::new()
             },
@@ -144,8 +156,16 @@ fn test_plan(
             ));
             continue;
         }
-        let text = std::fs::read_to_string(&expected_path)
+        let bytes = std::fs::read(&expected_path)
             .with_context(|| format!("cannot read `{}`", expected_path.display()))?;
+        let Ok(text) = String::from_utf8(bytes) else {
+            // The scenario fails; the others are still tested.
+            mismatches.push(format!(
+                "  {name}: `{}` is not UTF-8 text; fix it, or rewrite the file with `runi test --update`",
+                expected_path.display()
+            ));
+            continue;
+        };
         let expected = match expected_rows(&text) {
             Ok(rows) => normalise(rows, golden.ordered),
             Err((line, error)) => {
