@@ -6,26 +6,36 @@ use std::fmt::Write;
 
 use runink_engine::RunReport;
 
-pub fn render_summary(report: &RunReport, dry_run: bool) -> String {
+/// `failed`: the run failed, so its outputs were not committed; the
+/// counts say how far it went, and the header and each output say that
+/// nothing was written.
+pub fn render_summary(report: &RunReport, dry_run: bool, failed: bool) -> String {
     let mut out = String::new();
     let seconds = report.duration_ms as f64 / 1000.0;
-    let verb = if dry_run {
-        "dry run (nothing written)"
-    } else {
-        "run"
-    };
+    let unwritten = dry_run || failed;
     let _ = writeln!(
         out,
-        "{verb} {}  `{}`  {:.2} s",
-        report.run_id, report.scenario, seconds
+        "{} {}  `{}`  {:.2} s{}",
+        if dry_run { "dry run" } else { "run" },
+        report.run_id,
+        report.scenario,
+        seconds,
+        match (failed, dry_run) {
+            (true, _) => "  FAILED: nothing written",
+            (false, true) => "  (nothing written)",
+            (false, false) => "",
+        }
     );
+    let not_written = if unwritten { ", not written" } else { "" };
     for source in &report.sources {
         let _ = writeln!(out, "  in        {:>12}  {}", source.rows_in, source.uri);
     }
     let _ = writeln!(
         out,
-        "  rejected  {:>12}  {}",
-        report.rows_rejected, report.dlq.uri
+        "  rejected  {:>12}  {}{}",
+        report.rows_rejected,
+        report.dlq.uri,
+        if unwritten { " (not written)" } else { "" }
     );
     for rule in &report.rejects {
         let field = if rule.field.is_empty() {
@@ -50,7 +60,7 @@ pub fn render_summary(report: &RunReport, dry_run: bool) -> String {
     for sink in &report.sinks {
         let _ = writeln!(
             out,
-            "    {:>10}  {} ({})",
+            "    {:>10}  {} ({}{not_written})",
             sink.rows_out, sink.name, sink.uri
         );
     }
@@ -94,4 +104,53 @@ pub fn dataset_rule_text(rule: &runink_contract::DatasetMeasurement) -> String {
         rule.measured_text(),
         rule.expectation
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runink_engine::{DlqCounts, SinkCounts};
+
+    fn report() -> RunReport {
+        RunReport {
+            run_id: "7".into(),
+            scenario: "orders".into(),
+            rows_out: 16,
+            sinks: vec![SinkCounts {
+                name: "orders".into(),
+                uri: "parquet://out/orders.parquet".into(),
+                rows_out: 16,
+            }],
+            dlq: DlqCounts {
+                uri: "jsonl://out/dlq.jsonl".into(),
+                ..DlqCounts::default()
+            },
+            ..RunReport::default()
+        }
+    }
+
+    #[test]
+    fn a_failed_run_says_its_outputs_were_not_written() {
+        let failed = render_summary(&report(), false, true);
+        assert!(
+            failed.starts_with("run 7  `orders`  0.00 s  FAILED: nothing written\n"),
+            "{failed}"
+        );
+        assert!(
+            failed.contains("16  orders (parquet://out/orders.parquet, not written)"),
+            "{failed}"
+        );
+        assert!(
+            failed.contains("jsonl://out/dlq.jsonl (not written)"),
+            "{failed}"
+        );
+
+        let succeeded = render_summary(&report(), false, false);
+        assert!(!succeeded.contains("written"), "{succeeded}");
+        let dry = render_summary(&report(), true, false);
+        assert!(
+            dry.starts_with("dry run 7  `orders`  0.00 s  (nothing written)\n"),
+            "{dry}"
+        );
+    }
 }

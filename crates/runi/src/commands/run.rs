@@ -162,7 +162,7 @@ fn print_outcome(
     }
     // A summary for people: on a terminal, or when asked with -v.
     if !global.quiet && (std::io::stderr().is_terminal() || global.verbose > 0) {
-        eprint!("{}", render_summary(report, dry_run));
+        eprint!("{}", render_summary(report, dry_run, error.is_some()));
     }
     Ok(())
 }
