@@ -308,14 +308,23 @@ pub fn check_outputs_spare_definitions(
 /// each writes `dlq.expected.jsonl` there (and its sinks' files by name),
 /// so `runi test --update` of one replaced the other's.
 pub fn check_golden_dirs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec<Diagnostic>) {
+    // Named alike once `.` and `name/..` are folded away (`g/b/../a` is
+    // `g/a`): the folders may not exist yet, so by their names.
     let folder = |plan: &Plan| -> Option<PathBuf> {
         let golden = plan.golden.as_ref()?;
-        Some(
-            std::path::Path::new(&golden.dir)
-                .components()
-                .filter(|c| *c != Component::CurDir)
-                .collect(),
-        )
+        let mut folded = PathBuf::new();
+        for component in std::path::Path::new(&golden.dir).components() {
+            match component {
+                Component::CurDir => {}
+                Component::ParentDir
+                    if matches!(folded.components().next_back(), Some(Component::Normal(_))) =>
+                {
+                    folded.pop();
+                }
+                other => folded.push(other),
+            }
+        }
+        Some(folded)
     };
     for (index, (plan, span)) in plans.iter().enumerate() {
         let Some(mine) = folder(plan) else {

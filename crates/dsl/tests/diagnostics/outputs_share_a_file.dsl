@@ -40,3 +40,8 @@ Scenario: A DLQ over the contract
   @dlq("jsonl://./contracts/orders.yaml")
 
   Given the contract: contracts/orders.yaml
+
+Scenario: Third with the same golden folder by another way
+  @source("csv://in.csv")
+  @sink("jsonl://out/third.jsonl")
+  @golden("golden/other/../shared")
