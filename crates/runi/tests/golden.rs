@@ -212,4 +212,22 @@ fn outputs_are_read_back_as_their_sink_wrote_them() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("mallory"), "{stderr}");
+
+    // `--json`: a line per scenario on stdout, the same exit code.
+    let output = runi(state.path())
+        .args(["--json", "test"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(line["scenario"], "s");
+    assert_eq!(line["passed"], false);
+    let problems = line["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.as_str().unwrap().contains("mallory")),
+        "{line}"
+    );
 }

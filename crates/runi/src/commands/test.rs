@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::cli::{GlobalOptions, TestArgs};
 use crate::exit::{Exit, Failure, Outcome};
+use crate::output::print_json_line;
 use crate::scenario_file::{compile_or_fail, select_plans};
 
 const GOLDEN_SALT: &str = "runink-golden";
@@ -37,6 +38,19 @@ pub fn test(global: &GlobalOptions, args: &TestArgs) -> Outcome {
         tested += 1;
         let mismatches =
             test_plan(plan, &base_dir, args.update, isolation).map_err(Failure::infra)?;
+        if global.json {
+            // One line per scenario; its problems as the text shows them.
+            let problems: Vec<&str> = mismatches.iter().map(|m| m.trim_start()).collect();
+            print_json_line(&serde_json::json!({
+                "scenario": plan.scenario,
+                "passed": mismatches.is_empty(),
+                "updated": args.update,
+                "problems": problems,
+            }))
+            .map_err(Failure::infra)?;
+            failed += usize::from(!mismatches.is_empty());
+            continue;
+        }
         if mismatches.is_empty() {
             if !global.quiet {
                 eprintln!("ok: `{}`", plan.scenario);
@@ -55,7 +69,7 @@ pub fn test(global: &GlobalOptions, args: &TestArgs) -> Outcome {
             file.shown
         )));
     }
-    if !global.quiet {
+    if !global.quiet && !global.json {
         eprintln!("{} passed, {failed} failed", tested - failed);
     }
     Ok(if failed == 0 {
