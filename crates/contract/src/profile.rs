@@ -52,6 +52,10 @@ fn candidates() -> Vec<TypeCandidate> {
         formatted(LogicalType::Timestamp, "yyyy-MM-dd'T'HH:mm:ss", false),
         formatted(LogicalType::Timestamp, "yyyy-MM-dd HH:mm:ss", false),
         plain(LogicalType::Timestamp),
+        // JSON arrays and objects (JSON lines' nested values, or such text
+        // in CSV): a `string` column would refuse them.
+        plain(LogicalType::Array),
+        plain(LogicalType::Object),
     ]
 }
 

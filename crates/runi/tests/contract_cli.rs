@@ -725,6 +725,31 @@ fn infer_drafts_a_contract_that_accepts_its_data() {
         .args(["contract", "infer", "nowhere.csv"])
         .assert()
         .code(2);
+
+    // JSON lines with arrays and objects: typed so, and their rows pass.
+    let nested = folder.write(
+        "nested.jsonl",
+        "{\"id\":1,\"tags\":[1,2],\"address\":{\"zip\":\"123\"}}\n\
+         {\"id\":2,\"tags\":[],\"address\":{}}\n",
+    );
+    let output = runi(&folder.path)
+        .args(["contract", "infer"])
+        .arg(&nested)
+        .output()
+        .expect("runi runs");
+    let draft = String::from_utf8(output.stdout).expect("UTF-8 YAML");
+    assert!(
+        draft.contains("- name: \"tags\"\n        logicalType: array"),
+        "{draft}"
+    );
+    assert!(
+        draft.contains("- name: \"address\"\n        logicalType: object"),
+        "{draft}"
+    );
+    let inferred = folder.write("nested.yaml", &draft);
+    validate(&folder, false, &nested, &inferred)
+        .assert()
+        .success();
 }
 
 #[test]
