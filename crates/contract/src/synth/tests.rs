@@ -159,3 +159,31 @@ fn typed_batches_keep_text_where_a_value_is_broken() {
     // `amount` may hold `abc`; `order_id` is text anyway.
     assert_eq!(typed.schema().field(1).data_type(), &DataType::Utf8);
 }
+
+#[test]
+fn a_unique_key_with_bounds_is_broken_without_repeats() {
+    // Values just past a bound are few; a unique key's broken rows must
+    // not repeat one (they would break `unique` too).
+    let yaml = r#"
+apiVersion: v3.1.0
+kind: DataContract
+id: urn:x
+version: 1.0.0
+status: active
+schema:
+  - name: t
+    properties:
+      - name: id
+        logicalType: integer
+        required: true
+        unique: true
+        logicalTypeOptions: { minimum: 1, maximum: 100000 }
+"#;
+    let (rejected, broken) = round_trip(&object(yaml), options(300, 0.5, 3));
+    assert_eq!(broken.len(), 150);
+    let expected: Vec<(u64, String, RuleKind)> = broken
+        .iter()
+        .map(|b| (b.row, b.field.clone(), b.rule))
+        .collect();
+    assert_eq!(rejected, expected);
+}

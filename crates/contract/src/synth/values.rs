@@ -18,6 +18,8 @@ use crate::jdk_format::TemporalParts;
 use crate::logical_type::LogicalType;
 use crate::model::Column;
 
+/// How many of a column's steps past a bound a breaking value may lie.
+const BEYOND_STEPS_MAX: i64 = 1_000_000_000;
 /// Share of null values in a column that allows them.
 const NULL_SHARE: f64 = 0.1;
 const MICROS_PER_SECOND: i64 = 1_000_000;
@@ -371,8 +373,20 @@ impl ColumnGen {
             None => edge,
         };
         let first = if bound_is_exclusive(bound) { 0 } else { 1 };
-        let steps = rng.between(first, first + 2);
-        Some(Some(self.write(edge + direction * steps * unit)))
+        // Half the time just past the bound, where mistakes are; else
+        // anywhere up to `BEYOND_STEPS_MAX` past it, so that the broken
+        // values of a unique key need not repeat (a repeat would break
+        // `unique` too).
+        let steps = if rng.chance(0.5) {
+            rng.between(first, first + 2)
+        } else {
+            rng.between(first, first + BEYOND_STEPS_MAX)
+        };
+        let value = steps
+            .checked_mul(unit)
+            .and_then(|distance| distance.checked_mul(direction))
+            .and_then(|distance| edge.checked_add(distance))?;
+        Some(Some(self.write(value)))
     }
 
     /// For each value, the rules of this column it fails, in rank order.
