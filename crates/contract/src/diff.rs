@@ -109,40 +109,7 @@ fn diff_object(old: &SchemaObject, new: &SchemaObject, changes: &mut Vec<Change>
     let find = |object: &SchemaObject, name: &str| -> Option<usize> {
         object.columns.iter().position(|c| c.name == name)
     };
-    for old_column in &old.columns {
-        match find(new, &old_column.name) {
-            None => changes.push(Change {
-                object: old.name.clone(),
-                column: Some(old_column.name.clone()),
-                aspect: "column".to_owned(),
-                old: Some(old_column.name.clone()),
-                new: None,
-                impact: Impact::Breaking,
-                reason: "the column was removed; readers that use it fail".to_owned(),
-            }),
-            Some(index) => {
-                let mut column_changes = ColumnDiff {
-                    object: &old.name,
-                    column: &old_column.name,
-                    changes,
-                };
-                column_changes.compare(old_column, &new.columns[index]);
-            }
-        }
-    }
-    for new_column in &new.columns {
-        if find(old, &new_column.name).is_none() {
-            changes.push(Change {
-                object: new.name.clone(),
-                column: Some(new_column.name.clone()),
-                aspect: "column".to_owned(),
-                old: None,
-                new: Some(new_column.name.clone()),
-                impact: Impact::Compatible,
-                reason: "a new column; readers by name ignore it".to_owned(),
-            });
-        }
-    }
+    diff_columns(&old.name, None, &old.columns, &new.columns, changes);
     let old_order: Vec<&str> = old
         .columns
         .iter()
@@ -168,6 +135,110 @@ fn diff_object(old: &SchemaObject, new: &SchemaObject, changes: &mut Vec<Change>
         });
     }
     diff_quality(&old.name, None, &old.quality, &new.quality, changes);
+}
+
+/// The columns of an object, or the properties of the column at `parent`
+/// (an `object` column's, or its array's items'), matched by name.
+fn diff_columns(
+    object: &str,
+    parent: Option<&str>,
+    old: &[Column],
+    new: &[Column],
+    changes: &mut Vec<Change>,
+) {
+    let path = |name: &str| match parent {
+        None => name.to_owned(),
+        Some(parent) => format!("{parent}.{name}"),
+    };
+    let what = if parent.is_some() {
+        "property"
+    } else {
+        "column"
+    };
+    for old_column in old {
+        match new.iter().find(|c| c.name == old_column.name) {
+            None => changes.push(Change {
+                object: object.to_owned(),
+                column: Some(path(&old_column.name)),
+                aspect: "column".to_owned(),
+                old: Some(old_column.name.clone()),
+                new: None,
+                impact: Impact::Breaking,
+                reason: format!("the {what} was removed; readers that use it fail"),
+            }),
+            Some(new_column) => {
+                diff_column(
+                    object,
+                    &path(&old_column.name),
+                    old_column,
+                    new_column,
+                    changes,
+                );
+            }
+        }
+    }
+    for new_column in new {
+        if !old.iter().any(|c| c.name == new_column.name) {
+            changes.push(Change {
+                object: object.to_owned(),
+                column: Some(path(&new_column.name)),
+                aspect: "column".to_owned(),
+                old: None,
+                new: Some(new_column.name.clone()),
+                impact: Impact::Compatible,
+                reason: format!("a new {what}; readers by name ignore it"),
+            });
+        }
+    }
+}
+
+/// One column (or property, named by its path), then what is inside it:
+/// an object's properties and an array's items (`tags[]`).
+fn diff_column(object: &str, path: &str, old: &Column, new: &Column, changes: &mut Vec<Change>) {
+    ColumnDiff {
+        object,
+        column: path,
+        changes,
+    }
+    .compare(old, new);
+    diff_columns(
+        object,
+        Some(path),
+        &old.properties,
+        &new.properties,
+        changes,
+    );
+    let items_path = format!("{path}[]");
+    let mut items_change =
+        |old_items: Option<&str>, new_items: Option<&str>, impact, reason: &str| {
+            changes.push(Change {
+                object: object.to_owned(),
+                column: Some(items_path.clone()),
+                aspect: "items".to_owned(),
+                old: old_items.map(str::to_owned),
+                new: new_items.map(str::to_owned),
+                impact,
+                reason: reason.to_owned(),
+            });
+        };
+    match (&old.items, &new.items) {
+        (Some(old_items), Some(new_items)) => {
+            diff_column(object, &items_path, old_items, new_items, changes);
+        }
+        (Some(_), None) => items_change(
+            Some("checked"),
+            None,
+            Impact::Breaking,
+            "the array's items are no longer checked; what their rules guaranteed no longer holds",
+        ),
+        (None, Some(_)) => items_change(
+            None,
+            Some("checked"),
+            Impact::Compatible,
+            "the array's items are now checked; rules only narrow the data",
+        ),
+        (None, None) => {}
+    }
 }
 
 /// The changes of one column, gathered into the shared list.
@@ -780,6 +851,55 @@ schema:
                 "invalidValues".into(),
                 Impact::Compatible
             )
+        );
+    }
+
+    #[test]
+    fn nested_properties_and_items_are_compared_by_path() {
+        let nested = format!(
+            "{BASE}      - name: cust\n        logicalType: object\n        properties:\n          - name: zip\n            logicalType: integer\n            required: true\n      - name: tags\n        logicalType: array\n        items:\n          logicalType: integer\n          logicalTypeOptions: {{ maximum: 10 }}\n"
+        );
+        assert!(changes(&nested, &nested).is_empty());
+        let retyped = nested.replace(
+            "            logicalType: integer\n",
+            "            logicalType: string\n",
+        );
+        assert_eq!(
+            one(&nested, &retyped),
+            ("cust.zip".into(), "logicalType".into(), Impact::Breaking)
+        );
+        let optional = nested.replace("            required: true\n", "");
+        assert_eq!(
+            one(&nested, &optional),
+            ("cust.zip".into(), "required".into(), Impact::Breaking)
+        );
+        let removed = nested.replace(
+            "          - name: zip\n            logicalType: integer\n            required: true\n",
+            "          - name: city\n            logicalType: string\n",
+        );
+        assert_eq!(
+            changes(&nested, &removed),
+            [
+                ("cust.zip".into(), "column".into(), Impact::Breaking),
+                ("cust.city".into(), "column".into(), Impact::Compatible),
+            ]
+        );
+        let looser = nested.replace("{ maximum: 10 }", "{ maximum: 20 }");
+        assert_eq!(
+            one(&nested, &looser),
+            ("tags[]".into(), "maximum".into(), Impact::Breaking)
+        );
+        let unchecked = nested.replace(
+            "        items:\n          logicalType: integer\n          logicalTypeOptions: { maximum: 10 }\n",
+            "",
+        );
+        assert_eq!(
+            one(&nested, &unchecked),
+            ("tags[]".into(), "items".into(), Impact::Breaking)
+        );
+        assert_eq!(
+            one(&unchecked, &nested),
+            ("tags[]".into(), "items".into(), Impact::Compatible)
         );
     }
 
