@@ -485,6 +485,9 @@ pub enum BarnCommand {
     Remove(BarnRemoveArgs),
     /// Create a development CA, a certificate for each node and one for clients.
     Certs(BarnCertsArgs),
+    /// Create a herd (a tenant) with the default policy: a run submitted
+    /// with `--server` must name a herd the cluster has.
+    Herd(BarnHerdArgs),
 }
 
 /// Certificates for mutual TLS, all three or none.
@@ -559,6 +562,14 @@ pub struct BarnAddArgs {
     /// Where the new node listens, HOST:PORT (it must be started, with no --peers).
     #[arg(long)]
     pub addr: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BarnHerdArgs {
+    #[command(flatten)]
+    pub server: BarnServerArgs,
+    /// The herd's name, as scenarios give it in `@herd("NAME")`.
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

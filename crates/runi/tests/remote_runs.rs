@@ -75,6 +75,12 @@ fn orders_copy(extra: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf
 
 /// A 3-node cluster whose nodes 1 and 2 run no agent; node 3 (which has
 /// one) is started only with `start_3`.
+/// Creates herd `finance`, the one the test scenarios run in.
+fn with_finance_herd(cluster: &Cluster) {
+    let out = runi(&["barn", "herd", "finance", "--server", &cluster.url(1)]);
+    succeeded(&out, cluster);
+}
+
 async fn agent_on_3_only(start_3: bool) -> Cluster {
     let mut cluster = Cluster::new(3, 3, false);
     cluster.start_as(1, &["--no-agent"]);
@@ -85,6 +91,7 @@ async fn agent_on_3_only(start_3: bool) -> Cluster {
     } else {
         cluster.leader_among(&[1, 2]).await;
     }
+    with_finance_herd(&cluster);
     cluster
 }
 
@@ -298,6 +305,7 @@ async fn a_node_that_does_not_answer_gets_no_runs() {
     cluster.start(2);
     cluster.start(3);
     cluster.leader().await;
+    with_finance_herd(&cluster);
     // Both agents are recorded before node 2 stops answering.
     for id in [2, 3] {
         let deadline = Instant::now() + Duration::from_millis(RUN_WAIT_MS_MAX);
@@ -370,4 +378,35 @@ async fn a_run_whose_node_was_killed_is_ended_failed_when_the_node_is_back() {
         !orders.join("out/slow.jsonl").exists(),
         "nothing of the killed run is committed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_in_a_herd_the_cluster_lacks_is_refused_until_an_operator_creates_it() {
+    let mut cluster = Cluster::new(3, 3, false);
+    cluster.start_voters();
+    cluster.leader().await;
+    let (_work, orders) = orders_copy(&[]);
+    let scenario = path_arg(&orders.join("orders.dsl"));
+    let url = cluster.url(2);
+
+    let refused = runi(&["run", "--server", &url, "--detach", &scenario]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("herd `finance`, which the cluster")
+            && stderr(&refused).contains("runi barn herd finance --server"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let bad = runi(&["barn", "herd", "Finance!", "--server", &url]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    let created = runi(&["barn", "herd", "finance", "--server", &url]);
+    succeeded(&created, &cluster);
+    assert!(stderr(&created).contains("herd `finance` created"));
+    let again = runi(&["barn", "herd", "finance", "--server", &cluster.url(1)]);
+    succeeded(&again, &cluster);
+    assert!(stderr(&again).contains("exists already"));
+
+    let accepted = runi(&["run", "--server", &url, "--detach", &scenario]);
+    succeeded(&accepted, &cluster);
 }

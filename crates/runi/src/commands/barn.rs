@@ -1,4 +1,4 @@
-//! `runi barn start|status|add|remove|certs`: cluster mode of the Barn.
+//! `runi barn start|status|add|remove|certs|herd`: cluster mode of the Barn.
 //! `start` runs a node until SIGINT or SIGTERM; the others call a node's
 //! REST API (`runink_barn::cluster::BarnClient`); `certs` writes a
 //! development CA and certificates (docs/barn-cluster.md).
@@ -9,16 +9,20 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
-use runink_barn::BarnOptions;
 use runink_barn::cluster::{
     AddMember, BarnClient, ClusterNode, ClusterOptions, ClusterStatus, development_certs,
 };
+use runink_barn::{Applied, BarnOptions, ClientId, Command, Request, RequestId, unix_now_ms};
+
+use runink_model::HerdName;
 
 use crate::agent::Agent;
-use crate::barn_client::{self, api_failure, barn_failure, client_runtime, tls_files};
+use crate::barn_client::{
+    self, api_failure, barn_failure, client_runtime, tls_files, write_retrying,
+};
 use crate::cli::{
-    BarnAddArgs, BarnCertsArgs, BarnCommand, BarnRemoveArgs, BarnServerArgs, BarnStartArgs,
-    GlobalOptions,
+    BarnAddArgs, BarnCertsArgs, BarnCommand, BarnHerdArgs, BarnRemoveArgs, BarnServerArgs,
+    BarnStartArgs, GlobalOptions,
 };
 use crate::exit::{Exit, Failure, Outcome};
 use crate::output::print_json;
@@ -31,6 +35,7 @@ pub fn barn(global: &GlobalOptions, command: &BarnCommand) -> Outcome {
         BarnCommand::Add(args) => add(global, args),
         BarnCommand::Remove(args) => remove(global, args),
         BarnCommand::Certs(args) => certs(global, args),
+        BarnCommand::Herd(args) => herd(global, args),
     }
 }
 
@@ -225,6 +230,42 @@ fn remove(global: &GlobalOptions, args: &BarnRemoveArgs) -> Outcome {
         .map_err(api_failure)?;
     if !global.quiet {
         eprintln!("node {} removed", args.id);
+    }
+    Ok(Exit::Ok)
+}
+
+/// Creates a herd on the cluster; one that exists already is left as it is.
+fn herd(global: &GlobalOptions, args: &BarnHerdArgs) -> Outcome {
+    let herd = HerdName::new(&args.name)
+        .map_err(|e| Failure::usage(anyhow!("`{}` cannot name a herd: {e}", args.name)))?;
+    let client = client(&args.server)?;
+    let request = Request::new(
+        RequestId::new(ClientId::fresh(), 1),
+        Command::PutHerd {
+            herd,
+            at_ms: unix_now_ms(),
+        },
+    );
+    let outcome = client_runtime()?
+        .block_on(write_retrying(|| client.write(&request)))
+        .map_err(api_failure)?;
+    let created = match outcome {
+        Ok(Applied::HerdPut { created }) => created,
+        Ok(other) => {
+            return Err(Failure::infra(anyhow!(
+                "the barn answered a new herd with `{other:?}`; this is a bug"
+            )));
+        }
+        Err(refusal) => {
+            return Err(Failure::usage(anyhow!(
+                "the barn at `{}` refused the herd: {refusal}",
+                client.url()
+            )));
+        }
+    };
+    if !global.quiet {
+        let done = if created { "created" } else { "exists already" };
+        eprintln!("herd `{}` {done}", args.name);
     }
     Ok(Exit::Ok)
 }

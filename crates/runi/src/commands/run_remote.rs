@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow};
 use runink_barn::cluster::{BarnClient, Consistency};
 use runink_barn::{
-    Applied, ClientId, Command, Outcome as BarnOutcome, Request, RequestId, Run, RunId, RunStatus,
-    ScenarioBundle, unix_now_ms,
+    Applied, ClientId, Command, Outcome as BarnOutcome, Refusal, Request, RequestId, Run, RunId,
+    RunStatus, ScenarioBundle, unix_now_ms,
 };
 use runink_plan::Plan;
 
@@ -140,12 +140,17 @@ struct Submitter<'a> {
 }
 
 impl Submitter<'_> {
-    async fn write(&mut self, command: Command) -> Result<Applied, Failure> {
+    /// What the cluster made of `command`: applied, or refused.
+    async fn outcome_of(&mut self, command: Command) -> Result<BarnOutcome, Failure> {
         self.seq += 1;
         let request = Request::new(RequestId::new(self.id, self.seq), command);
-        let outcome: BarnOutcome = write_retrying(|| self.client.write(&request))
+        write_retrying(|| self.client.write(&request))
             .await
-            .map_err(api_failure)?;
+            .map_err(api_failure)
+    }
+
+    async fn write(&mut self, command: Command) -> Result<Applied, Failure> {
+        let outcome = self.outcome_of(command).await?;
         outcome.map_err(|refusal| {
             Failure::usage(anyhow!(
                 "the barn at `{}` refused: {refusal}",
@@ -154,22 +159,37 @@ impl Submitter<'_> {
         })
     }
 
-    /// Records the herd (on first use, with the default policy, as on one
-    /// machine) and the scenario, then submits the run; returns its id.
+    /// Records the scenario in its herd, which the cluster must have (a
+    /// cluster's herds are made by its operators, `runi barn herd`, not by
+    /// the first run that names one), then submits the run; returns its id.
     async fn submit(&mut self, plan: &Plan, bundle: ScenarioBundle) -> Result<RunId, Failure> {
         let at_ms = unix_now_ms();
-        self.write(Command::PutHerd {
-            herd: plan.herd.clone(),
-            at_ms,
-        })
-        .await?;
-        self.write(Command::RegisterScenario {
-            herd: plan.herd.clone(),
-            name: plan.scenario.clone(),
-            dag_hash: plan.dag_hash.clone(),
-            at_ms,
-        })
-        .await?;
+        let registered = self
+            .outcome_of(Command::RegisterScenario {
+                herd: plan.herd.clone(),
+                name: plan.scenario.clone(),
+                dag_hash: plan.dag_hash.clone(),
+                at_ms,
+            })
+            .await?;
+        match registered {
+            Ok(_) => {}
+            Err(Refusal::UnknownHerd { herd }) => {
+                return Err(Failure::usage(anyhow!(
+                    "scenario `{}` runs in herd `{herd}`, which the cluster at `{}` does not have; \
+                     an operator creates it with `runi barn herd {herd} --server {}`",
+                    plan.scenario,
+                    self.client.url(),
+                    self.client.url()
+                )));
+            }
+            Err(refusal) => {
+                return Err(Failure::usage(anyhow!(
+                    "the barn at `{}` refused: {refusal}",
+                    self.client.url()
+                )));
+            }
+        }
         let submitted = self
             .write(Command::SubmitRun {
                 dag_hash: plan.dag_hash.clone(),
