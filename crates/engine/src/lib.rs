@@ -6,6 +6,7 @@
 
 mod asserts;
 mod check_steps;
+mod compression;
 mod data_file;
 mod dataset_checks;
 mod dlq;

@@ -4,6 +4,7 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use crate::compression::{Compression, compression_of};
 use crate::staging::StagedFile;
 use crate::write_behind::WriteBehindFile;
 
@@ -41,18 +42,14 @@ impl Compressed {
         compression: Option<&str>,
     ) -> io::Result<(StagedFile, Self)> {
         let (staged, file) = StagedFile::create(target, run_id)?;
-        let name = target.to_string_lossy();
-        let by_extension = matches!(compression, None | Some("auto"));
         let buffered = BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
-        let writer = if compression == Some("gzip") || (by_extension && name.ends_with(".gz")) {
-            Self::Gzip(flate2::write::GzEncoder::new(
+        let writer = match compression_of(compression, &target.to_string_lossy()) {
+            Compression::Gzip => Self::Gzip(flate2::write::GzEncoder::new(
                 buffered,
                 flate2::Compression::default(),
-            ))
-        } else if compression == Some("zstd") || (by_extension && name.ends_with(".zst")) {
-            Self::Zstd(zstd::Encoder::new(buffered, 3)?)
-        } else {
-            Self::Plain(buffered)
+            )),
+            Compression::Zstd => Self::Zstd(zstd::Encoder::new(buffered, 3)?),
+            Compression::None => Self::Plain(buffered),
         };
         Ok((staged, writer))
     }

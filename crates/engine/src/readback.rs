@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use arrow::array::RecordBatch;
@@ -15,7 +16,9 @@ use runink_plan::{DataFormat, OptionValue};
 use serde_json::{Map, Value};
 
 use crate::EngineError;
-use crate::options::{flag_option, text_option};
+use crate::options::text_option;
+use crate::sink::csv_sink_options;
+use crate::source::decompress;
 
 /// The rows of the output at `path`, written in `format` with a sink's
 /// `options`.
@@ -37,17 +40,15 @@ pub fn read_rows(
         }
         DataFormat::Csv => {
             let text = read_text(path, compression.as_deref()).map_err(|e| fail(&e))?;
-            let byte = |key: &str| text_option(options, key).and_then(|t| t.bytes().next());
-            let has_header = flag_option(options, "header").unwrap_or(true);
-            let escape = byte("escape");
+            let dialect = csv_sink_options(options);
             let mut reader = csv::ReaderBuilder::new()
-                .has_headers(has_header)
-                .delimiter(byte("delimiter").unwrap_or(b','))
-                .quote(byte("quote").unwrap_or(b'"'))
-                .escape(escape)
-                .double_quote(escape.is_none())
+                .has_headers(dialect.header)
+                .delimiter(dialect.delimiter)
+                .quote(dialect.quote)
+                .escape(dialect.escape)
+                .double_quote(dialect.escape.is_none())
                 .from_reader(text.as_bytes());
-            let names: Vec<String> = if has_header {
+            let names: Vec<String> = if dialect.header {
                 let header = reader.headers().map_err(|e| fail(&e))?;
                 header.iter().map(str::to_owned).collect()
             } else {
@@ -89,27 +90,13 @@ pub fn read_rows(
     }
 }
 
-/// The text of a CSV or JSON Lines output: `compression` as the sink
-/// takes it (`gzip`, `zstd`, `none`, or by the file's extension).
+/// The text of a CSV or JSON Lines output, decompressed as the sink's
+/// `compression` says (or the file's extension).
 fn read_text(path: &Path, compression: Option<&str>) -> std::io::Result<String> {
-    let name = path.to_string_lossy();
-    let by_extension = matches!(compression, None | Some("auto"));
-    let gzip = compression == Some("gzip") || (by_extension && name.ends_with(".gz"));
-    let zstd = compression == Some("zstd") || (by_extension && name.ends_with(".zst"));
-    let bytes = std::fs::read(path)?;
-    let bytes = if gzip {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(
-            &mut flate2::read::MultiGzDecoder::new(bytes.as_slice()),
-            &mut out,
-        )?;
-        out
-    } else if zstd {
-        zstd::decode_all(bytes.as_slice())?
-    } else {
-        bytes
-    };
-    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    let file = File::open(path)?;
+    let mut text = String::new();
+    decompress(Box::new(file), compression, &path.to_string_lossy())?.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 fn batches_to_json(batches: &[RecordBatch]) -> Result<Vec<Value>, String> {

@@ -19,6 +19,7 @@ use crate::limits::Limits;
 use crate::options::{flag_option, integer_option, text_option};
 use crate::output_file::{Compressed, finish_buffered};
 use crate::parquet_lanes::ParquetLanesWriter;
+use crate::source::CsvOptions;
 use crate::staging::StagedFile;
 use crate::write_behind::WriteBehindFile;
 
@@ -244,20 +245,28 @@ fn output_result(uri: &str, result: Result<(), ArrowError>) -> Result<(), Engine
     }
 }
 
+/// A CSV sink's dialect, from its options: what its writer writes, and
+/// what `runi test` reads back.
+pub(crate) fn csv_sink_options(options: &BTreeMap<String, OptionValue>) -> CsvOptions {
+    let byte = |key: &str| text_option(options, key).and_then(|t| t.bytes().next());
+    CsvOptions {
+        delimiter: byte("delimiter").unwrap_or(b','),
+        quote: byte("quote").unwrap_or(b'"'),
+        escape: byte("escape"),
+        header: flag_option(options, "header").unwrap_or(true),
+    }
+}
+
 fn csv_writer(
     options: &BTreeMap<String, OptionValue>,
     file: Compressed,
 ) -> Result<arrow::csv::Writer<Compressed>, EngineError> {
-    let byte = |key: &str, default: u8| -> u8 {
-        text_option(options, key)
-            .and_then(|t| t.bytes().next())
-            .unwrap_or(default)
-    };
+    let dialect = csv_sink_options(options);
     let mut builder = arrow::csv::WriterBuilder::new()
-        .with_header(flag_option(options, "header").unwrap_or(true))
-        .with_delimiter(byte("delimiter", b','))
-        .with_quote(byte("quote", b'"'));
-    if let Some(escape) = text_option(options, "escape").and_then(|t| t.bytes().next()) {
+        .with_header(dialect.header)
+        .with_delimiter(dialect.delimiter)
+        .with_quote(dialect.quote);
+    if let Some(escape) = dialect.escape {
         builder = builder.with_escape(escape).with_double_quote(false);
     }
     Ok(builder.build(file))

@@ -16,6 +16,7 @@ use runink_contract::{LogicalType, SchemaObject};
 
 pub use csv_reader::{CsvOptions, CsvReader};
 pub use jsonl_reader::JsonlReader;
+pub(crate) use open::decompress;
 pub use open::{SourceReader, is_compressed, open_source};
 pub use pump::{ReadEvent, spawn_reader};
 pub use typed_reader::TypedReader;

@@ -13,6 +13,7 @@ use super::typed_reader::TypedReader;
 use super::whole_file::WholeFile;
 use super::{ExpectedColumns, SourceBatch};
 use crate::EngineError;
+use crate::compression::{Compression, compression_of};
 use crate::limits::Limits;
 use crate::options::{flag_option, text_option};
 
@@ -139,33 +140,13 @@ pub fn open_source(
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Compression {
-    None,
-    Gzip,
-    Zstd,
-}
-
-/// `compression` = `gzip` | `zstd` | `none`, or `auto` (the default): by
-/// the file's extension, `.gz` or `.zst`.
-fn compression_of(compression: Option<&str>, path: &str) -> Compression {
-    let auto = matches!(compression, None | Some("auto"));
-    if compression == Some("gzip") || (auto && path.ends_with(".gz")) {
-        Compression::Gzip
-    } else if compression == Some("zstd") || (auto && path.ends_with(".zst")) {
-        Compression::Zstd
-    } else {
-        Compression::None
-    }
-}
-
 /// Is the text source at `path` read through a decompressor?
 pub fn is_compressed(source: &Source, path: &str) -> bool {
     let compression = text_option(&source.options, "compression");
     compression_of(compression.as_deref(), path) != Compression::None
 }
 
-fn decompress(
+pub(crate) fn decompress(
     input: Box<dyn Read + Send>,
     compression: Option<&str>,
     path: &str,
