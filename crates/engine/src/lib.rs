@@ -5,6 +5,7 @@
 //! [`Limits`], never by the input's size.
 
 mod asserts;
+mod body_pool;
 mod check_steps;
 mod compression;
 mod data_file;

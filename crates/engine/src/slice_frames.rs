@@ -12,6 +12,7 @@
 //! is refused instead of allocating without bound.
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::buffer::Buffer;
@@ -19,6 +20,8 @@ use arrow::ipc::reader::StreamDecoder;
 use arrow::ipc::writer::StreamWriter;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::body_pool::BodyPool;
 
 /// What the two sides buffer of a slice's pipes: headers and lengths are
 /// small and many, so they are buffered; a body longer than this (a batch
@@ -55,9 +58,12 @@ pub fn write_frame<W: Write, H: Serialize>(
     })
 }
 
-/// Reads one frame; `None` at the end of the stream (before a frame).
+/// Reads one frame; `None` at the end of the stream (before a frame). The
+/// body is read into memory from `bodies`, and goes back there when the
+/// batch decoded from it is dropped.
 pub fn read_frame<R: Read, H: DeserializeOwned>(
     input: &mut R,
+    bodies: &Arc<BodyPool>,
 ) -> io::Result<Option<(H, Option<RecordBatch>)>> {
     let mut len = [0u8; 4];
     match input.read_exact(&mut len) {
@@ -88,7 +94,7 @@ pub fn read_frame<R: Read, H: DeserializeOwned>(
     }
     // Read into uninitialised capacity: zeroing megabytes first would
     // only be overwritten.
-    let mut body = Vec::with_capacity(body_len as usize);
+    let mut body = bodies.take(body_len as usize);
     input.take(body_len).read_to_end(&mut body)?;
     if body.len() as u64 != body_len {
         return Err(io::Error::new(
@@ -99,7 +105,7 @@ pub fn read_frame<R: Read, H: DeserializeOwned>(
             ),
         ));
     }
-    Ok(Some((header, Some(decode_batch(body)?))))
+    Ok(Some((header, Some(decode_batch(bodies.lend(body))?))))
 }
 
 thread_local! {
@@ -116,8 +122,7 @@ fn encode_batch(batch: &RecordBatch, bytes: &mut Vec<u8>) -> io::Result<()> {
 }
 
 /// Decodes without copying: the batch's buffers point into `body`.
-fn decode_batch(body: Vec<u8>) -> io::Result<RecordBatch> {
-    let mut buffer = Buffer::from_vec(body);
+fn decode_batch(mut buffer: Buffer) -> io::Result<RecordBatch> {
     let mut decoder = StreamDecoder::new();
     let mut batch = None;
     while !buffer.is_empty() {
@@ -141,8 +146,6 @@ fn damaged(what: String) -> io::Error {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use arrow::array::{Int64Array, StringArray};
     use arrow::datatypes::{DataType, Field, Schema};
     use serde::Deserialize;
@@ -177,25 +180,31 @@ mod tests {
         write_frame(&mut bytes, &Header { n: 1 }, Some(&batch(5))).unwrap();
         write_frame(&mut bytes, &Header { n: 2 }, None).unwrap();
         write_frame(&mut bytes, &Header { n: 3 }, Some(&batch(0))).unwrap();
+        let pool = BodyPool::new();
         let mut input = bytes.as_slice();
-        let (h, b) = read_frame::<_, Header>(&mut input).unwrap().unwrap();
+        let (h, b) = read_frame::<_, Header>(&mut input, &pool).unwrap().unwrap();
         assert_eq!((h.n, b.unwrap()), (1, batch(5)));
-        let (h, b) = read_frame::<_, Header>(&mut input).unwrap().unwrap();
+        let (h, b) = read_frame::<_, Header>(&mut input, &pool).unwrap().unwrap();
         assert_eq!((h.n, b), (2, None));
-        let (h, b) = read_frame::<_, Header>(&mut input).unwrap().unwrap();
+        let (h, b) = read_frame::<_, Header>(&mut input, &pool).unwrap().unwrap();
         assert_eq!((h.n, b.unwrap().schema()), (3, batch(1).schema()));
-        assert!(read_frame::<_, Header>(&mut input).unwrap().is_none());
+        assert!(
+            read_frame::<_, Header>(&mut input, &pool)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn a_cut_or_oversized_frame_is_an_error_not_the_end() {
         let mut bytes = Vec::new();
         write_frame(&mut bytes, &Header { n: 1 }, Some(&batch(5))).unwrap();
+        let pool = BodyPool::new();
         let cut = &bytes[..bytes.len() - 3];
-        assert!(read_frame::<_, Header>(&mut &cut[..]).is_err());
+        assert!(read_frame::<_, Header>(&mut &cut[..], &pool).is_err());
         let mut huge = (HEADER_BYTES_MAX + 1).to_le_bytes().to_vec();
         huge.extend_from_slice(b"{}");
-        let error = read_frame::<_, Header>(&mut huge.as_slice()).unwrap_err();
+        let error = read_frame::<_, Header>(&mut huge.as_slice(), &pool).unwrap_err();
         assert!(error.to_string().contains("at most"), "{error}");
     }
 }

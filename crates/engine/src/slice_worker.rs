@@ -15,6 +15,7 @@ use runink_contract::{MaskKeys, Masker, TOKEN_KEY_BYTES};
 
 use crate::EngineError;
 use crate::Isolation;
+use crate::body_pool::BodyPool;
 use crate::exec_step::ExecSettings;
 use crate::limits::Limits;
 use crate::slice_frames::{FRAME_IO_BUFFER_BYTES, read_frame, write_frame};
@@ -90,7 +91,9 @@ impl From<io::Error> for Failure {
 }
 
 fn serve(input: &mut impl Read, output: &mut impl Write) -> Result<(), Failure> {
-    let Some((ToSlice::Job(job), Some(schema_batch))) = read_frame::<_, ToSlice>(input)? else {
+    let bodies = BodyPool::new();
+    let Some((ToSlice::Job(job), Some(schema_batch))) = read_frame::<_, ToSlice>(input, &bodies)?
+    else {
         return Err(Failure::Pipe(io::Error::other(
             "the first frame is not a job with the input's schema",
         )));
@@ -98,7 +101,7 @@ fn serve(input: &mut impl Read, output: &mut impl Write) -> Result<(), Failure> 
     let mut worker = Worker::plan(&job, &schema_batch.schema())?;
     let answered = answer_projection(&job, &worker)?;
     loop {
-        match read_frame::<_, ToSlice>(input)? {
+        match read_frame::<_, ToSlice>(input, &bodies)? {
             Some((ToSlice::Rows, Some(batch))) => {
                 let rows = UInt32Array::from_iter_values(0..batch.num_rows() as u32);
                 let (left, rejects) = worker.push(0, batch, Some(rows))?;
@@ -368,7 +371,8 @@ mod tests {
         let served = serve_step_slice(input.as_slice(), &mut output).unwrap();
         let mut answers = Vec::new();
         let mut reader = output.as_slice();
-        while let Some(frame) = read_frame::<_, FromSlice>(&mut reader).unwrap() {
+        let bodies = BodyPool::new();
+        while let Some(frame) = read_frame::<_, FromSlice>(&mut reader, &bodies).unwrap() {
             answers.push(frame);
         }
         (served, answers)

@@ -22,6 +22,7 @@ use runink_plan::{Slice as PlanSlice, Step};
 use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio};
 
 use crate::EngineError;
+use crate::body_pool::BodyPool;
 use crate::exec_step::{PIPE_BUFFER_BYTES, slice_limits};
 use crate::limits::Limits;
 use crate::slice_columns::SliceColumns;
@@ -262,8 +263,9 @@ impl StepSlice {
         });
         std::thread::spawn(move || {
             let mut input = BufReader::with_capacity(FRAME_IO_BUFFER_BYTES, stdout);
+            let bodies = BodyPool::new();
             loop {
-                let event = match read_frame::<_, FromSlice>(&mut input) {
+                let event = match read_frame::<_, FromSlice>(&mut input, &bodies) {
                     Ok(Some((header, body))) => Event::Frame(header, body),
                     Ok(None) => Event::Ended,
                     Err(error) => Event::ReadFailed(error.to_string()),
