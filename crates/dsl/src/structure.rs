@@ -50,10 +50,12 @@ pub fn regions(doc: &Document) -> Vec<Region> {
 
     for (n, &line) in scenario_lines.iter().enumerate() {
         let mut start = line;
+        // `---` lines are ignored like comments: a tag above one still
+        // heads the scenario below it.
         while start > 0
             && matches!(
                 items[start - 1].kind,
-                ItemKind::Tags(_) | ItemKind::Comment(_)
+                ItemKind::Tags(_) | ItemKind::Comment(_) | ItemKind::Separator
             )
         {
             start -= 1;

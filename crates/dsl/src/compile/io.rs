@@ -125,18 +125,32 @@ pub fn compile_dlq(args: &Args<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option
     })
 }
 
-/// The file an output writes, spelled so that `out/a.jsonl` and
-/// `./out//a.jsonl` compare equal; `None` for stdout.
+/// The file an endpoint reads or writes, spelled so that `out/a.jsonl`,
+/// `./out//a.jsonl` and `out/x/../a.jsonl` compare equal; `None` for
+/// stdin and stdout.
 pub fn output_file(endpoint: &Endpoint) -> Option<PathBuf> {
     match &endpoint.location {
-        Location::File { path } => Some(
-            std::path::Path::new(path)
-                .components()
-                .filter(|c| *c != Component::CurDir)
-                .collect(),
-        ),
+        Location::File { path } => Some(folded_path(path)),
         Location::Stdin | Location::Stdout => None,
     }
+}
+
+/// `path` with `.` and `name/..` folded away, by its name alone: the files
+/// may not exist yet.
+fn folded_path(path: &str) -> PathBuf {
+    let mut folded = PathBuf::new();
+    for component in std::path::Path::new(path).components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(folded.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                folded.pop();
+            }
+            other => folded.push(other),
+        }
+    }
+    folded
 }
 
 /// Refuses two outputs of one scenario on the same file: each is staged
@@ -262,19 +276,59 @@ pub fn check_default_dlqs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec
     }
 }
 
-/// Refuses an output onto the scenario file or a contract it reads: the
-/// run would replace what defines it.
+/// Refuses a sink or a named DLQ that an earlier scenario of the file also
+/// writes: the later run would replace the earlier one's output while its
+/// record still counted the rows. (A shared default DLQ is reported by
+/// [`check_default_dlqs_distinct`].)
+pub fn check_outputs_distinct_across_scenarios(
+    plans: &[(Plan, Span)],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    // Each output's endpoint and file, and whether it is a default DLQ.
+    let written = |plan: &Plan| -> Vec<(Endpoint, PathBuf, bool)> {
+        plan.sinks
+            .iter()
+            .map(|sink| (&sink.endpoint, false))
+            .chain(std::iter::once((&plan.dlq.endpoint, plan.dlq.defaulted)))
+            .filter_map(|(endpoint, defaulted)| {
+                output_file(endpoint).map(|file| (endpoint.clone(), file, defaulted))
+            })
+            .collect()
+    };
+    for (index, (plan, span)) in plans.iter().enumerate() {
+        for (endpoint, file, defaulted) in written(plan) {
+            if defaulted {
+                continue;
+            }
+            let earlier = plans[..index].iter().find(|(other, _)| {
+                written(other)
+                    .iter()
+                    .any(|(_, theirs, default)| *theirs == file && !default)
+            });
+            if let Some((other, _)) = earlier {
+                diagnostics.push(
+                    Diagnostic::error(
+                        *span,
+                        format!(
+                            "`{}` is also written by scenario `{}`",
+                            endpoint.uri, other.scenario
+                        ),
+                    )
+                    .expected("each scenario writing files of its own"),
+                );
+            }
+        }
+    }
+}
+
+/// Refuses an output onto the scenario file, a contract it reads or one of
+/// its sources: the run would replace what defines it, or the very rows it
+/// reads (a rejected row would then survive only in the DLQ).
 pub fn check_outputs_spare_definitions(
     plans: &[(Plan, Span)],
     scenario_file: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let normal = |path: &str| -> PathBuf {
-        std::path::Path::new(path)
-            .components()
-            .filter(|c| *c != Component::CurDir)
-            .collect()
-    };
     let scenario_name = std::path::Path::new(scenario_file)
         .file_name()
         .map(PathBuf::from);
@@ -283,10 +337,15 @@ pub fn check_outputs_spare_definitions(
             .input_contract
             .iter()
             .chain(plan.output_contract.iter())
-            .map(|c| (normal(&c.path), format!("the contract `{}`", c.path)))
+            .map(|c| (folded_path(&c.path), format!("the contract `{}`", c.path)))
             .collect();
         if let Some(name) = &scenario_name {
             definitions.push((name.clone(), "the scenario file itself".to_owned()));
+        }
+        for source in &plan.sources {
+            if let Some(file) = output_file(&source.endpoint) {
+                definitions.push((file, format!("its source `{}`", source.endpoint.uri)));
+            }
         }
         for endpoint in plan.outputs() {
             let Some(file) = output_file(endpoint) else {
@@ -309,23 +368,8 @@ pub fn check_outputs_spare_definitions(
 /// so `runi test --update` of one replaced the other's.
 pub fn check_golden_dirs_distinct(plans: &[(Plan, Span)], diagnostics: &mut Vec<Diagnostic>) {
     // Named alike once `.` and `name/..` are folded away (`g/b/../a` is
-    // `g/a`): the folders may not exist yet, so by their names.
-    let folder = |plan: &Plan| -> Option<PathBuf> {
-        let golden = plan.golden.as_ref()?;
-        let mut folded = PathBuf::new();
-        for component in std::path::Path::new(&golden.dir).components() {
-            match component {
-                Component::CurDir => {}
-                Component::ParentDir
-                    if matches!(folded.components().next_back(), Some(Component::Normal(_))) =>
-                {
-                    folded.pop();
-                }
-                other => folded.push(other),
-            }
-        }
-        Some(folded)
-    };
+    // `g/a`).
+    let folder = |plan: &Plan| Some(folded_path(&plan.golden.as_ref()?.dir));
     for (index, (plan, span)) in plans.iter().enumerate() {
         let Some(mine) = folder(plan) else {
             continue;

@@ -88,6 +88,7 @@ pub fn compile(
         }
     }
     io::check_default_dlqs_distinct(&plans, &mut diagnostics);
+    io::check_outputs_distinct_across_scenarios(&plans, &mut diagnostics);
     io::check_golden_dirs_distinct(&plans, &mut diagnostics);
     io::check_outputs_spare_definitions(&plans, file, &mut diagnostics);
     let plans = plans.into_iter().map(|(plan, _)| plan).collect();

@@ -82,6 +82,16 @@ pub fn compile_scenario(
             keyword: keyword.canonical().as_str().to_owned(),
             text: text.value.clone(),
         });
+        if let Some(meant) = misspelt_contract_line(&text.value) {
+            diagnostics.push(
+                Diagnostic::error(
+                    text.span,
+                    "this line names a contract, but in a spelling read as prose",
+                )
+                .expected(format!("`{meant} PATH`, spelled exactly so"))
+                .help("as written, the scenario would run with no contract: no row checked, no column masked"),
+            );
+        }
         for (prefix, slot, first) in [
             ("the contract:", &mut input_contract, &mut first_input),
             (
@@ -573,6 +583,32 @@ fn check_asserts(asserts: &[StrLit], sinks: &[Sink], diagnostics: &mut Vec<Diagn
 }
 
 /// `the contract: PATH` → PATH with its span.
+/// The contract line `text` was meant to be, when it names a contract in
+/// another spelling (`The Contract:`, `a contract:`, `the  contract :`):
+/// read as prose, it would leave the scenario with no contract at all.
+/// `None` for an exact contract line and for prose that is no contract line
+/// (`the contract terms apply`).
+fn misspelt_contract_line(text: &str) -> Option<&'static str> {
+    let collapsed = text
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" :", ":");
+    let unarticled = ["the ", "a ", "an "]
+        .iter()
+        .find_map(|article| collapsed.strip_prefix(article))
+        .unwrap_or(&collapsed);
+    let meant = if unarticled.starts_with("output contract:") {
+        "the output contract:"
+    } else if unarticled.starts_with("contract:") {
+        "the contract:"
+    } else {
+        return None;
+    };
+    (!text.starts_with(meant)).then_some(meant)
+}
+
 fn prose_path(text: &Spanned<String>, prefix: &str) -> Option<Spanned<String>> {
     let rest = text.value.strip_prefix(prefix)?;
     let leading = rest.len() - rest.trim_start().len();

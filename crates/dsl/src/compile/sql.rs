@@ -13,6 +13,12 @@ use sqlparser::tokenizer::Token;
 
 /// Deepest expression nesting accepted; deeper input is refused, not overflowed.
 const SQL_RECURSION_MAX: usize = 64;
+/// Deepest chain of operators accepted (`a = 1 OR a = 2 OR ...` is one
+/// level per `OR`). The parser reads such a chain without nesting, but
+/// planning and evaluating it recurse once per level, and a few thousand
+/// levels overflowed a thread's stack; `IN (...)` lists any number of
+/// values flat.
+const OPERATOR_CHAIN_MAX: usize = 512;
 
 /// A SQL problem with its byte offset in the SQL text when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +56,36 @@ pub fn parse_expression(text: &str) -> Result<Expr, SqlError> {
             offset: None,
         });
     }
+    refuse_long_operator_chains(&expr)?;
     Ok(expr)
+}
+
+/// Refuses an expression whose operators chain deeper than
+/// [`OPERATOR_CHAIN_MAX`]. Measured with a stack of its own, since a
+/// recursive walk would overflow on the very input it looks for.
+fn refuse_long_operator_chains(expr: &Expr) -> Result<(), SqlError> {
+    let mut deepest = 0;
+    let mut pending = vec![(expr, 1usize)];
+    while let Some((expr, depth)) = pending.pop() {
+        deepest = deepest.max(depth);
+        match expr {
+            Expr::BinaryOp { left, right, .. } => {
+                pending.push((left, depth + 1));
+                pending.push((right, depth + 1));
+            }
+            Expr::UnaryOp { expr, .. } | Expr::Nested(expr) => pending.push((expr, depth + 1)),
+            _ => {}
+        }
+    }
+    if deepest > OPERATOR_CHAIN_MAX {
+        return Err(SqlError {
+            message: format!(
+                "the expression chains {deepest} operators deep (at most {OPERATOR_CHAIN_MAX})"
+            ),
+            offset: None,
+        });
+    }
+    Ok(())
 }
 
 /// Parses a `sql` step's query: one SELECT reading the table `input`.
@@ -75,6 +110,18 @@ pub fn parse_query(text: &str) -> Result<Query, SqlError> {
             offset: None,
         });
     };
+    let mut too_long = Ok(());
+    let _ = visit_expressions(&query, |expr| {
+        too_long = refuse_long_operator_chains(expr);
+        // Expressions are seen outermost first: a chain too long is refused
+        // before the walk goes down it.
+        if too_long.is_err() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    too_long?;
     let ctes: Vec<String> = query
         .with
         .iter()
@@ -356,6 +403,29 @@ fn location_offset(text: &str, line: u64, column: u64) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chain(terms: usize) -> String {
+        (0..terms)
+            .map(|i| format!("amount = {i}"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    }
+
+    #[test]
+    fn an_operator_chain_past_its_bound_is_refused_not_overflowed() {
+        assert!(parse_expression(&chain(OPERATOR_CHAIN_MAX - 2)).is_ok());
+        let error = parse_expression(&chain(5_000)).unwrap_err();
+        assert!(error.message.contains("at most 512"), "{}", error.message);
+        let error =
+            parse_query(&format!("SELECT * FROM input WHERE {}", chain(5_000))).unwrap_err();
+        assert!(
+            error.message.contains("operators deep"),
+            "{}",
+            error.message
+        );
+        let list: Vec<String> = (0..5_000).map(|i| i.to_string()).collect();
+        assert!(parse_expression(&format!("amount IN ({})", list.join(", "))).is_ok());
+    }
 
     #[test]
     fn finds_columns_with_offsets() {
