@@ -2,6 +2,9 @@
 //! logging, runs the command and turns its outcome into an exit code. The
 //! commands hold no logic of their own; they call the library crates.
 
+#[macro_use]
+mod stdout;
+
 mod agent;
 mod barn_client;
 mod bundle;
@@ -65,6 +68,12 @@ fn main() -> ExitCode {
             output::print_error(&cli.global, &failure.error);
             failure.exit
         }
+    };
+    // Output that could not be written is an infrastructure failure, unless
+    // the command failed for a reason of its own.
+    let exit = match exit {
+        Exit::Ok if stdout::stdout_failed() => Exit::Infra,
+        other => other,
     };
     ExitCode::from(exit as u8)
 }

@@ -93,7 +93,7 @@ pub fn print_error(global: &GlobalOptions, error: &anyhow::Error) {
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -102,6 +102,6 @@ pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 /// JSON lines.
 pub fn print_json_line(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let text = serde_json::to_string(value)?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }

@@ -537,3 +537,72 @@ fn check_finds_expressions_that_cannot_run_on_the_contracts_columns() {
         .assert()
         .success();
 }
+
+/// Runs `runi ARGS` with a stdout whose reader has already gone, as under
+/// `runi ... | head -0`: every write gets a broken pipe.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the runi under test is started by hand to give it a stdout of our choice"
+)]
+fn run_with_stdout_gone(args: &[&str], dir: &Path) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUNINK_HOME", dir.join("home"))
+        .stdout(writer)
+        .output()
+        .expect("runi runs")
+}
+
+#[test]
+fn a_reader_that_leaves_early_ends_no_command_in_a_panic() {
+    let (_temp, orders) = copy_example("orders");
+    for args in [
+        &["explain", "orders.dsl"][..],
+        &["--json", "explain", "orders.dsl"],
+        &["graph", "orders.dsl"],
+        &["--json", "check", "orders.dsl"],
+        &["runs"],
+        &["completions", "bash"],
+    ] {
+        let output = run_with_stdout_gone(args, &orders);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // The command's own outcome still decides the exit code.
+    std::fs::write(
+        orders.join("bad.dsl"),
+        "Feature: F\nScenario: S\n  @nosuchtag\n",
+    )
+    .expect("write");
+    let output = run_with_stdout_gone(&["--json", "check", "bad.dsl"], &orders);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the runi under test is started by hand to give it a stdout of our choice"
+)]
+fn output_that_cannot_be_written_is_an_infrastructure_failure() {
+    let (_temp, orders) = copy_example("orders");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("runi"))
+        .args(["explain", "orders.dsl"])
+        .current_dir(&orders)
+        .stdout(full)
+        .output()
+        .expect("runi runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the output on stdout"),
+        "{stderr}"
+    );
+}

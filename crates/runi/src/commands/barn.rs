@@ -159,7 +159,7 @@ fn status(global: &GlobalOptions, args: &BarnServerArgs) -> Outcome {
     if global.json {
         print_json(&status).map_err(Failure::infra)?;
     } else {
-        print!("{}", status_text(&status));
+        out!("{}", status_text(&status));
     }
     Ok(Exit::Ok)
 }

@@ -84,7 +84,7 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
         warnings += compilation.diagnostics.len() - compile_errors;
         if !global.json && !global.quiet && file_errors == 0 {
             let count = compilation.plans.len();
-            println!(
+            outln!(
                 "ok: {} ({count} scenario{})",
                 file.shown,
                 if count == 1 { "" } else { "s" }

@@ -7,6 +7,9 @@ use crate::exit::{Exit, Outcome};
 
 pub fn completions(args: &CompletionsArgs) -> Outcome {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "runi", &mut std::io::stdout());
+    // Generated in memory: `generate` panics when its writer fails.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "runi", &mut script);
+    out!("{}", String::from_utf8_lossy(&script));
     Ok(Exit::Ok)
 }

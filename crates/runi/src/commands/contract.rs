@@ -222,7 +222,7 @@ fn print_report(global: &GlobalOptions, report: &ContractReport, label: &str) {
     if report.ok {
         if !global.quiet {
             let columns: usize = report.objects.iter().map(|o| o.columns).sum();
-            println!(
+            outln!(
                 "ok: {} (ODCS {}, {} schema object{}, {columns} columns, hash {})",
                 report.file,
                 report.api_version.as_deref().unwrap_or("?"),
@@ -254,7 +254,7 @@ fn hash(global: &GlobalOptions, args: &ContractFilesArgs) -> Outcome {
             .with_context(|| format!("contract `{file}` is not valid; `runi contract check {file}` lists every problem"))
             .map_err(Failure::usage)?;
         if !global.json {
-            println!("{}  {file}", contract.hash);
+            outln!("{}  {file}", contract.hash);
         }
         hashes.push(serde_json::json!({ "file": file, "hash": contract.hash.to_string() }));
     }

@@ -36,7 +36,7 @@ pub fn detokenize(global: &GlobalOptions, args: &ContractDetokenizeArgs) -> Outc
             .map_err(Failure::usage)?;
         values.push(serde_json::json!({ "token": token, "value": value }));
         if !global.json {
-            println!("{value}");
+            outln!("{value}");
         }
     }
     if global.json {

@@ -29,7 +29,7 @@ pub fn diff(global: &GlobalOptions, args: &ContractDiffArgs) -> Outcome {
         }))
         .map_err(Failure::infra)?;
     } else if !global.quiet {
-        print!("{}", render(&changes, same_hash, breaking, compatible));
+        out!("{}", render(&changes, same_hash, breaking, compatible));
     }
     let fail = match args.fail_on {
         FailOn::Never => false,

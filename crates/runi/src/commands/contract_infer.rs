@@ -70,7 +70,7 @@ pub fn infer(global: &GlobalOptions, args: &ContractInferArgs) -> Outcome {
         print_json(&serde_json::json!({ "rows": rows, "contract": yaml }))
             .map_err(Failure::infra)?;
     } else {
-        print!("{yaml}");
+        out!("{yaml}");
     }
     Ok(Exit::Ok)
 }

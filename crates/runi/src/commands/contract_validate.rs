@@ -82,7 +82,7 @@ pub fn validate(global: &GlobalOptions, args: &ContractValidateArgs) -> Outcome 
         print_json(&serde_json::json!({ "ok": report.passed(), "report": report }))
             .map_err(Failure::infra)?;
     } else if !global.quiet {
-        print!("{}", render(&report, &args.contract.display().to_string()));
+        out!("{}", render(&report, &args.contract.display().to_string()));
     }
     Ok(if report.passed() {
         Exit::Ok

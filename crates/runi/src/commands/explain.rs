@@ -14,6 +14,6 @@ pub fn explain(global: &GlobalOptions, args: &ExplainArgs) -> Outcome {
         return Ok(Exit::Ok);
     }
     let texts: Vec<String> = plans.iter().map(runink_plan::explain_text).collect();
-    print!("{}", texts.join("\n"));
+    out!("{}", texts.join("\n"));
     Ok(Exit::Ok)
 }

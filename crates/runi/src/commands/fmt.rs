@@ -44,7 +44,7 @@ pub fn fmt(global: &GlobalOptions, args: &FmtArgs) -> Outcome {
             } else {
                 "reformatted"
             };
-            println!("{verb}: {}", file.shown);
+            outln!("{verb}: {}", file.shown);
         }
         reports.push(FmtReport {
             file: file.shown,

@@ -19,7 +19,7 @@ pub fn graph(global: &GlobalOptions, args: &GraphArgs) -> Outcome {
         print_json(&serde_json::json!({ "file": file.shown, "format": name, "graph": text }))
             .map_err(Failure::infra)?;
     } else {
-        print!("{text}");
+        out!("{text}");
     }
     Ok(Exit::Ok)
 }

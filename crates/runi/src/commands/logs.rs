@@ -20,7 +20,7 @@ pub fn logs(global: &GlobalOptions, args: &LogsArgs) -> Outcome {
     if global.json {
         print_json(&events).map_err(Failure::infra)?;
     } else {
-        print!("{}", log_text(&events));
+        out!("{}", log_text(&events));
     }
     Ok(Exit::Ok)
 }

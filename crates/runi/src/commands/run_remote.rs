@@ -76,7 +76,7 @@ pub fn run_remote(global: &GlobalOptions, args: &RunArgs) -> Outcome {
             print_json(&serde_json::json!({ "submitted": runs })).map_err(Failure::infra)?;
         } else {
             for (run, _) in &submitted {
-                println!("{run}");
+                outln!("{run}");
             }
         }
         return Ok(Exit::Ok);

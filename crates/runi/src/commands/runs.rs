@@ -28,7 +28,7 @@ pub fn runs(global: &GlobalOptions, args: &RunsArgs) -> Outcome {
             eprintln!("no runs recorded in {}", history.location());
         }
     } else {
-        print!("{}", runs_table(&runs));
+        out!("{}", runs_table(&runs));
     }
     Ok(Exit::Ok)
 }

@@ -21,7 +21,7 @@ pub fn status(global: &GlobalOptions, args: &StatusArgs) -> Outcome {
     if global.json {
         print_json(&run).map_err(Failure::infra)?;
     } else {
-        print!("{}", status_text(&run));
+        out!("{}", status_text(&run));
     }
     Ok(Exit::Ok)
 }
