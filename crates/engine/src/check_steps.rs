@@ -2,10 +2,12 @@
 //! the steps are planned on the input contract's columns as a run plans
 //! them before its first batch, so an expression that cannot run on those
 //! columns (`amount + currency`, an unknown function, a `where` that is
-//! not a condition) is found before any data is read. Stops before the
-//! first `sql` or `exec` step, whose output is known only by running it.
-//! Without an input contract the columns are known only from the data:
-//! nothing is planned.
+//! not a condition) is found before any data is read. Then the sinks'
+//! `when` conditions are planned on what reaches them (through the output
+//! contract when there is one), and the `@assert`s on the run's metrics.
+//! Stops before the first `sql` or `exec` step, whose output is known only
+//! by running it; then no sink is planned. Without an input contract the
+//! columns are known only from the data: only the asserts are planned.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,8 +17,12 @@ use datafusion::prelude::SessionContext;
 use runink_contract::CheckOptions;
 use runink_plan::{Plan, StepKind};
 
+use arrow::datatypes::SchemaRef;
+
 use crate::EngineError;
+use crate::asserts::check_asserts;
 use crate::exec_step::ExecSettings;
+use crate::expr::CompiledExpr;
 use crate::isolation::Isolation;
 use crate::run::{RunOptions, load_contract, row_checker, sensitive_columns};
 use crate::steps::{PlannedStep, StepContext};
@@ -30,11 +36,55 @@ pub struct StepPlanFailure {
     pub error: EngineError,
 }
 
-/// The first built-in step of `plan` that cannot be planned on its input
-/// contract's columns, as the error a run would fail with.
+/// The first built-in step, sink condition or assert of `plan` that cannot
+/// be planned, as the error a run would fail with.
 pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), StepPlanFailure> {
-    let Some(reference) = &plan.input_contract else {
+    let unplaced = |error| StepPlanFailure { line: None, error };
+    let session = SessionContext::new();
+    let sink_names: Vec<&str> = plan.sinks.iter().map(|sink| sink.name.as_str()).collect();
+    check_asserts(&session, &plan.asserts, &sink_names)
+        .map_err(|message| unplaced(EngineError::Plan(message)))?;
+    let Some(after_steps) = check_built_in_steps(plan, base_dir, &session)? else {
         return Ok(());
+    };
+    let reaching_sinks = match &plan.output_contract {
+        Some(reference) => {
+            let (_, object) =
+                load_contract(reference, base_dir, &BTreeMap::new()).map_err(unplaced)?;
+            row_checker(
+                &object,
+                &after_steps,
+                &CheckOptions::default(),
+                Some(reference),
+            )
+            .map_err(unplaced)?
+            .output_schema()
+        }
+        None => after_steps,
+    };
+    for sink in &plan.sinks {
+        if let Some(when) = &sink.when {
+            CompiledExpr::plan_condition(&session, when, &reaching_sinks).map_err(|m| {
+                unplaced(EngineError::Plan(format!(
+                    "sink `{}`: `when`: {m}",
+                    sink.name
+                )))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Plans the built-in steps on the input contract's columns; the schema
+/// they output, or `None` when it is known only from the data (no input
+/// contract, or a `sql` or `exec` step).
+fn check_built_in_steps(
+    plan: &Plan,
+    base_dir: &Path,
+    session: &SessionContext,
+) -> Result<Option<SchemaRef>, StepPlanFailure> {
+    let Some(reference) = &plan.input_contract else {
+        return Ok(None);
     };
     let unplaced = |error| StepPlanFailure { line: None, error };
     let (_, object) = load_contract(reference, base_dir, &BTreeMap::new()).map_err(unplaced)?;
@@ -44,9 +94,8 @@ pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), StepPlanFailure> 
     // What a run with the default options would plan with.
     let options = RunOptions::default();
     let sensitive = sensitive_columns(std::iter::once(&object), options.default_mask);
-    let session = SessionContext::new();
     let context = StepContext {
-        session: &session,
+        session,
         sensitive: &sensitive,
         default_mask: options.default_mask,
         unique_keys_max: options.limits.unique_keys_max,
@@ -65,7 +114,7 @@ pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), StepPlanFailure> 
     let mut schema = checker.output_schema();
     for step in &plan.steps {
         if matches!(step.kind, StepKind::Sql { .. } | StepKind::Exec { .. }) {
-            break;
+            return Ok(None);
         }
         schema = PlannedStep::plan(step, &schema, &context)
             .map_err(|error| StepPlanFailure {
@@ -74,5 +123,5 @@ pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), StepPlanFailure> 
             })?
             .output_schema;
     }
-    Ok(())
+    Ok(Some(schema))
 }

@@ -44,6 +44,29 @@ impl CompiledExpr {
         })
     }
 
+    /// Plans a condition: an expression that is true or false (or null).
+    pub fn plan_condition(
+        context: &SessionContext,
+        text: &str,
+        schema: &Schema,
+    ) -> Result<Self, String> {
+        let df_schema = DFSchema::try_from(schema.clone()).map_err(|e| e.to_string())?;
+        Self::plan_condition_with(context, text, &df_schema)
+    }
+
+    /// [`Self::plan_condition`] on a schema with qualified names.
+    pub fn plan_condition_with(
+        context: &SessionContext,
+        text: &str,
+        df_schema: &DFSchema,
+    ) -> Result<Self, String> {
+        let expr = Self::plan_with(context, text, df_schema)?;
+        match expr.data_type(df_schema.as_arrow())? {
+            DataType::Boolean | DataType::Null => Ok(expr),
+            other => Err(format!("`{text}` is not true or false but {other}")),
+        }
+    }
+
     /// The names of the columns the expression reads.
     pub fn column_names(&self) -> BTreeSet<String> {
         collect_columns(&self.physical)

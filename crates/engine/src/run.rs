@@ -875,7 +875,7 @@ impl Run {
                 .when
                 .as_ref()
                 .map(|text| {
-                    CompiledExpr::plan(&self.session, text, &schema).map_err(|m| {
+                    CompiledExpr::plan_condition(&self.session, text, &schema).map_err(|m| {
                         EngineError::Plan(format!("sink `{}`: `when`: {m}", sink.name))
                     })
                 })

@@ -606,3 +606,46 @@ fn output_that_cannot_be_written_is_an_infrastructure_failure() {
         "{stderr}"
     );
 }
+
+#[test]
+fn check_plans_sink_conditions_and_asserts_before_any_data_is_read() {
+    let (_temp, root) = copy_example("orders");
+    for (tags, message) in [
+        (
+            "@sink(\"jsonl://out/t.jsonl\", when=\"nosuchfn(amount) > 1\")",
+            "sink `t`: `when`: Invalid function 'nosuchfn'",
+        ),
+        (
+            "@sink(\"jsonl://out/t.jsonl\", when=\"amount\")",
+            "sink `t`: `when`: `amount` is not true or false",
+        ),
+        (
+            "@sink(\"jsonl://out/t.jsonl\")\n  @assert(\"rows_out\")",
+            "`@assert(\"rows_out\")`: `rows_out` is not true or false",
+        ),
+    ] {
+        let file = root.join("conditions.dsl");
+        std::fs::write(
+            &file,
+            format!(
+                "Feature: f\nScenario: s\n  @source(\"csv://data/orders.csv\")\n  {tags}\n  \
+                 Given the contract: contracts/orders.yaml\n"
+            ),
+        )
+        .unwrap();
+        runi().arg("check").arg(&file).assert().code(2).stderr(
+            predicate::str::contains("conditions.dsl: error: scenario `s`: ")
+                .and(predicate::str::contains(message)),
+        );
+    }
+    // Conditions that hold plan, and a run's asserts name its sinks.
+    let file = root.join("conditions.dsl");
+    std::fs::write(
+        &file,
+        "Feature: f\nScenario: s\n  @source(\"csv://data/orders.csv\")\n  \
+         @sink(\"jsonl://out/t.jsonl\", when=\"amount > 1\")\n  \
+         @assert(\"rows_out.t <= rows_in\")\n  Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    runi().arg("check").arg(&file).assert().success();
+}
