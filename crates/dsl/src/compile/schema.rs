@@ -19,15 +19,19 @@ impl Columns {
         Self(None)
     }
 
-    /// Finds `name` as DataFusion would: exact, or ignoring case when unquoted.
+    /// Finds `name` as DataFusion will: a quoted name as written, an
+    /// unquoted one in lower case (`Amount` and `AMOUNT` are `amount`, so
+    /// a column `Amount` is reached only as `"Amount"`).
     pub fn resolve(&self, name: &str, quoted: bool) -> Resolution {
         let Some(columns) = &self.0 else {
             return Resolution::Unchecked;
         };
-        if columns.iter().any(|c| c == name) {
-            return Resolution::Found;
-        }
-        if !quoted && columns.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+        let sought = if quoted {
+            name.to_owned()
+        } else {
+            name.to_lowercase()
+        };
+        if columns.contains(&sought) {
             return Resolution::Found;
         }
         Resolution::Missing
@@ -76,9 +80,18 @@ impl Columns {
     /// Reports a column that is not there, pointing at `span`.
     pub fn missing(&self, name: &str, span: Span, context: &str) -> Diagnostic {
         let candidates = self.0.iter().flatten().map(String::as_str);
+        let other_case = candidates
+            .clone()
+            .find(|c| c.to_lowercase() == name.to_lowercase());
+        let help = match other_case {
+            Some(column) => Some(format!(
+                "unquoted names are read in lower case; write `\"{column}\"` for the column `{column}`"
+            )),
+            None => did_you_mean(name, candidates),
+        };
         Diagnostic::error(span, format!("unknown column `{name}` in {context}"))
             .expected(self.describe())
-            .help_opt(did_you_mean(name, candidates))
+            .help_opt(help)
     }
 }
 
