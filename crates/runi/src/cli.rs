@@ -339,10 +339,14 @@ pub struct RunArgs {
     #[arg(long, requires = "server")]
     pub detach: bool,
     /// With --server: how long to wait for the run to end, in seconds,
-    /// before returning (the run goes on).
-    #[arg(long, requires = "server", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    /// before returning (the run goes on). At most 366 days.
+    #[arg(long, requires = "server", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=WAIT_S_MAX))]
     pub wait_s: u64,
 }
+
+/// Longest `--wait-s`: a year and a day. A deadline much further out would
+/// not fit the clock's type.
+pub const WAIT_S_MAX: u64 = 366 * 86_400;
 
 /// `--server` and its certificates, for the commands that can read or
 /// write a Barn cluster instead of the local state folder.

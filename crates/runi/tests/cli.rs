@@ -90,6 +90,20 @@ fn usage_errors_exit_2() {
             "error: cannot read scenario file `no/such/file.dsl`",
         ))
         .stderr(predicate::str::contains("caused by: No such file"));
+    // A wait too long for the clock is refused before anything is submitted
+    // (it overflowed, after the submission, into a panic).
+    runi()
+        .args([
+            "run",
+            "--server",
+            "http://127.0.0.1:9",
+            "--wait-s",
+            "18446744073709551615",
+            "x.dsl",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--wait-s"));
 }
 
 #[test]
