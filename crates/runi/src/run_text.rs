@@ -44,7 +44,7 @@ pub fn runs_table(runs: &[Run]) -> String {
             [
                 run.id.to_string(),
                 run.status.to_string(),
-                run.scenario.clone(),
+                one_line(&run.scenario),
                 run.herd.to_string(),
                 time_text(run.started_at_ms.or(Some(run.submitted_at_ms))),
                 duration_text(run),
@@ -70,7 +70,7 @@ pub fn runs_table(runs: &[Run]) -> String {
             .collect();
         let _ = writeln!(out, "{}", cells.join("  ").trim_end());
     }
-    out
+    terminal_safe(out)
 }
 
 /// The page of `runi status RUN`.
@@ -81,7 +81,9 @@ pub fn status_text(run: &Run) -> String {
     let _ = writeln!(
         out,
         "scenario   {} (version {}, herd {})",
-        run.scenario, run.version, run.herd
+        one_line(&run.scenario),
+        run.version,
+        run.herd
     );
     let _ = writeln!(out, "dag_hash   {}", run.dag_hash);
     for contract in &run.contracts {
@@ -177,7 +179,7 @@ pub fn status_text(run: &Run) -> String {
             String::new()
         }
     );
-    out
+    terminal_safe(out)
 }
 
 fn unreadable(rows: u64) -> String {
@@ -210,7 +212,35 @@ pub fn log_text(events: &[RunEvent]) -> String {
             event.message
         );
     }
-    out
+    terminal_safe(out)
+}
+
+/// `text` safe to print on a terminal: control characters other than line
+/// ends and tabs are shown escaped (`\u{1b}`), so that a name or a message
+/// that came through the Barn's API cannot move the cursor, recolour or
+/// clear the screen.
+fn terminal_safe(text: String) -> String {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `text` on one line: line ends escaped too, so that a name cannot forge
+/// a line of a table.
+fn one_line(text: &str) -> String {
+    text.replace('\n', "\\n").replace('\r', "\\r")
 }
 
 #[cfg(test)]
@@ -245,6 +275,18 @@ mod tests {
             events_total: 0,
             events_dropped: 0,
         }
+    }
+
+    #[test]
+    fn names_and_messages_cannot_drive_the_terminal_or_forge_lines() {
+        let table = runs_table(&[run(1, "evil\u{1b}[2J\nRUN 2 succeeded")]);
+        assert!(!table.contains('\u{1b}'), "{table}");
+        assert!(table.contains("\\u{1b}[2J\\nRUN 2"), "{table}");
+        assert_eq!(table.lines().count(), 2, "{table}");
+        let mut failed = run(3, "s");
+        failed.summary = "first\nsecond\u{7}".to_owned();
+        let page = status_text(&failed);
+        assert!(page.contains("first\nsecond\\u{7}"), "{page}");
     }
 
     #[test]
