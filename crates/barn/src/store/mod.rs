@@ -84,6 +84,8 @@ const KEY_PURGED: &str = "last_purged";
 const KEY_FORMAT: &str = "format";
 /// The id of the cluster node whose folder this is, once it has served.
 const KEY_NODE_ID: &str = "node_id";
+/// Every key the `meta` table may hold.
+const META_KEYS: [&str; 4] = [KEY_VOTE, KEY_PURGED, KEY_FORMAT, KEY_NODE_ID];
 const KEY_SNAPSHOT_META: &str = "meta";
 const KEY_SNAPSHOT_DATA: &str = "data";
 
@@ -296,6 +298,17 @@ impl Store {
         let meta = txn.open_table(META).map_err(self.err())?;
         for row in meta.iter().map_err(self.err())? {
             let (key, value) = row.map_err(self.err())?;
+            // A damaged key is a record that vanished: a vote forgotten (and
+            // cast twice in a term), or a folder taken for another node's.
+            if !META_KEYS.contains(&key.value()) {
+                return Err(BarnError::Corrupted {
+                    file: self.file.clone(),
+                    what: format!(
+                        "the `meta` table holds a record under an unknown key `{}`",
+                        key.value().escape_debug()
+                    ),
+                });
+            }
             record::open_bytes(value.value())
                 .map_err(|e| self.corrupted(&format!("the `{}` record", key.value()), &e))?;
         }

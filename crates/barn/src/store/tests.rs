@@ -585,3 +585,37 @@ fn a_file_given_as_the_folder_is_refused_saying_so() {
         "{error}"
     );
 }
+
+/// A damaged key in `meta` (one flipped byte of `node_id` or `vote`) made
+/// the record vanish: the folder was taken for a new node's, or the vote
+/// was forgotten. Any key the table does not know is damage.
+#[test]
+fn a_damaged_meta_key_is_found_not_taken_for_a_missing_record() {
+    for (key, damaged) in [(super::KEY_NODE_ID, "node^id"), (super::KEY_VOTE, "vope")] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (store, _closed) =
+                Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit).unwrap();
+            store.claim_node(3).unwrap();
+        }
+        {
+            let db = redb::Database::create(dir.path().join(super::DB_FILE)).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut meta = txn.open_table(super::META).unwrap();
+                let value = super::record::seal(&3u64).unwrap();
+                meta.remove(key).unwrap();
+                meta.insert(damaged, value.as_slice()).unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let Err(error) = Store::open(dir.path(), 0, NewFileFormat::FewerPagesPerCommit) else {
+            panic!("a damaged key `{damaged}` is refused");
+        };
+        assert!(
+            matches!(error, crate::BarnError::Corrupted { .. })
+                && error.to_string().contains(damaged),
+            "{error}"
+        );
+    }
+}
