@@ -77,20 +77,38 @@ pub fn api_failure(error: ApiError) -> Failure {
 pub const WRITE_ATTEMPTS_MAX: u32 = 150;
 /// The wait between two tries: with the bound above, 30 s in all.
 pub const WRITE_RETRY_MS: u64 = 200;
+/// Longest a write is tried, all tries together. A node that stopped
+/// answering (paused, partitioned) would otherwise hold each try for the
+/// connection's own timeout, and the command for hours.
+pub const WRITE_TRYING_MS_MAX: u64 = 30_000;
 
 /// Sends one request until the cluster answers it: `write` is called again
 /// (with the same request, so that it applies once) while the error is
-/// `unavailable` or `indeterminate`, up to [`WRITE_ATTEMPTS_MAX`] times.
+/// `unavailable` or `indeterminate`, up to [`WRITE_ATTEMPTS_MAX`] times and
+/// [`WRITE_TRYING_MS_MAX`] in all.
 pub async fn write_retrying<F, Fut>(mut write: F) -> Result<Outcome, ApiError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Outcome, ApiError>>,
 {
+    let pause = std::time::Duration::from_millis(WRITE_RETRY_MS);
+    let deadline =
+        tokio::time::Instant::now() + std::time::Duration::from_millis(WRITE_TRYING_MS_MAX);
     let mut attempt = 1;
     loop {
-        match write().await {
+        let answered = match tokio::time::timeout_at(deadline, write()).await {
+            Ok(answered) => answered,
+            Err(_) => {
+                return Err(ApiError::indeterminate(format!(
+                    "the cluster did not answer within {} s ({attempt} tries); the write may or may not have been applied",
+                    WRITE_TRYING_MS_MAX / 1000
+                )));
+            }
+        };
+        match answered {
             Err(e)
                 if attempt < WRITE_ATTEMPTS_MAX
+                    && tokio::time::Instant::now() + pause < deadline
                     && matches!(
                         e.kind,
                         ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate
@@ -98,9 +116,48 @@ where
             {
                 tracing::debug!("write not answered (try {attempt}), will retry: {e}");
                 attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(WRITE_RETRY_MS)).await;
+                tokio::time::sleep(pause).await;
             }
             answered => return answered,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_never_answered_gives_up_at_the_bound_saying_it_may_have_applied() {
+        let started = tokio::time::Instant::now();
+        let error = write_retrying(std::future::pending).await.unwrap_err();
+        assert_eq!(error.kind, ApiErrorKind::Indeterminate);
+        assert!(error.message.contains("may or may not"), "{error}");
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_millis(WRITE_TRYING_MS_MAX)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_election_is_waited_out_within_the_bound() {
+        let tries = Cell::new(0u32);
+        let started = tokio::time::Instant::now();
+        let error = write_retrying(|| {
+            tries.set(tries.get() + 1);
+            std::future::ready(Err(ApiError::new(ApiErrorKind::Unavailable, "election")))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(error.kind, ApiErrorKind::Unavailable);
+        assert!(
+            tries.get() > 100 && tries.get() <= WRITE_ATTEMPTS_MAX,
+            "{}",
+            tries.get()
+        );
+        assert!(started.elapsed() < Duration::from_millis(WRITE_TRYING_MS_MAX));
     }
 }
