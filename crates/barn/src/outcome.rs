@@ -87,6 +87,10 @@ pub enum Refusal {
         "request `{request}` is older than this client's last request `{last_seq}`; a client numbers its requests in order"
     )]
     StaleRequest { request: RequestId, last_seq: u64 },
+    #[error(
+        "request `{request}` was already applied to another command; a client gives each command a request id of its own (a retry repeats the same command)"
+    )]
+    RequestIdReused { request: RequestId },
     #[error("{what} is empty")]
     Empty { what: String },
     #[error("{what} has {len} bytes, more than the {max} allowed")]

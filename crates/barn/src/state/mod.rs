@@ -34,7 +34,7 @@ pub use run::{
 use crate::command::{Command, Request};
 use crate::ids::{NodeId, RunId};
 use crate::outcome::{Outcome, Refusal};
-use sessions::{Seen, Sessions};
+use sessions::{CommandDigest, Seen, Sessions};
 
 /// Everything the Barn records, but the records of archived runs
 /// (`archive.rs`). Serialized whole (as JSON) into snapshots.
@@ -94,9 +94,15 @@ impl BarnState {
     /// Applies one request. A request already applied (the client's last
     /// one, retried) gets its first outcome again and changes nothing.
     pub fn apply(&mut self, request: Request) -> Outcome {
-        match self.sessions.check(request.id) {
+        let digest = CommandDigest::of(&request.command);
+        match self.sessions.check(request.id, &digest) {
             Seen::New => {}
             Seen::Retry(outcome) => return outcome.clone(),
+            Seen::Reused => {
+                return Err(Refusal::RequestIdReused {
+                    request: request.id,
+                });
+            }
             Seen::Stale { last_seq } => {
                 return Err(Refusal::StaleRequest {
                     request: request.id,
@@ -105,8 +111,12 @@ impl BarnState {
             }
         }
         let outcome = self.execute(request.command);
-        self.sessions
-            .record(request.id, outcome.clone(), self.limits.clients_tracked_max);
+        self.sessions.record(
+            request.id,
+            digest,
+            outcome.clone(),
+            self.limits.clients_tracked_max,
+        );
         outcome
     }
 

@@ -234,6 +234,39 @@ fn a_retried_request_applies_once_and_gets_the_same_outcome() {
 }
 
 #[test]
+fn a_request_id_reused_on_another_command_is_refused_and_changes_nothing() {
+    let mut client = Client::new(1);
+    let mut state = setup(&mut client);
+    let submit = |dag: u8| {
+        Request::new(
+            RequestId::new(ClientId(1), 100),
+            Command::SubmitRun {
+                dag_hash: hash(dag),
+                contracts: vec![],
+                start_on: None,
+                bundle: None,
+                at_ms: 10,
+            },
+        )
+    };
+    assert_eq!(
+        state.apply(submit(1)),
+        Ok(Applied::RunSubmitted { run: RunId(1) })
+    );
+    let before = state.clone();
+    assert!(matches!(
+        state.apply(submit(2)),
+        Err(Refusal::RequestIdReused { .. })
+    ));
+    assert_eq!(state, before);
+    assert_eq!(
+        state.apply(submit(1)),
+        Ok(Applied::RunSubmitted { run: RunId(1) }),
+        "the true retry still gets its answer"
+    );
+}
+
+#[test]
 fn a_retried_refusal_is_refused_the_same_way() {
     let mut client = Client::new(1);
     let mut state = setup(&mut client);
