@@ -275,8 +275,16 @@ async fn nodes_are_added_as_learners_then_voters_and_removed() {
     };
     let unreachable = add(cluster.url(1), "6", "127.0.0.1:9");
     let stderr = String::from_utf8_lossy(&unreachable.stderr).into_owned();
-    assert_ne!(unreachable.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("did not catch up"), "{stderr}");
+    assert_eq!(unreachable.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("no Barn node answers at `127.0.0.1:9`"),
+        "{stderr}"
+    );
+    // A member's address under a new id would make one machine two voters.
+    let alias = add(cluster.url(1), "7", &cluster.addr(2));
+    let stderr = String::from_utf8_lossy(&alias.stderr).into_owned();
+    assert_eq!(alias.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is node 2's address"), "{stderr}");
     let again = add(cluster.url(1), "2", "127.0.0.1:9");
     let stderr = String::from_utf8_lossy(&again.stderr).into_owned();
     assert_eq!(again.status.code(), Some(2), "{stderr}");
@@ -286,6 +294,11 @@ async fn nodes_are_added_as_learners_then_voters_and_removed() {
     // Node 4 waits to be added; `runi barn add` adds it through a follower
     // or the leader alike.
     cluster.start(4);
+    // The node at an address must be the node named.
+    let other = add(cluster.url(2), "6", &cluster.addr(4));
+    let stderr = String::from_utf8_lossy(&other.stderr).into_owned();
+    assert_eq!(other.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is node 4, not node 6"), "{stderr}");
     let added = add(cluster.url(2), "4", &cluster.addr(4));
     assert!(
         added.status.success(),

@@ -9,9 +9,14 @@ use std::time::Duration;
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::{BasicNode, ChangeMembers};
 
-use super::api_types::{AddMember, ApiError, ApiErrorKind, MemberChange};
+use super::api_types::{AddMember, ApiError, ApiErrorKind, ClusterStatus, MemberChange};
 use super::node::NodeInner;
 use super::peer;
+
+/// Longest wait for a joining node to say who it is.
+pub(crate) const MEMBER_PROBE_MS_MAX: u64 = 5_000;
+/// The pause between two questions to a node that does not answer yet.
+const MEMBER_PROBE_PAUSE: Duration = Duration::from_millis(100);
 
 impl NodeInner {
     /// A membership change: here if this node leads, else at the leader.
@@ -66,6 +71,7 @@ impl NodeInner {
                             ))),
                         };
                     }
+                    self.refuse_another_node_at(id, &addr, membership).await?;
                     let added = self
                         .raft
                         .add_learner(id, BasicNode::new(addr.clone()), false)
@@ -120,6 +126,68 @@ impl NodeInner {
 }
 
 impl NodeInner {
+    /// Asks the node at `addr` who it is before it joins as node `id`: a
+    /// member's address under a new id would make one machine two voters
+    /// (one fsync would then count twice toward a quorum), and a node of
+    /// another cluster would have its log replaced by ours. Bounded by
+    /// [`MEMBER_PROBE_MS_MAX`].
+    async fn refuse_another_node_at(
+        &self,
+        id: u64,
+        addr: &str,
+        membership: &openraft::Membership<u64, BasicNode>,
+    ) -> Result<(), ApiError> {
+        if let Some((other, _)) = membership
+            .nodes()
+            .find(|(other, node)| **other != id && node.addr == addr)
+        {
+            return Err(ApiError::bad_request(format!(
+                "`{addr}` is node {other}'s address; a node joins at an address of its own"
+            )));
+        }
+        // A node started a moment ago may not listen yet: asked again
+        // until the bound.
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(MEMBER_PROBE_MS_MAX);
+        let status: ClusterStatus = loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.transport.call(addr, peer::STATUS, (), left).await {
+                Ok(status) => break status,
+                Err(_) if left > MEMBER_PROBE_PAUSE => {
+                    tokio::time::sleep(MEMBER_PROBE_PAUSE).await;
+                }
+                Err(e) => {
+                    return Err(ApiError::unavailable(format!(
+                        "no Barn node answers at `{addr}` ({e}); start node {id} there with `--join` first"
+                    )));
+                }
+            }
+        };
+        if status.id != id {
+            return Err(ApiError::bad_request(format!(
+                "the node at `{addr}` is node {}, not node {id}",
+                status.id
+            )));
+        }
+        let ours: BTreeSet<&str> = membership.nodes().map(|(_, n)| n.addr.as_str()).collect();
+        if !status.members.is_empty()
+            && !status
+                .members
+                .iter()
+                .any(|member| ours.contains(member.addr.as_str()))
+        {
+            return Err(ApiError::bad_request(format!(
+                "the node at `{addr}` belongs to another cluster (members {}); a joining node is started with `--join` and a folder of its own",
+                status
+                    .members
+                    .iter()
+                    .map(|m| format!("{} at {}", m.id, m.addr))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(())
+    }
+
     /// Waits until the leader has copied its log to `id` up to `index` (the
     /// entry that made it a learner): a node only becomes a voter once it
     /// answers. Bounded by `member_change_catch_up_ms_max`.
