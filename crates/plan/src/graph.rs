@@ -223,8 +223,13 @@ fn write_dot(out: &mut String, dags: &[Dag]) -> std::fmt::Result {
     writeln!(out, "}}")
 }
 
+/// A label inside Mermaid's double quotes: quotes as an entity, and line
+/// ends as `<br>`, since a raw line end ends the statement (and a next line
+/// starting `%%` is read as a comment).
 fn mermaid_escape(text: &str) -> String {
     text.replace('"', "#quot;")
+        .replace("\r\n", "<br>")
+        .replace(['\n', '\r'], "<br>")
 }
 
 fn mermaid_node(out: &mut String, node: &Node, indent: &str) -> std::fmt::Result {
@@ -279,4 +284,17 @@ fn write_mermaid(out: &mut String, dags: &[Dag]) -> std::fmt::Result {
         writeln!(out, "  end")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mermaid_escape;
+
+    #[test]
+    fn a_mermaid_label_stays_on_its_line() {
+        assert_eq!(
+            mermaid_escape("name LIKE 'x\n%%'\r\n\"q\""),
+            "name LIKE 'x<br>%%'<br>#quot;q#quot;"
+        );
+    }
 }
