@@ -90,6 +90,34 @@ fn usage_errors_exit_2() {
             "error: cannot read scenario file `no/such/file.dsl`",
         ))
         .stderr(predicate::str::contains("caused by: No such file"));
+    // An unreadable file is one error among the files: the others are
+    // still checked, and --json says which could not be read.
+    let good = repo_root().join("examples/orders/orders.dsl");
+    runi()
+        .args(["check", "no/such/file.dsl"])
+        .arg(&good)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("ok: "))
+        .stderr(predicate::str::contains(
+            "1 error and 0 warnings in 2 files",
+        ));
+    let output = runi()
+        .args(["--json", "check", "no/such/file.dsl"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let report = json_of(&output.stdout);
+    assert_eq!(report["errors"], 1, "{report}");
+    assert!(
+        report["files"][0]["read_error"]
+            .as_str()
+            .unwrap()
+            .contains("No such file"),
+        "{report}"
+    );
+    assert_eq!(report["files"][1]["ok"], true, "{report}");
     // A wait too long for the clock is refused before anything is submitted
     // (it overflowed, after the submission, into a panic).
     runi()

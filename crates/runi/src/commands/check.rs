@@ -6,7 +6,7 @@ use runink_dsl::diagnostic::LocatedDiagnostic;
 
 use crate::cli::{CheckArgs, GlobalOptions};
 use crate::exit::{Exit, Failure, Outcome};
-use crate::output::print_json;
+use crate::output::{print_error, print_json};
 use crate::scenario_file::ScenarioFile;
 
 #[derive(Serialize)]
@@ -19,6 +19,9 @@ struct FileReport {
     /// columns (a type error in an expression): found by planning them
     /// as a run would, without reading data.
     plan_errors: Vec<PlanError>,
+    /// Why the file could not be read (then nothing else is reported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -39,7 +42,26 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
     let mut reports = Vec::new();
     let (mut errors, mut warnings) = (0, 0);
     for path in &args.files {
-        let file = ScenarioFile::read(path)?;
+        // A file that cannot be read is one error; the others are still
+        // checked.
+        let file = match ScenarioFile::read(path) {
+            Ok(file) => file,
+            Err(failure) => {
+                if !global.json {
+                    print_error(global, &failure.error);
+                }
+                errors += 1;
+                reports.push(FileReport {
+                    file: path.display().to_string(),
+                    ok: false,
+                    scenarios: Vec::new(),
+                    diagnostics: Vec::new(),
+                    plan_errors: Vec::new(),
+                    read_error: Some(format!("{:#}", failure.error)),
+                });
+                continue;
+            }
+        };
         let compilation = file.compile();
         if !global.json {
             file.print_diagnostics(global, &compilation);
@@ -103,6 +125,7 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
                 .collect(),
             diagnostics: file.located(&compilation),
             plan_errors,
+            read_error: None,
         });
     }
     if global.json {
