@@ -118,6 +118,20 @@ fn usage_errors_exit_2() {
         "{report}"
     );
     assert_eq!(report["files"][1]["ok"], true, "{report}");
+    // A server URL is a scheme, a host and a port that fits: not port 80
+    // in silence for `:99999`, nor a path or a user ignored.
+    for (url, why) in [
+        ("http://127.0.0.1:99999", "not between 1 and 65535"),
+        ("http://127.0.0.1:0", "not between 1 and 65535"),
+        ("http://user:pw@127.0.0.1:7001", "no path or user"),
+        ("http://127.0.0.1:7001/v1", "no path or user"),
+    ] {
+        runi()
+            .args(["runs", "--server", url])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(why));
+    }
     // A wait too long for the clock is refused before anything is submitted
     // (it overflowed, after the submission, into a panic).
     runi()

@@ -63,7 +63,35 @@ impl BarnClient {
             Some("http") => false,
             _ => return Err(bad("use http:// or https://")),
         };
-        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        if uri
+            .path_and_query()
+            .is_some_and(|p| !matches!(p.as_str(), "" | "/"))
+            || uri.authority().is_some_and(|a| a.as_str().contains('@'))
+        {
+            return Err(bad(
+                "a server is `http://HOST:PORT` or `https://HOST:PORT`, with no path or user",
+            ));
+        }
+        // `Uri::port` is `None` for a port that does not fit (`:99999`) as
+        // for no port at all: the authority's text tells them apart.
+        let port_text = uri.authority().and_then(|authority| {
+            let (_, after) = authority.as_str().rsplit_once(':')?;
+            (!after.contains(']')).then_some(after)
+        });
+        let port = match port_text {
+            Some(port) => port
+                .parse::<u16>()
+                .ok()
+                .filter(|port| *port > 0)
+                .ok_or_else(|| bad("the port is not between 1 and 65535"))?,
+            None => {
+                if secure {
+                    443
+                } else {
+                    80
+                }
+            }
+        };
         let tls = match (secure, tls) {
             (false, _) => None,
             (true, None) => {
