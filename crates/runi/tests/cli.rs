@@ -705,3 +705,28 @@ fn check_plans_sink_conditions_and_asserts_before_any_data_is_read() {
     .unwrap();
     runi().arg("check").arg(&file).assert().success();
 }
+
+#[test]
+fn barn_certs_says_what_it_wrote_in_words_and_json() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("certs");
+    runi()
+        .args(["barn", "certs", "--nodes", "1", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 node certificate and"));
+    let again = temp.path().join("again");
+    let output = runi()
+        .args(["--json", "barn", "certs", "--nodes", "2", "--out"])
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report = json_of(&output.stdout);
+    let files = report["files"].as_array().unwrap();
+    for file in files {
+        assert!(again.join(file.as_str().unwrap()).is_file(), "{report}");
+    }
+    assert!(files.len() >= 6, "{report}");
+}

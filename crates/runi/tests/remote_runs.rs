@@ -406,6 +406,13 @@ async fn a_run_in_a_herd_the_cluster_lacks_is_refused_until_an_operator_creates_
     let again = runi(&["barn", "herd", "finance", "--server", &cluster.url(1)]);
     succeeded(&again, &cluster);
     assert!(stderr(&again).contains("exists already"));
+    let json = runi(&["--json", "barn", "herd", "finance", "--server", &url]);
+    succeeded(&json, &cluster);
+    let answer: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({"herd": "finance", "created": false})
+    );
 
     let accepted = runi(&["run", "--server", &url, "--detach", &scenario]);
     succeeded(&accepted, &cluster);

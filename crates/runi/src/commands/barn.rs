@@ -217,7 +217,10 @@ fn add(global: &GlobalOptions, args: &BarnAddArgs) -> Outcome {
     client_runtime()?
         .block_on(client.add_member(&add))
         .map_err(api_failure)?;
-    if !global.quiet {
+    if global.json {
+        print_json(&serde_json::json!({ "node": args.id, "addr": args.addr, "member": "voter" }))
+            .map_err(Failure::infra)?;
+    } else if !global.quiet {
         eprintln!("node {} added as a voter", args.id);
     }
     Ok(Exit::Ok)
@@ -228,7 +231,10 @@ fn remove(global: &GlobalOptions, args: &BarnRemoveArgs) -> Outcome {
     client_runtime()?
         .block_on(client.remove_member(args.id))
         .map_err(api_failure)?;
-    if !global.quiet {
+    if global.json {
+        print_json(&serde_json::json!({ "node": args.id, "member": "removed" }))
+            .map_err(Failure::infra)?;
+    } else if !global.quiet {
         eprintln!("node {} removed", args.id);
     }
     Ok(Exit::Ok)
@@ -263,7 +269,10 @@ fn herd(global: &GlobalOptions, args: &BarnHerdArgs) -> Outcome {
             )));
         }
     };
-    if !global.quiet {
+    if global.json {
+        print_json(&serde_json::json!({ "herd": args.name, "created": created }))
+            .map_err(Failure::infra)?;
+    } else if !global.quiet {
         let done = if created { "created" } else { "exists already" };
         eprintln!("herd `{}` {done}", args.name);
     }
@@ -317,10 +326,23 @@ fn certs(global: &GlobalOptions, args: &BarnCertsArgs) -> Outcome {
             true,
         )?;
     }
-    if !global.quiet {
+    if global.json {
+        let files: Vec<String> = issued
+            .iter()
+            .flat_map(|cert| {
+                [
+                    format!("{}.pem", cert.name),
+                    format!("{}-key.pem", cert.name),
+                ]
+            })
+            .collect();
+        print_json(&serde_json::json!({ "folder": args.out, "files": files }))
+            .map_err(Failure::infra)?;
+    } else if !global.quiet {
         eprintln!(
-            "wrote a development CA and {} node certificates and a client certificate to `{}`",
+            "wrote a development CA, {} node certificate{} and a client certificate to `{}`",
             args.nodes,
+            if args.nodes == 1 { "" } else { "s" },
             args.out.display()
         );
     }
