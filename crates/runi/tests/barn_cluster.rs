@@ -187,6 +187,58 @@ async fn three_nodes_elect_take_writes_through_a_follower_and_read_on_every_node
         .await
         .unwrap_err();
     assert_eq!(missing.kind, ApiErrorKind::NotFound);
+
+    // Whatever the API cannot take, it answers with its JSON error, with a
+    // status that says why.
+    let addr = cluster.url(leader).trim_start_matches("http://").to_owned();
+    for (request, status) in [
+        (
+            "POST /v1/requests HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 5\r\n\r\n{nope",
+            400,
+        ),
+        (
+            "POST /v1/requests HTTP/1.1\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\n{}",
+            415,
+        ),
+        (
+            "POST /v1/members HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n{\"id\":\"x\"}",
+            422,
+        ),
+        ("GET /v1/runs/notanumber HTTP/1.1\r\n\r\n", 400),
+        ("GET /v1/runs?limit=-1 HTTP/1.1\r\n\r\n", 400),
+        ("GET /v1/nosuchroute HTTP/1.1\r\n\r\n", 404),
+        ("DELETE /v1/status HTTP/1.1\r\n\r\n", 405),
+    ] {
+        let (code, body) = raw_http(&addr, request);
+        assert_eq!(code, status, "{request}: {body}");
+        let error: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{request}: not JSON ({e}): {body}"));
+        assert!(
+            error["kind"].is_string() && error["message"].is_string(),
+            "{request}: {body}"
+        );
+    }
+}
+
+/// Sends one raw HTTP/1.1 request (with `connection: close` added) and
+/// returns the status code and the body.
+fn raw_http(addr: &str, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let (head, body) = request.split_once("\r\n\r\n").unwrap();
+    let request = format!("{head}\r\nhost: {addr}\r\nconnection: close\r\n\r\n{body}");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let code = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (code, body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::api_types::{AddMember, ApiError, ApiErrorKind, Consistency, MemberChange, RunsParams};
 use super::node::NodeInner;
@@ -32,8 +34,70 @@ pub(crate) fn router(node: Arc<NodeInner>, body_bytes_max: usize) -> Router {
         .route("/v1/members", post(add_member))
         .route("/v1/members/{id}", delete(remove_member))
         .route(peer::ROUTE, post(peer::serve))
+        .fallback(|| async {
+            ApiError::new(
+                ApiErrorKind::NotFound,
+                "no such route; the routes are listed in /openapi.json",
+            )
+            .into_response()
+        })
+        .method_not_allowed_fallback(|| async {
+            refused(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this route takes another method; see /openapi.json".to_owned(),
+            )
+        })
         .layer(DefaultBodyLimit::max(body_bytes_max))
         .with_state(node)
+}
+
+/// A request the API cannot take as sent (a body that is no JSON of the
+/// right shape, a wrong content type, a body too large, a bad path or
+/// query): the API's JSON error, with the HTTP status that says which.
+fn refused(status: StatusCode, message: String) -> Response {
+    (status, Json(ApiError::bad_request(message))).into_response()
+}
+
+/// axum's `Json`, refused as [`refused`] says.
+struct ApiJson<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(refused(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
+/// axum's `Path`, refused as [`refused`] says.
+struct ApiPath<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(refused(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
+/// axum's `Query`, refused as [`refused`] says.
+struct ApiQuery<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(refused(rejection.status(), rejection.body_text())),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -62,14 +126,14 @@ async fn status(State(node): Node) -> Response {
     Json(node.status().await).into_response()
 }
 
-async fn write(State(node): Node, Json(request): Json<Request>) -> Response {
+async fn write(State(node): Node, ApiJson(request): ApiJson<Request>) -> Response {
     match node.write(request).await {
         Ok(outcome) => Json(outcome).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn nodes(State(node): Node, Query(q): Query<ReadQuery>) -> Response {
+async fn nodes(State(node): Node, ApiQuery(q): ApiQuery<ReadQuery>) -> Response {
     let read = node
         .read(q.consistency, |s| s.nodes().cloned().collect::<Vec<_>>())
         .await;
@@ -78,8 +142,8 @@ async fn nodes(State(node): Node, Query(q): Query<ReadQuery>) -> Response {
 
 async fn node_record(
     State(node): Node,
-    Path(id): Path<u64>,
-    Query(q): Query<ReadQuery>,
+    ApiPath(id): ApiPath<u64>,
+    ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> Response {
     let read = node
         .read(q.consistency, |s| {
@@ -91,7 +155,7 @@ async fn node_record(
 
 /// The runs the query admits (every run without one), the newest `limit`
 /// of them, in submission order.
-async fn runs(State(node): Node, Query(params): Query<RunsParams>) -> Response {
+async fn runs(State(node): Node, ApiQuery(params): ApiQuery<RunsParams>) -> Response {
     let query = match params.query() {
         Ok(query) => query,
         Err(error) => return respond::<()>(Err(error)),
@@ -108,7 +172,11 @@ async fn runs(State(node): Node, Query(params): Query<RunsParams>) -> Response {
     respond(read.map(Some))
 }
 
-async fn run(State(node): Node, Path(id): Path<u64>, Query(q): Query<ReadQuery>) -> Response {
+async fn run(
+    State(node): Node,
+    ApiPath(id): ApiPath<u64>,
+    ApiQuery(q): ApiQuery<ReadQuery>,
+) -> Response {
     let read = node
         .read_history(q.consistency, move |machine, store| {
             history::run(machine, store, RunId(id))
@@ -119,8 +187,8 @@ async fn run(State(node): Node, Path(id): Path<u64>, Query(q): Query<ReadQuery>)
 
 async fn run_events(
     State(node): Node,
-    Path(id): Path<u64>,
-    Query(q): Query<ReadQuery>,
+    ApiPath(id): ApiPath<u64>,
+    ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> Response {
     let read = node
         .read_history(q.consistency, move |machine, store| {
@@ -130,11 +198,11 @@ async fn run_events(
     respond(read)
 }
 
-async fn add_member(State(node): Node, Json(add): Json<AddMember>) -> Response {
+async fn add_member(State(node): Node, ApiJson(add): ApiJson<AddMember>) -> Response {
     respond(node.change_members(MemberChange::Add(add)).await.map(Some))
 }
 
-async fn remove_member(State(node): Node, Path(id): Path<u64>) -> Response {
+async fn remove_member(State(node): Node, ApiPath(id): ApiPath<u64>) -> Response {
     let removed = node.change_members(MemberChange::Remove { id }).await;
     respond(removed.map(Some))
 }

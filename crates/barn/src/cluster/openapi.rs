@@ -24,8 +24,13 @@ pub fn document() -> Value {
         "schema": {"type": "string", "enum": ["linearizable", "stale"]}
     });
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}});
+    // Every refusal has this body, whatever its status: 400 (a bad path,
+    // query or body), 404, 405, 413 (a body too large), 415 (not JSON),
+    // 422 (JSON of the wrong shape), 503, 504, 500.
     let error = json!({"description": "an error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}});
     let ok = |what: &str| json!({"description": what, "content": {"application/json": {"schema": {"type": "object"}}}});
+    let ok_list = |what: &str| json!({"description": what, "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}});
+    let done = |what: &str| json!({"description": what, "content": {"application/json": {"schema": {"type": "null"}}}});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -38,11 +43,11 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "status", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClusterStatus"}}}}}}},
             "/v1/requests": {"post": {"summary": "apply a request (a command with a client request id; a retry with the same id applies once)",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Request"}}}},
-                "responses": {"200": ok("the outcome: `{\"Ok\": applied}` or `{\"Err\": refusal}`"), "400": error.clone(), "503": error.clone()}}},
+                "responses": {"200": ok("the outcome: `{\"Ok\": applied}` or `{\"Err\": refusal}`"), "400": error.clone(), "503": error.clone(), "504": error.clone(), "default": error.clone()}}},
             "/v1/nodes": {"get": {"summary": "the registered nodes", "parameters": [consistency.clone()],
-                "responses": {"200": ok("nodes"), "503": error.clone()}}},
+                "responses": {"200": ok_list("nodes"), "503": error.clone(), "default": error.clone()}}},
             "/v1/nodes/{id}": {"get": {"summary": "one registered node", "parameters": [id.clone(), consistency.clone()],
-                "responses": {"200": ok("the node"), "404": error.clone(), "503": error.clone()}}},
+                "responses": {"200": ok("the node"), "404": error.clone(), "503": error.clone(), "default": error.clone()}}},
             "/v1/runs": {"get": {"summary": "the kept runs the query admits (every run without one), the newest `limit` of them, in submission order",
                 "parameters": [consistency.clone(),
                     {"name": "status", "in": "query", "required": false, "description": "only runs in one of these statuses, comma-separated (pending, running, succeeded, failed, cancelled)", "schema": {"type": "string"}},
@@ -50,16 +55,16 @@ pub fn document() -> Value {
                     {"name": "herd", "in": "query", "required": false, "description": "only runs in this herd", "schema": {"type": "string"}},
                     {"name": "dag_hash", "in": "query", "required": false, "description": "only runs whose dag_hash starts with these hex digits", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "required": false, "description": "at most this many, the newest", "schema": {"type": "integer", "minimum": 0}}],
-                "responses": {"200": ok("runs"), "400": error.clone(), "503": error.clone()}}},
+                "responses": {"200": ok_list("runs, oldest first"), "400": error.clone(), "503": error.clone(), "default": error.clone()}}},
             "/v1/runs/{id}": {"get": {"summary": "one run", "parameters": [id.clone(), consistency.clone()],
-                "responses": {"200": ok("the run"), "404": error.clone(), "503": error.clone()}}},
+                "responses": {"200": ok("the run"), "404": error.clone(), "503": error.clone(), "default": error.clone()}}},
             "/v1/runs/{id}/events": {"get": {"summary": "one run's kept log lines and events, oldest first", "parameters": [id.clone(), consistency],
-                "responses": {"200": ok("the events"), "404": error.clone(), "503": error.clone()}}},
+                "responses": {"200": ok_list("the events"), "404": error.clone(), "503": error.clone(), "default": error.clone()}}},
             "/v1/members": {"post": {"summary": "add a node: as a learner, then, once caught up, as a voter",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AddMember"}}}},
-                "responses": {"200": ok("added"), "400": error.clone(), "503": error.clone()}}},
+                "responses": {"200": done("added (the body is `null`)"), "400": error.clone(), "503": error.clone(), "default": error.clone()}}},
             "/v1/members/{id}": {"delete": {"summary": "remove a node (joint consensus for a voter)", "parameters": [id],
-                "responses": {"200": ok("removed"), "404": error.clone(), "503": error}}}
+                "responses": {"200": done("removed (the body is `null`)"), "400": error.clone(), "404": error.clone(), "503": error.clone(), "default": error}}}
         },
         "components": {"schemas": {
             "ApiError": {"type": "object", "required": ["kind", "message"], "properties": {
