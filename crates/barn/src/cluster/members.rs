@@ -58,6 +58,11 @@ impl NodeInner {
                     if id == 0 {
                         return Err(ApiError::bad_request("a node id is at least 1"));
                     }
+                    if !is_host_port(&addr) {
+                        return Err(ApiError::bad_request(format!(
+                            "`{addr}` is no address: a node's address is HOST:PORT, like `10.0.0.4:7004`"
+                        )));
+                    }
                     if let Some(member) = membership.get_node(&id)
                         && membership.voter_ids().any(|v| v == id)
                     {
@@ -123,6 +128,19 @@ impl NodeInner {
             ))
         })?
     }
+}
+
+/// `HOST:PORT`, the port between 1 and 65535 and the host not empty
+/// (an IPv6 address in brackets).
+fn is_host_port(addr: &str) -> bool {
+    let Some((host, port)) = addr.rsplit_once(':') else {
+        return false;
+    };
+    let host_ok = !host.is_empty()
+        && !host.contains(char::is_whitespace)
+        && (host.starts_with('[') == host.ends_with(']'))
+        && (host.starts_with('[') || !host.contains(':'));
+    host_ok && port.parse::<u16>().is_ok_and(|port| port > 0)
 }
 
 impl NodeInner {
@@ -215,5 +233,29 @@ fn membership_error(e: RaftError<u64, ClientWriteError<u64, BasicNode>>) -> ApiE
             ApiError::bad_request(format!("membership change refused: {e}"))
         }
         other => ApiError::unavailable(format!("cannot change membership: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_host_port;
+
+    #[test]
+    fn a_members_address_is_host_and_port() {
+        for good in ["10.0.0.4:7004", "barn-1.internal:7001", "[::1]:7001"] {
+            assert!(is_host_port(good), "{good}");
+        }
+        for bad in [
+            "not an addr",
+            "",
+            "host",
+            "host:0",
+            "host:99999",
+            ":7001",
+            "::1:7001",
+            "a b:1",
+        ] {
+            assert!(!is_host_port(bad), "{bad}");
+        }
     }
 }
