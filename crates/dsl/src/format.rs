@@ -148,6 +148,25 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_carriage_return_is_blank_so_formatting_keeps_the_meaning() {
+        // Read as description text, the line below became a tag once
+        // `fmt` dropped its `\r`: the file then failed to compile.
+        let source = "Feature: F\n  desc\n\r  @herd(\"x\")\nScenario: S\n  @source(\"csv://d.csv\")\n  @sink(\"jsonl://out/a.jsonl\")\n";
+        let formatted = format_source(source).unwrap();
+        assert_eq!(format_source(&formatted).unwrap(), formatted, "idempotent");
+        let (doc, _) = parse(source);
+        let (again, _) = parse(&formatted);
+        let kinds = |doc: &Document| -> Vec<String> {
+            doc.items
+                .iter()
+                .map(|item| format!("{:?}", std::mem::discriminant(&item.kind)))
+                .filter(|kind| !kind.is_empty())
+                .collect()
+        };
+        assert_eq!(kinds(&doc), kinds(&again), "{formatted}");
+    }
+
+    #[test]
     fn tags_after_a_lines_last_pipeline_tag_stay_in_its_scenario() {
         let source = "Feature: f\nScenario: One\n  @source(\"csv://in.csv\")\n  @sink(\"jsonl://out/one.jsonl\") @herd(\"x\")\nScenario: Two\n  @source(\"csv://in.csv\") @requires(cpu=1) @step(\"filter\", where=\"a > 1\")\n  @sink(\"jsonl://out/two.jsonl\")\n";
         let formatted = format_source(source).unwrap();

@@ -54,8 +54,11 @@ impl<'a> Parser<'a> {
         rest[..end].trim_end_matches('\r')
     }
 
+    /// Spaces, tabs and a carriage return that ends no line (a lone `\r`
+    /// is blank like a space: read as text, it was dropped by `runi fmt`,
+    /// which changed what the line meant).
     fn skip_inline_space(&mut self) {
-        while matches!(self.peek(), Some(' ' | '\t')) {
+        while matches!(self.peek(), Some(' ' | '\t' | '\r')) {
             self.pos += 1;
         }
     }
