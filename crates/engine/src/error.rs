@@ -5,11 +5,13 @@
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot open source `{uri}` (`{path}`): {source}")]
+    // `error`, not `source`: the message carries it already, and as a
+    // source it was printed a second time as the cause.
+    #[error("cannot open source `{uri}` (`{path}`): {error}")]
     SourceOpen {
         uri: String,
         path: String,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("cannot read `{uri}`: {message}")]
     Read { uri: String, message: String },

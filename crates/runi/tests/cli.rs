@@ -730,3 +730,23 @@ fn barn_certs_says_what_it_wrote_in_words_and_json() {
     }
     assert!(files.len() >= 6, "{report}");
 }
+
+#[test]
+fn a_source_that_cannot_be_opened_is_said_once() {
+    let (_temp, root) = copy_example("orders");
+    let file = root.join("missing.dsl");
+    std::fs::write(
+        &file,
+        "Feature: f\nScenario: s\n  @source(\"csv://data/nosuch.csv\")\n  @sink(\"jsonl://out/m.jsonl\")\n",
+    )
+    .unwrap();
+    let output = runi()
+        .args(["run", "--isolation", "none"])
+        .arg(&file)
+        .env("RUNINK_HOME", root.join("home"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+}

@@ -24,23 +24,25 @@ pub enum SliceError {
     InvalidSpec(String),
 
     /// A path the slice must see does not exist or cannot be read.
-    #[error("cannot prepare `{path}` for the slice: {source}")]
+    #[error("cannot prepare `{path}` for the slice: {error}")]
     Path {
         /// The path named in the spec.
         path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
+        /// The underlying error (named so that it is not printed a second
+        /// time as the cause: the message carries it).
+        error: io::Error,
     },
 
     /// Creating, configuring or removing a cgroup failed.
-    #[error("cgroup `{path}`: {action}: {source}")]
+    #[error("cgroup `{path}`: {action}: {error}")]
     Cgroup {
         /// The cgroup directory or file.
         path: PathBuf,
         /// What was being done.
         action: &'static str,
-        /// The underlying error.
-        source: io::Error,
+        /// The underlying error (named so that it is not printed a second
+        /// time as the cause: the message carries it).
+        error: io::Error,
     },
 
     /// Every ephemeral id of the range is in use.
@@ -54,21 +56,22 @@ pub enum SliceError {
 
     /// The confined child failed while setting itself up, before the program
     /// started. `step` names the setup step.
-    #[error("slice setup failed at `{step}`: {source}")]
+    #[error("slice setup failed at `{step}`: {error}")]
     Setup {
         /// The setup step that failed, e.g. `pivot_root` or `execve`.
         step: &'static str,
-        /// The error the kernel returned.
-        source: io::Error,
+        /// The error the kernel returned (in the message, not a cause).
+        error: io::Error,
     },
 
     /// A system call in the parent failed (clone, waitpid, pipe).
-    #[error("{call}: {source}")]
+    #[error("{call}: {error}")]
     Os {
         /// The call that failed.
         call: &'static str,
-        /// The underlying error.
-        source: io::Error,
+        /// The underlying error (named so that it is not printed a second
+        /// time as the cause: the message carries it).
+        error: io::Error,
     },
 }
 

@@ -127,7 +127,7 @@ impl RunningSlice {
         }
         let status = sys::try_wait_pid(self.pid).map_err(|source| SliceError::Os {
             call: "waitpid",
-            source,
+            error: source,
         })?;
         match status {
             None => Ok(false),
@@ -142,7 +142,7 @@ impl RunningSlice {
     fn end_group_once_exited(&self, block: bool) -> Result<bool> {
         let exited = sys::has_exited(self.pid, block).map_err(|source| SliceError::Os {
             call: "waitid",
-            source,
+            error: source,
         })?;
         if exited {
             sys::kill(-self.pid, libc::SIGKILL);
@@ -164,7 +164,7 @@ impl RunningSlice {
         }
         let status = sys::wait_pid(self.pid).map_err(|source| SliceError::Os {
             call: "waitpid",
-            source,
+            error: source,
         })?;
         self.ended_with(status)
     }

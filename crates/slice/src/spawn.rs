@@ -311,7 +311,7 @@ fn remount_flags(path: &Path) -> Result<libc::c_ulong> {
     if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
         return Err(SliceError::Path {
             path: path.to_owned(),
-            source: io::Error::last_os_error(),
+            error: io::Error::last_os_error(),
         });
     }
     for (st_flag, ms_flag) in [
@@ -330,7 +330,7 @@ fn remount_flags(path: &Path) -> Result<libc::c_ulong> {
 fn prepare_staging(staging: &Path) -> Result<()> {
     let path_error = |source| SliceError::Path {
         path: staging.to_owned(),
-        source,
+        error: source,
     };
     match fs::create_dir(staging) {
         Ok(()) => {}
@@ -359,7 +359,7 @@ fn setup_error(step: Step, errno: i32) -> SliceError {
     }
     SliceError::Setup {
         step: step.name(),
-        source,
+        error: source,
     }
 }
 
@@ -415,7 +415,12 @@ impl Descriptors {
     fn new(spec: &SliceSpec) -> Result<Self> {
         let data_count = RawFd::try_from(spec.data_fds.len()).expect("DATA_FDS_MAX is small");
         let close_from = 3 + data_count;
-        let os = |call| move |source| SliceError::Os { call, source };
+        let os = |call| {
+            move |source| SliceError::Os {
+                call,
+                error: source,
+            }
+        };
         let above = |fd: &dyn AsFd| sys::dup_at_least(fd.as_fd(), close_from).map_err(os("dup"));
         let mut moves = Vec::with_capacity(3 + spec.data_fds.len());
         let mut parent_ends = ParentEnds::default();
@@ -473,7 +478,12 @@ fn clone_child(
     plan: &ChildPlan,
     network: &Network,
 ) -> Result<Result<libc::pid_t, (libc::pid_t, Step, i32)>> {
-    let os = |call| move |source| SliceError::Os { call, source };
+    let os = |call| {
+        move |source| SliceError::Os {
+            call,
+            error: source,
+        }
+    };
     let failure = Failure::default();
     let args = ChildArgs {
         plan,
@@ -514,7 +524,7 @@ fn clone_child(
         Err(e) => {
             return Err(SliceError::Os {
                 call: "clone",
-                source: e,
+                error: e,
             });
         }
     };

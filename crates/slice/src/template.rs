@@ -60,12 +60,12 @@ impl RootTemplate {
             .spawn(move || enter_new_root(&root))
             .map_err(|source| SliceError::Os {
                 call: "start the thread that builds a slice root",
-                source,
+                error: source,
             })?;
         let mount_namespace = builder.join().unwrap_or_else(|_| {
             Err(SliceError::Os {
                 call: "build a slice root",
-                source: io::Error::other("the thread building it panicked"),
+                error: io::Error::other("the thread building it panicked"),
             })
         })?;
         Ok(Self {
@@ -83,17 +83,17 @@ fn enter_new_root(root: &RootPlan) -> Result<OwnedFd> {
     if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
         return Err(SliceError::Os {
             call: "unshare a mount namespace for a slice root",
-            source: io::Error::last_os_error(),
+            error: io::Error::last_os_error(),
         });
     }
     // Opened before the host's tree (and its /proc) is detached.
     let namespace = File::open("/proc/thread-self/ns/mnt").map_err(|source| SliceError::Os {
         call: "open the slice root's mount namespace",
-        source,
+        error: source,
     })?;
     crate::child::enter_template_root(root).map_err(|(step, errno)| SliceError::Setup {
         step: step.name(),
-        source: io::Error::from_raw_os_error(errno),
+        error: io::Error::from_raw_os_error(errno),
     })?;
     Ok(namespace.into())
 }

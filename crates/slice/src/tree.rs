@@ -65,7 +65,7 @@ pub(crate) fn plan(
     }
     let program_canonical = fs::canonicalize(program).map_err(|source| SliceError::Path {
         path: program.to_owned(),
-        source,
+        error: source,
     })?;
     if !program_canonical.is_file() {
         return Err(SliceError::InvalidSpec(format!(
@@ -125,7 +125,7 @@ pub(crate) fn plan(
 fn add(tree: &mut Tree, wanted: &mut Vec<TreeBind>, path: &Path) -> Result<()> {
     let path_error = |source| SliceError::Path {
         path: path.to_owned(),
-        source,
+        error: source,
     };
     if !path.is_absolute() || path.components().any(|c| c == Component::ParentDir) {
         return Err(SliceError::InvalidSpec(format!(
@@ -168,7 +168,7 @@ fn mapped_bind(source: &Path, inside: &Path) -> Result<TreeBind> {
     check_not_reserved(inside)?;
     let canonical = fs::canonicalize(source).map_err(|source_error| SliceError::Path {
         path: source.to_owned(),
-        source: source_error,
+        error: source_error,
     })?;
     if !canonical.is_dir() {
         return Err(SliceError::InvalidSpec(format!(

@@ -51,7 +51,7 @@ impl Slice {
         }
         let mut child = command.spawn().map_err(|source| SliceError::Os {
             call: "spawn",
-            source,
+            error: source,
         })?;
         let ends = ParentEnds {
             stdin: child
@@ -113,7 +113,7 @@ fn child_stdio(stdio: &Stdio) -> Result<std::process::Stdio> {
         Stdio::Fd(fd) => {
             std::process::Stdio::from(fd.try_clone().map_err(|source| SliceError::Os {
                 call: "dup",
-                source,
+                error: source,
             })?)
         }
     })

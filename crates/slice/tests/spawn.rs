@@ -82,7 +82,10 @@ fn a_program_that_cannot_be_executed_is_a_setup_error() {
     std::fs::write(not_executable.path(), "#!/bin/sh\n").unwrap();
     let err = Slice::spawn(&SliceSpec::new(not_executable.path())).unwrap_err();
     match err {
-        SliceError::Setup { step, source } => {
+        SliceError::Setup {
+            step,
+            error: source,
+        } => {
             assert_eq!(step, "execve");
             assert_eq!(source.raw_os_error(), Some(libc::EACCES));
         }

@@ -72,7 +72,7 @@ pub fn open_source(
                 EngineError::SourceOpen {
                     uri: uri.clone(),
                     path: full.display().to_string(),
-                    source: e,
+                    error: e,
                 }
             })?;
             (Box::new(file), Some(path.clone()))
@@ -92,7 +92,7 @@ pub fn open_source(
             .map_err(|e| EngineError::SourceOpen {
                 uri: uri.clone(),
                 path: path.clone().unwrap_or_default(),
-                source: e,
+                error: e,
             })?
         }
         _ => input,
@@ -132,7 +132,7 @@ pub fn open_source(
             let file = File::open(&full).map_err(|e| EngineError::SourceOpen {
                 uri: uri.clone(),
                 path: full.display().to_string(),
-                source: e,
+                error: e,
             })?;
             SourceReader::Typed(TypedReader::parquet(file, uri, limits)?)
         }

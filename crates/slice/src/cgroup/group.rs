@@ -234,7 +234,7 @@ fn cgroup_error(path: &Path, action: &'static str, source: io::Error) -> SliceEr
     SliceError::Cgroup {
         path: path.to_owned(),
         action,
-        source,
+        error: source,
     }
 }
 
