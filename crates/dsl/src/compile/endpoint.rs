@@ -46,6 +46,16 @@ pub fn parse_endpoint(
                 "parquet" => DataFormat::Parquet,
                 _ => DataFormat::Arrow,
             };
+            if path.ends_with('/') {
+                diagnostics.push(
+                    Diagnostic::error(lit.span, format!("`{uri}` names a folder, not a file"))
+                        .expected(format!(
+                            "a file's path, like `{scheme}://{path}input.{}`",
+                            format.as_str()
+                        )),
+                );
+                return None;
+            }
             if path.is_empty() || path.contains('\0') {
                 diagnostics.push(
                     Diagnostic::error(lit.span, format!("`{uri}` names no file")).expected(
@@ -90,6 +100,13 @@ fn all_schemes() -> Vec<&'static str> {
 }
 
 fn guess_scheme(uri: &str) -> Option<String> {
+    // `csv:data/x.csv` or `csv:/data/x.csv`: the scheme is there, its `//`
+    // is not.
+    if let Some((scheme, path)) = uri.split_once(':')
+        && (FILE_SCHEMES.contains(&scheme) || matches!(scheme, "stdin" | "stdout"))
+    {
+        return Some(format!("write `{scheme}://{path}`"));
+    }
     let extension = uri.rsplit('.').next()?;
     let scheme = match extension {
         "csv" | "gz" | "zst" => "csv",
@@ -225,7 +242,58 @@ pub fn read_options(
             ),
         }
     }
+    if endpoint.format == DataFormat::Csv {
+        check_csv_dialect(args, &options, diagnostics);
+    }
     options
+}
+
+/// Refuses a CSV dialect that cannot be read back: a line end as the
+/// delimiter, quote or escape, or a delimiter that is also the quote or
+/// the escape (every row would split where it should not). The escape
+/// may be the quote: that is CSV's doubled quote.
+fn check_csv_dialect(
+    args: &Args<'_>,
+    options: &BTreeMap<String, OptionValue>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let given = |key: &str| match options.get(key) {
+        Some(OptionValue::Text(text)) => text.chars().next(),
+        _ => None,
+    };
+    let delimiter = given("delimiter").unwrap_or(',');
+    let roles = [
+        ("delimiter", Some(delimiter)),
+        ("quote", Some(given("quote").unwrap_or('"'))),
+        ("escape", given("escape")),
+    ];
+    for (key, character) in roles {
+        if matches!(character, Some('\n' | '\r'))
+            && let Some(value) = args.get(key)
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    value.span(),
+                    format!("a line end cannot be the CSV `{key}`"),
+                )
+                .expected("a character that is not `\\n` or `\\r`"),
+            );
+        }
+    }
+    for (key, character) in &roles[1..] {
+        if *character == Some(delimiter) {
+            let at = args.get(key).or_else(|| args.get("delimiter"));
+            if let Some(value) = at {
+                diagnostics.push(
+                    Diagnostic::error(
+                        value.span(),
+                        format!("the CSV `{key}` is the delimiter, `{delimiter}`"),
+                    )
+                    .expected("a delimiter that is neither the quote nor the escape"),
+                );
+            }
+        }
+    }
 }
 
 fn single_char(text: &str) -> Option<char> {
