@@ -111,13 +111,18 @@ impl RejectTally {
     }
 
     pub fn into_counts(self) -> Vec<RuleCounts> {
+        self.counts()
+    }
+
+    /// The counts so far, per step, field and rule.
+    pub fn counts(&self) -> Vec<RuleCounts> {
         self.0
-            .into_iter()
+            .iter()
             .map(|((step, field, rule), rows)| RuleCounts {
-                step,
-                field,
-                rule,
-                rows,
+                step: step.clone(),
+                field: field.clone(),
+                rule: rule.clone(),
+                rows: *rows,
             })
             .collect()
     }

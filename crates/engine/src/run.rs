@@ -123,14 +123,20 @@ pub fn execute(request: RunRequest<'_>) -> Result<RunReport, Box<RunFailure>> {
     };
     let outcome = run.stream(&request);
     run.report.duration_ms = started.elapsed().as_millis() as u64;
+    // A failed run's report counts what it read and rejected, its
+    // rejects by rule included, like a run that succeeded.
+    let failed_report = |run: &Run| RunReport {
+        rejects: run.tally.counts(),
+        ..run.report.clone()
+    };
     match outcome {
         Ok(()) => {
-            let report = run.report.clone();
+            let report = failed_report(&run);
             run.commit()
                 .map_err(|error| Box::new(RunFailure { error, report }))
         }
         Err(error) => {
-            let report = run.report.clone();
+            let report = failed_report(&run);
             run.abort();
             Err(Box::new(RunFailure { error, report }))
         }

@@ -1140,3 +1140,40 @@ fn json_values_keep_their_digits_and_nested_values_their_types() {
     assert_eq!(reasons[1].0, 3);
     assert_eq!(rejected[1]["_runink"]["field"], "o.s");
 }
+
+/// A run that fails (here on an assert, after every row was read) reports
+/// its rejects by rule, as one that succeeded does: the counts and their
+/// breakdown agree.
+#[test]
+fn a_failed_runs_report_breaks_its_rejects_down_by_rule() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    fs::write(
+        root.join("failing.dsl"),
+        "Feature: f\nScenario: s\n  @source(\"csv://data/orders.csv\")\n  \
+         @sink(\"jsonl://out/t.jsonl\")\n  @assert(\"rows_in = 0\")\n  \
+         Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    let output = runi(state.path())
+        .args(["--json", "run"])
+        .arg(root.join("failing.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = report(&output.stdout);
+    assert_eq!(report["rows_rejected"], 6, "{report}");
+    let by_rule: u64 = report["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(by_rule, 6, "{report}");
+    assert!(!root.join("out/t.jsonl").exists(), "nothing written");
+}
