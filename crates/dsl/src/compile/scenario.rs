@@ -168,7 +168,16 @@ pub fn compile_scenario(
                             .expected("every `@source` above the first `@step` and `@sink`"),
                     );
                 }
-                sources.extend(compile_source(&args, diagnostics));
+                let source = compile_source(&args, diagnostics);
+                let stdin_again =
+                    source.as_ref().is_some_and(is_stdin) && sources.iter().any(is_stdin);
+                if stdin_again {
+                    diagnostics.push(
+                        Diagnostic::error(tag.name.span, "a second `@source(\"stdin://\")`")
+                            .expected("stdin read by one source: the first reads it to its end, the second would read nothing"),
+                    );
+                }
+                sources.extend(source);
             }
             "step" => {
                 if !sinks.is_empty() {
@@ -607,6 +616,10 @@ fn misspelt_contract_line(text: &str) -> Option<&'static str> {
         return None;
     };
     (!text.starts_with(meant)).then_some(meant)
+}
+
+fn is_stdin(source: &Source) -> bool {
+    source.endpoint.location == runink_plan::Location::Stdin
 }
 
 fn prose_path(text: &Spanned<String>, prefix: &str) -> Option<Spanned<String>> {
