@@ -348,10 +348,26 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// A value in single quotes (`'csv://a.csv'`), as SQL and YAML write
+    /// strings: refused with the double-quoted form to write instead.
+    fn single_quoted(&self) -> Diagnostic {
+        let rest = &self.src[self.pos..];
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        let close = rest[1..line_end].find('\'').map(|i| i + 2);
+        let len = close.unwrap_or(1);
+        let inner = close.map_or("…", |end| &rest[1..end - 1]);
+        Diagnostic::error(
+            Span::new(self.pos, self.pos + len),
+            "tag arguments are written in double quotes",
+        )
+        .expected(format!("\"{inner}\""))
+    }
+
     /// One argument; original-docs forms may expand to several.
     fn arg(&mut self, depth: usize) -> Result<Vec<Arg>, Diagnostic> {
         let start = self.pos;
         match self.peek() {
+            Some('\'') => Err(self.single_quoted()),
             Some('"') => {
                 let value = self.string()?;
                 Ok(vec![Arg {
@@ -399,6 +415,7 @@ impl<'a> Parser<'a> {
         self.skip_inline_space();
         let value = match self.peek() {
             Some('"') => ArgValue::Str(self.string()?),
+            Some('\'') => return Err(self.single_quoted()),
             Some(',' | ')') | None => ArgValue::Empty(Span::new(self.pos, self.pos)),
             Some(_) => {
                 let token = self.bare_token();
