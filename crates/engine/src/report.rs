@@ -20,6 +20,9 @@ pub struct RunReport {
     pub rows_rejected: u64,
     /// Rows a `filter` or `dedupe` dropped (not rejects).
     pub rows_dropped: u64,
+    /// Rows of `rows_out` that no sink took: every sink has a `when`, and
+    /// none held for them (or each was null).
+    pub rows_unrouted: u64,
     pub bytes_in: u64,
     pub duration_ms: u64,
     pub sources: Vec<SourceCounts>,

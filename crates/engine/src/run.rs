@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::{BooleanArray, RecordBatch};
+use arrow::buffer::BooleanBuffer;
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use datafusion::prelude::SessionContext;
@@ -672,11 +673,17 @@ impl Run {
         };
         self.report.rows_out += batch.num_rows() as u64;
         let pipeline = self.pipeline.as_mut().expect("planned before rows flow");
+        // Which rows some sink took; `None` once a sink without `when` did.
+        let mut taken: Option<BooleanBuffer> = Some(BooleanBuffer::new_unset(batch.num_rows()));
         for (index, sink) in pipeline.sinks.iter_mut().enumerate() {
             let routed = match &sink.when {
-                None => batch.clone(),
+                None => {
+                    taken = None;
+                    batch.clone()
+                }
                 Some(expr) => {
                     let keep = expr.evaluate_true(&batch).map_err(EngineError::Plan)?;
+                    taken = taken.map(|taken| &taken | &keep);
                     filter_record_batch(&batch, &BooleanArray::new(keep, None))
                         .map_err(EngineError::from)?
                 }
@@ -688,6 +695,9 @@ impl Run {
             let routed = apply_masks(routed, &sink.role_masks, &sink.schema, &self.masker)
                 .map_err(|e| EngineError::Plan(e.to_string()))?;
             sink.writer.write(routed)?;
+        }
+        if let Some(taken) = taken {
+            self.report.rows_unrouted += (batch.num_rows() - taken.count_set_bits()) as u64;
         }
         Ok(())
     }

@@ -64,6 +64,13 @@ pub fn render_summary(report: &RunReport, dry_run: bool, failed: bool) -> String
             sink.rows_out, sink.name, sink.uri
         );
     }
+    if report.rows_unrouted > 0 {
+        let _ = writeln!(
+            out,
+            "    {:>10}  met no sink's `when`: written nowhere",
+            report.rows_unrouted
+        );
+    }
     for rule in &report.dataset_rules {
         let _ = writeln!(
             out,

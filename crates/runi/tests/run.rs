@@ -1177,3 +1177,55 @@ fn a_failed_runs_report_breaks_its_rejects_down_by_rule() {
     assert_eq!(by_rule, 6, "{report}");
     assert!(!root.join("out/t.jsonl").exists(), "nothing written");
 }
+
+/// Rows that meet no sink's `when` are written nowhere: the report counts
+/// them, so that rows out = rows taken by some sink + rows unrouted.
+#[test]
+fn rows_that_meet_no_sinks_condition_are_counted_as_unrouted() {
+    let (_temp, root) = example_copy("orders");
+    let state = tempfile::tempdir().unwrap();
+    fs::write(
+        root.join("routed.dsl"),
+        "Feature: f\nScenario: s\n  @source(\"csv://data/orders.csv\")\n  \
+         @sink(\"jsonl://out/big.jsonl\", when=\"amount >= 100\")\n  \
+         @sink(\"jsonl://out/small.jsonl\", when=\"amount < 10\")\n  \
+         Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    let output = runi(state.path())
+        .args(["--json", "run"])
+        .arg(root.join("routed.dsl"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = report(&output.stdout);
+    let taken = json_lines(&root.join("out/big.jsonl")).len()
+        + json_lines(&root.join("out/small.jsonl")).len();
+    let unrouted = report["rows_unrouted"].as_u64().unwrap();
+    assert!(unrouted > 0, "{report}");
+    assert_eq!(
+        report["rows_out"].as_u64().unwrap(),
+        taken as u64 + unrouted,
+        "{report}"
+    );
+    // With a sink that takes every row, none is unrouted.
+    let output = runi(state.path())
+        .args(["--json", "run"])
+        .arg(root.join("orders.dsl"))
+        .output()
+        .unwrap();
+    assert_eq!(report_of_success(&output)["rows_unrouted"], 0);
+}
+
+fn report_of_success(output: &std::process::Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    report(&output.stdout)
+}
