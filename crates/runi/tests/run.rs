@@ -1155,11 +1155,7 @@ fn a_failed_runs_report_breaks_its_rejects_down_by_rule() {
          Given the contract: contracts/orders.yaml\n",
     )
     .unwrap();
-    let output = runi(state.path())
-        .args(["--json", "run"])
-        .arg(root.join("failing.dsl"))
-        .output()
-        .unwrap();
+    let output = json_run(state.path(), &root.join("failing.dsl"));
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -1192,17 +1188,7 @@ fn rows_that_meet_no_sinks_condition_are_counted_as_unrouted() {
          Given the contract: contracts/orders.yaml\n",
     )
     .unwrap();
-    let output = runi(state.path())
-        .args(["--json", "run"])
-        .arg(root.join("routed.dsl"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = report(&output.stdout);
+    let report = report_of_success(&json_run(state.path(), &root.join("routed.dsl")));
     let taken = json_lines(&root.join("out/big.jsonl")).len()
         + json_lines(&root.join("out/small.jsonl")).len();
     let unrouted = report["rows_unrouted"].as_u64().unwrap();
@@ -1213,14 +1199,20 @@ fn rows_that_meet_no_sinks_condition_are_counted_as_unrouted() {
         "{report}"
     );
     // With a sink that takes every row, none is unrouted.
-    let output = runi(state.path())
-        .args(["--json", "run"])
-        .arg(root.join("orders.dsl"))
-        .output()
-        .unwrap();
+    let output = json_run(state.path(), &root.join("orders.dsl"));
     assert_eq!(report_of_success(&output)["rows_unrouted"], 0);
 }
 
+/// `runi --json run FILE` with its state in `state`.
+fn json_run(state: &Path, file: &Path) -> std::process::Output {
+    runi(state)
+        .args(["--json", "run"])
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
+/// The report of a run that must have succeeded.
 fn report_of_success(output: &std::process::Output) -> serde_json::Value {
     assert!(
         output.status.success(),
