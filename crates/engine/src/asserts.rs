@@ -14,6 +14,10 @@ use datafusion::prelude::SessionContext;
 use crate::expr::CompiledExpr;
 use crate::report::{AssertResult, RunReport};
 
+/// The run-wide metrics, in the order of their columns; `rows_out.<sink>`
+/// follow, one per sink.
+const RUN_METRICS: [&str; 4] = ["rows_in", "rows_out", "rows_rejected", "rows_dropped"];
+
 pub fn evaluate_asserts(
     session: &SessionContext,
     asserts: &[String],
@@ -22,13 +26,18 @@ pub fn evaluate_asserts(
     if asserts.is_empty() {
         return Ok(Vec::new());
     }
-    let metrics = Metrics::of(report);
-    let df_schema = metrics.schema()?;
-    let values: Vec<ArrayRef> = metrics
-        .values
-        .iter()
-        .map(|value| Arc::new(Int64Array::from(vec![*value as i64])) as ArrayRef)
-        .collect();
+    let df_schema = metrics_schema(report.sinks.iter().map(|sink| sink.name.as_str()))?;
+    // In the order of `RUN_METRICS`, then the sinks'.
+    let values: Vec<ArrayRef> = [
+        report.rows_in,
+        report.rows_out,
+        report.rows_rejected,
+        report.rows_dropped,
+    ]
+    .into_iter()
+    .chain(report.sinks.iter().map(|sink| sink.rows_out))
+    .map(|value| Arc::new(Int64Array::from(vec![value as i64])) as ArrayRef)
+    .collect();
     let batch =
         RecordBatch::try_new(Arc::clone(df_schema.inner()), values).map_err(|e| e.to_string())?;
     asserts
@@ -55,19 +64,7 @@ pub fn check_asserts(
     asserts: &[String],
     sink_names: &[&str],
 ) -> Result<(), String> {
-    let metrics = Metrics {
-        names: ["rows_in", "rows_out", "rows_rejected", "rows_dropped"]
-            .iter()
-            .map(|name| (None, (*name).to_owned()))
-            .chain(
-                sink_names
-                    .iter()
-                    .map(|sink| (Some("rows_out"), (*sink).to_owned())),
-            )
-            .collect(),
-        values: Vec::new(),
-    };
-    let df_schema = metrics.schema()?;
+    let df_schema = metrics_schema(sink_names.iter().copied())?;
     for text in asserts {
         plan_assert(session, text, &df_schema)?;
     }
@@ -83,44 +80,19 @@ fn plan_assert(
         .map_err(|e| format!("`@assert(\"{text}\")`: {e}"))
 }
 
-/// A run's metrics by name (`rows_out.<sink>` qualified by `rows_out`),
-/// with their values when the run has them.
-struct Metrics {
-    names: Vec<(Option<&'static str>, String)>,
-    values: Vec<u64>,
-}
-
-impl Metrics {
-    fn of(report: &RunReport) -> Self {
-        let mut names = Vec::new();
-        let mut values = Vec::new();
-        for (name, value) in [
-            ("rows_in", report.rows_in),
-            ("rows_out", report.rows_out),
-            ("rows_rejected", report.rows_rejected),
-            ("rows_dropped", report.rows_dropped),
-        ] {
-            names.push((None, name.to_owned()));
-            values.push(value);
-        }
-        for sink in &report.sinks {
-            names.push((Some("rows_out"), sink.name.clone()));
-            values.push(sink.rows_out);
-        }
-        Self { names, values }
-    }
-
-    fn schema(&self) -> Result<DFSchema, String> {
-        let qualified: Vec<(Option<TableReference>, Arc<Field>)> = self
-            .names
-            .iter()
-            .map(|(qualifier, name)| {
-                (
-                    qualifier.map(TableReference::bare),
-                    Arc::new(Field::new(name, DataType::Int64, false)),
-                )
-            })
-            .collect();
-        DFSchema::new_with_metadata(qualified, HashMap::new()).map_err(|e| e.to_string())
-    }
+/// The metrics as columns: [`RUN_METRICS`], then `rows_out.<sink>` for
+/// each of `sink_names`.
+fn metrics_schema<'a>(sink_names: impl Iterator<Item = &'a str>) -> Result<DFSchema, String> {
+    let column = |qualifier: Option<&str>, name: &str| {
+        (
+            qualifier.map(TableReference::bare),
+            Arc::new(Field::new(name, DataType::Int64, false)),
+        )
+    };
+    let columns: Vec<(Option<TableReference>, Arc<Field>)> = RUN_METRICS
+        .iter()
+        .map(|name| column(None, name))
+        .chain(sink_names.map(|sink| column(Some("rows_out"), sink)))
+        .collect();
+    DFSchema::new_with_metadata(columns, HashMap::new()).map_err(|e| e.to_string())
 }

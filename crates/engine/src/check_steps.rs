@@ -22,9 +22,8 @@ use arrow::datatypes::SchemaRef;
 use crate::EngineError;
 use crate::asserts::check_asserts;
 use crate::exec_step::ExecSettings;
-use crate::expr::CompiledExpr;
 use crate::isolation::Isolation;
-use crate::run::{RunOptions, load_contract, row_checker, sensitive_columns};
+use crate::run::{RunOptions, load_contract, row_checker, sensitive_columns, sink_condition};
 use crate::steps::{PlannedStep, StepContext};
 
 /// Why a scenario cannot be planned: the error a run would fail with, and
@@ -63,14 +62,7 @@ pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), StepPlanFailure> 
         None => after_steps,
     };
     for sink in &plan.sinks {
-        if let Some(when) = &sink.when {
-            CompiledExpr::plan_condition(&session, when, &reaching_sinks).map_err(|m| {
-                unplaced(EngineError::Plan(format!(
-                    "sink `{}`: `when`: {m}",
-                    sink.name
-                )))
-            })?;
-        }
+        sink_condition(&session, sink, &reaching_sinks).map_err(unplaced)?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::buffer::BooleanBuffer;
 use arrow::compute::filter_record_batch;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use datafusion::prelude::SessionContext;
 use runink_contract::{
     CheckOptions, CheckedBatch, Contract, LogicalType, MaskRule, Masker, REDACTED, RowChecker,
@@ -313,7 +313,7 @@ impl Run {
             // the sinks still write their (empty) outputs.
             let schema = match &self.input {
                 Some((_, object)) => Arc::new(object.text_schema()),
-                None => Arc::new(arrow::datatypes::Schema::empty()),
+                None => Arc::new(Schema::empty()),
             };
             let spawned = std::mem::take(&mut self.spawned);
             self.pipeline = Some(self.plan_pipeline(plan, &schema, spawned)?);
@@ -673,14 +673,16 @@ impl Run {
         };
         self.report.rows_out += batch.num_rows() as u64;
         let pipeline = self.pipeline.as_mut().expect("planned before rows flow");
-        // Which rows some sink took; `None` once a sink without `when` did.
-        let mut taken: Option<BooleanBuffer> = Some(BooleanBuffer::new_unset(batch.num_rows()));
+        // Which rows some sink took, when every sink has a `when` (else
+        // every row is taken).
+        let mut taken = pipeline
+            .sinks
+            .iter()
+            .all(|sink| sink.when.is_some())
+            .then(|| BooleanBuffer::new_unset(batch.num_rows()));
         for (index, sink) in pipeline.sinks.iter_mut().enumerate() {
             let routed = match &sink.when {
-                None => {
-                    taken = None;
-                    batch.clone()
-                }
+                None => batch.clone(),
                 Some(expr) => {
                     let keep = expr.evaluate_true(&batch).map_err(EngineError::Plan)?;
                     taken = taken.map(|taken| &taken | &keep);
@@ -887,15 +889,7 @@ impl Run {
         }
         let mut sinks = Vec::new();
         for sink in &plan.sinks {
-            let when = sink
-                .when
-                .as_ref()
-                .map(|text| {
-                    CompiledExpr::plan_condition(&self.session, text, &schema).map_err(|m| {
-                        EngineError::Plan(format!("sink `{}`: `when`: {m}", sink.name))
-                    })
-                })
-                .transpose()?;
+            let when = sink_condition(&self.session, sink, &schema)?;
             let role_masks = sink
                 .role
                 .as_deref()
@@ -1201,6 +1195,21 @@ pub(crate) fn sensitive_columns<'a>(
 
 /// The row checker of a contract's schema object over rows of `schema`;
 /// a contract it cannot check is the contract's error.
+/// A sink's `when`, planned on what reaches the sinks; `None` without one.
+pub(crate) fn sink_condition(
+    session: &SessionContext,
+    sink: &runink_plan::Sink,
+    schema: &Schema,
+) -> Result<Option<CompiledExpr>, EngineError> {
+    sink.when
+        .as_ref()
+        .map(|text| {
+            CompiledExpr::plan_condition(session, text, schema)
+                .map_err(|m| EngineError::Plan(format!("sink `{}`: `when`: {m}", sink.name)))
+        })
+        .transpose()
+}
+
 pub(crate) fn row_checker(
     object: &SchemaObject,
     schema: &SchemaRef,
