@@ -284,34 +284,31 @@ pub fn check_outputs_distinct_across_scenarios(
     plans: &[(Plan, Span)],
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    // Each output's endpoint and file, and whether it is a default DLQ.
-    let written = |plan: &Plan| -> Vec<(Endpoint, PathBuf, bool)> {
-        plan.sinks
-            .iter()
-            .map(|sink| (&sink.endpoint, false))
-            .chain(std::iter::once((&plan.dlq.endpoint, plan.dlq.defaulted)))
-            .filter_map(|(endpoint, defaulted)| {
-                output_file(endpoint).map(|file| (endpoint.clone(), file, defaulted))
-            })
-            .collect()
-    };
-    for (index, (plan, span)) in plans.iter().enumerate() {
-        for (endpoint, file, defaulted) in written(plan) {
-            if defaulted {
-                continue;
-            }
-            let earlier = plans[..index].iter().find(|(other, _)| {
-                written(other)
-                    .iter()
-                    .any(|(_, theirs, default)| *theirs == file && !default)
-            });
-            if let Some((other, _)) = earlier {
+    // Each plan's outputs but a default DLQ: their URIs and files.
+    let written: Vec<Vec<(&str, PathBuf)>> = plans
+        .iter()
+        .map(|(plan, _)| {
+            plan.sinks
+                .iter()
+                .map(|sink| &sink.endpoint)
+                .chain((!plan.dlq.defaulted).then_some(&plan.dlq.endpoint))
+                .filter_map(|endpoint| {
+                    output_file(endpoint).map(|file| (endpoint.uri.as_str(), file))
+                })
+                .collect()
+        })
+        .collect();
+    for (index, (_, span)) in plans.iter().enumerate() {
+        for (uri, file) in &written[index] {
+            let earlier =
+                (0..index).find(|&other| written[other].iter().any(|(_, theirs)| theirs == file));
+            if let Some(other) = earlier {
                 diagnostics.push(
                     Diagnostic::error(
                         *span,
                         format!(
-                            "`{}` is also written by scenario `{}`",
-                            endpoint.uri, other.scenario
+                            "`{uri}` is also written by scenario `{}`",
+                            plans[other].0.scenario
                         ),
                     )
                     .expected("each scenario writing files of its own"),
