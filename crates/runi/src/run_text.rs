@@ -220,21 +220,19 @@ pub fn log_text(events: &[RunEvent]) -> String {
 /// that came through the Barn's API cannot move the cursor, recolour or
 /// clear the screen.
 fn terminal_safe(text: String) -> String {
-    if !text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
+    let drives_terminal = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(drives_terminal) {
         return text;
     }
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        if drives_terminal(c) {
+            safe.extend(c.escape_unicode());
+        } else {
+            safe.push(c);
+        }
+    }
+    safe
 }
 
 /// `text` on one line: line ends escaped too, so that a name cannot forge
