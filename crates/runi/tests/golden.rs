@@ -16,6 +16,13 @@ fn copy_examples() -> (tempfile::TempDir, PathBuf) {
     (temp, root)
 }
 
+/// `runi test FILE`, which must fail (exit 1): what it said on stderr.
+fn failed_test_stderr(state: &Path, file: &Path) -> String {
+    let output = runi(state).arg("test").arg(file).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 fn runi(state: &Path) -> Command {
     let mut command = Command::cargo_bin("runi").unwrap();
     command
@@ -73,13 +80,7 @@ fn a_difference_fails_with_the_rows_that_differ() {
     let changed = text.replacen("\"currency\":\"USD\"", "\"currency\":\"XXX\"", 1);
     assert_ne!(text, changed);
     fs::write(&expected, changed).unwrap();
-    let output = runi(state.path())
-        .arg("test")
-        .arg(root.join("orders/orders.dsl"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_test_stderr(state.path(), &root.join("orders/orders.dsl"));
     assert!(
         stderr.contains("big_orders: expected 5 rows, got 5"),
         "{stderr}"
@@ -128,13 +129,7 @@ fn a_failing_run_fails_its_scenario_and_the_others_are_still_tested() {
     assert_eq!(update.status.code(), Some(1));
     assert!(orders.join("golden_two/two.expected.jsonl").exists());
 
-    let output = runi(state.path())
-        .arg("test")
-        .arg(orders.join("two.dsl"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_test_stderr(state.path(), &orders.join("two.dsl"));
     assert!(
         stderr.contains("FAILED: `one`")
             && stderr.contains("the run failed")
@@ -156,13 +151,7 @@ fn a_broken_expected_file_fails_its_scenario_with_the_line() {
     let second_line_end = text.match_indices('\n').nth(1).unwrap().0;
     text.insert_str(second_line_end + 1, "{oops}\n");
     fs::write(&expected, text).unwrap();
-    let output = runi(state.path())
-        .arg("test")
-        .arg(root.join("orders/orders.dsl"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_test_stderr(state.path(), &root.join("orders/orders.dsl"));
     assert!(
         stderr.contains("big_orders: line 3, column 2 of") && stderr.contains("is not JSON"),
         "{stderr}"
@@ -170,13 +159,7 @@ fn a_broken_expected_file_fails_its_scenario_with_the_line() {
 
     // Bytes that are not UTF-8 fail the scenario the same way.
     fs::write(&expected, b"\xff\n").unwrap();
-    let output = runi(state.path())
-        .arg("test")
-        .arg(root.join("orders/orders.dsl"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_test_stderr(state.path(), &root.join("orders/orders.dsl"));
     assert!(stderr.contains("is not UTF-8 text"), "{stderr}");
 }
 
