@@ -47,7 +47,7 @@ pub use check_steps::{StepPlanFailure, check_steps};
 pub use data_file::{DataBatches, DataWriter, file_source, read_file};
 pub use error::EngineError;
 pub use isolation::{Isolation, release_slice_cgroups};
-pub use limits::{BATCH_ROWS_MAX_CEILING, Limits};
+pub use limits::{BATCH_ROWS_MAX_CEILING, Limits, keep_freed_memory};
 pub use progress::{ProgressSnapshot, RunProgress, input_bytes_total};
 pub use readback::read_rows;
 pub use report::{

@@ -63,6 +63,26 @@ fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
 }
 
+/// Below this, glibc's allocator serves a block from its heap in a run's
+/// processes instead of a fresh mapping (see [`keep_freed_memory`]).
+pub const HEAP_MMAP_THRESHOLD_BYTES: usize = 32 * 1024 * 1024;
+
+/// Freed heap memory a run's processes keep for their next allocations
+/// before giving it back to the kernel (see [`keep_freed_memory`]).
+pub const HEAP_TRIM_THRESHOLD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Makes this process keep the memory it frees, up to
+/// [`HEAP_TRIM_THRESHOLD_BYTES`], for its next batches. With glibc's
+/// defaults a run hands each batch's buffers back to the kernel and faults
+/// them in again: ~43,000 page faults in a slice worker on W at 1M rows (a
+/// tenth of its CPU), and in the parent 3-4% of W's CPU (bench/w/README.md).
+/// For short-lived processes that move batches: `runi run`, `runi test`
+/// and the slice worker; a long-lived server keeps glibc's defaults.
+/// Returns whether the allocator took the settings (only glibc does).
+pub fn keep_freed_memory() -> bool {
+    runink_slice::keep_freed_heap_memory(HEAP_MMAP_THRESHOLD_BYTES, HEAP_TRIM_THRESHOLD_BYTES)
+}
+
 /// The most encoding threads a Parquet sink takes by default: past a few,
 /// a file's widest column alone sets the pace.
 pub const PARQUET_ENCODE_LANES_DEFAULT_MAX: usize = 4;
@@ -86,6 +106,15 @@ impl Default for Limits {
 
 #[cfg(test)]
 mod tests {
+    /// glibc takes both settings; a wrapper that passed them wrong (or an
+    /// allocator that refused them) would leave a run faulting its batches
+    /// in again without anyone noticing.
+    #[cfg(target_env = "gnu")]
+    #[test]
+    fn glibc_takes_the_heap_settings() {
+        assert!(super::keep_freed_memory());
+    }
+
     /// The compiler refuses `@requires(memory=…)` below the model's
     /// minimum; the slice crate refuses below its own. They must agree.
     #[test]

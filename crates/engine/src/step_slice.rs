@@ -33,13 +33,6 @@ use crate::slice_messages::{
 
 /// The argument that makes `runi` serve a slice.
 pub const SLICE_WORKER_ARG: &str = "slice-worker";
-/// The worker's allocator keeps the memory it frees for the next batch
-/// instead of handing it back to the kernel and faulting it in again
-/// (glibc's defaults cost W's slice ~43,000 page faults, a tenth of its
-/// CPU): blocks up to 32 MiB come from the heap, and the heap is trimmed
-/// only past 64 MiB free. The slice's memory limit still bounds it.
-const WORKER_MALLOC_TUNABLES: &str =
-    "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864";
 
 /// What a built-in slice needs besides its steps.
 #[derive(Debug)]
@@ -172,7 +165,6 @@ fn worker_spec(program: &Path, limits: runink_slice::Limits) -> SliceSpec {
     spec.env = vec![
         ("LANG".into(), "C.UTF-8".into()),
         ("RUNINK_LOG".into(), "warn".into()),
-        ("GLIBC_TUNABLES".into(), WORKER_MALLOC_TUNABLES.into()),
     ];
     spec.limits = limits;
     spec.stdin = Stdio::Piped;

@@ -41,4 +41,4 @@ pub use probe::{FeatureStatus, Probe, probe};
 pub use running::{RunningSlice, SliceExit};
 pub use spawn::{STAGING_DIR_DEFAULT, Slice, Slicer, release_process_cgroups};
 pub use spec::{INNER_ID, IdRange, LIBRARY_PATHS, Limits, SliceSpec, Stdio};
-pub use sys::set_pipe_buffer_bytes;
+pub use sys::{keep_freed_heap_memory, set_pipe_buffer_bytes};

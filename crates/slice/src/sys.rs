@@ -224,3 +224,35 @@ pub(crate) fn cap_last_cap() -> libc::c_int {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(63)
 }
+
+/// Makes glibc's allocator keep the memory a process frees for its next
+/// allocations: blocks up to `mmap_threshold_bytes` come from the heap
+/// instead of fresh mappings, and the heap is given back to the kernel only
+/// when more than `trim_threshold_bytes` of it is free
+/// (`mallopt(M_MMAP_THRESHOLD)` and `mallopt(M_TRIM_THRESHOLD)`, which also
+/// stop glibc from moving these thresholds itself). A run that frees and
+/// allocates batch-sized buffers all the time then stops faulting pages in
+/// again. Returns whether the allocator took both settings; `false` on a
+/// C library other than glibc.
+pub fn keep_freed_heap_memory(mmap_threshold_bytes: usize, trim_threshold_bytes: usize) -> bool {
+    #[cfg(target_env = "gnu")]
+    {
+        let (Ok(mmap), Ok(trim)) = (
+            libc::c_int::try_from(mmap_threshold_bytes),
+            libc::c_int::try_from(trim_threshold_bytes),
+        ) else {
+            return false;
+        };
+        // SAFETY: mallopt(3) takes two integers and only changes the
+        // allocator's parameters; it is safe to call at any time.
+        let set_mmap = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, mmap) };
+        // SAFETY: as above.
+        let set_trim = unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, trim) };
+        set_mmap == 1 && set_trim == 1
+    }
+    #[cfg(not(target_env = "gnu"))]
+    {
+        let _ = (mmap_threshold_bytes, trim_threshold_bytes);
+        false
+    }
+}

@@ -26,6 +26,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Outcome {
         return super::run_remote::run_remote(global, args);
     }
     crate::interrupt::watch();
+    runink_engine::keep_freed_memory();
     let (file, compilation) = compile_or_fail(global, &args.file)?;
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
     if global.json {

@@ -9,6 +9,7 @@ use runink_engine::Served;
 use crate::exit::{Exit, Failure, Outcome};
 
 pub fn slice_worker() -> Outcome {
+    runink_engine::keep_freed_memory();
     let served = runink_engine::serve_step_slice(std::io::stdin().lock(), std::io::stdout().lock())
         .map_err(Failure::infra)?;
     Ok(match served {

@@ -28,6 +28,7 @@ const GOLDEN_SALT: &str = "runink-golden";
 const DIFF_ROWS_SHOWN_MAX: usize = 5;
 
 pub fn test(global: &GlobalOptions, args: &TestArgs) -> Outcome {
+    runink_engine::keep_freed_memory();
     let (file, compilation) = compile_or_fail(global, &args.file)?;
     let plans = select_plans(compilation, args.scenario.as_deref(), &file)?;
     let base_dir = file.base_dir();
