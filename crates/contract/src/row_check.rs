@@ -38,9 +38,6 @@ pub struct CheckOptions {
     /// Columns whose values must not appear in findings (sensitive ones):
     /// their value is left out and messages show `***`.
     pub withheld: Vec<String>,
-    /// Build [`CheckedBatch::valid`]; a caller that only counts (validate)
-    /// saves copying every passing row.
-    pub keep_valid: bool,
 }
 
 impl Default for CheckOptions {
@@ -50,7 +47,6 @@ impl Default for CheckOptions {
             unique_keys_max: UNIQUE_KEYS_MAX_DEFAULT,
             block_on_drift: false,
             withheld: Vec::new(),
-            keep_valid: true,
         }
     }
 }
@@ -86,12 +82,16 @@ pub enum CheckError {
     Arrow(#[from] ArrowError),
 }
 
-/// One batch after checking.
+/// One batch after checking. The check marks the rows that pass and
+/// copies nothing: [`CheckedBatch::valid`] picks them, and a caller that
+/// only counts (validate), or that picks a few columns first (a slice is
+/// sent two of W's seven), copies only what it needs.
 #[derive(Debug)]
 pub struct CheckedBatch {
-    /// The rows that pass, in input order, with the contract's types
-    /// (no rows when [`CheckOptions::keep_valid`] is off).
-    pub valid: RecordBatch,
+    /// Every row of the input, with the contract's types.
+    pub typed: RecordBatch,
+    /// Which rows of `typed` pass.
+    pub passing: BooleanArray,
     /// How many rows pass.
     pub rows_valid: usize,
     /// Positions (in the input batch) of the rows that fail, ascending.
@@ -99,6 +99,16 @@ pub struct CheckedBatch {
     /// For each rejected row, what it broke: one finding, or all of them
     /// with `all_violations`.
     pub findings: Vec<Vec<Finding>>,
+}
+
+impl CheckedBatch {
+    /// The rows that pass, in input order, with the contract's types.
+    pub fn valid(&self) -> Result<RecordBatch, ArrowError> {
+        if self.rows_valid == self.typed.num_rows() {
+            return Ok(self.typed.clone());
+        }
+        filter_record_batch(&self.typed, &self.passing)
+    }
 }
 
 /// A set of columns whose values, together, must not repeat.
@@ -314,15 +324,12 @@ impl RowChecker {
         );
 
         let rows_valid = marks.alive.count_set_bits();
-        let valid = if self.options.keep_valid {
-            let typed = RecordBatch::try_new(Arc::clone(&self.output_schema), typed_columns)?;
-            filter_record_batch(&typed, &BooleanArray::new(marks.alive.clone(), None))?
-        } else {
-            RecordBatch::new_empty(Arc::clone(&self.output_schema))
-        };
+        let typed = RecordBatch::try_new(Arc::clone(&self.output_schema), typed_columns)?;
+        let passing = BooleanArray::new(marks.alive.clone(), None);
         let (rejected_rows, findings) = self.findings(&marks, &raw_columns)?;
         Ok(CheckedBatch {
-            valid,
+            typed,
+            passing,
             rows_valid,
             rejected_rows,
             findings,

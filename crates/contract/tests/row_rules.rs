@@ -127,7 +127,11 @@ fn each_rule_rejects_with_its_name_and_a_message() {
     let mut checker = checker(CheckOptions::default());
     let rows: Vec<[Option<&str>; 6]> = cases.iter().map(|c| c.0).chain([GOOD]).collect();
     let checked = checker.check(&batch(&COLUMNS, &rows)).unwrap();
-    assert_eq!(checked.valid.num_rows(), 1, "only the good row passes");
+    assert_eq!(
+        checked.valid().unwrap().num_rows(),
+        1,
+        "only the good row passes"
+    );
     assert_eq!(
         checked.rejected_rows,
         (0..cases.len() as u32).collect::<Vec<_>>()
@@ -155,7 +159,7 @@ fn each_rule_rejects_with_its_name_and_a_message() {
 fn passing_rows_carry_the_contract_types() {
     let mut checker = checker(CheckOptions::default());
     let checked = checker.check(&batch(&COLUMNS, &[GOOD])).unwrap();
-    let schema = checked.valid.schema();
+    let schema = checked.valid().unwrap().schema();
     let types: Vec<&DataType> = schema.fields().iter().map(|f| f.data_type()).collect();
     assert_eq!(
         types,
@@ -170,7 +174,8 @@ fn passing_rows_carry_the_contract_types() {
     );
     assert_eq!(
         checked
-            .valid
+            .valid()
+            .unwrap()
             .column(1)
             .as_primitive::<Float64Type>()
             .value(0),
@@ -289,8 +294,11 @@ fn drift_is_reported_and_blocks_only_when_asked() {
     assert_eq!(tolerant.drift().missing, ["flag"]);
     let mut tolerant = tolerant;
     let checked = tolerant.check(&batch(&names, &[GOOD])).unwrap();
-    assert_eq!(checked.valid.num_rows(), 1);
-    assert_eq!(checked.valid.schema().field(6).name(), "surprise");
+    assert_eq!(checked.valid().unwrap().num_rows(), 1);
+    assert_eq!(
+        checked.valid().unwrap().schema().field(6).name(),
+        "surprise"
+    );
 
     let mut blocking = RowChecker::new(
         contract.object("rows").unwrap(),
@@ -302,7 +310,7 @@ fn drift_is_reported_and_blocks_only_when_asked() {
     )
     .unwrap();
     let checked = blocking.check(&batch(&names, &[GOOD])).unwrap();
-    assert_eq!(checked.valid.num_rows(), 0);
+    assert_eq!(checked.valid().unwrap().num_rows(), 0);
     assert_eq!(checked.findings[0][0].rule, RuleKind::Drift);
     assert!(
         checked.findings[0][0].message.contains("`surprise`"),
@@ -378,26 +386,42 @@ fn workload_w_contract_reads_timestamps_without_zone() {
             ("order_id", RuleKind::Duplicate),
         ]
     );
-    let created = checked.valid.schema().field(5).data_type().clone();
+    let created = checked
+        .valid()
+        .unwrap()
+        .schema()
+        .field(5)
+        .data_type()
+        .clone();
     assert_eq!(created, DataType::Timestamp(TimeUnit::Microsecond, None));
-    assert_eq!(checked.valid.column(5).null_count(), 0);
+    assert_eq!(checked.valid().unwrap().column(5).null_count(), 0);
 }
 
 #[test]
-fn counting_only_skips_the_copy_of_passing_rows() {
-    let mut counting = checker(CheckOptions {
-        keep_valid: false,
-        ..CheckOptions::default()
-    });
+fn the_check_marks_passing_rows_and_copies_none() {
+    let mut checking = checker(CheckOptions::default());
     let mut bad = GOOD;
+    bad[0] = Some("ID-002");
     bad[1] = Some("abc");
-    let checked = counting.check(&batch(&COLUMNS, &[GOOD, bad])).unwrap();
-    assert_eq!(checked.rows_valid, 1);
-    assert_eq!(checked.valid.num_rows(), 0);
+    let mut other = GOOD;
+    other[0] = Some("ID-003");
+    let checked = checking
+        .check(&batch(&COLUMNS, &[GOOD, bad, other]))
+        .unwrap();
+    assert_eq!(checked.rows_valid, 2);
+    assert_eq!(checked.typed.num_rows(), 3, "every row, typed");
+    let marks: Vec<_> = checked.passing.iter().collect();
+    assert_eq!(marks, [Some(true), Some(false), Some(true)]);
     assert_eq!(checked.rejected_rows, [1]);
-    let mut keeping = checker(CheckOptions::default());
-    let checked = keeping.check(&batch(&COLUMNS, &[GOOD, bad])).unwrap();
-    assert_eq!((checked.rows_valid, checked.valid.num_rows()), (1, 1));
+    assert_eq!(checked.valid().unwrap().num_rows(), 2);
+
+    // When every row passes, the valid rows are the typed columns themselves.
+    let checked = checker(CheckOptions::default())
+        .check(&batch(&COLUMNS, &[GOOD]))
+        .unwrap();
+    assert_eq!(checked.rows_valid, 1);
+    let valid = checked.valid().unwrap();
+    assert!(Arc::ptr_eq(valid.column(1), checked.typed.column(1)));
 }
 
 /// Checks `values` as the one text column `name` of object `rows` in the

@@ -439,19 +439,29 @@ impl Run {
             ))
             .into());
         }
-        let (batch, lines) = match pipeline.checker.as_mut() {
-            None => (batch, lines),
+        let (batch, passing, lines) = match pipeline.checker.as_mut() {
+            None => (batch, None, lines),
             Some(checker) => {
                 let checked = checker.check(&batch).map_err(EngineError::from)?;
-                if let Some(rules) = pipeline.input_rules.as_mut() {
-                    rules.observe(&checked.valid)?;
-                }
                 self.reject_checked(&batch, &lines, &checked, "input contract", &uri, 0)?;
                 let kept = keep_lines(&lines, &checked);
-                (checked.valid, kept)
+                let pipeline = self.pipeline.as_mut().expect("planned above");
+                match pipeline.input_rules.as_mut() {
+                    // Dataset rules see the passing rows; the stages get them as they are.
+                    Some(rules) => {
+                        let valid = checked.valid().map_err(EngineError::from)?;
+                        rules.observe(&valid)?;
+                        (valid, None, kept)
+                    }
+                    None if checked.rows_valid == checked.typed.num_rows() => {
+                        (checked.typed, None, kept)
+                    }
+                    // The first stage picks the passing rows, of the columns it needs.
+                    None => (checked.typed, Some(checked.passing), kept),
+                }
             }
         };
-        self.push_stages(0, batch, Some(lines), &uri)?;
+        self.push_stages(0, batch, passing, Some(lines), &uri)?;
         self.show_progress();
         Ok(())
     }
@@ -467,26 +477,34 @@ impl Run {
         }
     }
 
-    /// Pushes a batch through the stages from `first`, then to the sinks.
+    /// Pushes a batch through the stages from `first`, then to the sinks:
+    /// the rows `passing` marks (every row when `None`), whose source lines
+    /// are `lines`. A slice picks them itself, of the columns it is sent;
+    /// anything else is handed them picked.
     fn push_stages(
         &mut self,
         first: usize,
         batch: RecordBatch,
+        passing: Option<BooleanArray>,
         mut lines: Option<Vec<u64>>,
         source: &str,
     ) -> Result<(), RunError> {
         let mut batch = batch;
+        let mut passing = passing;
         let stage_count = self.pipeline.as_ref().map_or(0, |p| p.stages.len());
         for stage_index in first..stage_count {
             let pipeline = self.pipeline.as_mut().expect("planned before rows flow");
             let (index, step) = match &mut pipeline.stages[stage_index] {
                 Stage::Here { index, step } => (*index, step),
                 Stage::Slice { slice, .. } => {
-                    slice.push(batch, lines, source)?;
+                    slice.push(batch, passing.as_ref(), lines, source)?;
                     let outputs = slice.take_ready();
                     return self.push_slice_outputs(stage_index, outputs);
                 }
             };
+            if let Some(passing) = passing.take() {
+                batch = filter_record_batch(&batch, &passing).map_err(EngineError::from)?;
+            }
             let rows_in = batch.num_rows() as u64;
             self.report.steps[index].rows_in += rows_in;
             let label = format!("step {} ({})", step.number, step.label);
@@ -527,6 +545,9 @@ impl Run {
                 _ => None,
             };
             batch = output.batch;
+        }
+        if let Some(passing) = passing {
+            batch = filter_record_batch(&batch, &passing).map_err(EngineError::from)?;
         }
         self.write_sinks(batch, lines, source)
     }
@@ -598,7 +619,7 @@ impl Run {
         for batch in emitted.batches {
             self.report.steps[index].rows_out += batch.num_rows() as u64;
             // Emitted rows have no source lines.
-            self.push_stages(stage_index + 1, batch, None, "")?;
+            self.push_stages(stage_index + 1, batch, None, None, "")?;
         }
         Ok(())
     }
@@ -638,7 +659,7 @@ impl Run {
                 self.reject_cast(rejected, &output.source)?;
             }
             if let Some(batch) = output.batch {
-                self.push_stages(stage_index + 1, batch, output.lines, &output.source)?;
+                self.push_stages(stage_index + 1, batch, None, output.lines, &output.source)?;
             }
         }
         Ok(())
@@ -655,8 +676,9 @@ impl Run {
             None => batch,
             Some(checker) => {
                 let checked = checker.check(&batch).map_err(EngineError::from)?;
+                let valid = checked.valid().map_err(EngineError::from)?;
                 if let Some(rules) = pipeline.output_rules.as_mut() {
-                    rules.observe(&checked.valid)?;
+                    rules.observe(&valid)?;
                 }
                 let lines = lines.unwrap_or_default();
                 let after_steps = self.masked_before_step.len() - 1;
@@ -668,7 +690,7 @@ impl Run {
                     source,
                     after_steps,
                 )?;
-                checked.valid
+                valid
             }
         };
         self.report.rows_out += batch.num_rows() as u64;
@@ -769,7 +791,6 @@ impl Run {
             unique_keys_max: self.options.limits.unique_keys_max,
             block_on_drift: self.options.block_on_drift,
             withheld: self.sensitive.iter().map(|(n, _)| n.clone()).collect(),
-            keep_valid: true,
         };
         let checker = self
             .input

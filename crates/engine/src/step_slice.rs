@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, UInt32Array};
-use arrow::compute::{FilterBuilder, FilterPredicate, take};
+use arrow::compute::{FilterBuilder, FilterPredicate, filter_record_batch, take};
 use arrow::datatypes::SchemaRef;
 use runink_contract::{MaskRule, Masker};
 use runink_plan::{Slice as PlanSlice, Step};
@@ -143,13 +143,27 @@ pub struct SpawnedSlice {
 /// What the parent keeps of a batch until the slice answers it.
 #[derive(Debug)]
 struct Unanswered {
+    /// Rows sent to the slice.
     rows: usize,
     lines: Option<Vec<u64>>,
     source: String,
-    /// The whole batch as the slice's first step would see it: its
-    /// carried columns are put back into the answer from here, and a row
-    /// a step rejects goes to the DLQ with its fields from here.
+    /// The whole batch as the slice's first step would see it, with rows
+    /// it was not sent when `sent_rows` says which were: its carried
+    /// columns are put back into the answer from here, and a row a step
+    /// rejects goes to the DLQ with its fields from here.
     input: RecordBatch,
+    /// The positions in `input` of the rows sent, rising; `None` when
+    /// every row was.
+    sent_rows: Option<UInt32Array>,
+}
+
+impl Unanswered {
+    /// The position in `input` of the row sent at `sent`.
+    fn input_row(&self, sent: usize) -> usize {
+        self.sent_rows
+            .as_ref()
+            .map_or(sent, |rows| rows.value(sent) as usize)
+    }
 }
 
 enum Event {
@@ -297,11 +311,15 @@ impl StepSlice {
         &self.step_numbers
     }
 
-    /// Hands one batch to the slice; answers that are ready wait in
+    /// Hands one batch to the slice: the rows `passing` marks (all when
+    /// `None`), whose source lines are `lines`. Only the columns sent are
+    /// picked here; the carried ones are picked once, when the answer says
+    /// which rows left the slice. Answers that are ready wait in
     /// [`StepSlice::take_ready`].
     pub fn push(
         &mut self,
         batch: RecordBatch,
+        passing: Option<&BooleanArray>,
         lines: Option<Vec<u64>>,
         source: &str,
     ) -> Result<(), EngineError> {
@@ -310,12 +328,19 @@ impl StepSlice {
             self.handle(event);
         }
         self.fail_if_failed()?;
-        let rows = batch.num_rows();
         let input = batch;
         let batch = match &self.columns {
             None => input.clone(),
             Some(columns) => input.project(&columns.sent)?,
         };
+        let (batch, sent_rows) = match passing {
+            None => (batch, None),
+            Some(passing) => (
+                filter_record_batch(&batch, passing)?,
+                Some(positions_marked(passing)),
+            ),
+        };
+        let rows = batch.num_rows();
         let sent = self
             .to_stdin
             .as_ref()
@@ -328,6 +353,7 @@ impl StepSlice {
             lines,
             source: source.to_owned(),
             input,
+            sent_rows,
         });
         while let Ok(event) = self.events.try_recv() {
             self.handle(event);
@@ -394,8 +420,7 @@ impl StepSlice {
                     None => (None, None),
                     Some(body) => {
                         let (batch, rows) = self.split_input_rows(body, asked.rows)?;
-                        let batch =
-                            self.put_back_carried(batch, &rows, asked.rows, &asked.input)?;
+                        let batch = self.put_back_carried(batch, &rows, &asked)?;
                         (Some(batch), Some(rows))
                     }
                 };
@@ -405,20 +430,15 @@ impl StepSlice {
                 {
                     return Err(self.bad_output("a rejected row past its batch".to_owned()));
                 }
-                let Unanswered {
-                    lines,
-                    source,
-                    input,
-                    ..
-                } = asked;
-                let line_of = |row: u32| lines.as_ref().map(|l| l[row as usize]);
                 let rejects = rejects
                     .into_iter()
                     .map(|r| {
-                        let fields = self.reject_fields(&input, &r);
+                        let fields = self.reject_fields(&asked, &r);
+                        let line_of = |row: u32| asked.lines.as_ref().map(|l| l[row as usize]);
                         output_reject(r, fields, |row| row.and_then(line_of))
                     })
                     .collect();
+                let Unanswered { lines, source, .. } = asked;
                 let lines = match (&lines, &rows) {
                     (Some(lines), Some(rows)) => {
                         Some(rows.values().iter().map(|r| lines[*r as usize]).collect())
@@ -520,19 +540,30 @@ impl StepSlice {
     }
 
     /// The slice's answer with the columns the parent carried put back in
-    /// their places: each row's value picked by its position in the batch
-    /// of `rows_in` rows.
+    /// their places: each row's value picked from `asked.input` by the
+    /// row's position among the rows sent (`rows`).
     fn put_back_carried(
         &self,
         answered: RecordBatch,
         rows: &UInt32Array,
-        rows_in: usize,
-        input: &RecordBatch,
+        asked: &Unanswered,
     ) -> Result<RecordBatch, EngineError> {
         let Some(columns) = &self.columns else {
             return Ok(answered);
         };
-        let pick = Pick::new(rows, rows_in);
+        let input = &asked.input;
+        let in_input = match &asked.sent_rows {
+            None => rows.clone(),
+            Some(sent_rows) => {
+                let picked = take(sent_rows, rows, None)?;
+                picked
+                    .as_any()
+                    .downcast_ref::<UInt32Array>()
+                    .expect("take keeps the type")
+                    .clone()
+            }
+        };
+        let pick = Pick::new(&in_input, input.num_rows());
         let mut from_slice = answered.columns().iter();
         let mut arrays = Vec::with_capacity(self.output_schema.fields().len());
         for out in 0..self.output_schema.fields().len() {
@@ -559,12 +590,13 @@ impl StepSlice {
     /// trusted to name columns.
     fn reject_fields(
         &self,
-        input: &RecordBatch,
+        asked: &Unanswered,
         reject: &SliceReject,
     ) -> Vec<(String, serde_json::Value)> {
-        let Some(row) = reject.input_row.map(|r| r as usize) else {
+        let Some(row) = reject.input_row.map(|r| asked.input_row(r as usize)) else {
             return self.reject_fields_emitted(reject);
         };
+        let input = &asked.input;
         let sent = |name: &str| reject.fields.iter().find(|(n, _)| n == name);
         let carried = |at: usize| {
             self.columns
@@ -669,6 +701,19 @@ fn output_reject(
         value: reject.value,
         message: reject.message,
     }
+}
+
+/// The positions of the rows `marks` marks true (a null is not), rising.
+fn positions_marked(marks: &BooleanArray) -> UInt32Array {
+    let values = marks.values();
+    let positions = match marks.nulls() {
+        None => values.set_indices().map(|i| i as u32).collect::<Vec<_>>(),
+        Some(nulls) => (values & nulls.inner())
+            .set_indices()
+            .map(|i| i as u32)
+            .collect(),
+    };
+    UInt32Array::from(positions)
 }
 
 fn step_list(steps: &[Step]) -> String {

@@ -172,9 +172,6 @@ pub fn validate(request: ValidateRequest<'_>) -> Result<ValidateReport, EngineEr
         unique_keys_max: request.limits.unique_keys_max,
         block_on_drift: request.block_on_drift,
         withheld: sensitive.keys().cloned().collect(),
-        // Only dataset rules need the passing rows; otherwise validation
-        // only counts and need not copy them.
-        keep_valid: request.object.has_quality_rules(),
     };
     let outcome = receiver.into_iter().try_for_each(|event| {
         let (_, batch) = event?;
@@ -242,7 +239,9 @@ impl Validation {
         let checker = self.checker.as_mut().expect("built above");
         let checked = checker.check(&batch)?;
         if let Some(dataset) = self.dataset.as_mut() {
-            dataset.observe(&checked.valid)?;
+            // Only dataset rules need the passing rows; otherwise validation
+            // only counts and copies none.
+            dataset.observe(&checked.valid()?)?;
         }
         self.report.rows_valid += checked.rows_valid as u64;
         self.report.rows_rejected += checked.rejected_rows.len() as u64;

@@ -276,6 +276,109 @@ fn columns_no_step_touches_stay_with_their_rows_across_batches() {
     }
 }
 
+#[test]
+fn rows_the_input_contract_rejects_never_reach_the_slice_and_the_others_keep_their_columns() {
+    if !isolation_available("rows picked for a slice") {
+        return;
+    }
+    // The input contract rejects every 4th row (its id is not an integer)
+    // before the slice; the slice's cast rejects every 5th (its code is not
+    // a number) and its filter drops every 3rd (amount 0). The slice is
+    // sent `code` and `amount` only, of the rows that passed; the parent
+    // puts `id` and `email` back, and a row the cast rejects goes to the
+    // DLQ with its own `id` and `email`, in batches of 7 rows.
+    let mut rows = String::from("id,email,code,amount\n");
+    for i in 0..120 {
+        let id = if i % 4 == 1 {
+            format!("bad{i}")
+        } else {
+            i.to_string()
+        };
+        let code = if i % 5 == 2 {
+            format!("x{i}")
+        } else {
+            i.to_string()
+        };
+        let amount = if i % 3 == 0 { 0 } else { i };
+        rows.push_str(&format!("{id},user{i}@example.com,{code},{amount}\n"));
+    }
+    let steps = "  @step(\"cast\", code=\"BIGINT\")\n  \
+                 @step(\"filter\", where=\"amount > 0\")";
+    let batches = ["--batch-rows-max", "7"];
+    let (_sliced_dir, sliced) = scenario(&rows, steps);
+    let output = run(&sliced, &batches);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let sliced_report = report(&output);
+    assert_eq!(sliced_report["slices"].as_array().unwrap().len(), 1);
+    let (_here_dir, here) = scenario(&rows, steps);
+    let mut in_process = batches.to_vec();
+    in_process.extend(["--isolation", "none"]);
+    let output = run(&here, &in_process);
+    assert!(output.status.success());
+
+    let from_slice = json_lines(&sliced.join("out/rows.jsonl"));
+    assert!(
+        from_slice == json_lines(&here.join("out/rows.jsonl")),
+        "the rows differ"
+    );
+    let expected: Vec<i64> = (0..120)
+        .filter(|i| i % 4 != 1 && i % 5 != 2 && i % 3 != 0)
+        .collect();
+    let ids: Vec<i64> = from_slice
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, expected);
+    for row in &from_slice {
+        // Each row's carried `id` is its own: its code and amount are it.
+        assert_eq!(row["code"], row["id"], "{row}");
+        assert_eq!(
+            row["amount"].as_f64().unwrap(),
+            row["id"].as_f64().unwrap(),
+            "{row}"
+        );
+    }
+
+    // The slice's rejects reach the DLQ when it answers, after the input
+    // contract's rejects of later batches: the same rows, in another order.
+    let by_line = |path: PathBuf| {
+        let mut rows = json_lines(&path);
+        rows.sort_by_key(|r| r["_runink"]["line"].as_i64());
+        rows
+    };
+    let dlq = by_line(sliced.join("out/dlq.jsonl"));
+    assert!(
+        dlq == by_line(here.join("out/dlq.jsonl")),
+        "the DLQs differ"
+    );
+    let casts: Vec<&Value> = dlq
+        .iter()
+        .filter(|r| r["_runink"]["rule"] == "cast")
+        .collect();
+    let cast_ids: Vec<i64> = (0..120).filter(|i| i % 4 != 1 && i % 5 == 2).collect();
+    assert_eq!(casts.len(), cast_ids.len(), "{dlq:?}");
+    for (reject, id) in casts.iter().zip(&cast_ids) {
+        assert_eq!(reject["id"], id.to_string(), "{reject}");
+        assert_eq!(reject["code"], format!("x{id}"), "{reject}");
+        assert_eq!(reject["_runink"]["line"].as_i64(), Some(id + 2), "{reject}");
+    }
+    let contract_rejects = dlq.len() - casts.len();
+    assert_eq!(contract_rejects, (0..120).filter(|i| i % 4 == 1).count());
+    for key in [
+        "steps",
+        "rows_in",
+        "rows_out",
+        "rows_rejected",
+        "rows_dropped",
+    ] {
+        assert_eq!(sliced_report[key], report(&output)[key], "{key}");
+    }
+}
+
 /// A run's slices leave no cgroup behind: the groups kept for reuse and
 /// the process's `runink/<pid>` parent go when `runi` ends.
 #[test]
