@@ -23,7 +23,7 @@ use crate::nested_check::{NestedCheck, nested_checks, parsed_parents, part_value
 use crate::unique::{SeenValues, row_fingerprints};
 
 /// The default bound on distinct keys remembered for `unique` and
-/// `primaryKey` columns, per key: about 1.4 GB of fingerprints.
+/// `primaryKey` columns, per key: about 0.8 GB of fingerprints.
 pub const UNIQUE_KEYS_MAX_DEFAULT: usize = 100_000_000;
 
 #[derive(Debug, Clone)]

@@ -14,7 +14,7 @@ pub struct Limits {
     /// pipeline or sink blocks the reader here (backpressure).
     pub queue_len_max: usize,
     /// Distinct keys remembered per `unique` contract key and per `dedupe`
-    /// step (64-bit fingerprints, about 7 bytes each).
+    /// step (64-bit fingerprints, about 8 bytes each).
     pub unique_keys_max: usize,
     /// Rows a `sql` step may hold: a SQL query sees its whole input, so its
     /// input is buffered up to this bound and the run fails beyond it.
