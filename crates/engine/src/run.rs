@@ -159,7 +159,8 @@ struct Run {
     session: SessionContext,
     pipeline: Option<Pipeline>,
     /// The workers of the plan's slices of built-in steps, started while
-    /// the run opens its sources and plans, until they get their jobs.
+    /// the reader reads the first batches and the run plans, until they
+    /// get their jobs.
     spawned: Vec<SpawnedSlice>,
     dlq: Option<DlqWriter>,
     tally: RejectTally,
@@ -276,7 +277,6 @@ impl Run {
             },
             ..RunReport::default()
         };
-        let spawned = spawn_built_in_slices(plan, &request.options)?;
         Ok(Self {
             run_id: request.run_id.clone(),
             base_dir: request.base_dir.to_path_buf(),
@@ -288,7 +288,7 @@ impl Run {
             sensitive,
             session: SessionContext::new(),
             pipeline: None,
-            spawned,
+            spawned: Vec::new(),
             dlq: Some(dlq),
             tally: RejectTally::default(),
             report,
@@ -304,6 +304,8 @@ impl Run {
             expected,
             &self.options.limits,
         );
+        // The reader reads its first batches while the workers start.
+        self.spawned = spawn_built_in_slices(plan, &self.options)?;
         for event in receiver {
             let (source_index, batch) = event?;
             self.take_source_batch(plan, source_index, batch)?;
@@ -1043,8 +1045,9 @@ impl Run {
 }
 
 /// Starts the worker of every slice of built-in steps the plan has, when
-/// they run in slices: a worker loads its program while the run opens its
-/// sources and plans (a few milliseconds of a small run's wall time).
+/// they run in slices: a worker loads its program while the reader reads
+/// the first batches and the run plans (a few milliseconds of a small
+/// run's wall time).
 fn spawn_built_in_slices(
     plan: &Plan,
     options: &RunOptions,
