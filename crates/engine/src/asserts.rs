@@ -58,17 +58,21 @@ pub fn evaluate_asserts(
 
 /// Plans each of `asserts` on the metrics of a run whose sinks are
 /// `sink_names`, as the run will once its rows are counted: for `runi
-/// check`, which has no rows.
+/// check`, which has no rows. Each assert that cannot be planned gives
+/// its error, in order.
 pub fn check_asserts(
     session: &SessionContext,
     asserts: &[String],
     sink_names: &[&str],
-) -> Result<(), String> {
-    let df_schema = metrics_schema(sink_names.iter().copied())?;
-    for text in asserts {
-        plan_assert(session, text, &df_schema)?;
-    }
-    Ok(())
+) -> Vec<String> {
+    let df_schema = match metrics_schema(sink_names.iter().copied()) {
+        Ok(schema) => schema,
+        Err(error) => return vec![error],
+    };
+    asserts
+        .iter()
+        .filter_map(|text| plan_assert(session, text, &df_schema).err())
+        .collect()
 }
 
 fn plan_assert(

@@ -35,36 +35,61 @@ pub struct StepPlanFailure {
     pub error: EngineError,
 }
 
-/// The first built-in step, sink condition or assert of `plan` that cannot
-/// be planned, as the error a run would fail with.
-pub fn check_steps(plan: &Plan, base_dir: &Path) -> Result<(), StepPlanFailure> {
+/// What of `plan` cannot be planned, each as the error a run would fail
+/// with; empty when everything can. Every `@assert` and every sink's
+/// `when` is planned on its own, so all their errors are found at once;
+/// the steps stop at the first that fails (the ones after it see columns
+/// it did not make), and the sinks are then not planned.
+pub fn check_steps(plan: &Plan, base_dir: &Path) -> Vec<StepPlanFailure> {
     let unplaced = |error| StepPlanFailure { line: None, error };
     let session = SessionContext::new();
     let sink_names: Vec<&str> = plan.sinks.iter().map(|sink| sink.name.as_str()).collect();
-    check_asserts(&session, &plan.asserts, &sink_names)
-        .map_err(|message| unplaced(EngineError::Plan(message)))?;
-    let Some(after_steps) = check_built_in_steps(plan, base_dir, &session)? else {
-        return Ok(());
+    let mut failures: Vec<StepPlanFailure> = check_asserts(&session, &plan.asserts, &sink_names)
+        .into_iter()
+        .map(|message| unplaced(EngineError::Plan(message)))
+        .collect();
+    let reaching_sinks =
+        match check_built_in_steps(plan, base_dir, &session).and_then(|after_steps| {
+            after_steps
+                .map(|s| through_output_contract(plan, base_dir, s))
+                .transpose()
+        }) {
+            Ok(Some(schema)) => schema,
+            Ok(None) => return failures,
+            Err(failure) => {
+                failures.push(failure);
+                return failures;
+            }
+        };
+    failures.extend(
+        plan.sinks
+            .iter()
+            .filter_map(|sink| sink_condition(&session, sink, &reaching_sinks).err())
+            .map(unplaced),
+    );
+    failures
+}
+
+/// The columns that reach the sinks when the steps output `after_steps`:
+/// the output contract's, when there is one.
+fn through_output_contract(
+    plan: &Plan,
+    base_dir: &Path,
+    after_steps: SchemaRef,
+) -> Result<SchemaRef, StepPlanFailure> {
+    let unplaced = |error| StepPlanFailure { line: None, error };
+    let Some(reference) = &plan.output_contract else {
+        return Ok(after_steps);
     };
-    let reaching_sinks = match &plan.output_contract {
-        Some(reference) => {
-            let (_, object) =
-                load_contract(reference, base_dir, &BTreeMap::new()).map_err(unplaced)?;
-            row_checker(
-                &object,
-                &after_steps,
-                &CheckOptions::default(),
-                Some(reference),
-            )
-            .map_err(unplaced)?
-            .output_schema()
-        }
-        None => after_steps,
-    };
-    for sink in &plan.sinks {
-        sink_condition(&session, sink, &reaching_sinks).map_err(unplaced)?;
-    }
-    Ok(())
+    let (_, object) = load_contract(reference, base_dir, &BTreeMap::new()).map_err(unplaced)?;
+    Ok(row_checker(
+        &object,
+        &after_steps,
+        &CheckOptions::default(),
+        Some(reference),
+    )
+    .map_err(unplaced)?
+    .output_schema())
 }
 
 /// Plans the built-in steps on the input contract's columns; the schema

@@ -8,6 +8,8 @@ use arrow::array::{ArrayRef, BooleanArray, RecordBatch};
 use arrow::buffer::BooleanBuffer;
 use arrow::datatypes::{DataType, Schema};
 use datafusion::common::DFSchema;
+use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::utils::collect_columns;
 use datafusion::prelude::SessionContext;
@@ -35,8 +37,22 @@ impl CompiledExpr {
         let logical = context
             .parse_sql_expr(text, df_schema)
             .map_err(|e| clean(&e.to_string()))?;
+        // Constant parts are folded once here, not at every batch; a
+        // literal that cannot take the type it is compared with
+        // (`rows_out > 'x'`, `amount = 'abc'`) fails now, before any row
+        // is read, instead of at the first batch or the end of the run.
+        let simplifier = ExprSimplifier::new(
+            SimplifyContext::builder()
+                .with_schema(Arc::new(df_schema.clone()))
+                .with_config_options(Arc::clone(context.state().config_options()))
+                .build(),
+        );
+        let simplified = simplifier
+            .coerce(logical, df_schema)
+            .and_then(|coerced| simplifier.simplify(coerced))
+            .map_err(|e| clean(&e.to_string()))?;
         let physical = context
-            .create_physical_expr(logical, df_schema)
+            .create_physical_expr(simplified, df_schema)
             .map_err(|e| clean(&e.to_string()))?;
         Ok(Self {
             text: text.to_owned(),

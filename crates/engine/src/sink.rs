@@ -105,7 +105,7 @@ impl SinkWriter {
                         let writer = if endpoint.format == DataFormat::Csv {
                             Writer::Csv(csv_writer(options, file)?)
                         } else {
-                            Writer::Jsonl(arrow::json::LineDelimitedWriter::new(file))
+                            Writer::Jsonl(jsonl_writer(file))
                         };
                         (writer, Some(staged))
                     }
@@ -143,7 +143,7 @@ impl SinkWriter {
                     DataFormat::Arrow => Writer::StdoutArrow(
                         arrow::ipc::writer::StreamWriter::try_new(io::stdout(), schema)?,
                     ),
-                    _ => Writer::StdoutJsonl(arrow::json::LineDelimitedWriter::new(io::stdout())),
+                    _ => Writer::StdoutJsonl(jsonl_writer(io::stdout())),
                 };
                 (writer, None)
             }
@@ -326,6 +326,16 @@ fn parquet_properties(
         }
     }
     Ok(builder.build())
+}
+
+/// A JSON lines writer that writes a null as `null` rather than leaving
+/// its key out, as the DLQ and `exec` steps' rows do: every line names
+/// every column, so a reader that infers the columns from the lines finds
+/// one that is null throughout.
+fn jsonl_writer<W: Write>(out: W) -> arrow::json::LineDelimitedWriter<W> {
+    arrow::json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build(out)
 }
 
 /// Types Parquet stores as `BYTE_ARRAY`, when they are a top-level column.

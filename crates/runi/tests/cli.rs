@@ -707,6 +707,57 @@ fn check_plans_sink_conditions_and_asserts_before_any_data_is_read() {
 }
 
 #[test]
+fn check_reports_every_plan_error_of_a_scenario_at_once() {
+    let (_temp, root) = copy_example("orders");
+    let file = root.join("many.dsl");
+    std::fs::write(
+        &file,
+        "Feature: f\nScenario: s\n  @source(\"csv://data/orders.csv\")\n  \
+         @sink(\"jsonl://out/a.jsonl\", when=\"nosuchfn(amount) > 1\")\n  \
+         @sink(\"jsonl://out/b.jsonl\", when=\"amount\")\n  \
+         @sink(\"jsonl://out/c.jsonl\", when=\"amount > 1\")\n  \
+         @assert(\"rows_out\")\n  @assert(\"rows_out > 'many'\")\n  \
+         @assert(\"rows_out.c <= rows_in\")\n  Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    let output = runi()
+        .args(["--json", "check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let report = json_of(&output.stdout);
+    let messages: Vec<&str> = report["files"][0]["plan_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 4, "{messages:?}");
+    for (message, expected) in messages.iter().zip([
+        "`@assert(\"rows_out\")`: `rows_out` is not true or false",
+        "`@assert(\"rows_out > 'many'\")`: ",
+        "sink `a`: `when`: Invalid function 'nosuchfn'",
+        "sink `b`: `when`: `amount` is not true or false",
+    ]) {
+        assert!(message.contains(expected), "{message} lacks {expected}");
+    }
+    // A literal that cannot take its column's type fails the step's plan,
+    // at the step's line, before any row is read.
+    std::fs::write(
+        &file,
+        "Feature: f\nScenario: s\n  @source(\"csv://data/orders.csv\")\n  \
+         @step(\"filter\", where=\"amount > 'lots'\")\n  \
+         @sink(\"jsonl://out/a.jsonl\")\n  Given the contract: contracts/orders.yaml\n",
+    )
+    .unwrap();
+    runi().arg("check").arg(&file).assert().code(2).stderr(
+        predicate::str::contains("many.dsl:4: error: scenario `s`: ")
+            .and(predicate::str::contains("lots")),
+    );
+}
+
+#[test]
 fn barn_certs_says_what_it_wrote_in_words_and_json() {
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("certs");

@@ -76,9 +76,9 @@ pub fn check(global: &GlobalOptions, args: &CheckArgs) -> Outcome {
             compilation
                 .plans
                 .iter()
-                .filter_map(|plan| {
+                .flat_map(|plan| {
                     runink_engine::check_steps(plan, &base_dir)
-                        .err()
+                        .into_iter()
                         .map(|failure| PlanError {
                             scenario: plan.scenario.clone(),
                             line: failure.line,
