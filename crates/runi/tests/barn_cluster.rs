@@ -56,7 +56,6 @@ fn status_json(cluster: &Cluster, id: u64) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Polls node `id`'s stale reads until it holds `want`.
 /// The ids of the members node `id` reports.
 fn member_ids(cluster: &Cluster, id: u64) -> Vec<u64> {
     status_json(cluster, id)["members"]
@@ -67,6 +66,37 @@ fn member_ids(cluster: &Cluster, id: u64) -> Vec<u64> {
         .collect()
 }
 
+/// The ids of the voters node `id` reports.
+fn voter_ids(cluster: &Cluster, id: u64) -> Vec<u64> {
+    status_json(cluster, id)["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["voter"] == true)
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect()
+}
+
+/// Polls node `id`'s status until its voters are `want`: a node that
+/// joins is a learner, already following the leader, until the leader
+/// promotes it.
+async fn wait_for_voters(cluster: &Cluster, id: u64, want: &[u64]) {
+    let deadline = Instant::now() + Duration::from_millis(CATCH_UP_WAIT_MS_MAX);
+    loop {
+        let voters = voter_ids(cluster, id);
+        if voters == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node {id} reports the voters {voters:?}, not {want:?}\n{}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+    }
+}
+
+/// Polls node `id`'s stale reads until it holds `want`.
 async fn wait_for_value(cluster: &Cluster, id: u64, want: &str) {
     let deadline = Instant::now() + Duration::from_millis(CATCH_UP_WAIT_MS_MAX);
     loop {
@@ -360,15 +390,7 @@ async fn nodes_are_added_as_learners_then_voters_and_removed() {
     // Node 5 asks to join by itself.
     cluster.start_with(5, &["--join".into(), cluster.addr(3)]);
     cluster.leader_among(&[1, 2, 3, 4, 5]).await;
-    let status = status_json(&cluster, 1);
-    let voters: Vec<u64> = status["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["voter"] == true)
-        .map(|m| m["id"].as_u64().unwrap())
-        .collect();
-    assert_eq!(voters, [1, 2, 3, 4, 5]);
+    wait_for_voters(&cluster, 1, &[1, 2, 3, 4, 5]).await;
     for id in [4, 5] {
         assert_eq!(
             read(&cluster.client(id), Consistency::Linearizable)
