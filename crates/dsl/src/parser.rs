@@ -145,12 +145,37 @@ impl<'a> Parser<'a> {
             return item(ItemKind::Prose { keyword, text });
         }
         if self.in_description {
+            self.warn_keyword_in_another_case(text, text_start);
             self.skip_to_next_line();
             return item(ItemKind::Description(text.trim_end().to_owned()));
         }
         self.unknown_line(text, text_start);
         self.skip_to_next_line();
         item(ItemKind::Invalid)
+    }
+
+    /// A description line that starts with `scenario:` (any case but the
+    /// keyword's own) is most likely a scenario whose keyword was
+    /// mistyped: it is read as description, and the scenario's tags then
+    /// stand outside any scenario. Say so where it happened.
+    fn warn_keyword_in_another_case(&mut self, text: &str, start: usize) {
+        let word_len = text.find(char::is_whitespace).unwrap_or(text.len());
+        let word = &text[..word_len];
+        let Some(keyword) = ["Scenario:", "Feature:"]
+            .into_iter()
+            .find(|k| word.eq_ignore_ascii_case(k) && word != *k)
+        else {
+            return;
+        };
+        self.error(
+            Diagnostic::warning(
+                Span::new(start, start + word_len),
+                format!("`{word}` is read as the feature's description"),
+            )
+            .help(format!(
+                "keywords are case-sensitive: did you mean `{keyword}`?"
+            )),
+        );
     }
 
     fn unknown_line(&mut self, text: &str, start: usize) {

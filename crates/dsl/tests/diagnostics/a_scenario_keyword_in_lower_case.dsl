@@ -1,0 +1,6 @@
+Feature: f
+
+scenario: s
+  @source("csv://in.csv")
+  @sink("jsonl://out.jsonl")
+  Given rows
