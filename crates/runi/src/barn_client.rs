@@ -62,13 +62,33 @@ pub fn barn_failure(error: BarnError) -> Failure {
 }
 
 pub fn api_failure(error: ApiError) -> Failure {
-    match error.kind {
-        ApiErrorKind::BadRequest | ApiErrorKind::NotFound | ApiErrorKind::Forbidden => {
-            Failure::usage(error)
-        }
-        ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate | ApiErrorKind::Internal => {
-            Failure::infra(error)
-        }
+    if is_users(error.kind) {
+        Failure::usage(error)
+    } else {
+        Failure::infra(error)
+    }
+}
+
+/// A failure to read runs (`runi runs|status|logs`), mapped as
+/// [`api_failure`] maps the Barn's answer when there is one: a request the
+/// Barn refused is the user's to change, whichever command sent it.
+pub fn history_failure(error: anyhow::Error) -> Failure {
+    let refused = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<ApiError>())
+        .is_some_and(|api| is_users(api.kind));
+    if refused {
+        Failure::usage(error)
+    } else {
+        Failure::infra(error)
+    }
+}
+
+/// Whether an answer of this kind asks the user to change the request.
+fn is_users(kind: ApiErrorKind) -> bool {
+    match kind {
+        ApiErrorKind::BadRequest | ApiErrorKind::NotFound | ApiErrorKind::Forbidden => true,
+        ApiErrorKind::Unavailable | ApiErrorKind::Indeterminate | ApiErrorKind::Internal => false,
     }
 }
 

@@ -605,7 +605,14 @@ async fn with_certificates_nodes_and_clients_use_mutual_tls() {
     // A client without a certificate is turned away, and so is plaintext.
     let plain = BarnClient::new(&format!("http://{}", cluster.addr(leader)), None, 2_000).unwrap();
     let refused = [ApiErrorKind::Unavailable, ApiErrorKind::Indeterminate];
-    assert!(refused.contains(&plain.status().await.unwrap_err().kind));
+    let plain_refused = plain.status().await.unwrap_err();
+    assert!(refused.contains(&plain_refused.kind));
+    assert!(
+        plain_refused
+            .message
+            .contains("the answer was not HTTP: if the node serves TLS, use an `https://` URL"),
+        "{plain_refused}"
+    );
     let no_cert = runi(&["barn", "status", "--server", &cluster.url(leader)]);
     assert_eq!(no_cert.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_cert.stderr).contains("`--ca`, `--cert`, `--key`"));
@@ -649,6 +656,81 @@ async fn with_certificates_nodes_and_clients_use_mutual_tls() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A server that is not a Barn: it answers every connection with a 404
+/// page in HTML, as a web server or a proxy would, until the test ends.
+fn foreign_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let page = "<!DOCTYPE HTML>\n<html><body>\x1b[31mNot Found</body></html>\n";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn answers_that_are_not_a_barns_say_so_and_are_the_users_to_fix() {
+    let port = foreign_server();
+    let url = format!("http://127.0.0.1:{port}");
+    for args in [
+        &["runs", "--server", url.as_str()][..],
+        &["status", "1", "--server", url.as_str()],
+        &["logs", "1", "--server", url.as_str()],
+        &["barn", "status", "--server", url.as_str()],
+    ] {
+        let out = runi(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("answered 404 Not Found, not as a Barn node answers (it begins `<!DOCTYPE HTML>`); is it a Barn node's address?"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("<html>") && !stderr.contains('\x1b'),
+            "{stderr}"
+        );
+    }
+    // TLS to a server that answers in plain HTTP says which to use.
+    let certs = tempfile::tempdir().unwrap();
+    let dir = path_of(certs.path());
+    assert!(
+        runi(&["barn", "certs", "--nodes", "1", "--out", &dir])
+            .status
+            .success()
+    );
+    let file = |name: &str| path_of(&certs.path().join(name));
+    let out = runi(&[
+        "barn",
+        "status",
+        "--server",
+        &format!("https://127.0.0.1:{port}"),
+        "--ca",
+        &file("ca.pem"),
+        "--cert",
+        &file("client.pem"),
+        "--key",
+        &file("client-key.pem"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the answer was not TLS: if the node serves plain HTTP, use an `http://` URL"
+        ),
+        "{stderr}"
     );
 }
 

@@ -252,6 +252,7 @@ impl BarnClient {
         }
         Err(
             serde_json::from_slice::<ApiError>(&bytes).unwrap_or_else(|_| {
+                // Not a Barn's answer: a proxy, or another server at the URL.
                 let kind = if status.is_client_error() {
                     ApiErrorKind::BadRequest
                 } else {
@@ -259,7 +260,11 @@ impl BarnClient {
                 };
                 ApiError::new(
                     kind,
-                    format!("{status}: {}", String::from_utf8_lossy(&bytes)),
+                    format!(
+                        "`{}` answered {status}, not as a Barn node answers{}; is it a Barn node's address?",
+                        self.url,
+                        answer_excerpt(&bytes)
+                    ),
                 )
             }),
         )
@@ -281,19 +286,69 @@ impl BarnClient {
             .map_err(|e| unreachable(&e))?;
         let _ = tcp.set_nodelay(true);
         match &self.tls {
-            None => send(tcp, request).await.map_err(|e| lost(&e)),
+            None => send(tcp, request).await.map_err(|e| {
+                let mut error = lost(&e);
+                if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse) {
+                    error.message.push_str(
+                        " (the answer was not HTTP: if the node serves TLS, use an `https://` URL with `--ca`)",
+                    );
+                }
+                error
+            }),
             Some(connector) => {
                 let name = ServerName::try_from(self.host.clone())
                     .map_err(|e| ApiError::bad_request(format!("bad host `{}`: {e}", self.host)))?;
-                let tls = connector
-                    .connect(name, tcp)
-                    .await
-                    .map_err(|e| unreachable(&e))?;
+                let tls = connector.connect(name, tcp).await.map_err(|e| {
+                    let mut error = unreachable(&e);
+                    if is_not_tls(&e) {
+                        error.message.push_str(
+                            " (the answer was not TLS: if the node serves plain HTTP, use an `http://` URL)",
+                        );
+                    }
+                    error
+                })?;
                 send(tls, request).await.map_err(|e| lost(&e))
             }
         }
     }
 }
+
+/// Whether a TLS handshake failed because the peer did not speak TLS.
+fn is_not_tls(error: &std::io::Error) -> bool {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<tokio_rustls::rustls::Error>())
+        .is_some_and(|e| matches!(e, tokio_rustls::rustls::Error::InvalidMessage(_)))
+}
+
+/// The start of an answer that is not a Barn's, for a message: its first
+/// line, at most `ANSWER_EXCERPT_CHARS_MAX` characters, anything but
+/// printable ASCII shown as `?`; nothing when it is empty.
+fn answer_excerpt(bytes: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(bytes)
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or_default()
+        .chars()
+        .take(ANSWER_EXCERPT_CHARS_MAX)
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(" (it begins `{text}`)")
+    }
+}
+
+/// Characters of a foreign answer quoted in a message.
+const ANSWER_EXCERPT_CHARS_MAX: usize = 60;
 
 async fn send<IO>(
     io: IO,

@@ -2,7 +2,7 @@
 
 use runink_barn::{EventLevel, RunId};
 
-use crate::barn_client::history;
+use crate::barn_client::{history, history_failure};
 use crate::cli::{GlobalOptions, LogLevelArg, LogsArgs};
 use crate::commands::status::unknown_run;
 use crate::exit::{Exit, Failure, Outcome};
@@ -12,7 +12,7 @@ use crate::run_text::log_text;
 pub fn logs(global: &GlobalOptions, args: &LogsArgs) -> Outcome {
     let history = history(&args.remote)?;
     let id = RunId(args.run);
-    let Some(mut events) = history.events(id).map_err(Failure::infra)? else {
+    let Some(mut events) = history.events(id).map_err(history_failure)? else {
         return Err(Failure::usage(unknown_run(id, history.as_ref())));
     };
     let floor = level(args.level);

@@ -5,7 +5,7 @@ use anyhow::Context;
 use runink_barn::{RunQuery, RunStatus};
 use runink_model::HerdName;
 
-use crate::barn_client::history;
+use crate::barn_client::{history, history_failure};
 use crate::cli::{GlobalOptions, RunStatusArg, RunsArgs};
 use crate::exit::{Exit, Failure, Outcome};
 
@@ -15,7 +15,7 @@ use crate::run_text::runs_table;
 pub fn runs(global: &GlobalOptions, args: &RunsArgs) -> Outcome {
     let filter = filter(args).map_err(Failure::usage)?;
     let history = history(&args.remote)?;
-    let runs = history.runs(&filter).map_err(Failure::infra)?;
+    let runs = history.runs(&filter).map_err(history_failure)?;
     if global.json {
         print_json(&runs).map_err(Failure::infra)?;
     } else if runs.is_empty() {

@@ -5,7 +5,7 @@
 use anyhow::anyhow;
 use runink_barn::RunId;
 
-use crate::barn_client::history;
+use crate::barn_client::{history, history_failure};
 use crate::cli::{GlobalOptions, StatusArgs};
 use crate::exit::{Exit, Failure, Outcome};
 use crate::ledger::RunHistory;
@@ -15,7 +15,7 @@ use crate::run_text::status_text;
 pub fn status(global: &GlobalOptions, args: &StatusArgs) -> Outcome {
     let history = history(&args.remote)?;
     let id = RunId(args.run);
-    let Some(run) = history.run(id).map_err(Failure::infra)? else {
+    let Some(run) = history.run(id).map_err(history_failure)? else {
         return Err(Failure::usage(unknown_run(id, history.as_ref())));
     };
     if global.json {
