@@ -132,15 +132,24 @@ impl NodeInner {
 
 /// `HOST:PORT`, the port between 1 and 65535 and the host not empty
 /// (an IPv6 address in brackets).
-fn is_host_port(addr: &str) -> bool {
-    let Some((host, port)) = addr.rsplit_once(':') else {
-        return false;
-    };
+pub(crate) fn is_host_port(addr: &str) -> bool {
+    port_of(addr).is_some_and(|port| port > 0)
+}
+
+/// An address to listen on: [`is_host_port`], or port 0 for any free one.
+pub(crate) fn is_listen_addr(addr: &str) -> bool {
+    port_of(addr).is_some()
+}
+
+/// The port of `HOST:PORT` when the host is not empty (an IPv6 address in
+/// brackets) and the port is a number.
+fn port_of(addr: &str) -> Option<u16> {
+    let (host, port) = addr.rsplit_once(':')?;
     let host_ok = !host.is_empty()
         && !host.contains(char::is_whitespace)
         && (host.starts_with('[') == host.ends_with(']'))
         && (host.starts_with('[') || !host.contains(':'));
-    host_ok && port.parse::<u16>().is_ok_and(|port| port > 0)
+    host_ok.then(|| port.parse::<u16>().ok()).flatten()
 }
 
 impl NodeInner {

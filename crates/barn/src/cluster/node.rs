@@ -21,6 +21,7 @@ use super::api_types::{
 };
 use super::batcher::{BatchError, WriteBatcher};
 use super::client::BarnClient;
+use super::members::{is_host_port, is_listen_addr};
 use super::options::{ClusterOptions, NetLimits};
 use super::peer::{self, CallError, PeerTransport, WriteReply};
 use super::server::Server;
@@ -82,6 +83,24 @@ impl ClusterNode {
     pub async fn start(options: ClusterOptions) -> Result<Self, BarnError> {
         if options.id == 0 {
             return Err(BarnError::Config("a node id is at least 1".into()));
+        }
+        // Refused before the data folder is made or claimed. Port 0 (any
+        // free port) is fine to listen on, not to join.
+        let listen_ok = is_listen_addr(&options.listen);
+        let join_ok = options.join.as_deref().is_none_or(is_host_port);
+        for (flag, addr, ok) in [
+            ("--listen", options.listen.as_str(), listen_ok),
+            (
+                "--join",
+                options.join.as_deref().unwrap_or_default(),
+                join_ok,
+            ),
+        ] {
+            if !ok {
+                return Err(BarnError::Config(format!(
+                    "`{flag} {addr}` is no address: a node's address is HOST:PORT, like `10.0.0.4:7004`"
+                )));
+            }
         }
         if !options.peers.is_empty() && !options.peers.contains_key(&options.id) {
             return Err(BarnError::Config(format!(

@@ -37,11 +37,18 @@ fn tls_error(file: &Path, reason: impl std::fmt::Display) -> BarnError {
     }
 }
 
+/// A file named on the command line that is not there is the user's to
+/// fix (a wrong path); another failure to read it is the machine's.
 fn read(file: &Path) -> Result<Vec<u8>, BarnError> {
-    std::fs::read(file).map_err(|source| BarnError::Io {
-        action: "read the certificate file",
-        path: file.to_owned(),
-        source,
+    std::fs::read(file).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            return tls_error(file, "no such file");
+        }
+        BarnError::Io {
+            action: "read the certificate file",
+            path: file.to_owned(),
+            source,
+        }
     })
 }
 
