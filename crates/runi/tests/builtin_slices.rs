@@ -84,6 +84,46 @@ fn run(root: &Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The same scenario run twice in batches of 7 rows: in one slice, then
+/// with every step in this process. Both must succeed; gives each run's
+/// folder (kept alive by its temporary directory) and report.
+struct SlicedAndHere {
+    _sliced_dir: tempfile::TempDir,
+    sliced: PathBuf,
+    sliced_report: Value,
+    _here_dir: tempfile::TempDir,
+    here: PathBuf,
+    here_report: Value,
+}
+
+fn run_sliced_and_here(rows: &str, steps: &str) -> SlicedAndHere {
+    let batches = ["--batch-rows-max", "7"];
+    let (sliced_dir, sliced) = scenario(rows, steps);
+    let output = run(&sliced, &batches);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let sliced_report = report(&output);
+    assert_eq!(sliced_report["slices"].as_array().unwrap().len(), 1);
+    let (here_dir, here) = scenario(rows, steps);
+    let output = run(&here, &[&batches[..], &["--isolation", "none"]].concat());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    SlicedAndHere {
+        _sliced_dir: sliced_dir,
+        sliced,
+        sliced_report,
+        _here_dir: here_dir,
+        here,
+        here_report: report(&output),
+    }
+}
+
 /// A file's JSON lines, without the run's id (which differs per run).
 fn json_lines(path: &Path) -> Vec<Value> {
     fs::read_to_string(path)
@@ -246,20 +286,8 @@ fn columns_no_step_touches_stay_with_their_rows_across_batches() {
     let steps = "  @step(\"filter\", where=\"amount > 0\")\n  \
                  @step(\"derive\", cents=\"CAST(amount * 100 AS BIGINT)\")\n  \
                  @step(\"dedupe\", keys=\"id\")";
-    let batches = ["--batch-rows-max", "7"];
-    let (_sliced_dir, sliced) = scenario(&rows, steps);
-    let output = run(&sliced, &batches);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(report(&output)["slices"].as_array().unwrap().len(), 1);
-    let (_here_dir, here) = scenario(&rows, steps);
-    let mut in_process = batches.to_vec();
-    in_process.extend(["--isolation", "none"]);
-    let output = run(&here, &in_process);
-    assert!(output.status.success());
+    let both = run_sliced_and_here(&rows, steps);
+    let (sliced, here) = (&both.sliced, &both.here);
 
     let from_slice = json_lines(&sliced.join("out/rows.jsonl"));
     assert_eq!(from_slice, json_lines(&here.join("out/rows.jsonl")));
@@ -304,21 +332,9 @@ fn rows_the_input_contract_rejects_never_reach_the_slice_and_the_others_keep_the
     }
     let steps = "  @step(\"cast\", code=\"BIGINT\")\n  \
                  @step(\"filter\", where=\"amount > 0\")";
-    let batches = ["--batch-rows-max", "7"];
-    let (_sliced_dir, sliced) = scenario(&rows, steps);
-    let output = run(&sliced, &batches);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let sliced_report = report(&output);
-    assert_eq!(sliced_report["slices"].as_array().unwrap().len(), 1);
-    let (_here_dir, here) = scenario(&rows, steps);
-    let mut in_process = batches.to_vec();
-    in_process.extend(["--isolation", "none"]);
-    let output = run(&here, &in_process);
-    assert!(output.status.success());
+    // Bound whole: its temporary folders live as long as it does.
+    let both = run_sliced_and_here(&rows, steps);
+    let (sliced, here) = (&both.sliced, &both.here);
 
     let from_slice = json_lines(&sliced.join("out/rows.jsonl"));
     assert!(
@@ -375,7 +391,7 @@ fn rows_the_input_contract_rejects_never_reach_the_slice_and_the_others_keep_the
         "rows_rejected",
         "rows_dropped",
     ] {
-        assert_eq!(sliced_report[key], report(&output)[key], "{key}");
+        assert_eq!(both.sliced_report[key], both.here_report[key], "{key}");
     }
 }
 
