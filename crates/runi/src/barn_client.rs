@@ -3,10 +3,10 @@
 //! the cluster's errors become exit codes.
 
 use anyhow::Context;
-use runink_barn::cluster::{ApiError, ApiErrorKind, BarnClient, TlsFiles};
+use runink_barn::cluster::{ApiError, ApiErrorKind, BarnClient, Consistency, TlsFiles};
 use runink_barn::{BarnError, Outcome};
 
-use crate::cli::{RemoteArgs, TlsArgs};
+use crate::cli::{HistoryArgs, TlsArgs};
 use crate::exit::Failure;
 use crate::ledger::{RemoteHistory, RunHistory, local_ledger};
 use crate::state_dir::state_dir;
@@ -40,12 +40,23 @@ pub fn client_runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(Failure::infra)
 }
 
-/// The runs of the cluster at `--server`, or of the local state folder.
-pub fn history(remote: &RemoteArgs) -> Result<Box<dyn RunHistory>, Failure> {
+/// The runs of the cluster at `--server` (read from a quorum, or from the
+/// node alone with `--stale`), or of the local state folder.
+pub fn history(args: &HistoryArgs) -> Result<Box<dyn RunHistory>, Failure> {
+    let remote = &args.remote;
     match &remote.server {
         Some(server) => {
             let client = client(server, &remote.tls)?;
-            Ok(Box::new(RemoteHistory::new(client, client_runtime()?)))
+            let consistency = if args.stale {
+                Consistency::Stale
+            } else {
+                Consistency::Linearizable
+            };
+            Ok(Box::new(RemoteHistory::new(
+                client,
+                client_runtime()?,
+                consistency,
+            )))
         }
         None => {
             let state = state_dir().map_err(Failure::infra)?;

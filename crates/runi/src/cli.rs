@@ -361,6 +361,18 @@ pub struct RemoteArgs {
 }
 
 /// `--isolation`.
+/// Where `runi runs`, `status` and `logs` read runs.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// With --server: read what the node asked holds, without asking a
+    /// quorum; it answers during an outage, but may lag behind the
+    /// cluster's latest runs.
+    #[arg(long, requires = "server")]
+    pub stale: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum IsolationArg {
     Slice,
@@ -407,7 +419,7 @@ pub struct RunsArgs {
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
     #[command(flatten)]
-    pub remote: RemoteArgs,
+    pub history: HistoryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -425,7 +437,7 @@ pub struct StatusArgs {
     #[arg(value_parser = parse_run_id)]
     pub run: u64,
     #[command(flatten)]
-    pub remote: RemoteArgs,
+    pub history: HistoryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -449,7 +461,7 @@ pub struct LogsArgs {
     #[arg(long, value_enum, default_value_t = LogLevelArg::Debug)]
     pub level: LogLevelArg,
     #[command(flatten)]
-    pub remote: RemoteArgs,
+    pub history: HistoryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]

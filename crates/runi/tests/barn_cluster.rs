@@ -659,6 +659,51 @@ async fn with_certificates_nodes_and_clients_use_mutual_tls() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_reads_of_runs_answer_without_a_quorum() {
+    let mut cluster = Cluster::new(3, 3, false);
+    cluster.start_voters();
+    cluster.leader().await;
+    let url = cluster.url(1);
+    for args in [
+        &["runs", "--server", url.as_str()][..],
+        &["runs", "--server", url.as_str(), "--stale"],
+    ] {
+        let out = runi(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Two of three gone: node 1 cannot tell what the cluster last
+    // acknowledged, but it can say what it holds.
+    cluster.kill9(2);
+    cluster.kill9(3);
+    let linearizable = runi(&["runs", "--server", &url]);
+    assert_eq!(
+        linearizable.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&linearizable.stderr)
+    );
+    for args in [
+        &["runs", "--server", url.as_str(), "--stale"][..],
+        &["status", "1", "--server", url.as_str(), "--stale"],
+        &["logs", "1", "--server", url.as_str(), "--stale"],
+    ] {
+        let out = runi(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // `status 1` and `logs 1`: no such run (the user's to fix), answered.
+        let expected = if args[0] == "runs" { 0 } else { 2 };
+        assert_eq!(out.status.code(), Some(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("no leader"), "{args:?}: {stderr}");
+    }
+    // `--stale` is about a cluster: the local state folder has no quorum.
+    let local = runi(&["runs", "--stale"]);
+    assert_eq!(local.status.code(), Some(2));
+}
+
 /// A server that is not a Barn: it answers every connection with a 404
 /// page in HTML, as a web server or a proxy would, until the test ends.
 fn foreign_server() -> u16 {

@@ -172,12 +172,33 @@ impl PeerTransport {
             grpc.unary(tonic::Request::new(request), path, codec)
                 .await
                 .map(tonic::Response::into_inner)
-                .map_err(|status| CallError::Lost(format!("`{addr}` answered {status}")))
+                .map_err(|status| {
+                    CallError::Lost(format!("`{addr}` answered: {}", status_text(&status)))
+                })
         };
         tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| CallError::Lost(format!("`{addr}` did not answer within {timeout:?}")))?
     }
+}
+
+/// A gRPC status for a message: what its code means, its message and the
+/// errors under it, each once, without Rust's debug text (tonic's own
+/// `Display` prints its source with `{:?}`).
+fn status_text(status: &Status) -> String {
+    let mut parts = vec![status.code().description().to_owned()];
+    if !status.message().is_empty() {
+        parts.push(status.message().to_owned());
+    }
+    let mut cause = std::error::Error::source(status);
+    while let Some(error) = cause {
+        let text = error.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        cause = error.source();
+    }
+    parts.join(": ")
 }
 
 impl RaftNetworkFactory<TypeConfig> for PeerTransport {
@@ -406,6 +427,22 @@ pub(crate) type WriteReply = Result<Outcome, ApiError>;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_peer_status_reads_as_words_not_debug_text() {
+        let mut status = super::Status::unavailable("tcp connect error");
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        status.set_source(std::sync::Arc::new(refused));
+        assert_eq!(
+            super::status_text(&status),
+            "The service is currently unavailable: tcp connect error: refused"
+        );
+        let bare = super::Status::unavailable("");
+        assert_eq!(
+            super::status_text(&bare),
+            "The service is currently unavailable"
+        );
+    }
+
     use super::entries_that_fit;
 
     #[test]

@@ -10,7 +10,7 @@ use crate::output::print_json;
 use crate::run_text::log_text;
 
 pub fn logs(global: &GlobalOptions, args: &LogsArgs) -> Outcome {
-    let history = history(&args.remote)?;
+    let history = history(&args.history)?;
     let id = RunId(args.run);
     let Some(mut events) = history.events(id).map_err(history_failure)? else {
         return Err(Failure::usage(unknown_run(id, history.as_ref())));

@@ -14,7 +14,7 @@ use crate::run_text::runs_table;
 
 pub fn runs(global: &GlobalOptions, args: &RunsArgs) -> Outcome {
     let filter = filter(args).map_err(Failure::usage)?;
-    let history = history(&args.remote)?;
+    let history = history(&args.history)?;
     let runs = history.runs(&filter).map_err(history_failure)?;
     if global.json {
         print_json(&runs).map_err(Failure::infra)?;

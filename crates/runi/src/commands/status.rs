@@ -13,7 +13,7 @@ use crate::output::print_json;
 use crate::run_text::status_text;
 
 pub fn status(global: &GlobalOptions, args: &StatusArgs) -> Outcome {
-    let history = history(&args.remote)?;
+    let history = history(&args.history)?;
     let id = RunId(args.run);
     let Some(run) = history.run(id).map_err(history_failure)? else {
         return Err(Failure::usage(unknown_run(id, history.as_ref())));
