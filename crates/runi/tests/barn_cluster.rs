@@ -835,6 +835,28 @@ fn bad_start_arguments_are_refused_clearly() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!std::path::Path::new(data).exists(), "{args:?} made {data}");
     }
+    // An address in use is the machine's to free; it leaves no folder either.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let args = [
+        "barn",
+        "start",
+        "--id",
+        "1",
+        "--listen",
+        &taken,
+        "--data",
+        data,
+        "--insecure",
+    ];
+    let out = runi(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on `{taken}`")),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new(data).exists(), "made {data}");
     let bad_url = runi(&["barn", "status", "--server", "ftp://h:1"]);
     assert_eq!(bad_url.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_url.stderr).contains("use http:// or https://"));

@@ -119,6 +119,7 @@ impl ClusterNode {
             )));
         }
         let tls = options.tls.as_ref().map(TlsMaterial::load).transpose()?;
+        let listener = Server::bind(&options.listen).await?;
         let folder = options.data.clone();
         let id = options.id;
         let lock_wait_ms_max = options.storage.lock_wait_ms_max;
@@ -168,8 +169,14 @@ impl ClusterNode {
             transport,
             options: net,
         });
-        let server =
-            Server::start(&options.listen, Arc::clone(&inner), tls.as_ref(), &options).await?;
+        let server = Server::start(
+            listener,
+            &options.listen,
+            Arc::clone(&inner),
+            tls.as_ref(),
+            &options,
+        )
+        .await?;
         let registration = tokio::spawn(register_self(
             Arc::clone(&inner),
             options.listen.clone(),

@@ -31,18 +31,25 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// Binds `listen`: done before the node opens its data folder, so
+    /// that an address in use leaves no folder behind.
+    pub(crate) async fn bind(listen: &str) -> Result<TcpListener, BarnError> {
+        TcpListener::bind(listen)
+            .await
+            .map_err(|source| BarnError::Listen {
+                addr: listen.to_owned(),
+                source,
+            })
+    }
+
+    /// Serves the node on `listener`, bound to `listen` by [`Server::bind`].
     pub(crate) async fn start(
+        listener: TcpListener,
         listen: &str,
         node: Arc<NodeInner>,
         tls: Option<&TlsMaterial>,
         options: &ClusterOptions,
     ) -> Result<Self, BarnError> {
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|source| BarnError::Listen {
-                addr: listen.to_owned(),
-                source,
-            })?;
         let addr = listener.local_addr().map_err(|source| BarnError::Listen {
             addr: listen.to_owned(),
             source,
