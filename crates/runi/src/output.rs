@@ -5,6 +5,10 @@
 use std::io::IsTerminal;
 
 use runink_dsl::Colour;
+use tracing::{Level, Metadata};
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::cli::{ColourChoice, GlobalOptions};
 
@@ -67,11 +71,25 @@ pub fn init_logging(global: &GlobalOptions, time: LogTime) {
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
         .with_target(false);
+    let not_expected = filter_fn(|meta| !is_expected_initialize_refusal(meta));
     let _ = match time {
         // UTC, to the microsecond (RFC 3339).
-        LogTime::Stamped => lines.try_init(),
-        LogTime::Unstamped => lines.without_time().try_init(),
+        LogTime::Stamped => lines.finish().with(not_expected).try_init(),
+        LogTime::Unstamped => lines.without_time().finish().with(not_expected).try_init(),
     };
+}
+
+/// openraft's ERROR "Can not initialize" (with the node's `last_log_id`
+/// and `vote`): every node of a new cluster asks to initialize it, and one
+/// that another node's vote reached first is refused, which the Barn takes
+/// as done (`form_or_join`). On a healthy start it is no error for anyone
+/// to act on, so it is not shown.
+fn is_expected_initialize_refusal(meta: &Metadata<'_>) -> bool {
+    meta.is_event()
+        && *meta.level() == Level::ERROR
+        && meta.target() == "openraft::engine::engine_impl"
+        && meta.fields().field("last_log_id").is_some()
+        && meta.fields().field("vote").is_some()
 }
 
 /// The word `error` for stderr, red when stderr is coloured.
@@ -104,4 +122,61 @@ pub fn print_json_line(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let text = serde_json::to_string(value)?;
     outln!("{text}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::filter::filter_fn;
+    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+    /// Counts the events that reach it.
+    struct Seen(Arc<AtomicUsize>);
+
+    impl<S: Subscriber> Layer<S> for Seen {
+        fn on_event(&self, _: &Event<'_>, _: Context<'_, S>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn shown(emit: impl FnOnce()) -> usize {
+        let seen = Arc::new(AtomicUsize::new(0));
+        let subscriber = tracing_subscriber::registry()
+            .with(filter_fn(|meta| {
+                !super::is_expected_initialize_refusal(meta)
+            }))
+            .with(Seen(Arc::clone(&seen)));
+        tracing::subscriber::with_default(subscriber, emit);
+        seen.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn only_openraft_refusing_a_second_initialize_is_hidden() {
+        let refusal = || {
+            tracing::error!(
+                target: "openraft::engine::engine_impl",
+                last_log_id = "None",
+                vote = "T1-N3:uncommitted",
+                "Can not initialize"
+            );
+        };
+        assert_eq!(shown(refusal), 0);
+        let other_openraft_error = || {
+            tracing::error!(target: "openraft::engine::engine_impl", "the log is damaged");
+        };
+        assert_eq!(shown(other_openraft_error), 1);
+        let same_fields_lower_level = || {
+            tracing::warn!(
+                target: "openraft::engine::engine_impl",
+                last_log_id = "None",
+                vote = "T1",
+                "Can not initialize"
+            );
+        };
+        assert_eq!(shown(same_fields_lower_level), 1);
+        assert_eq!(shown(|| tracing::error!("a runi error")), 1);
+    }
 }
