@@ -104,10 +104,20 @@ pub struct CheckedBatch {
 impl CheckedBatch {
     /// The rows that pass, in input order, with the contract's types.
     pub fn valid(&self) -> Result<RecordBatch, ArrowError> {
-        if self.rows_valid == self.typed.num_rows() {
+        if self.all_pass() {
             return Ok(self.typed.clone());
         }
         filter_record_batch(&self.typed, &self.passing)
+    }
+
+    /// Every typed row, and which of them pass: `None` when all do.
+    pub fn into_marked(self) -> (RecordBatch, Option<BooleanArray>) {
+        let passing = (!self.all_pass()).then_some(self.passing);
+        (self.typed, passing)
+    }
+
+    fn all_pass(&self) -> bool {
+        self.rows_valid == self.typed.num_rows()
     }
 }
 

@@ -455,11 +455,11 @@ impl Run {
                         rules.observe(&valid)?;
                         (valid, None, kept)
                     }
-                    None if checked.rows_valid == checked.typed.num_rows() => {
-                        (checked.typed, None, kept)
-                    }
                     // The first stage picks the passing rows, of the columns it needs.
-                    None => (checked.typed, Some(checked.passing), kept),
+                    None => {
+                        let (typed, passing) = checked.into_marked();
+                        (typed, passing, kept)
+                    }
                 }
             }
         };
@@ -504,9 +504,7 @@ impl Run {
                     return self.push_slice_outputs(stage_index, outputs);
                 }
             };
-            if let Some(passing) = passing.take() {
-                batch = filter_record_batch(&batch, &passing).map_err(EngineError::from)?;
-            }
+            batch = picked(batch, passing.take())?;
             let rows_in = batch.num_rows() as u64;
             self.report.steps[index].rows_in += rows_in;
             let label = format!("step {} ({})", step.number, step.label);
@@ -548,9 +546,7 @@ impl Run {
             };
             batch = output.batch;
         }
-        if let Some(passing) = passing {
-            batch = filter_record_batch(&batch, &passing).map_err(EngineError::from)?;
-        }
+        let batch = picked(batch, passing)?;
         self.write_sinks(batch, lines, source)
     }
 
@@ -1041,6 +1037,14 @@ impl Run {
         if let Some(dlq) = self.dlq.take() {
             dlq.abort();
         }
+    }
+}
+
+/// The rows of `batch` that `passing` marks; all of them when `None`.
+fn picked(batch: RecordBatch, passing: Option<BooleanArray>) -> Result<RecordBatch, EngineError> {
+    match passing {
+        None => Ok(batch),
+        Some(passing) => filter_record_batch(&batch, &passing).map_err(EngineError::from),
     }
 }
 

@@ -552,17 +552,12 @@ impl StepSlice {
             return Ok(answered);
         };
         let input = &asked.input;
-        let in_input = match &asked.sent_rows {
-            None => rows.clone(),
-            Some(sent_rows) => {
-                let picked = take(sent_rows, rows, None)?;
-                picked
-                    .as_any()
-                    .downcast_ref::<UInt32Array>()
-                    .expect("take keeps the type")
-                    .clone()
-            }
-        };
+        // `split_input_rows` checked every position against the rows sent.
+        let in_input = UInt32Array::from_iter_values(
+            rows.values()
+                .iter()
+                .map(|&row| asked.input_row(row as usize) as u32),
+        );
         let pick = Pick::new(&in_input, input.num_rows());
         let mut from_slice = answered.columns().iter();
         let mut arrays = Vec::with_capacity(self.output_schema.fields().len());

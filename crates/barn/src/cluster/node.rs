@@ -86,21 +86,18 @@ impl ClusterNode {
         }
         // Refused before the data folder is made or claimed. Port 0 (any
         // free port) is fine to listen on, not to join.
-        let listen_ok = is_listen_addr(&options.listen);
-        let join_ok = options.join.as_deref().is_none_or(is_host_port);
-        for (flag, addr, ok) in [
-            ("--listen", options.listen.as_str(), listen_ok),
-            (
-                "--join",
-                options.join.as_deref().unwrap_or_default(),
-                join_ok,
-            ),
-        ] {
-            if !ok {
-                return Err(BarnError::Config(format!(
-                    "`{flag} {addr}` is no address: a node's address is HOST:PORT, like `10.0.0.4:7004`"
-                )));
-            }
+        let no_address = |flag: &str, addr: &str| {
+            BarnError::Config(format!(
+                "`{flag} {addr}` is no address: a node's address is HOST:PORT, like `10.0.0.4:7004`"
+            ))
+        };
+        if !is_listen_addr(&options.listen) {
+            return Err(no_address("--listen", &options.listen));
+        }
+        if let Some(join) = &options.join
+            && !is_host_port(join)
+        {
+            return Err(no_address("--join", join));
         }
         if !options.peers.is_empty() && !options.peers.contains_key(&options.id) {
             return Err(BarnError::Config(format!(
