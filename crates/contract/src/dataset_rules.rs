@@ -25,7 +25,7 @@ use crate::logical_type::LogicalType;
 use crate::model::SchemaObject;
 use crate::quality::{QualityCheck, QualityRule, Severity};
 use crate::row_check::CheckError;
-use crate::unique::{SeenValues, row_fingerprints};
+use crate::unique::SeenValues;
 
 /// The verdict on one dataset rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -328,17 +328,14 @@ impl DatasetMeter {
                     seen,
                 } => {
                     let arrays: Vec<&ArrayRef> = columns.iter().map(|c| batch.column(*c)).collect();
-                    let mut duplicates = 0;
-                    for print in row_fingerprints(&arrays, n)?.into_iter().flatten() {
-                        let repeated =
-                            seen.seen_before(print)
-                                .map_err(|_| CheckError::UniqueStateFull {
-                                    column: label.clone(),
-                                    keys_max: seen.keys_max(),
-                                })?;
-                        duplicates += u64::from(repeated);
-                    }
-                    duplicates
+                    let keys = seen.row_keys(&arrays, n)?;
+                    let repeated =
+                        seen.seen_before_all(keys)
+                            .map_err(|_| CheckError::UniqueStateFull {
+                                column: label.clone(),
+                                keys_max: seen.keys_max(),
+                            })?;
+                    repeated.iter().filter(|&&repeated| repeated).count() as u64
                 }
             };
             measure.count += failing;

@@ -5,6 +5,7 @@
 
 mod canonical;
 mod column_check;
+mod counted_keys;
 mod dataset_rules;
 mod diff;
 mod error;
@@ -51,5 +52,5 @@ pub use row_check::{
 pub use strict_json::{Strict, parse_strict};
 pub use synth::{BrokenRow, SynthBatch, SynthError, SynthOptions, Synthesizer};
 pub use type_options::{Bound, BoundValue, TypeOptions};
-pub use unique::{SeenValues, SeenValuesFull, fingerprint, row_fingerprints};
+pub use unique::{RowKeys, SeenValues, SeenValuesFull};
 pub use violation::Violation;

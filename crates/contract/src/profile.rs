@@ -15,7 +15,7 @@ use regex::Regex;
 use crate::jdk_format::TemporalFormat;
 use crate::logical_type::LogicalType;
 use crate::reading::{ColumnReader, as_utf8};
-use crate::unique::{SeenValues, fingerprint};
+use crate::unique::SeenValues;
 
 /// Distinct values kept per column to decide on an enum.
 const ENUM_VALUES_TRACKED_MAX: usize = 64;
@@ -221,10 +221,7 @@ fn observe_value(stats: &mut ColumnStats, shapes: &Shapes, value: &str) {
         }
     }
     if stats.all_distinct {
-        stats.all_distinct = matches!(
-            stats.seen.seen_before(fingerprint(value.as_bytes())),
-            Ok(false)
-        );
+        stats.all_distinct = matches!(stats.seen.seen_before_text(value.as_bytes()), Ok(false));
     }
     stats.all_emails &= shapes.email.is_match(value);
     stats.all_uuids &= shapes.uuid.is_match(value);
@@ -259,10 +256,8 @@ fn observe_typed(stats: &mut ColumnStats, array: &ArrayRef) -> Result<(), ArrowE
     stats.missing += array.null_count() as u64;
     if let Some(text) = array.as_string_opt::<i32>() {
         for value in text.iter().flatten() {
-            stats.all_distinct &= matches!(
-                stats.seen.seen_before(fingerprint(value.as_bytes())),
-                Ok(false)
-            );
+            stats.all_distinct &=
+                matches!(stats.seen.seen_before_text(value.as_bytes()), Ok(false));
         }
     } else {
         stats.all_distinct = false;

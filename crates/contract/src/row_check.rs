@@ -20,7 +20,7 @@ use crate::column_check::ColumnCheck;
 use crate::finding::{Finding, RuleKind};
 use crate::model::SchemaObject;
 use crate::nested_check::{NestedCheck, nested_checks, parsed_parents, part_values};
-use crate::unique::{SeenValues, row_fingerprints};
+use crate::unique::SeenValues;
 
 /// The default bound on distinct keys remembered for `unique` and
 /// `primaryKey` columns, per key: about 0.8 GB of fingerprints.
@@ -356,10 +356,10 @@ impl RowChecker {
     ) -> Result<BooleanBuffer, CheckError> {
         let key = &mut self.keys[key_index];
         let columns: Vec<&ArrayRef> = key.columns.iter().map(|c| &typed[*c]).collect();
-        let prints = row_fingerprints(&columns, n)?;
+        let keys = key.seen.row_keys(&columns, n)?;
         let duplicate =
             key.seen
-                .seen_before_all(&prints)
+                .seen_before_all(keys)
                 .map_err(|_| CheckError::UniqueStateFull {
                     column: key.label.clone(),
                     keys_max: self.options.unique_keys_max,

@@ -1,8 +1,10 @@
 //! The run-wide memory of values already seen, for `unique` and
 //! `primaryKey` columns.
 //!
-//! Each distinct value is kept as a 64-bit xxh3 fingerprint, not as its
-//! text. Two different values share a fingerprint with probability about
+//! A single-column value shaped like most identifiers, a short text and up
+//! to nine digits, is one bit of a bitmap (`counted_keys.rs`): exact, and
+//! one probe. Any other distinct value is kept as a 64-bit xxh3
+//! fingerprint, not as its text. Two different values share a fingerprint with probability about
 //! n²/2⁶⁵ (3·10⁻⁶ for 10 million keys), in which case the later row is
 //! wrongly reported as a duplicate; ADR 005 explains the trade.
 //!
@@ -26,6 +28,8 @@
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use crate::counted_keys::{COUNTED_BYTES_MAX, CountedBit, CountedKeys};
 
 /// Keys kept whole in one sorted vector before the set is partitioned.
 const SMALL_LEN_MAX: usize = 1024;
@@ -77,6 +81,8 @@ fn stored_value(stored: &Stored) -> u64 {
 
 #[derive(Debug)]
 pub struct SeenValues {
+    /// Keys of a counted form, one bit each.
+    counted: CountedKeys,
     /// While the set is small: its fingerprints, whole and sorted.
     small: Vec<u64>,
     /// Once it is not: `2^partition_bits` sorted vectors.
@@ -88,6 +94,18 @@ pub struct SeenValues {
     keys_max: usize,
 }
 
+/// Each row's key, made by [`SeenValues::row_keys`].
+#[derive(Debug)]
+pub struct RowKeys(Vec<RowKey>);
+
+#[derive(Debug, Clone, Copy)]
+enum RowKey {
+    /// A null value, or a null among the key's columns.
+    Null,
+    Counted(CountedBit),
+    Print(u64),
+}
+
 /// The set already holds `keys_max` keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeenValuesFull;
@@ -95,6 +113,7 @@ pub struct SeenValuesFull;
 impl SeenValues {
     pub fn new(keys_max: usize) -> Self {
         Self {
+            counted: CountedKeys::new(COUNTED_BYTES_MAX),
             small: Vec::new(),
             partitions: Vec::new(),
             partition_bits: PARTITION_BITS_MIN,
@@ -104,8 +123,84 @@ impl SeenValues {
         }
     }
 
+    /// Records the value `text`; `Ok(true)` when it was seen before.
+    pub fn seen_before_text(&mut self, text: &[u8]) -> Result<bool, SeenValuesFull> {
+        let key = self.key_of_text(text);
+        self.seen_key(key)
+    }
+
+    /// One key per row for the values of `columns` taken together, as
+    /// [`SeenValues::seen_before_all`] looks them up. The same set must
+    /// always be given the same columns.
+    pub fn row_keys(&mut self, columns: &[&ArrayRef], rows: usize) -> Result<RowKeys, ArrowError> {
+        if let [single] = columns {
+            return self.single_column_keys(single, rows);
+        }
+        let keys = row_fingerprints(columns, rows)?
+            .into_iter()
+            .map(|print| print.map_or(RowKey::Null, RowKey::Print))
+            .collect();
+        Ok(RowKeys(keys))
+    }
+
+    /// A single column's keys are its values' text, so that identifiers
+    /// typed as integers are counted too.
+    fn single_column_keys(
+        &mut self,
+        column: &ArrayRef,
+        rows: usize,
+    ) -> Result<RowKeys, ArrowError> {
+        if let Some(text) = column.as_string_opt::<i32>() {
+            let keys = (0..rows)
+                .map(|row| match text.is_valid(row) {
+                    true => self.key_of_text(text.value(row).as_bytes()),
+                    false => RowKey::Null,
+                })
+                .collect();
+            return Ok(RowKeys(keys));
+        }
+        let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+        let mut scratch = Vec::new();
+        let mut keys = Vec::with_capacity(rows);
+        for row in 0..rows {
+            if column.is_null(row) {
+                keys.push(RowKey::Null);
+                continue;
+            }
+            scratch.clear();
+            write_value(&mut scratch, &formatter, row)?;
+            keys.push(self.key_of_text(&scratch));
+        }
+        Ok(RowKeys(keys))
+    }
+
+    fn key_of_text(&mut self, text: &[u8]) -> RowKey {
+        match self.counted.bit_of(text) {
+            Some(place) => RowKey::Counted(place),
+            None => RowKey::Print(fingerprint(text)),
+        }
+    }
+
+    fn seen_key(&mut self, key: RowKey) -> Result<bool, SeenValuesFull> {
+        match key {
+            RowKey::Null => Ok(false),
+            RowKey::Print(print) => self.seen_before(print),
+            RowKey::Counted(place) => {
+                if self.counted.is_set(place) {
+                    return Ok(true);
+                }
+                if self.len >= self.keys_max {
+                    return Err(SeenValuesFull);
+                }
+                self.counted.set(place);
+                self.len += 1;
+                Ok(false)
+            }
+        }
+    }
+
     /// Records `fingerprint`; `Ok(true)` when it was seen before.
-    pub fn seen_before(&mut self, fingerprint: u64) -> Result<bool, SeenValuesFull> {
+    fn seen_before(&mut self, fingerprint: u64) -> Result<bool, SeenValuesFull> {
         if self.partitions.is_empty() {
             return self.seen_before_small(fingerprint);
         }
@@ -132,35 +227,35 @@ impl SeenValues {
         Ok(false)
     }
 
-    /// [`SeenValues::seen_before`] for each fingerprint in order (`None`,
-    /// a null key, is never seen before); stops at the first that does not
-    /// fit.
-    pub fn seen_before_all(&mut self, prints: &[Option<u64>]) -> Result<Vec<bool>, SeenValuesFull> {
-        let mut seen = Vec::with_capacity(prints.len());
-        for chunk in prints.chunks(READ_AHEAD_KEYS) {
+    /// Records each row's key in order, `true` where it was seen before
+    /// (a null key never was); stops at the first that does not fit.
+    pub fn seen_before_all(&mut self, keys: RowKeys) -> Result<Vec<bool>, SeenValuesFull> {
+        let mut seen = Vec::with_capacity(keys.0.len());
+        for chunk in keys.0.chunks(READ_AHEAD_KEYS) {
             self.read_places(chunk);
-            for print in chunk {
-                seen.push(match print {
-                    Some(print) => self.seen_before(*print)?,
-                    None => false,
-                });
+            for key in chunk {
+                seen.push(self.seen_key(*key)?);
             }
         }
         Ok(seen)
     }
 
-    /// Reads where each fingerprint would be looked up (its partition and
-    /// the estimated place in it), so that the lookups find them in cache.
-    fn read_places(&self, prints: &[Option<u64>]) {
-        if self.partitions.is_empty() {
-            return;
-        }
+    /// Reads where each key would be looked up (a counted key's word; a
+    /// fingerprint's partition and estimated place in it), so that the
+    /// lookups find them in cache.
+    fn read_places(&self, keys: &[RowKey]) {
         let free_bits = 64 - self.partition_bits;
         let mut read = 0u64;
-        for print in prints.iter().flatten() {
-            let partition = &self.partitions[self.partition_of(*print)];
-            if let Some(place) = estimate(partition.len(), *print & STORED_MASK, free_bits) {
-                read ^= stored_value(&partition[place]);
+        for key in keys {
+            match *key {
+                RowKey::Counted(place) => read ^= self.counted.word(place),
+                RowKey::Print(print) if !self.partitions.is_empty() => {
+                    let partition = &self.partitions[self.partition_of(print)];
+                    if let Some(place) = estimate(partition.len(), print & STORED_MASK, free_bits) {
+                        read ^= stored_value(&partition[place]);
+                    }
+                }
+                RowKey::Print(_) | RowKey::Null => {}
             }
         }
         std::hint::black_box(read);
@@ -286,28 +381,13 @@ fn found_or_place(sorted: &[Stored], i: usize, key: u64) -> Result<usize, usize>
     }
 }
 
-pub fn fingerprint(bytes: &[u8]) -> u64 {
+fn fingerprint(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
 }
 
 /// One fingerprint per row for the values of `columns` taken together;
 /// `None` where any of them is null (nulls are never duplicates).
-pub fn row_fingerprints(
-    columns: &[&ArrayRef],
-    rows: usize,
-) -> Result<Vec<Option<u64>>, ArrowError> {
-    if let [single] = columns
-        && let Some(text) = single.as_string_opt::<i32>()
-    {
-        {
-            return Ok((0..rows)
-                .map(|row| {
-                    text.is_valid(row)
-                        .then(|| fingerprint(text.value(row).as_bytes()))
-                })
-                .collect());
-        }
-    }
+fn row_fingerprints(columns: &[&ArrayRef], rows: usize) -> Result<Vec<Option<u64>>, ArrowError> {
     let formatters: Vec<ArrayFormatter> = columns
         .iter()
         .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()))
@@ -324,11 +404,7 @@ pub fn row_fingerprints(
             let start = scratch.len();
             match column.as_string_opt::<i32>() {
                 Some(text) => scratch.extend_from_slice(text.value(row).as_bytes()),
-                None => {
-                    use std::io::Write;
-                    write!(scratch, "{}", formatter.value(row))
-                        .map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
-                }
+                None => write_value(&mut scratch, formatter, row)?,
             }
             // The length keeps ("ab", "c") apart from ("a", "bc").
             let len = (scratch.len() - start) as u32;
@@ -339,9 +415,17 @@ pub fn row_fingerprints(
     Ok(prints)
 }
 
+fn write_value(to: &mut Vec<u8>, formatter: &ArrayFormatter, row: usize) -> Result<(), ArrowError> {
+    use std::io::Write;
+    write!(to, "{}", formatter.value(row)).map_err(|e| ArrowError::ExternalError(Box::new(e)))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, StringArray};
 
     use super::*;
 
@@ -390,20 +474,89 @@ mod tests {
     #[test]
     fn a_batch_of_keys_is_seen_as_one_by_one() {
         // Past SMALL_LEN_MAX, so the batch reads ahead in partitions; keys
-        // repeat within a chunk and across chunks, and nulls are never seen.
-        let prints: Vec<Option<u64>> = (0..5000u64)
-            .map(|i| (i % 7 != 0).then(|| fingerprint(&(i % 3000).to_le_bytes())))
+        // of a counted form and others, repeated within a read-ahead chunk
+        // and across chunks; nulls are never seen.
+        let texts: Vec<Option<String>> = (0..5000u64)
+            .map(|i| {
+                (i % 7 != 0).then(|| match i % 2 {
+                    0 => format!("ORD-{:08}", i % 3000),
+                    _ => format!("key {} x", i % 3000),
+                })
+            })
             .collect();
+        let column: ArrayRef = Arc::new(StringArray::from(texts.clone()));
         let mut one_by_one = SeenValues::new(usize::MAX);
-        let expected: Vec<bool> = prints
+        let expected: Vec<bool> = texts
             .iter()
-            .map(|p| p.is_some_and(|p| one_by_one.seen_before(p).unwrap()))
+            .map(|t| {
+                t.as_ref()
+                    .is_some_and(|t| one_by_one.seen_before_text(t.as_bytes()).unwrap())
+            })
             .collect();
         let mut batch = SeenValues::new(usize::MAX);
-        assert_eq!(batch.seen_before_all(&prints), Ok(expected));
+        let keys = batch.row_keys(&[&column], texts.len()).unwrap();
+        assert_eq!(batch.seen_before_all(keys), Ok(expected));
         assert_eq!(batch.len(), one_by_one.len());
         let mut full = SeenValues::new(10);
-        assert_eq!(full.seen_before_all(&prints), Err(SeenValuesFull));
+        let keys = full.row_keys(&[&column], texts.len()).unwrap();
+        assert_eq!(full.seen_before_all(keys), Err(SeenValuesFull));
+    }
+
+    #[test]
+    fn counted_and_fingerprinted_keys_agree_with_a_plain_set() {
+        // Room for a few chunks only, so that some keys of a counted form
+        // are fingerprinted; more forms than are counted; keys that differ
+        // only in their zeros. Each key offered twice, then all again.
+        let mut seen = SeenValues {
+            counted: CountedKeys::new(3 * 8192 + 4096),
+            ..SeenValues::new(usize::MAX)
+        };
+        let mut plain = HashSet::new();
+        let key = |i: u64| match i % 5 {
+            0 => format!("ORD-{:08}", i * 7919 % 100_000_000),
+            1 => format!("{}", i * 104_729 % 1_000_000),
+            2 => format!("P{}-{}", i % 11, i % 50),
+            3 => format!("ORD-{:04}", i / 5 % 5000),
+            _ => format!("ORD-{}", i / 5 % 5000),
+        };
+        for i in 0..40_000u64 {
+            for text in [key(i), key(i / 2)] {
+                assert_eq!(
+                    seen.seen_before_text(text.as_bytes()),
+                    Ok(!plain.insert(text.clone())),
+                    "key {text}"
+                );
+            }
+        }
+        assert_eq!(seen.len(), plain.len());
+        for text in &plain {
+            assert_eq!(seen.seen_before_text(text.as_bytes()), Ok(true), "{text}");
+        }
+    }
+
+    #[test]
+    fn integer_keys_are_keyed_by_their_text_and_bounded() {
+        let column: ArrayRef = Arc::new(Int64Array::from(vec![
+            Some(4711),
+            None,
+            Some(-4711),
+            Some(4711),
+            Some(12_345_678_901),
+            Some(12_345_678_901),
+        ]));
+        let mut seen = SeenValues::new(usize::MAX);
+        let keys = seen.row_keys(&[&column], 6).unwrap();
+        assert_eq!(
+            seen.seen_before_all(keys),
+            Ok(vec![false, false, false, true, false, true])
+        );
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen.seen_before_text(b"4711"), Ok(true));
+        let mut full = SeenValues::new(1);
+        assert_eq!(full.seen_before_text(b"ORD-1"), Ok(false));
+        assert_eq!(full.seen_before_text(b"ORD-1"), Ok(true));
+        assert_eq!(full.seen_before_text(b"ORD-2"), Err(SeenValuesFull));
+        assert_eq!(full.seen_before_text(b"other"), Err(SeenValuesFull));
     }
 
     #[test]

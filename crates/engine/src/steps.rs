@@ -10,7 +10,7 @@ use arrow::buffer::BooleanBuffer;
 use arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::prelude::SessionContext;
-use runink_contract::{MaskRule, Masker, SeenValues, row_fingerprints};
+use runink_contract::{MaskRule, Masker, SeenValues};
 use runink_plan::{Step, StepKind};
 
 use crate::EngineError;
@@ -366,10 +366,10 @@ impl PlannedStep {
                 keys_max,
             } => {
                 let columns: Vec<&ArrayRef> = keys.iter().map(|k| batch.column(*k)).collect();
-                let prints = row_fingerprints(&columns, batch.num_rows())?;
+                let row_keys = seen.row_keys(&columns, batch.num_rows())?;
                 // Rows with a null key are kept: null equals nothing, so
                 // it is never seen before.
-                let seen_before = seen.seen_before_all(&prints).map_err(|_| {
+                let seen_before = seen.seen_before_all(row_keys).map_err(|_| {
                     fail(format!(
                         "more than {keys_max} distinct keys; raise `unique_keys_max`"
                     ))

@@ -24,7 +24,7 @@ use self::rng::Rng;
 use self::values::ColumnGen;
 use crate::finding::RuleKind;
 use crate::model::SchemaObject;
-use crate::unique::{SeenValues, row_fingerprints};
+use crate::unique::SeenValues;
 
 /// Times a value is drawn again before synth gives up on it.
 const ATTEMPTS_MAX: usize = 200;
@@ -343,17 +343,18 @@ impl Synthesizer {
             }
             let mut attempts = 0;
             loop {
-                let print = self.key_print(&key_columns, values, row)?;
-                let Some(print) = print else { break };
+                let typed = self.key_values(&key_columns, values, row)?;
+                let typed: Vec<&ArrayRef> = typed.iter().collect();
                 let key = &mut self.keys[key_index];
-                let seen =
-                    key.seen
-                        .seen_before(print)
-                        .map_err(|_| SynthError::UniqueStateFull {
-                            column: key.label.clone(),
-                            keys_max: self.options.unique_keys_max,
-                        })?;
-                if !seen {
+                let row_keys = key.seen.row_keys(&typed, 1)?;
+                let seen = key.seen.seen_before_all(row_keys).map_err(|_| {
+                    SynthError::UniqueStateFull {
+                        column: key.label.clone(),
+                        keys_max: self.options.unique_keys_max,
+                    }
+                })?;
+                // A null key is never seen before.
+                if seen != [true] {
                     break;
                 }
                 attempts += 1;
@@ -391,19 +392,19 @@ impl Synthesizer {
     }
 
     /// The checker's fingerprint of one row's key, from its typed values.
-    fn key_print(
+    /// The key's values of `row`, each read as its contract type.
+    fn key_values(
         &self,
         key_columns: &[usize],
         values: &[Vec<Option<String>>],
         row: usize,
-    ) -> Result<Option<u64>, SynthError> {
+    ) -> Result<Vec<ArrayRef>, SynthError> {
         let mut typed = Vec::with_capacity(key_columns.len());
         for &column in key_columns {
             let raw: ArrayRef = Arc::new(StringArray::from(vec![values[column][row].as_deref()]));
             typed.push(self.columns[column].check.reader.read(&raw)?.typed);
         }
-        let refs: Vec<&ArrayRef> = typed.iter().collect();
-        Ok(row_fingerprints(&refs, 1)?.remove(0))
+        Ok(typed)
     }
 
     /// The schema of [`Self::typed`] batches.
