@@ -1,15 +1,17 @@
-//! CSV with the `csv` crate (RFC 4180 quoting, any delimiter, quote and
-//! escape). Every column is read as text; the contract gives types later.
+//! CSV (RFC 4180 quoting, any delimiter, quote and escape), cut into
+//! records by `csv_records.rs`. Every column is read as text; the contract
+//! gives types later.
 //! A record with the wrong number of fields, invalid UTF-8 or too many
 //! bytes becomes a [`BadRecord`] with its line number; the run goes on.
 
 use std::io::BufRead;
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use super::line_starts::LineStarts;
+use super::csv_records::{CsvRecords, Record};
 use super::{BadRecord, SourceBatch};
 use crate::EngineError;
 use crate::limits::Limits;
@@ -24,12 +26,11 @@ pub struct CsvOptions {
 }
 
 pub struct CsvReader {
-    reader: csv::Reader<LineStarts<Box<dyn BufRead + Send>>>,
+    records: CsvRecords,
     schema: SchemaRef,
     uri: String,
     batch_rows_max: usize,
     record_bytes_max: usize,
-    record: csv::ByteRecord,
     /// Per column, the text bytes of the last batch: the next batch's
     /// buffers start that large (plus an eighth), so they are not grown
     /// (copied) again and again while it is read.
@@ -50,23 +51,23 @@ impl CsvReader {
         limits: &Limits,
     ) -> Result<Self, EngineError> {
         skip_bom(&mut input).map_err(|e| EngineError::read(uri, e))?;
-        let boxed: Box<dyn BufRead + Send> = Box::new(input);
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(options.delimiter)
-            .quote(options.quote)
-            .escape(options.escape)
-            .double_quote(options.escape.is_none())
-            .has_headers(options.header)
-            .flexible(true)
-            .from_reader(LineStarts::new(boxed).bounding_records(limits.record_bytes_max as u64));
+        let mut records = CsvRecords::new(
+            Box::new(input),
+            options.delimiter,
+            options.quote,
+            options.escape,
+            limits.record_bytes_max as u64,
+        );
         let names: Vec<String> = if options.header {
-            let header = reader
-                .byte_headers()
+            let header = records
+                .next_record()
                 .map_err(|e| EngineError::read(uri, e))?;
-            header
-                .iter()
-                .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-                .collect()
+            header.map_or_else(Vec::new, |header| {
+                header
+                    .fields()
+                    .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+                    .collect()
+            })
         } else if let Some(columns) = columns {
             columns.to_vec()
         } else {
@@ -85,12 +86,11 @@ impl CsvReader {
             .map(|n| Field::new(n, DataType::Utf8, true))
             .collect();
         Ok(Self {
-            reader,
+            records,
             schema: Arc::new(Schema::new(fields)),
             uri: uri.to_owned(),
             batch_rows_max: limits.batch_rows_max,
             record_bytes_max: limits.record_bytes_max,
-            record: csv::ByteRecord::new(),
             column_bytes: vec![limits.batch_rows_max * FIRST_VALUE_BYTES; names.len()],
             done: false,
         })
@@ -105,7 +105,6 @@ impl CsvReader {
         if self.done {
             return Ok(None);
         }
-        let width = self.schema.fields().len();
         let mut builders: Vec<StringBuilder> = self
             .column_bytes
             .iter()
@@ -114,41 +113,34 @@ impl CsvReader {
         let mut lines = Vec::with_capacity(self.batch_rows_max);
         let mut bad = Vec::new();
         while lines.len() < self.batch_rows_max {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.record)
-                .map_err(|e| EngineError::read(&self.uri, e))?;
-            if !more {
+            let Some(record) = self
+                .records
+                .next_record()
+                .map_err(|e| EngineError::read(&self.uri, e))?
+            else {
                 self.done = true;
                 break;
-            }
-            let next_record = self.reader.position().byte();
-            self.reader.get_mut().record_ended(next_record);
-            let offset = self.record.position().map_or(0, csv::Position::byte);
-            let line = self.reader.get_mut().line_at(offset);
-            let text = match self.record_text(width) {
+            };
+            let text = match record_text(&record, &self.schema, self.record_bytes_max) {
                 Ok(text) => text,
                 Err(problem) => {
                     bad.push(BadRecord {
-                        line,
+                        line: record.line,
                         message: problem,
-                        fields: self.readable_fields(),
+                        fields: readable_fields(&record, &self.schema),
                     });
                     continue;
                 }
             };
             for (index, builder) in builders.iter_mut().enumerate() {
-                let range = self
-                    .record
-                    .range(index)
-                    .expect("record_text checked the field count");
+                let range: Range<usize> = record.range(index);
                 if range.is_empty() {
                     builder.append_null();
                 } else {
                     builder.append_value(&text[range]);
                 }
             }
-            lines.push(line);
+            lines.push(record.line);
         }
         if lines.is_empty() && bad.is_empty() {
             return Ok(None);
@@ -161,7 +153,7 @@ impl CsvReader {
             .map(|b| Arc::new(b.finish()) as ArrayRef)
             .collect();
         let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
-        let bytes_read = self.reader.position().byte();
+        let bytes_read = self.records.bytes_read();
         Ok(Some(SourceBatch {
             batch,
             lines,
@@ -169,47 +161,47 @@ impl CsvReader {
             bytes_read,
         }))
     }
+}
 
-    /// The record's text, once it has `width` fields, fits the byte bound
-    /// and is UTF-8 (field boundaries are ASCII, so every field is too);
-    /// otherwise what is wrong with it.
-    fn record_text(&self, width: usize) -> Result<&str, String> {
-        let record = &self.record;
-        if record.len() != width {
-            return Err(format!("expected {width} fields, found {}", record.len()));
-        }
-        if record.as_slice().len() > self.record_bytes_max {
-            return Err(format!(
-                "the record is longer than {} bytes (`record_bytes_max`)",
-                self.record_bytes_max
-            ));
-        }
-        std::str::from_utf8(record.as_slice()).map_err(|_| {
-            let at = record
-                .iter()
-                .position(|f| std::str::from_utf8(f).is_err())
-                .unwrap_or(0);
-            format!(
-                "field `{}` is not valid UTF-8",
-                self.schema.field(at).name()
+/// The record's text, once it has a field for each column, fits the byte
+/// bound and is UTF-8 (field boundaries are ASCII, so every field is too);
+/// otherwise what is wrong with it.
+fn record_text<'a>(
+    record: &Record<'a>,
+    schema: &Schema,
+    record_bytes_max: usize,
+) -> Result<&'a str, String> {
+    let width = schema.fields().len();
+    if record.len() != width {
+        return Err(format!("expected {width} fields, found {}", record.len()));
+    }
+    if record.bytes.len() > record_bytes_max {
+        return Err(format!(
+            "the record is longer than {record_bytes_max} bytes (`record_bytes_max`)"
+        ));
+    }
+    std::str::from_utf8(record.bytes).map_err(|_| {
+        let at = record
+            .fields()
+            .position(|f| std::str::from_utf8(f).is_err())
+            .unwrap_or(0);
+        format!("field `{}` is not valid UTF-8", schema.field(at).name())
+    })
+}
+
+/// The record's fields under the header's names, as far as both go.
+fn readable_fields(record: &Record, schema: &Schema) -> Vec<(String, Option<String>)> {
+    schema
+        .fields()
+        .iter()
+        .zip(record.fields())
+        .map(|(f, v)| {
+            (
+                f.name().clone(),
+                (!v.is_empty()).then(|| String::from_utf8_lossy(v).into_owned()),
             )
         })
-    }
-
-    /// The record's fields under the header's names, as far as both go.
-    fn readable_fields(&self) -> Vec<(String, Option<String>)> {
-        self.schema
-            .fields()
-            .iter()
-            .zip(self.record.iter())
-            .map(|(f, v)| {
-                (
-                    f.name().clone(),
-                    (!v.is_empty()).then(|| String::from_utf8_lossy(v).into_owned()),
-                )
-            })
-            .collect()
-    }
+        .collect()
 }
 
 /// Every column needs a name, and a name of its own: contracts, steps

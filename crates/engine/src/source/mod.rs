@@ -3,9 +3,9 @@
 //! from, plus the records it could not read, which go to the DLQ.
 
 mod csv_reader;
+mod csv_records;
 mod json_line;
 mod jsonl_reader;
-mod line_starts;
 mod open;
 mod pump;
 mod typed_reader;
