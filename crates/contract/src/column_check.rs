@@ -73,9 +73,35 @@ impl CompiledBound {
 
 #[derive(Debug, Clone)]
 pub(crate) enum ValueSet {
-    Text(HashSet<String>),
+    Text(TextSet),
     /// Numbers compare by value, so `1` and `1.0` are the same.
     Number(Vec<f64>),
+}
+
+/// Up to this many allowed texts are compared one by one: faster than
+/// hashing the value, for the short lists contracts mostly give.
+const TEXT_SET_SCAN_MAX: usize = 8;
+
+#[derive(Debug, Clone)]
+pub(crate) enum TextSet {
+    Few(Vec<String>),
+    Many(HashSet<String>),
+}
+
+impl TextSet {
+    fn new(values: &[String]) -> Self {
+        match values.len() <= TEXT_SET_SCAN_MAX {
+            true => Self::Few(values.to_vec()),
+            false => Self::Many(values.iter().cloned().collect()),
+        }
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        match self {
+            Self::Few(texts) => texts.iter().any(|text| text == value),
+            Self::Many(texts) => texts.contains(value),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -548,7 +574,7 @@ fn list_text(values: &Option<(ValueSet, Vec<String>)>) -> String {
 
 pub(crate) fn value_set(kind: LogicalType, values: &[String]) -> Result<ValueSet, String> {
     if !kind.is_numeric() {
-        return Ok(ValueSet::Text(values.iter().cloned().collect()));
+        return Ok(ValueSet::Text(TextSet::new(values)));
     }
     values
         .iter()
@@ -675,4 +701,24 @@ fn fixed_offset_seconds(zone: &str) -> Option<i32> {
     }
     let format = TemporalFormat::compile("XXX").ok()?;
     format.parse(zone)?.offset_seconds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_set_scanned_or_hashed_holds_exactly_its_values() {
+        for count in [0, 1, 3, TEXT_SET_SCAN_MAX, TEXT_SET_SCAN_MAX + 1, 40] {
+            let values: Vec<String> = (0..count).map(|i| format!("v{i}")).collect();
+            let set = TextSet::new(&values);
+            assert_eq!(matches!(set, TextSet::Few(_)), count <= TEXT_SET_SCAN_MAX);
+            for value in &values {
+                assert!(set.contains(value), "{value} of {count}");
+            }
+            for absent in ["", "v", &format!("v{count}"), "V0", "v0 "] {
+                assert!(!set.contains(absent), "{absent} of {count}");
+            }
+        }
+    }
 }
