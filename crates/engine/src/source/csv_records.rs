@@ -342,7 +342,15 @@ fn split_record(
 ) -> Option<usize> {
     content.clear();
     ends.clear();
+    // The fields before the first quote or line end hold neither: one
+    // pass cuts them at each delimiter. The rest, field by field.
+    let plain = memchr::memchr3(quote, b'\n', b'\r', rest)?;
     let mut at = 0;
+    for delimiter_at in memchr::memchr_iter(delimiter, &rest[..plain]) {
+        content.extend_from_slice(&rest[at..delimiter_at]);
+        ends.push(content.len());
+        at = delimiter_at + 1;
+    }
     loop {
         // At the start of a field.
         if *rest.get(at)? == quote {
