@@ -129,12 +129,10 @@ impl Masker {
     }
 
     fn hash_into(&self, value: &str, hex: &mut [u8; 64]) {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut hasher = self.salted.clone();
         hasher.update(value.as_bytes());
-        for (i, byte) in hasher.finalize().iter().enumerate() {
-            hex[2 * i] = DIGITS[usize::from(byte >> 4)];
-            hex[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(hasher.finalize()) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
         }
     }
 
@@ -157,6 +155,18 @@ impl Masker {
         String::from_utf8(plain).map_err(|_| MaskError::WrongKey(token.to_owned()))
     }
 }
+
+/// Each byte's two lower-case hex digits: one lookup a byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0x0f]];
+        byte += 1;
+    }
+    pairs
+};
 
 /// One token; the cipher (its key schedule) is made once per column.
 fn tokenize_with(cipher: &mut Aes256Siv, value: &str) -> String {
