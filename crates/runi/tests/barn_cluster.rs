@@ -789,7 +789,7 @@ fn bad_start_arguments_are_refused_clearly() {
     let data = dir.path().join("d");
     let data = data.to_str().unwrap();
     // (where node 1 listens, the other arguments, what the error says)
-    let cases: [(&str, &[&str], &str); 7] = [
+    let cases: [(&str, &[&str], &str); 9] = [
         ("127.0.0.1:0", &[], "--insecure"),
         (
             "nohost",
@@ -800,6 +800,16 @@ fn bad_start_arguments_are_refused_clearly() {
             "127.0.0.1:0",
             &["--insecure", "--peers", "1=x"],
             "not HOST:PORT",
+        ),
+        (
+            "127.0.0.1:0",
+            &["--insecure", "--peers", "1=127.0.0.1:9,2=h:port"],
+            "`h:port` is not HOST:PORT",
+        ),
+        (
+            "127.0.0.1:0",
+            &["--insecure", "--peers", "1=127.0.0.1:9,2=:9"],
+            "`:9` is not HOST:PORT",
         ),
         (
             "127.0.0.1:0",

@@ -132,7 +132,7 @@ impl NodeInner {
 
 /// `HOST:PORT`, the port between 1 and 65535 and the host not empty
 /// (an IPv6 address in brackets).
-pub(crate) fn is_host_port(addr: &str) -> bool {
+pub fn is_host_port(addr: &str) -> bool {
     port_of(addr).is_some_and(|port| port > 0)
 }
 

@@ -43,6 +43,7 @@ pub use api_types::{
 pub use certs::{IssuedCert, development_certs};
 pub use client::BarnClient;
 pub use handle::NodeHandle;
+pub use members::is_host_port;
 pub use node::ClusterNode;
 pub use openapi::{PATHS as OPENAPI_PATHS, document as openapi_document};
 pub use options::{ClusterOptions, NetLimits, Placing, RaftTiming, TlsFiles, WriteBatching};

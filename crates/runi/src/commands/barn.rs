@@ -61,8 +61,10 @@ fn parse_peers(peers: &[String]) -> anyhow::Result<BTreeMap<u64, String>> {
             .ok()
             .filter(|id| *id > 0)
             .ok_or_else(|| anyhow!("`--peers {peer}`: `{id}` is not a node id (1 or more)"))?;
-        if addr.is_empty() || !addr.contains(':') {
-            anyhow::bail!("`--peers {peer}`: `{addr}` is not HOST:PORT");
+        if !runink_barn::cluster::is_host_port(addr) {
+            anyhow::bail!(
+                "`--peers {peer}`: `{addr}` is not HOST:PORT (a host, and a port from 1 to 65535)"
+            );
         }
         if map.insert(id, addr.to_owned()).is_some() {
             anyhow::bail!("`--peers` names node `{id}` twice");
