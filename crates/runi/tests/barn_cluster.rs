@@ -783,6 +783,37 @@ fn path_of(path: &std::path::Path) -> String {
     path.display().to_string()
 }
 
+/// A folder with a node's lock file but not its store lost the node's log
+/// and votes: the node is not started afresh under its old id.
+#[test]
+fn a_node_whose_store_is_gone_is_not_started_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("barn.lock"), "").unwrap();
+    let data_arg = path_of(&data);
+    let args = [
+        "barn",
+        "start",
+        "--id",
+        "3",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        &data_arg,
+        "--insecure",
+    ];
+    let out = runi(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("has `barn.lock` but not `barn.redb`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("runi barn remove --id 3"), "{stderr}");
+    assert!(!data.join("barn.redb").exists(), "a fresh store was made");
+}
+
 #[test]
 fn bad_start_arguments_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();

@@ -115,6 +115,7 @@ impl ClusterNode {
                 options.id, options.listen
             )));
         }
+        refuse_lost_store(&options.data, options.id)?;
         let tls = options.tls.as_ref().map(TlsMaterial::load).transpose()?;
         let listener = Server::bind(&options.listen).await?;
         let folder = options.data.clone();
@@ -547,4 +548,24 @@ fn server_state(state: ServerState) -> &'static str {
         ServerState::Learner => "learner",
         ServerState::Shutdown => "shutdown",
     }
+}
+
+/// A folder that has the lock file a node's store is opened under, but not
+/// the store, held a node whose store is gone: its log and its votes went
+/// with it. Started afresh under the same id, the node could vote a second
+/// time in a term it already voted in, and two leaders could be elected.
+fn refuse_lost_store(folder: &std::path::Path, id: u64) -> Result<(), BarnError> {
+    let lock_path = folder.join(crate::lock::LOCK_FILE);
+    let store_path = folder.join(store::DB_FILE);
+    if lock_path.exists() && !store_path.exists() {
+        return Err(BarnError::Config(format!(
+            "`{}` has `{}` but not `{}`: a node kept its store here and the store is gone. Restore `{}` from a backup; or remove node {id} from the cluster (`runi barn remove --id {id} --server HOST:PORT` of a running node), empty the folder and add it back as a new node (`--join`). If no node ever started here, delete `{}`",
+            folder.display(),
+            crate::lock::LOCK_FILE,
+            store::DB_FILE,
+            store::DB_FILE,
+            lock_path.display(),
+        )));
+    }
+    Ok(())
 }
