@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use runink_barn::{ContractRole, EventLevel, OutputKind, Run, RunEvent};
 
-/// `2026-11-26T11:28:01.123Z`, or `-` for no time.
+/// `2026-11-26T11:28:01.123Z`, or `-` for no time. A record's time past
+/// what a calendar shows (a damaged or forged record) is said to be one.
 pub fn time_text(at_ms: Option<u64>) -> String {
     let Some(at_ms) = at_ms else {
         return "-".into();
@@ -15,7 +16,7 @@ pub fn time_text(at_ms: Option<u64>) -> String {
         .ok()
         .and_then(chrono::DateTime::from_timestamp_millis)
         .map_or_else(
-            || format!("{at_ms} ms"),
+            || format!("(no date: {at_ms} ms after 1970)"),
             |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         )
 }
@@ -36,7 +37,15 @@ pub fn duration_text(run: &Run) -> String {
 /// The table of `runi runs`, one run per line, newest first as given.
 pub fn runs_table(runs: &[Run]) -> String {
     let header = [
-        "RUN", "STATUS", "SCENARIO", "HERD", "STARTED", "DURATION", "IN", "OUT", "REJECTED",
+        "RUN",
+        "STATUS",
+        "SCENARIO",
+        "HERD",
+        "SUBMITTED",
+        "DURATION",
+        "IN",
+        "OUT",
+        "REJECTED",
     ];
     let rows: Vec<[String; 9]> = runs
         .iter()
@@ -46,7 +55,9 @@ pub fn runs_table(runs: &[Run]) -> String {
                 run.status.to_string(),
                 one_line(&run.scenario),
                 run.herd.to_string(),
-                time_text(run.started_at_ms.or(Some(run.submitted_at_ms))),
+                // Every run has been submitted; a queued or refused one
+                // has not started, and its duration says `-`.
+                time_text(Some(run.submitted_at_ms)),
                 duration_text(run),
                 run.counts.rows_in.to_string(),
                 run.counts.rows_out.to_string(),
@@ -294,10 +305,24 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "RUN  STATUS     SCENARIO            HERD     STARTED                   DURATION  IN  OUT  REJECTED",
+                "RUN  STATUS     SCENARIO            HERD     SUBMITTED                 DURATION  IN  OUT  REJECTED",
                 "12   succeeded  a much longer name  default  2025-11-26T11:28:01.000Z  0.042 s   24  19   5",
                 "3    succeeded  orders              default  2025-11-26T11:28:01.000Z  0.042 s   24  19   5",
             ]
+        );
+    }
+
+    #[test]
+    fn a_run_is_listed_by_when_it_was_submitted() {
+        let mut queued = run(7, "orders");
+        queued.submitted_at_ms = 1_764_156_400_000;
+        queued.started_at_ms = None;
+        queued.finished_at_ms = None;
+        let table = runs_table(&[queued]);
+        assert!(table.contains("2025-11-26T11:26:40.000Z  -"), "{table}");
+        assert_eq!(
+            time_text(Some(u64::MAX)),
+            "(no date: 18446744073709551615 ms after 1970)"
         );
     }
 
