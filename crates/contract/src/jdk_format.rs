@@ -7,7 +7,7 @@
 //! may be left over. The pattern is compiled once; parsing a value walks
 //! its bytes with no allocation.
 
-use chrono::NaiveDate;
+use crate::calendar;
 
 /// One piece of a compiled pattern.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,14 +190,18 @@ impl TemporalFormat {
         }
         let date = match (year, month, day) {
             (Some(y), Some(m), Some(d)) => {
-                NaiveDate::from_ymd_opt(y, m, d)?;
+                if !calendar::is_day(y, m, d) {
+                    return None;
+                }
                 Some((y, m, d))
             }
             (None, None, None) => None,
             // A pattern with a year but no day (`yyyy-MM`) means the first.
             (Some(y), m, d) => {
                 let (m, d) = (m.unwrap_or(1), d.unwrap_or(1));
-                NaiveDate::from_ymd_opt(y, m, d)?;
+                if !calendar::is_day(y, m, d) {
+                    return None;
+                }
                 Some((y, m, d))
             }
             _ => return None,

@@ -3,6 +3,7 @@
 //! enforcement of row rules over Arrow record batches, and the pure cores
 //! of the contract commands: `diff`, `infer` (with `profile`) and `synth`.
 
+mod calendar;
 mod canonical;
 mod column_check;
 mod counted_keys;

@@ -13,8 +13,8 @@ use arrow::buffer::BooleanBuffer;
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, Float64Type};
 use arrow::error::ArrowError;
-use chrono::NaiveDate;
 
+use crate::calendar;
 use crate::jdk_format::{TemporalFormat, TemporalParts};
 use crate::logical_type::LogicalType;
 
@@ -179,9 +179,7 @@ fn carries_zone(text: &str) -> bool {
 
 fn days(parts: TemporalParts) -> Option<i32> {
     let (y, m, d) = parts.date?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
-    let date = NaiveDate::from_ymd_opt(y, m, d)?;
-    i32::try_from(date.signed_duration_since(epoch).num_days()).ok()
+    calendar::days_from_epoch(y, m, d)
 }
 
 fn time_micros(parts: TemporalParts) -> Option<i64> {
