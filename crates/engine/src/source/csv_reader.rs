@@ -5,7 +5,6 @@
 //! bytes becomes a [`BadRecord`] with its line number; the run goes on.
 
 use std::io::BufRead;
-use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
@@ -133,7 +132,7 @@ impl CsvReader {
                 }
             };
             for (index, builder) in builders.iter_mut().enumerate() {
-                let range: Range<usize> = record.range(index);
+                let range = record.range(index);
                 if range.is_empty() {
                     builder.append_null();
                 } else {

@@ -59,15 +59,6 @@ pub struct CsvRecords {
     streamed: Vec<u8>,
     /// Where each field of the last record ends in its content.
     ends: Vec<usize>,
-    last: Last,
-}
-
-/// Where the last record's content is.
-#[derive(Clone, Copy)]
-enum Last {
-    None,
-    Split,
-    Streamed { len: usize },
 }
 
 /// One record: its fields' bytes and the line it starts on.
@@ -152,7 +143,6 @@ impl CsvRecords {
             content: Vec::with_capacity(CONTENT_FIRST_BYTES),
             streamed: vec![0; CONTENT_FIRST_BYTES],
             ends: Vec::with_capacity(FIELDS_FIRST),
-            last: Last::None,
         }
     }
 
@@ -167,13 +157,13 @@ impl CsvRecords {
             Some(line) => line,
             None => return Ok(None),
         };
-        if !(self.read_in_buffer()? || self.read_streamed()?) {
-            return Ok(None);
-        }
-        let bytes = match self.last {
-            Last::Split => &self.content[..],
-            Last::Streamed { len } => &self.streamed[..len],
-            Last::None => return Ok(None),
+        let bytes = if self.read_in_buffer()? {
+            &self.content[..]
+        } else {
+            match self.read_streamed()? {
+                Some(len) => &self.streamed[..len],
+                None => return Ok(None),
+            }
         };
         Ok(Some(Record {
             line,
@@ -196,8 +186,9 @@ impl CsvRecords {
         }
     }
 
-    /// Reads a record that is whole in the buffer, refilling it once it
-    /// has been read to its end; `false` (consuming nothing) when the
+    /// Reads a record that is whole in the buffer into `content`,
+    /// refilling the buffer once it has been read to its end; `false`
+    /// (consuming nothing) when the
     /// record is not whole in a full buffer or at the end of the input,
     /// or an escape character is set.
     fn read_in_buffer(&mut self) -> io::Result<bool> {
@@ -216,7 +207,6 @@ impl CsvRecords {
             match split {
                 Some(len) => {
                     self.consume(len);
-                    self.last = Last::Split;
                     return Ok(true);
                 }
                 None if self.at_eof || (self.start == 0 && self.end == self.buffer.len()) => {
@@ -229,8 +219,10 @@ impl CsvRecords {
         }
     }
 
-    /// Reads one record with `csv_core`, streaming through the buffer.
-    fn read_streamed(&mut self) -> io::Result<bool> {
+    /// Reads one record with `csv_core`, streaming through the buffer;
+    /// the length of its content in `streamed`, or `None` at the end of
+    /// the input.
+    fn read_streamed(&mut self) -> io::Result<Option<usize>> {
         let line = self.line;
         let (mut out, mut fields, mut record_bytes) = (0, 0, 0u64);
         self.ends.resize(self.ends.capacity().max(FIELDS_FIRST), 0);
@@ -269,10 +261,9 @@ impl CsvRecords {
                 }
                 ReadRecordResult::Record => {
                     self.ends.truncate(fields);
-                    self.last = Last::Streamed { len: out };
-                    return Ok(true);
+                    return Ok(Some(out));
                 }
-                ReadRecordResult::End => return Ok(false),
+                ReadRecordResult::End => return Ok(None),
             }
         }
     }
@@ -307,7 +298,6 @@ impl CsvRecords {
             self.buffer.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
-            self.last = Last::None;
         }
         if self.end == self.buffer.len() {
             return Ok(false);
