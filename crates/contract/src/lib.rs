@@ -43,7 +43,7 @@ pub use infer::{InferOptions, InferredColumn, contract_yaml, infer_columns};
 pub use jdk_format::TemporalFormat;
 pub use known_valid::{assume_valid, found_valid};
 pub use logical_type::LogicalType;
-pub use mask::{MaskError, MaskKeys, Masker, REDACTED, TOKEN_KEY_BYTES};
+pub use mask::{DIGEST_BYTES, MaskError, MaskKeys, Masker, REDACTED, TOKEN_KEY_BYTES, hex_digests};
 pub use model::{Column, Contract, MaskRule, SchemaObject};
 pub use profile::{ColumnStats, Profiler, TypeCandidate};
 pub use quality::{Operator, QualityCheck, QualityRule, Severity};

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use aes_siv::KeyInit;
 use aes_siv::siv::Aes256Siv;
-use arrow::array::{Array, ArrayRef, StringArray, StringBuilder};
+use arrow::array::{Array, ArrayRef, FixedSizeBinaryArray, StringArray};
+use arrow::buffer::{Buffer, OffsetBuffer};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use arrow::error::ArrowError;
@@ -28,6 +29,9 @@ pub const REDACTED: &str = "***";
 const TOKEN_PREFIX: &str = "tok_";
 /// AES-256-SIV takes two 256-bit keys.
 pub const TOKEN_KEY_BYTES: usize = 64;
+/// Bytes of a `hash` mask's SHA-256 digest; its text has twice as many
+/// hex digits.
+pub const DIGEST_BYTES: usize = 32;
 
 /// A herd's masking secrets.
 #[derive(Clone)]
@@ -78,17 +82,13 @@ impl Masker {
         if rule == MaskRule::None {
             return Ok(Arc::clone(values));
         }
-        let text = cast(values, &DataType::Utf8)?;
-        let text = text
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(|| ArrowError::CastError("expected text after cast".to_owned()))?;
+        let text = text_of(values)?;
         Ok(Arc::new(match rule {
             MaskRule::Redact => text
                 .iter()
                 .map(|v| v.map(|_| REDACTED))
                 .collect::<StringArray>(),
-            MaskRule::Hash => self.hash_column(text),
+            MaskRule::Hash => hex_digests(&self.digest_column(&text))?,
             MaskRule::Tokenize => {
                 let mut cipher = self.cipher();
                 text.iter()
@@ -99,13 +99,21 @@ impl Masker {
         }))
     }
 
+    /// The `hash` mask of a whole column as its raw digests: what
+    /// [`hex_digests`] turns into the mask's text. Half the bytes of the
+    /// text, for a slice to send its parent.
+    pub fn digests(&self, values: &ArrayRef) -> Result<FixedSizeBinaryArray, MaskError> {
+        let text = text_of(values)?;
+        Ok(self.digest_column(&text))
+    }
+
     /// Masks one value, for the DLQ's copy of a rejected value.
     pub fn mask_value(&self, rule: MaskRule, value: &str) -> String {
         match rule {
             MaskRule::None => value.to_owned(),
             MaskRule::Redact => REDACTED.to_owned(),
             MaskRule::Hash => {
-                let mut hex = [0u8; 64];
+                let mut hex = [0u8; 2 * DIGEST_BYTES];
                 self.hash_into(value, &mut hex);
                 String::from_utf8_lossy(&hex).into_owned()
             }
@@ -113,25 +121,30 @@ impl Masker {
         }
     }
 
-    fn hash_column(&self, text: &StringArray) -> StringArray {
-        let mut builder = StringBuilder::with_capacity(text.len(), text.len() * 64);
-        let mut hex = [0u8; 64];
+    fn digest_column(&self, text: &StringArray) -> FixedSizeBinaryArray {
+        let mut digests = Vec::with_capacity(text.len() * DIGEST_BYTES);
         for value in text {
             match value {
-                Some(v) => {
-                    self.hash_into(v, &mut hex);
-                    builder.append_value(std::str::from_utf8(&hex).expect("hex digits are ASCII"));
-                }
-                None => builder.append_null(),
+                Some(v) => digests.extend_from_slice(&self.digest(v)),
+                // A null's slot is there all the same, unread.
+                None => digests.extend_from_slice(&[0; DIGEST_BYTES]),
             }
         }
-        builder.finish()
+        FixedSizeBinaryArray::new(
+            DIGEST_BYTES as i32,
+            Buffer::from_vec(digests),
+            text.nulls().cloned(),
+        )
     }
 
-    fn hash_into(&self, value: &str, hex: &mut [u8; 64]) {
+    fn digest(&self, value: &str) -> [u8; DIGEST_BYTES] {
         let mut hasher = self.salted.clone();
         hasher.update(value.as_bytes());
-        for (pair, byte) in hex.chunks_exact_mut(2).zip(hasher.finalize()) {
+        hasher.finalize().into()
+    }
+
+    fn hash_into(&self, value: &str, hex: &mut [u8; 2 * DIGEST_BYTES]) {
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(self.digest(value)) {
             pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
         }
     }
@@ -154,6 +167,50 @@ impl Masker {
             .map_err(|_| MaskError::WrongKey(token.to_owned()))?;
         String::from_utf8(plain).map_err(|_| MaskError::WrongKey(token.to_owned()))
     }
+}
+
+/// The `hash` mask's text of raw digests ([`Masker::digests`]): each
+/// digest as lowercase hex digits; nulls stay null. Any bytes make valid
+/// text, so digests from a process that is not trusted are safe to turn.
+pub fn hex_digests(digests: &FixedSizeBinaryArray) -> Result<StringArray, MaskError> {
+    if digests.value_length() != DIGEST_BYTES as i32 {
+        return Err(ArrowError::InvalidArgumentError(format!(
+            "digests of {} bytes, not {DIGEST_BYTES}",
+            digests.value_length()
+        ))
+        .into());
+    }
+    let mut text = Vec::with_capacity(digests.len() * 2 * DIGEST_BYTES);
+    let mut offsets = Vec::with_capacity(digests.len() + 1);
+    offsets.push(0i32);
+    for row in 0..digests.len() {
+        if digests.is_valid(row) {
+            for byte in digests.value(row) {
+                text.extend_from_slice(&HEX_PAIRS[usize::from(*byte)]);
+            }
+        }
+        let end = i32::try_from(text.len()).map_err(|_| {
+            ArrowError::InvalidArgumentError(format!(
+                "{} digests are more text than one column holds",
+                digests.len()
+            ))
+        })?;
+        offsets.push(end);
+    }
+    Ok(StringArray::try_new(
+        OffsetBuffer::new(offsets.into()),
+        Buffer::from_vec(text),
+        digests.nulls().cloned(),
+    )?)
+}
+
+/// A column of any type as text: what masks work on.
+fn text_of(values: &ArrayRef) -> Result<StringArray, ArrowError> {
+    cast(values, &DataType::Utf8)?
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .ok_or_else(|| ArrowError::CastError("expected text after cast".to_owned()))
 }
 
 /// Each byte's two lower-case hex digits: one lookup a byte.
@@ -204,6 +261,36 @@ mod tests {
             masker("runi-bench-salt-v1", 0).mask_value(MaskRule::Hash, "a@b.c"),
             expected
         );
+    }
+
+    #[test]
+    fn digests_turn_into_the_hash_masks_text() {
+        let herd = masker("runi-bench-salt-v1", 0);
+        let values = column(vec![Some("a@b.c"), None, Some("")]);
+        let digests = herd.digests(&values).unwrap();
+        assert_eq!(digests.value_length(), DIGEST_BYTES as i32);
+        let text = hex_digests(&digests).unwrap();
+        let masked = herd.mask(MaskRule::Hash, &values).unwrap();
+        assert_eq!(
+            &text,
+            masked.as_any().downcast_ref::<StringArray>().unwrap()
+        );
+        assert!(text.is_null(1));
+        assert_eq!(
+            text.value(2),
+            format!("{:x}", Sha256::digest(b"runi-bench-salt-v1"))
+        );
+        // Numbers are hashed as their text, as the mask does.
+        let numbers: ArrayRef = Arc::new(arrow::array::Int64Array::from(vec![42]));
+        let text = hex_digests(&herd.digests(&numbers).unwrap()).unwrap();
+        assert_eq!(text.value(0), herd.mask_value(MaskRule::Hash, "42"));
+    }
+
+    #[test]
+    fn digests_of_another_width_are_refused() {
+        let short = FixedSizeBinaryArray::try_from_iter([[1u8; 16]].into_iter()).unwrap();
+        let error = hex_digests(&short).unwrap_err().to_string();
+        assert!(error.contains("digests of 16 bytes, not 32"), "{error}");
     }
 
     #[test]

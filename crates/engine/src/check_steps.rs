@@ -127,6 +127,7 @@ fn check_built_in_steps(
             isolation: Isolation::None,
         },
         slices: &plan.slices,
+        digests: &[],
     };
     let mut schema = checker.output_schema();
     for step in &plan.steps {

@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use runink_contract::{MaskError, MaskRule, Masker};
+use runink_contract::{DIGEST_BYTES, MaskError, MaskRule, Masker};
 
 /// Columns to mask, by position, with their rule.
 pub type ColumnMasks = [(usize, MaskRule)];
 
-/// The schema after masking: masked columns become text.
-pub fn masked_schema(schema: &SchemaRef, masks: &ColumnMasks) -> SchemaRef {
+/// The schema after masking: masked columns become text, or, those listed
+/// in `digests` (hashed ones), their raw digests ([`Masker::digests`]).
+pub fn masked_schema(schema: &SchemaRef, masks: &ColumnMasks, digests: &[usize]) -> SchemaRef {
     if masks.is_empty() {
         return Arc::clone(schema);
     }
@@ -20,6 +21,11 @@ pub fn masked_schema(schema: &SchemaRef, masks: &ColumnMasks) -> SchemaRef {
         .iter()
         .enumerate()
         .map(|(i, f)| match masks.iter().find(|(c, _)| *c == i) {
+            Some((_, MaskRule::Hash)) if digests.contains(&i) => Field::new(
+                f.name(),
+                DataType::FixedSizeBinary(DIGEST_BYTES as i32),
+                true,
+            ),
             Some((_, rule)) if *rule != MaskRule::None => {
                 Field::new(f.name(), DataType::Utf8, true)
             }
@@ -29,10 +35,12 @@ pub fn masked_schema(schema: &SchemaRef, masks: &ColumnMasks) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Masks the listed columns of `batch`; `schema` is its [`masked_schema`].
+/// Masks the listed columns of `batch`; `schema` is its [`masked_schema`]
+/// with the same `digests`.
 pub fn apply_masks(
     batch: RecordBatch,
     masks: &ColumnMasks,
+    digests: &[usize],
     schema: &SchemaRef,
     masker: &Masker,
 ) -> Result<RecordBatch, MaskError> {
@@ -41,7 +49,11 @@ pub fn apply_masks(
     }
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     for (column, rule) in masks {
-        columns[*column] = masker.mask(*rule, &columns[*column])?;
+        columns[*column] = if *rule == MaskRule::Hash && digests.contains(column) {
+            Arc::new(masker.digests(&columns[*column])?)
+        } else {
+            masker.mask(*rule, &columns[*column])?
+        };
     }
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }

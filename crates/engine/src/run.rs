@@ -714,7 +714,7 @@ impl Run {
             if self.options.dry_run {
                 continue;
             }
-            let routed = apply_masks(routed, &sink.role_masks, &sink.schema, &self.masker)
+            let routed = apply_masks(routed, &sink.role_masks, &[], &sink.schema, &self.masker)
                 .map_err(|e| EngineError::Plan(e.to_string()))?;
             sink.writer.write(routed)?;
         }
@@ -837,6 +837,7 @@ impl Run {
                 isolation: self.options.isolation,
             },
             slices: &plan.slices,
+            digests: &[],
         };
         let mut stages = Vec::new();
         for (plan_slice, index, steps) in steps_by_slice(plan)? {
@@ -914,7 +915,7 @@ impl Run {
                 .as_deref()
                 .map(|role| self.role_masks(role, &schema))
                 .unwrap_or_default();
-            let sink_schema = masked_schema(&schema, &role_masks);
+            let sink_schema = masked_schema(&schema, &role_masks, &[]);
             crate::sink::check_schema(&sink.endpoint, &sink_schema)?;
             let writer = if self.options.dry_run {
                 staging::check_output(&sink.endpoint, &self.base_dir)?;

@@ -11,6 +11,11 @@
 //! it, and puts back, for each row the slice answers with, that row's
 //! value (by the row's position in its batch). The slice is sent the
 //! columns its steps read or write, and answers with the written ones.
+//!
+//! A written column that a `mask` step hashes, and that no later step of
+//! the slice reads, is answered with as its raw 32-byte digests, half the
+//! bytes of their hex text; the parent writes the hex
+//! (`runink_contract::hex_digests`), which any 32 bytes make.
 
 use std::collections::BTreeSet;
 
@@ -31,6 +36,18 @@ pub struct SliceColumns {
     /// The schema the slice answers with: its output without the carried
     /// columns, in the same order.
     pub answered_schema: SchemaRef,
+    /// The answered columns that come as digests.
+    pub digests: Vec<DigestColumn>,
+}
+
+/// A hashed column a slice answers with as raw digests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestColumn {
+    /// The step that hashes it, by its position in the slice.
+    pub step: usize,
+    pub name: String,
+    /// Its position in the answered schema.
+    pub answered: usize,
 }
 
 impl SliceColumns {
@@ -71,12 +88,35 @@ impl SliceColumns {
         let answered: Vec<usize> = (0..output.fields().len())
             .filter(|out| !carried.iter().any(|(c, _)| c == out))
             .collect();
+        let answered_schema = SchemaRef::new(output.project(&answered).ok()?);
+        let digests = answered_schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter_map(|(at, field)| {
+                let step = hashed_last(touched, field.name())?;
+                Some(DigestColumn {
+                    step,
+                    name: field.name().clone(),
+                    answered: at,
+                })
+            })
+            .collect();
         Some(Self {
             sent_schema: SchemaRef::new(input.project(&sent).ok()?),
-            answered_schema: SchemaRef::new(output.project(&answered).ok()?),
+            answered_schema,
             sent,
             carried,
+            digests,
         })
+    }
+
+    /// The digests a job asks each step for: (step, column).
+    pub fn digest_steps(&self) -> Vec<(usize, String)> {
+        self.digests
+            .iter()
+            .map(|d| (d.step, d.name.clone()))
+            .collect()
     }
 
     /// The names of the columns the slice answers with, for its job.
@@ -87,6 +127,15 @@ impl SliceColumns {
             .map(|f| f.name().clone())
             .collect()
     }
+}
+
+/// The step that last writes `name`, when it writes it as a `hash` mask
+/// and no later step reads it.
+fn hashed_last(touched: &[Option<ColumnUse>], name: &str) -> Option<usize> {
+    let uses: Vec<&ColumnUse> = touched.iter().map(Option::as_ref).collect::<Option<_>>()?;
+    let last = uses.iter().rposition(|u| u.written.contains(name))?;
+    let read_later = uses[last + 1..].iter().any(|u| u.read.contains(name));
+    (uses[last].hashed.contains(name) && !read_later).then_some(last)
 }
 
 #[cfg(test)]
@@ -111,6 +160,16 @@ mod tests {
         Some(ColumnUse {
             read: set(read),
             written: set(written),
+            hashed: BTreeSet::new(),
+        })
+    }
+
+    /// A `mask` step that hashes `columns`.
+    fn hashing(columns: &[&str]) -> Option<ColumnUse> {
+        Some(ColumnUse {
+            read: set(columns),
+            written: set(columns),
+            hashed: set(columns),
         })
     }
 
@@ -131,7 +190,7 @@ mod tests {
             ("total_cents", Int64),
         ]);
         let touched = [
-            uses(&["customer_email"], &["customer_email"]),
+            hashing(&["customer_email"]),
             uses(&["amount"], &[]),
             uses(&["amount"], &["total_cents"]),
         ];
@@ -140,6 +199,29 @@ mod tests {
         assert_eq!(split.carried, vec![(0, 0), (2, 2), (3, 3)]);
         assert_eq!(split.answered_names(), ["customer_email", "total_cents"]);
         assert_eq!(split.answered_schema.field(1).data_type(), &Int64);
+        assert_eq!(split.digest_steps(), [(0, "customer_email".to_owned())]);
+        assert_eq!(split.digests[0].answered, 0);
+    }
+
+    #[test]
+    fn a_hash_read_or_rewritten_later_in_the_slice_comes_back_as_text() {
+        use DataType::Utf8;
+        let input = schema(&[("id", Utf8), ("email", Utf8), ("phone", Utf8)]);
+        let output = input.clone();
+        // `email` is read by the filter after the mask; `phone` is hashed
+        // and then redacted by a second mask.
+        let touched = [
+            hashing(&["email", "phone"]),
+            uses(&["email"], &[]),
+            uses(&["phone"], &["phone"]),
+        ];
+        let split = SliceColumns::plan(&touched, &input, &output).unwrap();
+        assert_eq!(split.answered_names(), ["email", "phone"]);
+        assert!(split.digests.is_empty(), "{:?}", split.digests);
+        // Read before the mask, not after: a digest.
+        let touched = [uses(&["email"], &[]), hashing(&["email"])];
+        let split = SliceColumns::plan(&touched, &input, &output).unwrap();
+        assert_eq!(split.digest_steps(), [(1, "email".to_owned())]);
     }
 
     #[test]

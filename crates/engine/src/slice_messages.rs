@@ -44,6 +44,11 @@ pub struct SliceJob {
     /// others itself, `slice_columns.rs`); `None`: every column.
     #[serde(default)]
     pub answer_columns: Option<Vec<String>>,
+    /// (step, column): the hashed columns a step writes as raw 32-byte
+    /// digests, which answers carry so and the parent writes as hex
+    /// (`slice_columns.rs`).
+    #[serde(default)]
+    pub digests: Vec<(usize, String)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -167,7 +167,17 @@ impl Worker {
     fn plan(job: &SliceJob, input: &SchemaRef) -> Result<Self, EngineError> {
         let masker = Masker::new(mask_keys(job)?);
         let session = SessionContext::new();
-        let context = StepContext {
+        // The hashed columns each step writes as digests.
+        let digests_of: Vec<Vec<String>> = (0..job.steps.len())
+            .map(|step| {
+                job.digests
+                    .iter()
+                    .filter(|(at, _)| *at == step)
+                    .map(|(_, name)| name.clone())
+                    .collect()
+            })
+            .collect();
+        let mut context = StepContext {
             session: &session,
             sensitive: &job.sensitive,
             default_mask: job.default_mask,
@@ -184,6 +194,7 @@ impl Worker {
                 isolation: Isolation::Slice,
             },
             slices: &[],
+            digests: &[],
         };
         let mut schema = Arc::clone(input);
         let mut steps = Vec::with_capacity(job.steps.len());
@@ -194,6 +205,7 @@ impl Worker {
                     job.slice, step.number, step.label
                 )));
             }
+            context.digests = &digests_of[steps.len()];
             let planned = PlannedStep::plan(step, &schema, &context)?;
             schema = Arc::clone(&planned.output_schema);
             steps.push(planned);
@@ -339,6 +351,7 @@ mod tests {
             mask_salt_hex: hex::encode(b"salt"),
             token_key_hex: hex::encode([7u8; TOKEN_KEY_BYTES]),
             answer_columns: None,
+            digests: Vec::new(),
         }))
     }
 
@@ -424,6 +437,51 @@ mod tests {
         assert_eq!(positions.values().to_vec(), vec![0, 3]);
         assert_eq!(body.schema().field(1).data_type(), &DataType::Int64);
         assert!(matches!(answers[1].0, FromSlice::Done { .. }));
+    }
+
+    #[test]
+    fn a_hash_the_job_asks_digests_of_is_answered_as_digests() {
+        let steps = vec![
+            step(
+                1,
+                StepKind::Mask {
+                    fields: vec!["id".to_owned()],
+                    explicit: true,
+                },
+            ),
+            step(
+                2,
+                StepKind::Cast {
+                    columns: vec![("code".to_owned(), "BIGINT".to_owned())],
+                },
+            ),
+        ];
+        let ToSlice::Job(mut job) = job(steps, 100) else {
+            unreachable!("job() makes a job");
+        };
+        job.digests = vec![(0, "id".to_owned())];
+        let masker = Masker::new(mask_keys(&job).unwrap());
+        let empty = RecordBatch::new_empty(rows().schema());
+        let (_, answers) = serve_frames(&[
+            (ToSlice::Job(job), Some(empty)),
+            (ToSlice::Rows, Some(rows())),
+            (ToSlice::End, None),
+        ]);
+        let (FromSlice::Answer { rejects, .. }, Some(body)) = &answers[0] else {
+            panic!("not an answer with rows: {:?}", answers[0]);
+        };
+        let ids = body.column(0).as_any().downcast_ref().unwrap();
+        let ids = runink_contract::hex_digests(ids).unwrap();
+        let expected: Vec<String> = ["1", "3", "4"]
+            .iter()
+            .map(|id| masker.mask_value(MaskRule::Hash, id))
+            .collect();
+        assert_eq!(ids.iter().flatten().collect::<Vec<_>>(), expected);
+        // A row a later step rejects shows the hash as its text, as it
+        // would without digests.
+        let id = rejects[0].fields.iter().find(|(name, _)| name == "id");
+        let hash = masker.mask_value(MaskRule::Hash, "2");
+        assert_eq!(id, Some(&("id".to_owned(), Some(hash))));
     }
 
     #[test]

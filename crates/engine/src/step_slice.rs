@@ -12,12 +12,16 @@
 use std::collections::VecDeque;
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, FixedSizeBinaryArray, RecordBatch, RecordBatchOptions,
+    UInt32Array,
+};
 use arrow::compute::{FilterBuilder, FilterPredicate, filter_record_batch, take};
 use arrow::datatypes::SchemaRef;
-use runink_contract::{MaskRule, Masker};
+use runink_contract::{MaskRule, Masker, hex_digests};
 use runink_plan::{Slice as PlanSlice, Step};
 use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio};
 
@@ -243,6 +247,10 @@ impl StepSlice {
             mask_salt_hex: hex::encode(&keys.salt),
             token_key_hex: hex::encode(keys.token_key),
             answer_columns: columns.as_ref().map(SliceColumns::answered_names),
+            digests: columns
+                .as_ref()
+                .map(SliceColumns::digest_steps)
+                .unwrap_or_default(),
         };
         let unanswered_max = settings.limits.queue_len_max.max(1);
         let (events_out, events) = sync_channel(unanswered_max + 2);
@@ -528,6 +536,23 @@ impl StepSlice {
         }
         let mut columns = body.columns().to_vec();
         columns.pop();
+        for digest in self.columns.iter().flat_map(|c| &c.digests) {
+            let column = columns.get_mut(digest.answered).ok_or_else(|| {
+                self.bad_output(format!("no column `{}` of digests", digest.name))
+            })?;
+            let digests = column
+                .as_any()
+                .downcast_ref::<FixedSizeBinaryArray>()
+                .ok_or_else(|| {
+                    self.bad_output(format!(
+                        "`{}` as {}, not as digests",
+                        digest.name,
+                        column.data_type()
+                    ))
+                })?;
+            let text = hex_digests(digests).map_err(|e| self.bad_output(e.to_string()))?;
+            *column = Arc::new(text);
+        }
         let schema = self
             .columns
             .as_ref()

@@ -70,7 +70,11 @@ pub struct EmittedReject {
 
 #[derive(Debug)]
 enum Operator {
-    Mask(Vec<(usize, MaskRule)>),
+    Mask {
+        columns: Vec<(usize, MaskRule)>,
+        /// The hashed columns written as raw digests (`masking.rs`).
+        digests: Vec<usize>,
+    },
     Filter(CompiledExpr),
     Derive(Vec<(String, CompiledExpr)>),
     Select(Vec<usize>),
@@ -92,6 +96,9 @@ enum Operator {
 pub struct ColumnUse {
     pub read: BTreeSet<String>,
     pub written: BTreeSet<String>,
+    /// The written columns whose values are `hash` masks (64 hex digits,
+    /// or null).
+    pub hashed: BTreeSet<String>,
 }
 
 /// A step planned for its input schema.
@@ -122,6 +129,10 @@ pub struct StepContext<'a> {
     /// What starting an `exec` step needs; its resources are the step's slice's.
     pub exec: ExecSettings<'a>,
     pub slices: &'a [runink_plan::Slice],
+    /// Hashed columns a `mask` step writes as raw 32-byte digests rather
+    /// than hex: in a slice of built-in steps, the columns that leave the
+    /// slice so, for the parent to write as hex (`slice_columns.rs`).
+    pub digests: &'a [String],
 }
 
 impl std::fmt::Debug for StepContext<'_> {
@@ -170,8 +181,9 @@ impl PlannedStep {
                         }
                     }
                 }
-                let schema = masked_schema(input, &columns);
-                (Operator::Mask(columns), schema)
+                let digests = digest_positions(input, &columns, context.digests).map_err(&fail)?;
+                let schema = masked_schema(input, &columns, &digests);
+                (Operator::Mask { columns, digests }, schema)
             }
             StepKind::Filter { predicate } => {
                 let expr = CompiledExpr::plan(context.session, predicate, input).map_err(&fail)?;
@@ -292,9 +304,11 @@ impl PlannedStep {
             }))
         };
         match &mut self.operator {
-            Operator::Mask(columns) => {
-                all(apply_masks(batch, columns, &self.output_schema, masker)
-                    .map_err(|e| fail(e.to_string()))?)
+            Operator::Mask { columns, digests } => {
+                all(
+                    apply_masks(batch, columns, digests, &self.output_schema, masker)
+                        .map_err(|e| fail(e.to_string()))?,
+                )
             }
             Operator::Filter(expr) => {
                 let keep = expr.evaluate_true(&batch).map_err(fail)?;
@@ -468,29 +482,54 @@ pub(crate) fn column_list(schema: &Schema) -> String {
 
 /// The columns `operator` (planned over `input` from `kind`) reads and
 /// writes; `None` when it may touch any.
+/// The positions of the columns in `digests` among the `hash` masks of
+/// `columns`. A name that is not one of them is a slice job that does not
+/// match its steps.
+fn digest_positions(
+    input: &Schema,
+    columns: &[(usize, MaskRule)],
+    digests: &[String],
+) -> Result<Vec<usize>, String> {
+    digests
+        .iter()
+        .map(|name| {
+            columns
+                .iter()
+                .find(|(i, rule)| *rule == MaskRule::Hash && input.field(*i).name() == name)
+                .map(|(i, _)| *i)
+                .ok_or_else(|| format!("asked for the digests of `{name}`, which it does not hash"))
+        })
+        .collect()
+}
+
 fn columns_touched(operator: &Operator, input: &Schema, kind: &StepKind) -> Option<ColumnUse> {
     let names = |positions: &mut dyn Iterator<Item = usize>| -> BTreeSet<String> {
         positions.map(|i| input.field(i).name().clone()).collect()
     };
     let used = match (operator, kind) {
-        (Operator::Mask(columns), _) => {
+        (Operator::Mask { columns, .. }, _) => {
             let masked = names(&mut columns.iter().map(|(i, _)| *i));
+            let hashed = columns.iter().filter(|(_, rule)| *rule == MaskRule::Hash);
             ColumnUse {
                 read: masked.clone(),
                 written: masked,
+                hashed: names(&mut hashed.map(|(i, _)| *i)),
             }
         }
         (Operator::Filter(expr), _) => ColumnUse {
             read: expr.column_names(),
             written: BTreeSet::new(),
+            hashed: BTreeSet::new(),
         },
         (Operator::Derive(exprs), _) => ColumnUse {
             read: exprs.iter().flat_map(|(_, e)| e.column_names()).collect(),
             written: exprs.iter().map(|(name, _)| name.clone()).collect(),
+            hashed: BTreeSet::new(),
         },
         (Operator::Select(positions), _) => ColumnUse {
             read: names(&mut positions.iter().copied()),
             written: BTreeSet::new(),
+            hashed: BTreeSet::new(),
         },
         (Operator::Rename, StepKind::Rename { pairs }) => {
             let renamed: BTreeSet<String> = pairs
@@ -500,6 +539,7 @@ fn columns_touched(operator: &Operator, input: &Schema, kind: &StepKind) -> Opti
             ColumnUse {
                 read: renamed.clone(),
                 written: renamed,
+                hashed: BTreeSet::new(),
             }
         }
         (Operator::Cast(columns), _) => {
@@ -507,11 +547,13 @@ fn columns_touched(operator: &Operator, input: &Schema, kind: &StepKind) -> Opti
             ColumnUse {
                 read: cast.clone(),
                 written: cast,
+                hashed: BTreeSet::new(),
             }
         }
         (Operator::Dedupe { keys, .. }, _) => ColumnUse {
             read: names(&mut keys.iter().copied()),
             written: BTreeSet::new(),
+            hashed: BTreeSet::new(),
         },
         (Operator::Rename | Operator::Sql(_) | Operator::Exec(_), _) => return None,
     };
