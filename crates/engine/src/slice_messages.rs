@@ -60,6 +60,10 @@ pub enum FromSlice {
     Answer {
         counts: Vec<StepTally>,
         rejects: Vec<SliceReject>,
+        /// Every row of the batch left, in order: the body has no
+        /// [`INPUT_ROW_COLUMN`], whose positions would be 0, 1, 2, ...
+        #[serde(default)]
+        every_row: bool,
     },
     /// Rows a step emitted at the end (a `sql` step) that left the last
     /// step. Body: the rows, or none.

@@ -103,23 +103,30 @@ fn serve(input: &mut impl Read, output: &mut impl Write) -> Result<(), Failure> 
     loop {
         match read_frame::<_, ToSlice>(input, &bodies)? {
             Some((ToSlice::Rows, Some(batch))) => {
-                let rows = UInt32Array::from_iter_values(0..batch.num_rows() as u32);
+                let rows_in = batch.num_rows();
+                let rows = UInt32Array::from_iter_values(0..rows_in as u32);
                 let (left, rejects) = worker.push(0, batch, Some(rows))?;
                 let counts = worker.take_counts();
+                let mut every_row = false;
                 let body = left
                     .map(|(batch, rows)| {
                         let batch = match &answered {
                             Some(columns) => batch.project(columns).map_err(EngineError::from)?,
                             None => batch,
                         };
-                        with_input_rows(&batch, rows)
+                        every_row = rows.as_ref().is_some_and(|r| is_every_row(r, rows_in));
+                        match every_row {
+                            true => Ok(batch),
+                            false => with_input_rows(&batch, rows),
+                        }
                     })
                     .transpose()?;
-                write_frame(
-                    output,
-                    &FromSlice::Answer { counts, rejects },
-                    body.as_ref(),
-                )?;
+                let answer = FromSlice::Answer {
+                    counts,
+                    rejects,
+                    every_row,
+                };
+                write_frame(output, &answer, body.as_ref())?;
             }
             Some((ToSlice::End, _)) | None => break,
             Some((other, _)) => {
@@ -293,6 +300,11 @@ fn answer_projection(job: &SliceJob, worker: &Worker) -> Result<Option<Vec<usize
         .map(Some)
 }
 
+/// Whether `rows` are the positions 0, 1, ... of all `rows_in` rows.
+fn is_every_row(rows: &UInt32Array, rows_in: usize) -> bool {
+    rows.len() == rows_in && rows.values().iter().zip(0..).all(|(row, at)| *row == at)
+}
+
 /// The rows with their input positions appended as [`INPUT_ROW_COLUMN`].
 fn with_input_rows(batch: &RecordBatch, rows: Option<UInt32Array>) -> Result<RecordBatch, Failure> {
     let rows = rows.ok_or_else(|| {
@@ -415,8 +427,16 @@ mod tests {
         ]);
         assert_eq!(served, Served::Finished);
         assert_eq!(answers.len(), 2, "{answers:?}");
-        let (FromSlice::Answer { counts, rejects }, Some(body)) = &answers[0] else {
-            panic!("not an answer with rows: {:?}", answers[0]);
+        let (
+            FromSlice::Answer {
+                counts,
+                rejects,
+                every_row: false,
+            },
+            Some(body),
+        ) = &answers[0]
+        else {
+            panic!("not an answer with some rows: {:?}", answers[0]);
         };
         let tally = |rows_in, rows_out, rows_rejected, rows_dropped| StepTally {
             rows_in,
@@ -437,6 +457,28 @@ mod tests {
         assert_eq!(positions.values().to_vec(), vec![0, 3]);
         assert_eq!(body.schema().field(1).data_type(), &DataType::Int64);
         assert!(matches!(answers[1].0, FromSlice::Done { .. }));
+    }
+
+    #[test]
+    fn a_batch_whose_rows_all_leave_in_order_is_answered_without_positions() {
+        let steps = vec![step(
+            1,
+            StepKind::Filter {
+                predicate: "amount >= 0".to_owned(),
+            },
+        )];
+        let empty = RecordBatch::new_empty(rows().schema());
+        let (_, answers) = serve_frames(&[
+            (job(steps, 100), Some(empty)),
+            (ToSlice::Rows, Some(rows())),
+            (ToSlice::End, None),
+        ]);
+        let (FromSlice::Answer { every_row, .. }, Some(body)) = &answers[0] else {
+            panic!("not an answer with rows: {:?}", answers[0]);
+        };
+        assert!(every_row);
+        assert_eq!(body.schema(), rows().schema());
+        assert_eq!(body, &rows());
     }
 
     #[test]

@@ -420,14 +420,18 @@ impl StepSlice {
         body: Option<RecordBatch>,
     ) -> Result<(), EngineError> {
         match header {
-            FromSlice::Answer { counts, rejects } => {
+            FromSlice::Answer {
+                counts,
+                rejects,
+                every_row,
+            } => {
                 let asked = self.unanswered.pop_front().ok_or_else(|| {
                     self.failed("it answered a batch it was not given".to_owned())
                 })?;
                 let (batch, rows) = match body {
                     None => (None, None),
                     Some(body) => {
-                        let (batch, rows) = self.split_input_rows(body, asked.rows)?;
+                        let (batch, rows) = self.split_input_rows(body, asked.rows, every_row)?;
                         let batch = self.put_back_carried(batch, &rows, &asked)?;
                         (Some(batch), Some(rows))
                     }
@@ -514,28 +518,55 @@ impl StepSlice {
         Ok(())
     }
 
-    /// Splits an answer into its rows and their input positions.
+    /// Splits an answer into its rows and their input positions: its last
+    /// column, or, when `every_row`, all `rows_in` rows in order.
     fn split_input_rows(
         &self,
         body: RecordBatch,
         rows_in: usize,
+        every_row: bool,
     ) -> Result<(RecordBatch, UInt32Array), EngineError> {
-        let last = body.num_columns().checked_sub(1);
-        let rows = last
-            .filter(|i| body.schema().field(*i).name() == INPUT_ROW_COLUMN)
-            .and_then(|i| {
-                body.column(i)
-                    .as_any()
-                    .downcast_ref::<UInt32Array>()
-                    .cloned()
-            })
-            .filter(|rows| rows.null_count() == 0)
-            .ok_or_else(|| self.bad_output(format!("no `{INPUT_ROW_COLUMN}` column")))?;
-        if rows.values().iter().any(|r| *r as usize >= rows_in) {
-            return Err(self.bad_output("a row position past its batch".to_owned()));
-        }
         let mut columns = body.columns().to_vec();
-        columns.pop();
+        let rows = if every_row {
+            if body.num_rows() != rows_in {
+                return Err(self.bad_output(format!(
+                    "{} rows said to be every one of {rows_in}",
+                    body.num_rows()
+                )));
+            }
+            UInt32Array::from_iter_values(0..rows_in as u32)
+        } else {
+            let last = body.num_columns().checked_sub(1);
+            let rows = last
+                .filter(|i| body.schema().field(*i).name() == INPUT_ROW_COLUMN)
+                .and_then(|i| {
+                    body.column(i)
+                        .as_any()
+                        .downcast_ref::<UInt32Array>()
+                        .cloned()
+                })
+                .filter(|rows| rows.null_count() == 0)
+                .ok_or_else(|| self.bad_output(format!("no `{INPUT_ROW_COLUMN}` column")))?;
+            if rows.values().iter().any(|r| *r as usize >= rows_in) {
+                return Err(self.bad_output("a row position past its batch".to_owned()));
+            }
+            columns.pop();
+            rows
+        };
+        self.write_digests_as_text(&mut columns)?;
+        let schema = self
+            .columns
+            .as_ref()
+            .map_or(&self.output_schema, |c| &c.answered_schema);
+        // Every column may be carried: the answer is then its rows only.
+        let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
+        let batch = RecordBatch::try_new_with_options(SchemaRef::clone(schema), columns, &options)
+            .map_err(|e| self.bad_output(e.to_string()))?;
+        Ok((batch, rows))
+    }
+
+    /// The hashes the slice answered with as raw digests, as their text.
+    fn write_digests_as_text(&self, columns: &mut [ArrayRef]) -> Result<(), EngineError> {
         for digest in self.columns.iter().flat_map(|c| &c.digests) {
             let column = columns.get_mut(digest.answered).ok_or_else(|| {
                 self.bad_output(format!("no column `{}` of digests", digest.name))
@@ -553,15 +584,7 @@ impl StepSlice {
             let text = hex_digests(digests).map_err(|e| self.bad_output(e.to_string()))?;
             *column = Arc::new(text);
         }
-        let schema = self
-            .columns
-            .as_ref()
-            .map_or(&self.output_schema, |c| &c.answered_schema);
-        // Every column may be carried: the answer is then its rows only.
-        let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
-        let batch = RecordBatch::try_new_with_options(SchemaRef::clone(schema), columns, &options)
-            .map_err(|e| self.bad_output(e.to_string()))?;
-        Ok((batch, rows))
+        Ok(())
     }
 
     /// The slice's answer with the columns the parent carried put back in
