@@ -21,41 +21,108 @@ use arrow::ipc::writer::StreamWriter;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use runink_slice::LendingPipeWriter;
+
 use crate::body_pool::BodyPool;
 
-/// What the two sides buffer of a slice's pipes: headers and lengths are
-/// small and many, so they are buffered; a body longer than this (a batch
-/// of a few thousand rows) skips the buffer and goes straight between the
-/// pipe and its own memory, one copy fewer on each side than a buffer of
-/// a whole body would make.
+/// What the reading side buffers of a slice's pipe: headers and lengths
+/// are small and many, so they are buffered; a body longer than this (a
+/// batch of a few thousand rows) skips the buffer and goes straight from
+/// the pipe into its own memory.
 pub const FRAME_IO_BUFFER_BYTES: usize = 64 << 10;
 /// Longest header accepted: headers carry counts and rejects, never rows.
 pub const HEADER_BYTES_MAX: u32 = 64 << 20;
 /// Longest body accepted: one batch of `batch_rows_max` rows.
 pub const BODY_BYTES_MAX: u64 = 8 << 30;
 
-/// Writes one frame and flushes it.
-pub fn write_frame<W: Write, H: Serialize>(
-    out: &mut W,
+/// Where a side writes its frames. A whole frame is made in one buffer
+/// the output hands out, and handed back to be sent: a slice's pipe lends
+/// it to the kernel ([`LendingPipeWriter`]) and takes it back once read.
+pub trait FrameOut {
+    /// An empty buffer to make a frame in.
+    fn frame_buffer(&mut self) -> Vec<u8>;
+    /// Sends a frame made in a buffer from [`FrameOut::frame_buffer`].
+    fn send_frame(&mut self, frame: Vec<u8>) -> io::Result<()>;
+}
+
+impl<T: FrameOut + ?Sized> FrameOut for &mut T {
+    fn frame_buffer(&mut self) -> Vec<u8> {
+        (**self).frame_buffer()
+    }
+
+    fn send_frame(&mut self, frame: Vec<u8>) -> io::Result<()> {
+        (**self).send_frame(frame)
+    }
+}
+
+impl FrameOut for LendingPipeWriter {
+    fn frame_buffer(&mut self) -> Vec<u8> {
+        self.buffer()
+    }
+
+    fn send_frame(&mut self, frame: Vec<u8>) -> io::Result<()> {
+        self.lend(frame)
+    }
+}
+
+/// Frames written, copied, into any writer (a file, a test's memory).
+#[derive(Debug)]
+pub struct CopiedFrames<W: Write> {
+    out: W,
+    /// The last frame's buffer, for the next: a body is megabytes, and
+    /// fresh memory for each would cost a page fault per 4 KiB.
+    spare: Vec<u8>,
+}
+
+impl<W: Write> CopiedFrames<W> {
+    pub fn new(out: W) -> Self {
+        Self {
+            out,
+            spare: Vec::new(),
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> FrameOut for CopiedFrames<W> {
+    fn frame_buffer(&mut self) -> Vec<u8> {
+        let mut frame = std::mem::take(&mut self.spare);
+        frame.clear();
+        frame
+    }
+
+    fn send_frame(&mut self, frame: Vec<u8>) -> io::Result<()> {
+        let sent = self.out.write_all(&frame).and_then(|()| self.out.flush());
+        self.spare = frame;
+        sent
+    }
+}
+
+/// Writes one frame.
+pub fn write_frame<H: Serialize>(
+    out: &mut impl FrameOut,
     header: &H,
     body: Option<&RecordBatch>,
 ) -> io::Result<()> {
-    let header = serde_json::to_vec(header).map_err(io::Error::other)?;
-    let header_len = u32::try_from(header.len())
+    let mut frame = out.frame_buffer();
+    frame.extend_from_slice(&[0; 4]);
+    serde_json::to_writer(&mut frame, header).map_err(io::Error::other)?;
+    let header_len = u32::try_from(frame.len() - 4)
         .ok()
         .filter(|len| *len <= HEADER_BYTES_MAX)
-        .ok_or_else(|| io::Error::other(format!("a frame header of {} bytes", header.len())))?;
-    ENCODED.with_borrow_mut(|encoded| {
-        encoded.clear();
-        if let Some(batch) = body {
-            encode_batch(batch, encoded)?;
-        }
-        out.write_all(&header_len.to_le_bytes())?;
-        out.write_all(&header)?;
-        out.write_all(&(encoded.len() as u64).to_le_bytes())?;
-        out.write_all(encoded)?;
-        out.flush()
-    })
+        .ok_or_else(|| io::Error::other(format!("a frame header of {} bytes", frame.len() - 4)))?;
+    frame[..4].copy_from_slice(&header_len.to_le_bytes());
+    let body_at = frame.len() + 8;
+    frame.extend_from_slice(&[0; 8]);
+    if let Some(batch) = body {
+        encode_batch(batch, &mut frame)?;
+    }
+    let body_len = (frame.len() - body_at) as u64;
+    frame[body_at - 8..body_at].copy_from_slice(&body_len.to_le_bytes());
+    out.send_frame(frame)
 }
 
 /// Reads one frame; `None` at the end of the stream (before a frame). The
@@ -106,13 +173,6 @@ pub fn read_frame<R: Read, H: DeserializeOwned>(
         ));
     }
     Ok(Some((header, Some(decode_batch(bodies.lend(body))?))))
-}
-
-thread_local! {
-    /// The body being written, kept per thread between frames: a body is
-    /// megabytes, and fresh memory for each would cost a page fault and a
-    /// zeroed page per 4 KiB. Bounded by [`BODY_BYTES_MAX`] like any body.
-    static ENCODED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn encode_batch(batch: &RecordBatch, bytes: &mut Vec<u8>) -> io::Result<()> {
@@ -176,10 +236,11 @@ mod tests {
 
     #[test]
     fn frames_round_trip_with_and_without_a_batch() {
-        let mut bytes = Vec::new();
-        write_frame(&mut bytes, &Header { n: 1 }, Some(&batch(5))).unwrap();
-        write_frame(&mut bytes, &Header { n: 2 }, None).unwrap();
-        write_frame(&mut bytes, &Header { n: 3 }, Some(&batch(0))).unwrap();
+        let mut out = CopiedFrames::new(Vec::new());
+        write_frame(&mut out, &Header { n: 1 }, Some(&batch(5))).unwrap();
+        write_frame(&mut out, &Header { n: 2 }, None).unwrap();
+        write_frame(&mut out, &Header { n: 3 }, Some(&batch(0))).unwrap();
+        let bytes = out.into_inner();
         let pool = BodyPool::new();
         let mut input = bytes.as_slice();
         let (h, b) = read_frame::<_, Header>(&mut input, &pool).unwrap().unwrap();
@@ -197,8 +258,9 @@ mod tests {
 
     #[test]
     fn a_cut_or_oversized_frame_is_an_error_not_the_end() {
-        let mut bytes = Vec::new();
-        write_frame(&mut bytes, &Header { n: 1 }, Some(&batch(5))).unwrap();
+        let mut out = CopiedFrames::new(Vec::new());
+        write_frame(&mut out, &Header { n: 1 }, Some(&batch(5))).unwrap();
+        let bytes = out.into_inner();
         let pool = BodyPool::new();
         let cut = &bytes[..bytes.len() - 3];
         assert!(read_frame::<_, Header>(&mut &cut[..], &pool).is_err());
@@ -206,5 +268,31 @@ mod tests {
         huge.extend_from_slice(b"{}");
         let error = read_frame::<_, Header>(&mut huge.as_slice(), &pool).unwrap_err();
         assert!(error.to_string().contains("at most"), "{error}");
+    }
+
+    #[test]
+    fn frames_lent_to_a_pipe_arrive_whole_and_in_order() {
+        let (reader, writer) = io::pipe().unwrap();
+        let reading = std::thread::spawn(move || {
+            let pool = BodyPool::new();
+            let mut input = io::BufReader::new(reader);
+            let mut frames = Vec::new();
+            while let Some(frame) = read_frame::<_, Header>(&mut input, &pool).unwrap() {
+                frames.push(frame);
+            }
+            frames
+        });
+        let mut out = LendingPipeWriter::new(writer);
+        for n in 0..50 {
+            let body = (n % 3 != 0).then(|| batch(n as usize * 1000));
+            write_frame(&mut out, &Header { n }, body.as_ref()).unwrap();
+        }
+        drop(out);
+        let frames = reading.join().unwrap();
+        assert_eq!(frames.len(), 50);
+        for (n, (header, body)) in frames.into_iter().enumerate() {
+            assert_eq!(header.n as usize, n);
+            assert_eq!(body, (n % 3 != 0).then(|| batch(n * 1000)));
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! slice's steps over them exactly as a run in one process would, and
 //! writes the answers to stdout (`slice_messages.rs`).
 
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::Isolation;
 use crate::body_pool::BodyPool;
 use crate::exec_step::ExecSettings;
 use crate::limits::Limits;
-use crate::slice_frames::{FRAME_IO_BUFFER_BYTES, read_frame, write_frame};
+use crate::slice_frames::{FRAME_IO_BUFFER_BYTES, FrameOut, read_frame, write_frame};
 use crate::slice_messages::{
     Confinement, FromSlice, INPUT_ROW_COLUMN, SliceJob, SliceReject, StepTally, ToSlice,
 };
@@ -35,9 +35,11 @@ pub enum Served {
 
 /// Serves one slice over `input` and `output` until the parent's end. An
 /// error is returned only when the pipes themselves fail.
-pub fn serve_step_slice(input: impl Read, output: impl Write) -> Result<Served, EngineError> {
+pub fn serve_step_slice(
+    input: impl Read,
+    mut output: impl FrameOut,
+) -> Result<Served, EngineError> {
     let mut input = BufReader::with_capacity(FRAME_IO_BUFFER_BYTES, input);
-    let mut output = BufWriter::with_capacity(FRAME_IO_BUFFER_BYTES, output);
     match serve(&mut input, &mut output) {
         Ok(()) => Ok(Served::Finished),
         Err(Failure::Step(error)) => {
@@ -90,7 +92,7 @@ impl From<io::Error> for Failure {
     }
 }
 
-fn serve(input: &mut impl Read, output: &mut impl Write) -> Result<(), Failure> {
+fn serve(input: &mut impl Read, output: &mut impl FrameOut) -> Result<(), Failure> {
     let bodies = BodyPool::new();
     let Some((ToSlice::Job(job), Some(schema_batch))) = read_frame::<_, ToSlice>(input, &bodies)?
     else {
@@ -341,6 +343,7 @@ mod tests {
     use runink_plan::{Step, StepKind};
 
     use super::*;
+    use crate::slice_frames::CopiedFrames;
 
     fn step(number: usize, kind: StepKind) -> Step {
         Step {
@@ -388,12 +391,14 @@ mod tests {
     fn serve_frames(
         frames: &[(ToSlice, Option<RecordBatch>)],
     ) -> (Served, Vec<(FromSlice, Option<RecordBatch>)>) {
-        let mut input = Vec::new();
+        let mut input = CopiedFrames::new(Vec::new());
         for (header, body) in frames {
             write_frame(&mut input, header, body.as_ref()).unwrap();
         }
-        let mut output = Vec::new();
+        let input = input.into_inner();
+        let mut output = CopiedFrames::new(Vec::new());
         let served = serve_step_slice(input.as_slice(), &mut output).unwrap();
+        let output = output.into_inner();
         let mut answers = Vec::new();
         let mut reader = output.as_slice();
         let bodies = BodyPool::new();
@@ -576,11 +581,12 @@ mod tests {
             unreachable!("job() makes a job");
         };
         job.answer_columns = Some(vec!["nowhere".to_owned()]);
-        let mut input = Vec::new();
+        let mut input = CopiedFrames::new(Vec::new());
         let empty = RecordBatch::new_empty(rows().schema());
         write_frame(&mut input, &ToSlice::Job(job), Some(&empty)).unwrap();
-        let mut output = Vec::new();
-        assert!(serve_step_slice(input.as_slice(), &mut output).is_err());
+        let input = input.into_inner();
+        let output = CopiedFrames::new(Vec::new());
+        assert!(serve_step_slice(input.as_slice(), output).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! the batch they came from.
 
 use std::collections::VecDeque;
-use std::io::{BufReader, BufWriter};
+use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -23,7 +23,9 @@ use arrow::compute::{FilterBuilder, FilterPredicate, filter_record_batch, take};
 use arrow::datatypes::SchemaRef;
 use runink_contract::{MaskRule, Masker, hex_digests};
 use runink_plan::{Slice as PlanSlice, Step};
-use runink_slice::{RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio};
+use runink_slice::{
+    LendingPipeWriter, RunningSlice, Slice, SliceError, SliceExit, SliceSpec, Stdio,
+};
 
 use crate::EngineError;
 use crate::body_pool::BodyPool;
@@ -263,7 +265,8 @@ impl StepSlice {
         );
         let schema_batch = RecordBatch::new_empty(sent_schema);
         std::thread::spawn(move || {
-            let mut out = BufWriter::with_capacity(FRAME_IO_BUFFER_BYTES, stdin);
+            // Frames are lent to the pipe, not copied into it (`slice_frames.rs`).
+            let mut out = LendingPipeWriter::new(stdin);
             let job = ToSlice::Job(Box::new(job));
             let fed = write_frame(&mut out, &job, Some(&schema_batch)).and_then(|()| {
                 for batch in batches {

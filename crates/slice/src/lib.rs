@@ -24,6 +24,7 @@ mod child;
 mod clone;
 mod error;
 mod ids;
+mod lending_pipe;
 mod netns_pool;
 mod probe;
 mod running;
@@ -37,6 +38,7 @@ mod unconfined;
 
 pub use cgroup::layout::{CgroupVersion, Controller};
 pub use error::{Result, SliceError};
+pub use lending_pipe::{DRAIN_WAIT_MAX, LendingPipeWriter, SPARE_BUFFERS_MAX};
 pub use probe::{FeatureStatus, Probe, probe};
 pub use running::{RunningSlice, SliceExit};
 pub use spawn::{STAGING_DIR_DEFAULT, Slice, Slicer, release_process_cgroups};
