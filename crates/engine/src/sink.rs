@@ -28,7 +28,10 @@ enum Writer {
     Discard,
     Csv(arrow::csv::Writer<Compressed>),
     Jsonl(arrow::json::LineDelimitedWriter<Compressed>),
-    Parquet(ParquetLanesWriter<BufWriter<WriteBehindFile>>),
+    /// No buffer of ours: the Parquet writer buffers its small writes
+    /// itself, and a buffer here only copied every page once more (1.6%
+    /// of W's CPU).
+    Parquet(ParquetLanesWriter<WriteBehindFile>),
     Arrow(FileWriter<BufWriter<WriteBehindFile>>),
     StdoutJsonl(arrow::json::LineDelimitedWriter<Stdout>),
     StdoutCsv(arrow::csv::Writer<Stdout>),
@@ -115,7 +118,7 @@ impl SinkWriter {
                         let properties = parquet_properties(options, schema, limits)
                             .map_err(|m| EngineError::Plan(format!("`{uri}`: {m}")))?;
                         let writer = ParquetLanesWriter::try_new(
-                            BufWriter::with_capacity(1 << 20, file),
+                            file,
                             schema.clone(),
                             properties,
                             limits.parquet_encode_lanes_max,
@@ -214,7 +217,7 @@ impl SinkWriter {
             }
             Writer::Parquet(w) => {
                 let file = w.into_inner().map_err(|e| EngineError::write(&uri, e))?;
-                finish_buffered(file).map_err(io_error)?;
+                file.finish().map_err(io_error)?;
             }
             Writer::Arrow(mut w) => {
                 arrow(w.finish())?;
