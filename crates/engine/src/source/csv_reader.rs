@@ -174,7 +174,7 @@ fn record_text<'a>(
     if record.len() != width {
         return Err(format!("expected {width} fields, found {}", record.len()));
     }
-    if record.bytes.len() > record_bytes_max {
+    if record.content_len() > record_bytes_max {
         return Err(format!(
             "the record is longer than {record_bytes_max} bytes (`record_bytes_max`)"
         ));

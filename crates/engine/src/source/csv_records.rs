@@ -3,7 +3,8 @@
 //!
 //! A record that is whole in the buffer is cut by `split_record`, which
 //! jumps from one delimiter, quote or line end to the next with a
-//! vectorised byte search. A record that is not (one longer than the
+//! vectorised byte search; a record with no quote is handed out where it
+//! lies in the buffer, one with quotes as its fields copied unquoted. A record that is not (one longer than the
 //! buffer, or cut by the end of the input), and every record when an
 //! escape character is set, is read by `csv_core`'s state machine, which
 //! streams. Both follow RFC 4180 as `csv_core` does: a quote opens a
@@ -64,10 +65,14 @@ pub struct CsvRecords {
 /// One record: its fields' bytes and the line it starts on.
 pub struct Record<'a> {
     pub line: u64,
-    /// The fields' content back to back, unquoted.
+    /// The fields' content: back to back, unquoted; or, for a record with
+    /// no quote, the record as read, a delimiter between fields.
     pub bytes: &'a [u8],
     /// Where each field ends in `bytes`.
     ends: &'a [usize],
+    /// Bytes from one field's end to the next one's start: 1 (the
+    /// delimiter) when `bytes` is the record as read, else 0.
+    gap: usize,
 }
 
 impl<'a> Record<'a> {
@@ -79,9 +84,14 @@ impl<'a> Record<'a> {
     pub fn range(&self, index: usize) -> std::ops::Range<usize> {
         let start = match index {
             0 => 0,
-            _ => self.ends[index - 1],
+            _ => self.ends[index - 1] + self.gap,
         };
         start..self.ends[index]
+    }
+
+    /// Bytes of the fields' content, delimiters and quotes not counted.
+    pub fn content_len(&self) -> usize {
+        self.bytes.len() - self.gap * self.len().saturating_sub(1)
     }
 
     pub fn fields(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
@@ -157,18 +167,19 @@ impl CsvRecords {
             Some(line) => line,
             None => return Ok(None),
         };
-        let bytes = if self.read_in_buffer()? {
-            &self.content[..]
-        } else {
-            match self.read_streamed()? {
-                Some(len) => &self.streamed[..len],
+        let (bytes, gap) = match self.read_in_buffer()? {
+            Some(Split::AsRead(len)) => (&self.buffer[self.start - len - 1..][..len], 1),
+            Some(Split::Content(_)) => (&self.content[..], 0),
+            None => match self.read_streamed()? {
+                Some(len) => (&self.streamed[..len], 0),
                 None => return Ok(None),
-            }
+            },
         };
         Ok(Some(Record {
             line,
             bytes,
             ends: &self.ends,
+            gap,
         }))
     }
 
@@ -186,14 +197,14 @@ impl CsvRecords {
         }
     }
 
-    /// Reads a record that is whole in the buffer into `content`,
-    /// refilling the buffer once it has been read to its end; `false`
-    /// (consuming nothing) when the
-    /// record is not whole in a full buffer or at the end of the input,
-    /// or an escape character is set.
-    fn read_in_buffer(&mut self) -> io::Result<bool> {
+    /// Cuts a record that is whole in the buffer (`split_record`) and
+    /// consumes it, refilling the buffer once it has been read to its
+    /// end; `None` (consuming nothing) when the record is not whole in a
+    /// full buffer or at the end of the input, or an escape character is
+    /// set.
+    fn read_in_buffer(&mut self) -> io::Result<Option<Split>> {
         if self.escape.is_some() {
-            return Ok(false);
+            return Ok(None);
         }
         loop {
             let rest = &self.buffer[self.start..self.end];
@@ -205,12 +216,12 @@ impl CsvRecords {
                 &mut self.ends,
             );
             match split {
-                Some(len) => {
-                    self.consume(len);
-                    return Ok(true);
+                Some(split) => {
+                    self.consume(split.taken());
+                    return Ok(Some(split));
                 }
                 None if self.at_eof || (self.start == 0 && self.end == self.buffer.len()) => {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 None => {
                     self.fill()?;
@@ -319,22 +330,51 @@ impl CsvRecords {
     }
 }
 
-/// Cuts the record at the start of `rest` into `content` (its fields back
-/// to back, unquoted) and `ends`; the bytes it takes with its line end, or
-/// `None` when `rest` ends before the record does. No escape character:
-/// in a quoted field, `""` is a quote.
+/// How `split_record` cut a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// The record had no quote: its fields are its first `len` bytes as
+    /// read, a delimiter between them, and a line end follows.
+    AsRead(usize),
+    /// Its fields are in `content`; it took this many bytes with its line
+    /// end.
+    Content(usize),
+}
+
+impl Split {
+    /// The bytes of input the record took, with its line end.
+    fn taken(self) -> usize {
+        match self {
+            Self::AsRead(len) => len + 1,
+            Self::Content(taken) => taken,
+        }
+    }
+}
+
+/// Cuts the record at the start of `rest`: where each field ends in
+/// `ends`, in `rest` itself when the record has no quote, else in
+/// `content`, where the fields are put back to back and unquoted. `None`
+/// when `rest` ends before the record does. No escape character: in a
+/// quoted field, `""` is a quote.
 fn split_record(
     rest: &[u8],
     delimiter: u8,
     quote: u8,
     content: &mut Vec<u8>,
     ends: &mut Vec<usize>,
-) -> Option<usize> {
+) -> Option<Split> {
     content.clear();
     ends.clear();
-    // The fields before the first quote or line end hold neither: one
-    // pass cuts them at each delimiter. The rest, field by field.
     let plain = memchr::memchr3(quote, b'\n', b'\r', rest)?;
+    if rest[plain] != quote {
+        // No quote: the fields end at each delimiter, and the record at
+        // the line end. Nothing is copied.
+        ends.extend(memchr::memchr_iter(delimiter, &rest[..plain]));
+        ends.push(plain);
+        return Some(Split::AsRead(plain));
+    }
+    // The fields before the first quote hold none: one pass cuts them at
+    // each delimiter. The rest, field by field.
     let mut at = 0;
     for delimiter_at in memchr::memchr_iter(delimiter, &rest[..plain]) {
         content.extend_from_slice(&rest[at..delimiter_at]);
@@ -362,7 +402,7 @@ fn split_record(
         content.extend_from_slice(&rest[at..end]);
         ends.push(content.len());
         if rest[end] != delimiter {
-            return Some(end + 1);
+            return Some(Split::Content(end + 1));
         }
         at = end + 1;
     }
