@@ -2,10 +2,12 @@
 //! these, never by the input's size.
 
 /// Bounds for one run. The defaults suit a laptop; `runi run` can change
-/// them (`--batch-rows-max`, `--queue-len-max`). Batches of 16,384 rows
-/// with 2 in each queue keep workload W under 300 MiB at 10M rows with
-/// isolation on (its 10M-key unique set, and the slice worker) at the
-/// speed of bigger ones (bench/w/README.md).
+/// them (`--batch-rows-max`, `--queue-len-max`). Batches of 32,768 rows
+/// with 2 in each queue keep workload W at about 250 MiB at 10M rows with
+/// isolation on (its 10M-key unique set, and the slice worker), under its
+/// 300 MiB goal; against 16,384 rows, W took 4% less time at 10M (fewer
+/// stalls between the pipeline's threads) for 38 MiB more
+/// (bench/w/README.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Rows per record batch read from a source.
@@ -90,7 +92,7 @@ pub const PARQUET_ENCODE_LANES_DEFAULT_MAX: usize = 4;
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            batch_rows_max: 16_384,
+            batch_rows_max: 32_768,
             queue_len_max: 2,
             unique_keys_max: runink_contract::UNIQUE_KEYS_MAX_DEFAULT,
             sql_rows_max: 10_000_000,
