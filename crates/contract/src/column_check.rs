@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::pattern::Pattern;
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, Scalar,
     StringArray, Time64MicrosecondArray, TimestampMicrosecondArray,
@@ -13,7 +14,6 @@ use arrow::compute::kernels::cmp;
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, Float64Type};
 use arrow::error::ArrowError;
-use regex::Regex;
 
 use crate::ContractError;
 use crate::finding::RuleKind;
@@ -111,7 +111,7 @@ pub(crate) struct ColumnCheck {
     pub required: bool,
     /// A row rule from a property-level `nullValues` with `mustBe: 0`.
     pub null_values: Option<HashSet<String>>,
-    pub pattern: Option<(Regex, String)>,
+    pub pattern: Option<Pattern>,
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
     pub minimum: Option<(CompiledBound, String)>,
@@ -157,14 +157,11 @@ impl ColumnCheck {
         };
         let pattern = match &options.pattern {
             None => None,
-            Some(text) => Some((
-                Regex::new(text).map_err(|e| {
-                    rule_error(format!(
-                        "`pattern` `{text}` is not a regular expression Runink can run: {e}"
-                    ))
-                })?,
-                text.clone(),
-            )),
+            Some(text) => Some(Pattern::new(text).map_err(|e| {
+                rule_error(format!(
+                    "`pattern` `{text}` is not a regular expression Runink can run: {e}"
+                ))
+            })?),
         };
         let compile_bound = |bound: &Option<Bound>,
                              key: &str|
@@ -366,11 +363,11 @@ impl ColumnCheck {
 
         let typed = &read.typed;
         if let Some(text) = typed.as_string_opt::<i32>() {
-            if let Some((regex, _)) = &self.pattern {
+            if let Some(pattern) = &self.pattern {
                 push(
                     RuleKind::Pattern,
                     BooleanBuffer::collect_bool(n, |i| {
-                        text.is_valid(i) && !regex.is_match(text.value(i))
+                        text.is_valid(i) && !pattern.is_match(text.value(i))
                     }),
                 );
             }
@@ -489,7 +486,7 @@ impl ColumnCheck {
             RuleKind::Pattern => format!(
                 "{} does not match the pattern `{}`",
                 shown(),
-                self.pattern.as_ref().map_or("", |p| p.1.as_str())
+                self.pattern.as_ref().map_or("", Pattern::as_str)
             ),
             RuleKind::MinLength => format!(
                 "{} is shorter than {} characters",

@@ -19,6 +19,7 @@ mod logical_type;
 mod mask;
 mod model;
 mod nested_check;
+mod pattern;
 mod profile;
 mod quality;
 mod reading;

@@ -13,6 +13,9 @@ mod regex_gen;
 mod rng;
 mod values;
 
+#[cfg(test)]
+pub(crate) use regex_gen::RegexGen;
+
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
@@ -20,7 +23,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use serde::Serialize;
 
-use self::rng::Rng;
+pub(crate) use self::rng::Rng;
 use self::values::ColumnGen;
 use crate::finding::RuleKind;
 use crate::model::SchemaObject;

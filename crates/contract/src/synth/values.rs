@@ -62,7 +62,7 @@ impl ColumnGen {
         let pattern = check
             .pattern
             .as_ref()
-            .map(|(_, text)| RegexGen::new(text))
+            .map(|pattern| RegexGen::new(pattern.as_str()))
             .transpose()?;
         let span = span(&check);
         let nullable = !check.required && check.null_values.is_none();
