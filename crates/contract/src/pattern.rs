@@ -136,7 +136,21 @@ fn push_positions(hir: &Hir, positions: &mut Vec<ByteSet>) -> Option<()> {
 
 /// The class as a set of bytes, when every character in it is ASCII.
 fn ascii_set(class: &Class) -> Option<ByteSet> {
-    let ranges: Vec<(u32, u32)> = match class {
+    let mut set = ByteSet::default();
+    for (start, end) in class_ranges(class) {
+        if end > 0x7F {
+            return None;
+        }
+        for byte in start..=end {
+            set.insert(u8::try_from(byte).ok()?);
+        }
+    }
+    Some(set)
+}
+
+/// A class's ranges, inclusive: of characters (code points) or of bytes.
+pub(crate) fn class_ranges(class: &Class) -> Vec<(u32, u32)> {
+    match class {
         Class::Unicode(unicode) => unicode
             .ranges()
             .iter()
@@ -147,17 +161,7 @@ fn ascii_set(class: &Class) -> Option<ByteSet> {
             .iter()
             .map(|r| (u32::from(r.start()), u32::from(r.end())))
             .collect(),
-    };
-    let mut set = ByteSet::default();
-    for (start, end) in ranges {
-        if end > 0x7F {
-            return None;
-        }
-        for byte in start..=end {
-            set.insert(u8::try_from(byte).ok()?);
-        }
     }
-    Some(set)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 use super::rng::Rng;
+use crate::pattern::class_ranges;
 
 /// Extra repetitions drawn for an open-ended `*`, `+` or `{n,}`.
 const OPEN_REPEAT_EXTRA_MAX: u32 = 8;
@@ -62,19 +63,15 @@ fn walk(hir: &Hir, rng: &mut Rng, out: &mut String) {
 /// A character of the class, printable ASCII when the class has any (so
 /// that values stay readable in any file format).
 fn pick_char(class: &Class, rng: &mut Rng) -> Option<char> {
-    let ranges: Vec<(u32, u32)> = match class {
-        Class::Unicode(unicode) => unicode
-            .ranges()
-            .iter()
-            .map(|r| (u32::from(r.start()), u32::from(r.end())))
-            .collect(),
-        Class::Bytes(bytes) => bytes
-            .ranges()
-            .iter()
-            .map(|r| (u32::from(r.start()), u32::from(r.end().min(0x7F))))
+    let mut ranges = class_ranges(class);
+    if matches!(class, Class::Bytes(_)) {
+        // Bytes past ASCII are not characters on their own.
+        ranges = ranges
+            .into_iter()
+            .map(|(start, end)| (start, end.min(0x7F)))
             .filter(|(start, end)| start <= end)
-            .collect(),
-    };
+            .collect();
+    }
     let printable: Vec<(u32, u32)> = ranges
         .iter()
         .filter_map(|&(start, end)| {
