@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use serde::Serialize;
+use unicode_width::UnicodeWidthChar;
 
 use crate::span::{LineIndex, Span};
 
@@ -150,14 +151,19 @@ pub fn render(file: &str, source: &str, diagnostic: &Diagnostic, colour: Colour)
     let _ = writeln!(out, "{} {bar} {text}", paint.wrap("34", &line.to_string()));
     let line_end = index.line_start(line) + text.len();
     let span_end = diagnostic.span.end.clamp(diagnostic.span.start, line_end);
+    // Carets line up by the columns a terminal gives each character: two
+    // for CJK text, none for a combining mark.
     let width = source
         .get(diagnostic.span.start..span_end)
-        .map_or(1, |s| s.chars().count())
+        .map_or(1, |s| s.chars().map(display_width).sum::<usize>())
         .max(1);
     let lead: String = text
         .chars()
         .take(column - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .map(|c| match c {
+            '\t' => "\t".to_owned(),
+            c => " ".repeat(display_width(c)),
+        })
         .collect();
     let carets = paint.wrap(colour_code, &"^".repeat(width));
     match &diagnostic.expected {
@@ -172,6 +178,15 @@ pub fn render(file: &str, source: &str, diagnostic: &Diagnostic, colour: Colour)
         let _ = writeln!(out, "{gutter} = {}: {help}", paint.wrap("1;36", "help"));
     }
     out
+}
+
+/// The columns a terminal gives `c`; a tab counts as one, control
+/// characters as none.
+fn display_width(c: char) -> usize {
+    match c {
+        '\t' => 1,
+        c => UnicodeWidthChar::width(c).unwrap_or(0),
+    }
 }
 
 #[cfg(test)]
@@ -190,5 +205,28 @@ mod tests {
             text,
             "a.dsl:2:9: error: unknown step `filtr`\n  |\n2 |   @step(\"filtr\")\n  |         ^^^^^^^ expected a built-in or named step\n  = help: did you mean `filter`?\n"
         );
+    }
+
+    #[test]
+    fn carets_line_up_under_wide_and_combining_characters() {
+        // "注文" takes four columns in a terminal; "é" written as `e` and a
+        // combining accent takes one.
+        let source = "Feature: f\n  @step(\"注文\", \"e\u{301}\", \"filtr\")\n";
+        let start = source.find("\"filtr\"").unwrap();
+        let diagnostic = Diagnostic::error(Span::new(start, start + 7), "unknown step");
+        let text = render("a.dsl", source, &diagnostic, Colour::Never);
+        let lines: Vec<&str> = text.lines().collect();
+        let (code, carets) = (lines[2], lines[3]);
+        let code_columns: usize = code[..code.find("\"filtr").unwrap()]
+            .chars()
+            .map(display_width)
+            .sum();
+        assert_eq!(carets.find('^'), Some(code_columns), "{text}");
+        assert_eq!(carets.matches('^').count(), 7);
+        // The span itself wide: one caret per column.
+        let start = source.find("\"注文\"").unwrap();
+        let diagnostic = Diagnostic::error(Span::new(start, start + 8), "unknown step");
+        let text = render("a.dsl", source, &diagnostic, Colour::Never);
+        assert!(text.contains("        ^^^^^^\n"), "{text}");
     }
 }
