@@ -181,6 +181,28 @@ impl<'a> Parser<'a> {
     fn unknown_line(&mut self, text: &str, start: usize) {
         let word_len = text.find(|c: char| c.is_whitespace()).unwrap_or(text.len());
         let word = &text[..word_len];
+        // A space that is not one (pasted from a web page or a word
+        // processor) is invisible in the line: name it.
+        let look_alike = text
+            .char_indices()
+            .take_while(|(at, _)| *at <= word_len)
+            .find(|(_, c)| look_alike_space(*c).is_some());
+        if let Some((offset, space)) = look_alike {
+            let at = start + offset;
+            let message = match text[..offset].trim() {
+                "" => format!("unexpected {} at the start of a line", shown_char(space)),
+                before => format!(
+                    "`{before}` is followed by a {}, not a plain space",
+                    shown_char(space)
+                ),
+            };
+            self.error(
+                Diagnostic::error(Span::new(at, at + space.len_utf8()), message)
+                    .expected("spaces or tabs")
+                    .help(LOOK_ALIKE_HELP),
+            );
+            return;
+        }
         let keywords = [
             "Feature:",
             "Scenario:",
@@ -331,9 +353,10 @@ impl<'a> Parser<'a> {
                 Some(other) => {
                     return Err(Diagnostic::error(
                         Span::new(self.pos, self.pos + other.len_utf8()),
-                        format!("unexpected `{other}` in tag arguments"),
+                        format!("unexpected {} in tag arguments", shown_char(other)),
                     )
-                    .expected("`,` between arguments or `)` to close the tag"));
+                    .expected("`,` between arguments or `)` to close the tag")
+                    .help_opt(look_alike_space(other).map(|_| LOOK_ALIKE_HELP.to_owned())));
                 }
                 None => {}
             }
@@ -408,9 +431,10 @@ impl<'a> Parser<'a> {
                     let found = self.peek().unwrap_or(' ');
                     return Err(Diagnostic::error(
                         Span::new(start, start + found.len_utf8()),
-                        format!("unexpected `{found}` in tag arguments"),
+                        format!("unexpected {} in tag arguments", shown_char(found)),
                     )
-                    .expected("a quoted string, `key=value`, or `)`"));
+                    .expected("a quoted string, `key=value`, or `)`")
+                    .help_opt(look_alike_space(found).map(|_| LOOK_ALIKE_HELP.to_owned())));
                 }
                 self.skip_inline_space();
                 if self.peek() == Some('=') {
@@ -597,6 +621,34 @@ impl<'a> Parser<'a> {
             span: Span::new(start, self.pos),
             verbatim,
         })
+    }
+}
+
+/// What to do about a look-alike space.
+const LOOK_ALIKE_HELP: &str = "it looks like a space but is not one (web pages and word processors paste these); type a plain space instead";
+
+/// The name of a character that looks like a space, or is invisible, but
+/// is not the space or tab the language reads.
+fn look_alike_space(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{00A0}' => "no-break space",
+        '\u{2000}'..='\u{200A}' => "typographic space",
+        '\u{200B}' => "zero-width space",
+        '\u{202F}' => "narrow no-break space",
+        '\u{205F}' => "mathematical space",
+        '\u{3000}' => "ideographic space",
+        '\u{FEFF}' => "zero-width no-break space",
+        _ => return None,
+    })
+}
+
+/// A character for a message: quoted, or by name and code point when it
+/// could not be seen.
+fn shown_char(c: char) -> String {
+    match look_alike_space(c) {
+        Some(name) => format!("{name} (U+{:04X})", u32::from(c)),
+        None if c.is_whitespace() || c.is_control() => format!("U+{:04X}", u32::from(c)),
+        None => format!("`{c}`"),
     }
 }
 
