@@ -403,8 +403,13 @@ pub fn default_dlq(first_sink: Option<&Sink>, scenario: &str) -> Dlq {
         }
         _ => None,
     });
-    // A file name has at most 255 bytes; the slug is ASCII.
-    let stem: String = slug(scenario).chars().take(DLQ_STEM_BYTES_MAX).collect();
+    // A file name has at most 255 bytes; a slug's letters may take several.
+    let mut stem = slug(scenario);
+    let cut = (0..=DLQ_STEM_BYTES_MAX.min(stem.len()))
+        .rev()
+        .find(|at| stem.is_char_boundary(*at))
+        .unwrap_or(0);
+    stem.truncate(cut);
     let file = format!("{stem}.dlq.jsonl");
     let path = match folder {
         Some(folder) if !folder.is_empty() => format!("{folder}/{file}"),
@@ -420,20 +425,16 @@ pub fn default_dlq(first_sink: Option<&Sink>, scenario: &str) -> Dlq {
     }
 }
 
-/// A scenario name as a file name: lowercase, `_` for anything else.
+/// A scenario name as a file name: its letters and digits, of any script,
+/// in lower case; one `_` for each run of anything else.
 pub fn slug(name: &str) -> String {
-    let mut slug: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    while slug.contains("__") {
-        slug = slug.replace("__", "_");
+    let mut slug = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            slug.extend(c.to_lowercase());
+        } else if !slug.ends_with('_') {
+            slug.push('_');
+        }
     }
     let slug = slug.trim_matches('_').to_owned();
     if slug.is_empty() {
@@ -488,5 +489,19 @@ mod tests {
             "validate_and_mask_incoming_orders"
         );
         assert_eq!(slug("  --  "), "scenario");
+        // Letters of every script are kept: two scenarios named in
+        // Japanese get two DLQ files, not one `scenario` file.
+        assert_eq!(slug("注文の検証"), "注文の検証");
+        assert_eq!(slug("Commandes d'été, ÉTÉ"), "commandes_d_été_été");
+    }
+
+    #[test]
+    fn a_long_name_in_a_wide_script_is_cut_at_a_character() {
+        let dlq = default_dlq(None, &"検証".repeat(200));
+        let Location::File { path } = &dlq.endpoint.location else {
+            panic!("a file");
+        };
+        assert!(path.len() <= 255, "{} bytes", path.len());
+        assert!(path.starts_with("検証検証") && path.ends_with(".dlq.jsonl"));
     }
 }
