@@ -3,7 +3,8 @@
 //! in the same run. Run through `bench/ipc/run.sh`.
 //!
 //! The same binary plays every part: `produce-ipc`/`produce-raw` write to
-//! stdout, `consume-ipc`/`consume-raw` read stdin to its end and print
+//! stdout (`produce-ipc-lent` lends the stream to the pipe a buffer at a
+//! time with `vmsplice`, as built-in slices send their frames), `consume-ipc`/`consume-raw` read stdin to its end and print
 //! `bytes rows seconds`, timed from the first byte read to the end.
 //!
 //! Every contender's producer runs on CPU 0 and its consumer on CPU 1 (the
@@ -22,7 +23,7 @@ use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray}
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
-use runink_slice::{Slice, SliceSpec, Stdio};
+use runink_slice::{LendingPipeWriter, Slice, SliceSpec, Stdio};
 
 /// Rows per batch, as the engine's default `batch_rows_max`.
 const BATCH_ROWS: usize = 65_536;
@@ -40,6 +41,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("produce-ipc") => produce_ipc(args[2].parse().unwrap()),
+        Some("produce-ipc-lent") => produce_ipc_lent(args[2].parse().unwrap()),
         Some("produce-raw") => produce_raw(args[2].parse().unwrap()),
         Some("consume-ipc") => consume(true),
         Some("consume-raw") => consume(false),
@@ -80,6 +82,56 @@ fn produce_ipc(batches: usize) {
         writer.write(&batch).unwrap();
     }
     writer.finish().unwrap();
+}
+
+/// As `produce_ipc`, but the stream is encoded into buffers of
+/// `IO_BUFFER_BYTES` that are lent to the pipe (`LendingPipeWriter`).
+fn produce_ipc_lent(batches: usize) {
+    let batch = orders_batch();
+    let stdout = std::io::stdout().as_fd().try_clone_to_owned().unwrap();
+    let out = LentWriter {
+        pipe: LendingPipeWriter::new(stdout),
+        buffer: Vec::new(),
+    };
+    let mut writer = StreamWriter::try_new(out, &batch.schema()).unwrap();
+    for _ in 0..batches {
+        writer.write(&batch).unwrap();
+    }
+    writer.finish().unwrap();
+    writer.into_inner().unwrap().flush().unwrap();
+}
+
+/// Collects what is written and lends it to the pipe a buffer at a time.
+struct LentWriter {
+    pipe: LendingPipeWriter,
+    buffer: Vec<u8>,
+}
+
+impl Write for LentWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= IO_BUFFER_BYTES {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let next = self.pipe.buffer();
+        let full = std::mem::replace(&mut self.buffer, next);
+        self.pipe.lend(full)
+    }
+}
+
+/// What a contender's producer writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Producer {
+    Raw,
+    Ipc,
+    IpcLent,
 }
 
 fn produce_raw(bytes: u64) {
@@ -138,7 +190,8 @@ fn consume(ipc: bool) {
 }
 
 /// One transfer: a producer and a consumer joined by a pipe.
-fn transfer(confined: bool, ipc: bool, batches: usize, bytes: u64) -> (u64, u64, f64) {
+fn transfer(confined: bool, producer: Producer, batches: usize, bytes: u64) -> (u64, u64, f64) {
+    let ipc = producer != Producer::Raw;
     let program = std::env::current_exe().unwrap();
     let (reader, writer) = std::io::pipe().unwrap();
     let set = runink_slice::set_pipe_buffer_bytes(writer.as_fd(), PIPE_BUFFER_BYTES).unwrap();
@@ -155,11 +208,12 @@ fn transfer(confined: bool, ipc: bool, batches: usize, bytes: u64) -> (u64, u64,
     consumer.args = vec![if ipc { "consume-ipc" } else { "consume-raw" }.into()];
     consumer.stdin = Stdio::Fd(OwnedFd::from(reader));
     consumer.stdout = Stdio::Piped;
+    let kind = producer;
     let mut producer = SliceSpec::new(&program);
-    producer.args = if ipc {
-        vec!["produce-ipc".into(), batches.to_string().into()]
-    } else {
-        vec!["produce-raw".into(), bytes.to_string().into()]
+    producer.args = match kind {
+        Producer::Ipc => vec!["produce-ipc".into(), batches.to_string().into()],
+        Producer::IpcLent => vec!["produce-ipc-lent".into(), batches.to_string().into()],
+        Producer::Raw => vec!["produce-raw".into(), bytes.to_string().into()],
     };
     producer.stdout = Stdio::Fd(OwnedFd::from(writer));
     for spec in [&mut consumer, &mut producer] {
@@ -228,10 +282,19 @@ fn compare(bytes: u64) {
         (batches * encoded.len()) as f64 / f64::from(1u32 << 30),
         PIPE_BUFFER_BYTES >> 10
     );
-    let contenders: [(&str, bool, bool); 3] = [
-        ("raw pipe, two plain processes (the limit)", false, false),
-        ("raw pipe, two slices", true, false),
-        ("Arrow IPC stream, two slices", true, true),
+    let contenders: [(&str, bool, Producer); 4] = [
+        (
+            "raw pipe, two plain processes (the limit)",
+            false,
+            Producer::Raw,
+        ),
+        ("raw pipe, two slices", true, Producer::Raw),
+        ("Arrow IPC stream, two slices", true, Producer::Ipc),
+        (
+            "Arrow IPC stream, two slices, lent",
+            true,
+            Producer::IpcLent,
+        ),
     ];
     let cpus = affinity();
     assert!(
@@ -240,9 +303,9 @@ fn compare(bytes: u64) {
     );
     let mut rates = vec![Vec::new(); contenders.len()];
     for _ in 0..REPEATS {
-        for (i, &(_, confined, ipc)) in contenders.iter().enumerate() {
-            let (read, rows, seconds) = transfer(confined, ipc, batches, bytes);
-            if ipc {
+        for (i, &(_, confined, producer)) in contenders.iter().enumerate() {
+            let (read, rows, seconds) = transfer(confined, producer, batches, bytes);
+            if producer != Producer::Raw {
                 assert_eq!(rows, (batches * BATCH_ROWS) as u64, "rows lost");
             }
             rates[i].push(read as f64 / seconds / 1e9);
@@ -262,5 +325,9 @@ fn compare(bytes: u64) {
     println!(
         "Arrow IPC between slices / raw pipe between slices:    {:.0}%",
         results[2] / results[1] * 100.0
+    );
+    println!(
+        "Arrow IPC lent between slices / raw pipe between processes: {:.0}%",
+        results[3] / results[0] * 100.0
     );
 }
