@@ -55,7 +55,7 @@ pub use report::{
 };
 pub use run::{RunError, RunFailure, RunOptions, RunRequest, execute};
 pub use runink_slice::LendingPipeWriter;
-pub use slice_frames::{CopiedFrames, FrameOut};
+pub use slice_frames::FrameOut;
 pub use slice_messages::Confinement;
 pub use slice_worker::{Served, serve_step_slice};
 pub use staging::remove_live_files;

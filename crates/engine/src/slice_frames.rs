@@ -11,7 +11,7 @@
 //! end, then says it is done. Lengths are bounded so that a damaged stream
 //! is refused instead of allocating without bound.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -65,39 +65,47 @@ impl FrameOut for LendingPipeWriter {
     }
 }
 
-/// Frames written, copied, into any writer (a file, a test's memory).
-#[derive(Debug)]
-pub struct CopiedFrames<W: Write> {
-    out: W,
-    /// The last frame's buffer, for the next: a body is megabytes, and
-    /// fresh memory for each would cost a page fault per 4 KiB.
-    spare: Vec<u8>,
-}
+/// Frames written, copied, into any writer: tests' memory. (A run's
+/// pipes take [`LendingPipeWriter`], which copies by itself where it
+/// cannot lend.)
+#[cfg(test)]
+pub(crate) mod copied {
+    use std::io::{self, Write};
 
-impl<W: Write> CopiedFrames<W> {
-    pub fn new(out: W) -> Self {
-        Self {
-            out,
-            spare: Vec::new(),
+    use super::FrameOut;
+
+    #[derive(Debug)]
+    pub(crate) struct CopiedFrames<W: Write> {
+        out: W,
+        /// The last frame's buffer, for the next.
+        spare: Vec<u8>,
+    }
+
+    impl<W: Write> CopiedFrames<W> {
+        pub fn new(out: W) -> Self {
+            Self {
+                out,
+                spare: Vec::new(),
+            }
+        }
+
+        pub fn into_inner(self) -> W {
+            self.out
         }
     }
 
-    pub fn into_inner(self) -> W {
-        self.out
-    }
-}
+    impl<W: Write> FrameOut for CopiedFrames<W> {
+        fn frame_buffer(&mut self) -> Vec<u8> {
+            let mut frame = std::mem::take(&mut self.spare);
+            frame.clear();
+            frame
+        }
 
-impl<W: Write> FrameOut for CopiedFrames<W> {
-    fn frame_buffer(&mut self) -> Vec<u8> {
-        let mut frame = std::mem::take(&mut self.spare);
-        frame.clear();
-        frame
-    }
-
-    fn send_frame(&mut self, frame: Vec<u8>) -> io::Result<()> {
-        let sent = self.out.write_all(&frame).and_then(|()| self.out.flush());
-        self.spare = frame;
-        sent
+        fn send_frame(&mut self, frame: Vec<u8>) -> io::Result<()> {
+            let sent = self.out.write_all(&frame).and_then(|()| self.out.flush());
+            self.spare = frame;
+            sent
+        }
     }
 }
 
@@ -210,6 +218,7 @@ mod tests {
     use arrow::datatypes::{DataType, Field, Schema};
     use serde::Deserialize;
 
+    use super::copied::CopiedFrames;
     use super::*;
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

@@ -343,7 +343,7 @@ mod tests {
     use runink_plan::{Step, StepKind};
 
     use super::*;
-    use crate::slice_frames::CopiedFrames;
+    use crate::slice_frames::copied::CopiedFrames;
 
     fn step(number: usize, kind: StepKind) -> Step {
         Step {
