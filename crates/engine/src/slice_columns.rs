@@ -45,7 +45,6 @@ pub struct SliceColumns {
 pub struct DigestColumn {
     /// The step that hashes it, by its position in the slice.
     pub step: usize,
-    pub name: String,
     /// Its position in the answered schema.
     pub answered: usize,
 }
@@ -95,11 +94,7 @@ impl SliceColumns {
             .enumerate()
             .filter_map(|(at, field)| {
                 let step = hashed_last(touched, field.name())?;
-                Some(DigestColumn {
-                    step,
-                    name: field.name().clone(),
-                    answered: at,
-                })
+                Some(DigestColumn { step, answered: at })
             })
             .collect();
         Some(Self {
@@ -115,7 +110,12 @@ impl SliceColumns {
     pub fn digest_steps(&self) -> Vec<(usize, String)> {
         self.digests
             .iter()
-            .map(|d| (d.step, d.name.clone()))
+            .map(|d| {
+                (
+                    d.step,
+                    self.answered_schema.field(d.answered).name().clone(),
+                )
+            })
             .collect()
     }
 

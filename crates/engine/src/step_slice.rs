@@ -570,17 +570,20 @@ impl StepSlice {
 
     /// The hashes the slice answered with as raw digests, as their text.
     fn write_digests_as_text(&self, columns: &mut [ArrayRef]) -> Result<(), EngineError> {
-        for digest in self.columns.iter().flat_map(|c| &c.digests) {
-            let column = columns.get_mut(digest.answered).ok_or_else(|| {
-                self.bad_output(format!("no column `{}` of digests", digest.name))
-            })?;
+        let Some(split) = &self.columns else {
+            return Ok(());
+        };
+        for digest in &split.digests {
+            let name = split.answered_schema.field(digest.answered).name();
+            let column = columns
+                .get_mut(digest.answered)
+                .ok_or_else(|| self.bad_output(format!("no column `{name}` of digests")))?;
             let digests = column
                 .as_any()
                 .downcast_ref::<FixedSizeBinaryArray>()
                 .ok_or_else(|| {
                     self.bad_output(format!(
-                        "`{}` as {}, not as digests",
-                        digest.name,
+                        "`{name}` as {}, not as digests",
                         column.data_type()
                     ))
                 })?;
