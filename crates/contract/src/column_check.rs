@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::pattern::Pattern;
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, Scalar,
     StringArray, Time64MicrosecondArray, TimestampMicrosecondArray,
@@ -20,6 +19,7 @@ use crate::finding::RuleKind;
 use crate::jdk_format::TemporalFormat;
 use crate::logical_type::LogicalType;
 use crate::model::Column;
+use crate::pattern::Pattern;
 use crate::quality::QualityCheck;
 use crate::reading::{ColumnReader, ReadColumn, as_utf8};
 use crate::structured_rules::StructuredRules;

@@ -189,12 +189,6 @@ impl TemporalFormat {
             return None;
         }
         let date = match (year, month, day) {
-            (Some(y), Some(m), Some(d)) => {
-                if !calendar::is_day(y, m, d) {
-                    return None;
-                }
-                Some((y, m, d))
-            }
             (None, None, None) => None,
             // A pattern with a year but no day (`yyyy-MM`) means the first.
             (Some(y), m, d) => {

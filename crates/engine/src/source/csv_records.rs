@@ -168,7 +168,11 @@ impl CsvRecords {
             None => return Ok(None),
         };
         let (bytes, gap) = match self.read_in_buffer()? {
-            Some(Split::AsRead(len)) => (&self.buffer[self.start - len - 1..][..len], 1),
+            // `read_in_buffer` consumed the record: it starts `taken` back.
+            Some(split @ Split::AsRead(len)) => {
+                let at = self.start - split.taken();
+                (&self.buffer[at..at + len], 1)
+            }
             Some(Split::Content(_)) => (&self.content[..], 0),
             None => match self.read_streamed()? {
                 Some(len) => (&self.streamed[..len], 0),
