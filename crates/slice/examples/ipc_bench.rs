@@ -190,8 +190,8 @@ fn consume(ipc: bool) {
 }
 
 /// One transfer: a producer and a consumer joined by a pipe.
-fn transfer(confined: bool, producer: Producer, batches: usize, bytes: u64) -> (u64, u64, f64) {
-    let ipc = producer != Producer::Raw;
+fn transfer(confined: bool, kind: Producer, batches: usize, bytes: u64) -> (u64, u64, f64) {
+    let ipc = kind != Producer::Raw;
     let program = std::env::current_exe().unwrap();
     let (reader, writer) = std::io::pipe().unwrap();
     let set = runink_slice::set_pipe_buffer_bytes(writer.as_fd(), PIPE_BUFFER_BYTES).unwrap();
@@ -208,7 +208,6 @@ fn transfer(confined: bool, producer: Producer, batches: usize, bytes: u64) -> (
     consumer.args = vec![if ipc { "consume-ipc" } else { "consume-raw" }.into()];
     consumer.stdin = Stdio::Fd(OwnedFd::from(reader));
     consumer.stdout = Stdio::Piped;
-    let kind = producer;
     let mut producer = SliceSpec::new(&program);
     producer.args = match kind {
         Producer::Ipc => vec!["produce-ipc".into(), batches.to_string().into()],
